@@ -1,0 +1,152 @@
+"""Build dist/ atomically, and tell whether the committed dist/ and schemas/ are fresh.
+
+The build validates raw/, writes the whole package into a staging folder beside
+``dist/`` and swaps it in, holding a lock so two builds never interleave. A
+failed or killed build leaves the previous ``dist/`` as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import fsutil
+from .errors import BuildError, DataError
+from .package import package_files, write_package
+from .schemas import schema_files, write_schemas
+from .validate import RawData, load_raw
+
+#: Folders inside dist/ that a build carries over untouched (published releases).
+KEEP = ("releases",)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build wrote: the package folder and its row counts by table."""
+
+    dist: Path
+    rows: dict[str, int]
+
+
+@contextmanager
+def _locked(dist: Path) -> Iterator[None]:
+    lock = dist.parent / f".{dist.name}.lock"
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def validated(raw: Path) -> RawData:
+    """Read raw/ and raise DataError listing every issue, if there is any."""
+    data = load_raw(raw)
+    if data.issues:
+        raise DataError(data.issues)
+    return data
+
+
+def _row_counts(files: dict[str, bytes]) -> dict[str, int]:
+    descriptor = json.loads(files["datapackage.json"])
+    return {r["name"]: r["kdata:rows"] for r in descriptor["resources"] if r["format"] == "csv"}
+
+
+def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
+    """Validate ``raw`` and replace ``dist`` with the freshly built package.
+
+    Args:
+        raw: The raw/ folder.
+        dist: The package folder to replace.
+        schemas: Where to write the generated schemas too, if given.
+
+    Returns:
+        The package folder and its row counts.
+
+    Raises:
+        DataError: raw/ holds invalid records; nothing is written.
+        BuildError: The files could not be written; the old dist/ is untouched.
+    """
+    data = validated(raw)
+    files = package_files(data)
+    try:
+        dist.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(dist):
+            fsutil.recover(dist)
+            for stale in dist.parent.glob(f".{dist.name}-new-*"):
+                shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
+            stage = fsutil.staging_dir(dist)
+            try:
+                write_package(stage, files)
+                for keep in KEEP:
+                    if (dist / keep).is_dir():
+                        shutil.copytree(dist / keep, stage / keep)
+                fsutil.swap_in(stage, dist)
+            finally:
+                if stage.exists():
+                    shutil.rmtree(stage, ignore_errors=True)
+        if schemas is not None:
+            write_schemas(schemas)
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise BuildError(f"Could not write the package to {dist}: {reason}. The previous build is unchanged.") from None
+    return BuildResult(dist, _row_counts(files))
+
+
+def _parquet_equal(a: bytes, b: bytes) -> bool:
+    """Parquet files hold the same typed table (bytes may differ between pyarrow versions)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    return bool(pq.read_table(io.BytesIO(a)).equals(pq.read_table(io.BytesIO(b))))
+
+
+def _comparable(descriptor: bytes) -> Any:
+    """A descriptor without the Parquet files' bytes and hashes, which vary with the writer."""
+    content = json.loads(descriptor)
+    for resource in content["resources"]:
+        if resource["format"] == "parquet":
+            resource.pop("bytes", None)
+            resource.pop("hash", None)
+    return content
+
+
+def _differs(name: str, want: bytes, have: bytes) -> bool:
+    if name.endswith(".parquet"):
+        return not _parquet_equal(want, have)
+    if name == "datapackage.json":
+        return bool(_comparable(want) != _comparable(have))
+    return want != have
+
+
+def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
+    """What in ``dist`` and ``schemas`` differs from a fresh build of ``raw``.
+
+    CSV, JSON and schema files are compared byte for byte. Parquet files are
+    compared by content, since their bytes depend on the pyarrow version.
+
+    Returns:
+        One line per stale, missing or unexpected file; empty when all is fresh.
+    """
+    data = validated(raw)
+    expected = {dist / name: content for name, content in package_files(data).items()}
+    expected.update({schemas / name: content for name, content in schema_files().items()})
+    problems = []
+    for path, content in expected.items():
+        if not path.is_file():
+            problems.append(f"{path} is missing")
+        elif _differs(path.name, content, path.read_bytes()):
+            problems.append(f"{path} differs from a fresh build")
+    for folder in (dist, schemas):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path not in expected and not path.name.startswith("."):
+                    problems.append(f"{path} is not produced by the build")
+    return problems

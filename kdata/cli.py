@@ -1,0 +1,202 @@
+"""The ``kdata`` command: a thin skin over the library.
+
+Commands parse their arguments, call the library and print. ``KdataError``
+becomes a message and an exit status here (1 for invalid data, 2 for usage);
+only a bug in kdata itself prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from .errors import CODES, DataError, Issue, KdataError
+
+_RAW = click.Path(path_type=Path, file_okay=False)
+
+
+def _github(issue: Issue) -> str:
+    """A GitHub workflow annotation for an issue (escaped as the runner expects)."""
+
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    title = prop(f"{issue.code} {issue.name}" + (f" ({issue.field})" if issue.field else ""))
+    return f"::error file={prop(issue.file)},line={issue.line},col={issue.col},title={title}::{data(issue.message + ' ' + issue.hint)}"
+
+
+def _text(issue: Issue) -> str:
+    where = click.style(f"{issue.file}:{issue.line}:{issue.col}", bold=True)
+    code = click.style(f"{issue.code} {issue.name}", fg="red")
+    field = f" {issue.field}:" if issue.field else ""
+    return f"{where}: {code}:{field} {issue.message} {click.style(issue.hint, dim=True)}"
+
+
+def _json(issues: list[Issue]) -> str:
+    rows = [
+        {"file": i.file, "line": i.line, "column": i.col, "field": i.field, "code": i.code, "name": i.name, "message": i.message, "hint": i.hint}
+        for i in issues
+    ]
+    return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+def _summary(issues: list[Issue]) -> str:
+    files = len({i.file for i in issues})
+    return f"{len(issues)} problem{'s' * (len(issues) != 1)} in {files} file{'s' * (files != 1)}."
+
+
+def report(issues: list[Issue], fmt: str = "text") -> None:
+    """Print issues in one of the formats of ``kdata validate --format``."""
+    if fmt == "json":
+        click.echo(_json(issues))
+        return
+    line: Callable[[Issue], str] = _github if fmt == "github" else _text
+    for issue in issues:
+        click.echo(line(issue))
+    if issues:
+        click.echo(_summary(issues), err=fmt == "github")
+
+
+class _Group(click.Group):
+    """Maps kdata's errors to messages and exit statuses."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DataError as exc:
+            report(exc.issues)
+            ctx.exit(1)
+        except KdataError as exc:
+            click.echo(click.style("Error: ", fg="red") + str(exc), err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kalbajar-data", prog_name="kdata")
+def main() -> None:
+    """kdata: a cited dataset of the Kalbajar district, and the tools that publish it."""
+
+
+@main.command()
+@click.argument("raw_dir", type=_RAW, default=Path("raw"))
+@click.option("--archive", type=click.Path(path_type=Path, file_okay=False), help="Folder of archived source texts; check every quote against them.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True, help="Output format: text, JSON, or GitHub workflow annotations.")
+def validate(raw_dir: Path, archive: Path | None, fmt: str) -> None:
+    """Check every record in RAW_DIR (default: raw). Exit 1 if any is invalid."""
+    from .validate import load_raw, verify_quotes
+
+    data = load_raw(raw_dir)
+    issues = data.issues + (verify_quotes(data, archive) if archive else [])
+    report(sorted(issues), fmt)
+    if issues:
+        sys.exit(1)
+    if fmt != "json":
+        n = sum(len(v) for v in data.records.values())
+        checked = " and every quote found in the archive" if archive else ""
+        click.echo(f"{raw_dir} is valid: {n} records in {len(data.records)} tables{checked}.")
+
+
+@main.command()
+@click.option("--raw", "raw_dir", type=_RAW, default=Path("raw"), show_default=True, help="Folder of YAML records.")
+@click.option("--dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Folder of the built data package.")
+@click.option("--schemas", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"), show_default=True, help="Folder of generated schemas.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name each file that is stale against raw/ and the models.")
+def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
+    """Validate raw/ and write the data package to dist/ (and schemas/)."""
+    from . import build as builder
+
+    if check:
+        stale = builder.stale_files(raw_dir, dist, schemas)
+        for line in stale:
+            click.echo(line)
+        if stale:
+            click.echo(f"{len(stale)} file(s) stale: run `kdata build` and commit the result.", err=True)
+            sys.exit(1)
+        click.echo(f"{dist} and {schemas} are fresh.")
+        return
+    result = builder.build(raw_dir, dist, schemas)
+    total = sum(result.rows.values())
+    click.echo(f"Built {result.dist}: {total} rows in {len(result.rows)} tables, as CSV and Parquet.")
+
+
+@main.command()
+@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"))
+def verify(dist: Path) -> None:
+    """Check a built package in DIST (default: dist): bytes, sha256, types and keys."""
+    from .verify import verify as check
+
+    problems = check(dist)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{dist} is valid: every file matches its bytes and sha256; types and keys hold.")
+
+
+@main.command()
+@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
+def info(dist: Path | None) -> None:
+    """Print the package name, version, licence and each table's rows (default: bundled)."""
+    from .api import bundled_dir
+
+    folder = dist or bundled_dir()
+    try:
+        descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise KdataError(f"Cannot read {folder / 'datapackage.json'}: {exc}.") from None
+    licences = ", ".join(lic["name"] for lic in descriptor.get("licenses", []))
+    click.echo(f"{descriptor['name']} {descriptor['version']} ({licences})")
+    click.echo(descriptor.get("title", ""))
+    click.echo(f"Location: {folder}")
+    for resource in descriptor["resources"]:
+        if resource["format"] == "csv":
+            click.echo(f"  {resource['name']:<14} {resource['kdata:rows']:>6} rows")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"))
+def schemas(out: Path) -> None:
+    """Write the JSON Schemas and Table Schemas generated from the models to OUT."""
+    from .schemas import write_schemas
+
+    written = write_schemas(out)
+    click.echo(f"Wrote {len(written)} schemas to {out}.")
+
+
+@main.command()
+@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+def conflicts(dist: Path | None, fmt: str) -> None:
+    """List where sources disagree (the package's conflicts table; default: bundled)."""
+    import csv
+
+    from .api import bundled_dir
+
+    folder = dist or bundled_dir()
+    try:
+        with open(folder / "conflicts.csv", encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise KdataError(f"Cannot read {folder / 'conflicts.csv'}: {exc.strerror}.") from None
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{click.style(row['topic'], bold=True)} ({row['table']}, {row['aspect']}):")
+        click.echo(f"  {row['record_a']}: {row['value_a']}")
+        click.echo(f"  {row['record_b']}: {row['value_b']}")
+    click.echo(f"{len(rows)} disagreement(s).")
+
+
+@main.command(name="codes")
+def codes() -> None:
+    """List every error code with its name and how to fix it."""
+    for code in CODES.values():
+        click.echo(f"{code.code}  {code.name:<22} {code.hint}")

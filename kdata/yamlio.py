@@ -1,0 +1,222 @@
+"""Strict YAML reading with positions.
+
+PyYAML's loaders guess types the YAML 1.1 way (``no`` is False, ``0755`` is 493,
+``1:20`` is 80, dates become ``datetime.date``), accept duplicate keys and expand
+aliases without limit. We therefore build the document ourselves from libyaml's
+event stream (``CSafeLoader``'s C parser: fast and without recursion), which lets
+us refuse anchors, aliases, tags and duplicate keys, keep every value's line and
+column, and type plain scalars by the YAML 1.2 core schema only: null, true/false,
+decimal integers and floats. Everything else, dates included, stays a string for
+the pydantic models to type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Issue
+
+#: A path into a document: mapping keys and sequence indices.
+Loc = tuple[str | int, ...]
+
+#: Largest record file accepted, in bytes.
+MAX_BYTES = 256 * 1024
+#: Deepest nesting of mappings and sequences accepted.
+MAX_DEPTH = 16
+#: At most this many issues are reported for one file.
+MAX_ISSUES = 20
+
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# Floats need a point or an exponent, and no leading zeros: "0755" stays text, never octal or 755.0.
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)")
+_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class Document:
+    """A parsed record file: its data, where each value and key sits, and its issues."""
+
+    data: Any = None
+    pos: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    keypos: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def plain_scalar(text: str) -> Any:
+    """Type an unquoted scalar by the YAML 1.2 core schema; anything else stays text."""
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return _SPECIAL_FLOAT.get(text.lower(), text)
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _decode(raw: bytes, name: str, doc: Document) -> str | None:
+    """UTF-8 text of a file (a byte-order mark is accepted), or None with an issue."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        doc.issues.append(Issue(name, line, col, "KD002", "", f"The file is not valid UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded."))
+        return None
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        doc.issues.append(Issue(name, line, col, "KD010", "", f"The file holds the control character U+{ord(bad.group()):04X}."))
+        return None
+    return text
+
+
+class _Builder:
+    """Turns libyaml events into plain Python values, refusing what we do not allow."""
+
+    def __init__(self, name: str, doc: Document) -> None:
+        self.name = name
+        self.doc = doc
+        # Each frame: [container, loc, pending_key (mappings only), seen keys].
+        self.stack: list[list[Any]] = []
+        self.documents = 0
+
+    def issue(self, mark: Any, code: str, loc: Loc, message: str) -> None:
+        line, col = _mark(mark)
+        self.doc.issues.append(Issue(self.name, line, col, code, ".".join(map(str, loc)), message))
+
+    def _refuse_decorations(self, event: Any, loc: Loc) -> None:
+        if getattr(event, "anchor", None) is not None:
+            self.issue(event.start_mark, "KD004", loc, f"Anchors are not allowed, found '&{event.anchor}'.")
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
+            self.issue(event.start_mark, "KD005", loc, f"Tags are not allowed, found '{tag}'.")
+
+    def _place(self, value: Any, event: Any) -> Loc | None:
+        """Attach a finished value to its parent; return its location (None for a key)."""
+        if not self.stack:
+            self.doc.data = value
+            self.doc.pos[()] = _mark(event.start_mark)
+            return ()
+        frame = self.stack[-1]
+        container, loc = frame[0], frame[1]
+        if isinstance(container, list):
+            sub = loc + (len(container),)
+            container.append(value)
+            self.doc.pos[sub] = _mark(event.start_mark)
+            return sub
+        if frame[2] is None:  # this value is a key
+            if not isinstance(value, str):
+                self.issue(event.start_mark, "KD001", loc, "A mapping key must be plain text.")
+                value = repr(value)
+            frame[2] = (value, event.start_mark)
+            return None
+        key, key_mark = frame[2]
+        frame[2] = None
+        sub = loc + (key,)
+        if key in container:
+            self.issue(key_mark, "KD003", sub, f"The key '{key}' appears twice in the same mapping (first on line {self.doc.keypos[sub][0]}).")
+        else:
+            container[key] = value
+            self.doc.keypos[sub] = _mark(key_mark)
+            self.doc.pos[sub] = _mark(event.start_mark)
+        return sub
+
+    def _next_loc(self) -> Loc:
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame[0], list):
+            return frame[1] + (len(frame[0]),)
+        return frame[1] + ((frame[2][0],) if frame[2] else ())
+
+    def feed(self, event: Any) -> bool:
+        """Consume one event; return False to stop reading the file."""
+        kind = type(event)
+        if kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            if self.documents > 1:
+                self.issue(event.start_mark, "KD001", (), "A record file holds one YAML document; found a second '---'.")
+                return False
+            return True
+        if kind is yaml.ScalarEvent:
+            loc = self._next_loc()
+            self._refuse_decorations(event, loc)
+            value = plain_scalar(event.value) if not event.style and event.implicit[0] else event.value
+            self._place(value, event)
+            return True
+        if kind is yaml.AliasEvent:
+            loc = self._next_loc()
+            self.issue(event.start_mark, "KD004", loc, f"Aliases are not allowed, found '*{event.anchor}'.")
+            self._place(None, event)
+            return True
+        if kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            loc = self._next_loc()
+            self._refuse_decorations(event, loc)
+            if len(self.stack) >= MAX_DEPTH:
+                self.issue(event.start_mark, "KD009", loc, f"Values nest more than {MAX_DEPTH} levels deep.")
+                return False
+            container: Any = {} if kind is yaml.MappingStartEvent else []
+            if self.stack and not isinstance(self.stack[-1][0], list) and self.stack[-1][2] is None:
+                self.issue(event.start_mark, "KD001", loc, "A mapping key must be plain text.")
+                return False
+            placed = self._place(container, event)
+            self.stack.append([container, placed if placed is not None else loc, None])
+            return True
+        if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+            self.stack.pop()
+        return True
+
+
+def parse(text: str, name: str) -> Document:
+    """Parse YAML text strictly; problems become issues named after ``name``."""
+    doc = Document()
+    builder = _Builder(name, doc)
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if not builder.feed(event) or len(doc.issues) >= MAX_ISSUES:
+                break
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = _mark(mark) if mark else (0, 0)
+        problem = (exc.problem or str(exc)).rstrip(".")
+        context = f" ({exc.context})" if exc.context else ""
+        doc.issues.append(Issue(name, line, col, "KD001", "", f"The YAML cannot be parsed: {problem}{context}."))
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports errors with marks
+        doc.issues.append(Issue(name, 0, 0, "KD001", "", f"The YAML cannot be parsed: {exc}."))
+    return doc
+
+
+def read(path: Path, name: str) -> Document:
+    """Read and parse one record file; ``name`` is how issues refer to it."""
+    doc = Document()
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        doc.issues.append(Issue(name, 0, 0, "KD008", "", f"The file has {size} bytes; the limit is {MAX_BYTES}."))
+        return doc
+    text = _decode(path.read_bytes(), name, doc)
+    if text is None:
+        return doc
+    doc = parse(text, name)
+    if not doc.issues and doc.data is None:
+        doc.issues.append(Issue(name, 1, 1, "KD007", "", "The file holds no record."))
+    elif not doc.issues and not isinstance(doc.data, dict):
+        found = type(doc.data).__name__.replace("str", "text").replace("list", "a list")
+        doc.issues.append(Issue(name, 1, 1, "KD006", "", f"Expected a mapping of field: value at the top level, found {found}."))
+    return doc
