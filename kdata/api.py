@@ -8,6 +8,7 @@ network.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,50 +45,68 @@ def _descriptor(folder: Path) -> dict[str, Any]:
     return content
 
 
-def metadata() -> dict[str, Any]:
-    """The bundled package's descriptor (``datapackage.json``) as a dict."""
-    return _descriptor(bundled_dir())
+def package_dir(package: str | os.PathLike[str] | None = None) -> Path:
+    """The folder of a data package: the bundled one, or the folder (or descriptor) given."""
+    if package is None:
+        return bundled_dir()
+    folder = Path(package)
+    folder = folder.parent if folder.name == "datapackage.json" else folder
+    if not (folder / "datapackage.json").is_file():
+        raise UsageError(f"No datapackage.json in '{folder}'. Pass a built package folder, e.g. dist.")
+    return folder
 
 
-def resources() -> list[str]:
-    """Names of the tables in the bundled package, in descriptor order."""
-    return [r["name"] for r in _descriptor(bundled_dir())["resources"] if r["format"] == "csv"]
+def metadata(package: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """A package's descriptor (``datapackage.json``) as a dict; default: the bundled package."""
+    return _descriptor(package_dir(package))
 
 
-def path(name: str, format: str = "parquet") -> Path:
-    """Path of a table's file in the bundled package.
+def resources(package: str | os.PathLike[str] | None = None) -> list[str]:
+    """Names of the tables in a package, in descriptor order; default: the bundled package."""
+    return [r["name"] for r in metadata(package)["resources"] if r["format"] == "csv"]
+
+
+def path(name: str, format: str = "parquet", package: str | os.PathLike[str] | None = None) -> Path:
+    """Path of a table's file.
 
     Args:
         name: A table name, e.g. ``"events"`` (see ``resources()``).
         format: ``"parquet"`` or ``"csv"``.
+        package: A package folder; default: the bundled package.
 
     Raises:
         UsageError: Unknown table or format.
     """
     if format not in FORMATS:
         raise UsageError(f"Unknown format '{format}'; expected one of {', '.join(FORMATS)}.")
-    names = resources()
+    names = resources(package)
     if name not in names:
         raise UsageError(f"No table named '{name}'; the tables are {', '.join(names)}.")
-    return bundled_dir() / f"{name}{FORMATS[format]}"
+    return package_dir(package) / f"{name}{FORMATS[format]}"
 
 
-def load_table(name: str) -> pyarrow.Table:
-    """A table of the bundled package as a ``pyarrow.Table`` (from its Parquet file)."""
+def load_table(name: str, package: str | os.PathLike[str] | None = None) -> pyarrow.Table:
+    """A table as a ``pyarrow.Table``, read from its Parquet file.
+
+    Args:
+        name: A table name, e.g. ``"events"`` (see ``resources()``).
+        package: A package folder; default: the bundled package.
+    """
     import pyarrow.parquet as pq
 
-    return pq.read_table(path(name, "parquet"))
+    return pq.read_table(path(name, "parquet", package))
 
 
-def load(name: str) -> pandas.DataFrame:
-    """A table of the bundled package as a pandas DataFrame.
+def load(name: str, package: str | os.PathLike[str] | None = None) -> pandas.DataFrame:
+    """A table as a pandas DataFrame.
 
     Columns use Arrow-backed dtypes, so dates stay dates (``date32``), counts
     stay integers and missing values stay missing (``<NA>``) in every column.
 
     Args:
         name: A table name, e.g. ``"events"`` (see ``resources()``).
+        package: A package folder; default: the bundled package.
     """
     import pandas as pd
 
-    return load_table(name).to_pandas(types_mapper=pd.ArrowDtype)
+    return load_table(name, package).to_pandas(types_mapper=pd.ArrowDtype)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackageError
+from .fsutil import recover
 
 #: Table Schema type -> the Arrow type id names Parquet columns must have.
 _ARROW_TYPES = {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}
@@ -73,6 +74,7 @@ def verify(folder: Path) -> list[str]:
     """
     import pyarrow.compute as pc
 
+    recover(folder)
     try:
         descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
     except (OSError, ValueError) as exc:

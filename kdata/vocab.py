@@ -44,6 +44,7 @@ PLACE_KINDS: dict[str, str] = {
     "cableway": "An aerial cableway.",
     "facility": "A building or site such as a school, plant or residential complex.",
     "checkpoint": "A border or road checkpoint.",
+    "settlement": "A populated place whose kind (city, town or village) the sources do not state.",
 }
 
 EVENT_KINDS: dict[str, str] = {
@@ -70,6 +71,15 @@ EVENT_KINDS: dict[str, str] = {
     "negotiations": "Talks between parties over a period.",
     "communication": "A message or letter was sent.",
     "death": "A person died.",
+    "proposal": "A body drew up a plan, proposal or timetable.",
+    "resettlement": "People were brought to live in a place.",
+    "resource_extraction": "Natural resources of a place were extracted or exploited.",
+    "mine_laying": "Landmines were laid.",
+    "deadline_extension": "A deadline was extended at the request of a party.",
+    "creative_work": "A poem, song or other work was written or created.",
+    "status_change": "The status, name or use of a place or road was changed.",
+    "military_buildup": "A state enlarged, re-equipped or reorganised its armed forces.",
+    "public_service": "A public service such as schooling was provided or arranged.",
 }
 
 EVENT_STATUSES: dict[str, str] = {
@@ -110,6 +120,10 @@ MEASURES: dict[str, str] = {
     "length": "Length of a road, tunnel or other structure.",
     "monetary_value": "Value in money.",
     "rank": "Position in a ranking (1 is first).",
+    "casualties": "People killed or injured, where the source does not separate them.",
+    "shots_fired": "Shots fired.",
+    "lanes": "Traffic lanes of a road, tunnel or bridge.",
+    "routes": "Roads or directions by which a place can be reached.",
 }
 
 UNITS: dict[str, str] = {

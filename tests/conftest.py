@@ -1,0 +1,43 @@
+"""Shared fixtures: a real raw/ tree on disk and the real ``kdata`` command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+GOOD = DATA / "good"
+#: The archived sources the real dataset cites (beside the checkout, as in CI).
+SHARED_SOURCES = REPO.parent / "shared" / "sources"
+
+
+def run_kdata(*args: str | Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real ``kdata`` command (``python -m kdata``) in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "kdata", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the small, valid test project: raw/ and the archive it cites."""
+    shutil.copytree(GOOD / "raw", tmp_path / "raw")
+    shutil.copytree(GOOD / "archive", tmp_path / "archive")
+    return tmp_path
+
+
+@pytest.fixture
+def built(project: Path) -> Path:
+    """The test project with dist/ and schemas/ built by the real command."""
+    result = run_kdata("build", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project
