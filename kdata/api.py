@@ -109,4 +109,5 @@ def load(name: str, package: str | os.PathLike[str] | None = None) -> pandas.Dat
     """
     import pandas as pd
 
-    return load_table(name, package).to_pandas(types_mapper=pd.ArrowDtype)
+    frame: pd.DataFrame = load_table(name, package).to_pandas(types_mapper=pd.ArrowDtype)
+    return frame

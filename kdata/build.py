@@ -11,10 +11,11 @@ import errno
 import fcntl
 import json
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import fsutil
 from .errors import BuildError, DataError

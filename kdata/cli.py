@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -41,7 +42,16 @@ def _text(issue: Issue) -> str:
 
 def _json(issues: list[Issue]) -> str:
     rows = [
-        {"file": i.file, "line": i.line, "column": i.col, "field": i.field, "code": i.code, "name": i.name, "message": i.message, "hint": i.hint}
+        {
+            "file": i.file,
+            "line": i.line,
+            "column": i.col,
+            "field": i.field,
+            "code": i.code,
+            "name": i.name,
+            "message": i.message,
+            "hint": i.hint,
+        }
         for i in issues
     ]
     return json.dumps(rows, indent=2, ensure_ascii=False)
@@ -86,8 +96,19 @@ def main() -> None:
 
 @main.command()
 @click.argument("raw_dir", type=_RAW, default=Path("raw"))
-@click.option("--archive", type=click.Path(path_type=Path, file_okay=False), help="Folder of archived source texts; check every quote against them.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True, help="Output format: text, JSON, or GitHub workflow annotations.")
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of archived source texts; check every quote against them.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output format: text, JSON, or GitHub workflow annotations.",
+)
 def validate(raw_dir: Path, archive: Path | None, fmt: str) -> None:
     """Check every record in RAW_DIR (default: raw). Exit 1 if any is invalid."""
     from .validate import load_raw, verify_quotes
@@ -105,9 +126,23 @@ def validate(raw_dir: Path, archive: Path | None, fmt: str) -> None:
 
 @main.command()
 @click.option("--raw", "raw_dir", type=_RAW, default=Path("raw"), show_default=True, help="Folder of YAML records.")
-@click.option("--dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"), show_default=True, help="Folder of the built data package.")
-@click.option("--schemas", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"), show_default=True, help="Folder of generated schemas.")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name each file that is stale against raw/ and the models.")
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder of the built data package.",
+)
+@click.option(
+    "--schemas",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("schemas"),
+    show_default=True,
+    help="Folder of generated schemas.",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and name each file that is stale against raw/ and the models."
+)
 def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
     """Validate raw/ and write the data package to dist/ (and schemas/)."""
     from . import build as builder
@@ -172,7 +207,9 @@ def schemas(out: Path) -> None:
 
 @main.command()
 @click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 def conflicts(dist: Path | None, fmt: str) -> None:
     """List where sources disagree (the package's conflicts table; default: bundled)."""
     import csv

@@ -7,8 +7,9 @@ instead of the curators choosing a side.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
-from typing import Any, Callable
+from typing import Any
 
 from . import models
 from .dates import parse_edtf
@@ -77,5 +78,15 @@ def find_conflicts(records: dict[str, list[Any]]) -> list[dict[str, Any]]:
             for a, b in combinations(sorted(group, key=lambda r: r.id), 2):
                 for aspect, (differs, show) in aspects.items():
                     if differs(a, b):
-                        rows.append({"topic": topic, "table": table, "record_a": a.id, "record_b": b.id, "aspect": aspect, "value_a": show(a), "value_b": show(b)})
+                        rows.append(
+                            {
+                                "topic": topic,
+                                "table": table,
+                                "record_a": a.id,
+                                "record_b": b.id,
+                                "aspect": aspect,
+                                "value_a": show(a),
+                                "value_b": show(b),
+                            }
+                        )
     return sorted(rows, key=lambda r: (r["topic"], r["record_a"], r["record_b"], r["aspect"]))

@@ -37,13 +37,17 @@ def _part(text: str) -> EdtfDate:
     year, month, day, qual = match["y"], match["m"], match["d"], match["q"] or ""
     y = int(year)
     if month is None:
-        return EdtfDate(date(y, 1, 1), date(y, 12, 31), "year", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
+        return EdtfDate(
+            date(y, 1, 1), date(y, 12, 31), "year", qual in "~%" and bool(qual), qual in "?%" and bool(qual)
+        )
     m = int(month)
     if not 1 <= m <= 12:
         raise ValueError(f"'{text}' has month {month}; months run from 01 to 12")
     last = calendar.monthrange(y, m)[1]
     if day is None:
-        return EdtfDate(date(y, m, 1), date(y, m, last), "month", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
+        return EdtfDate(
+            date(y, m, 1), date(y, m, last), "month", qual in "~%" and bool(qual), qual in "?%" and bool(qual)
+        )
     d = int(day)
     if not 1 <= d <= last:
         raise ValueError(f"'{text}' does not exist: {calendar.month_name[m]} {y} has {last} days")

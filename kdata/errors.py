@@ -41,7 +41,11 @@ CODES: dict[str, Code] = {
         Code("KD102", "wrong-type", "Write a value of the expected type (numbers unquoted, text as text)."),
         Code("KD103", "not-in-vocabulary", "Use one of the allowed values listed in the message."),
         Code("KD104", "unknown-field", "Remove the field or correct its name."),
-        Code("KD105", "invalid-date", "Write an EDTF date: YYYY, YYYY-MM, YYYY-MM-DD, optionally with ~ or ?, or an interval A/B."),
+        Code(
+            "KD105",
+            "invalid-date",
+            "Write an EDTF date: YYYY, YYYY-MM, YYYY-MM-DD, optionally with ~ or ?, or an interval A/B.",
+        ),
         Code("KD106", "invalid-value", "Correct the value so that it meets the stated rule."),
         Code("KD107", "id-mismatch", "Make the id equal to the file name without .yaml (or rename the file)."),
         Code("KD108", "invalid-text", "Remove control, bidi or zero-width characters, or normalise the text to NFC."),

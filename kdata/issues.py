@@ -22,6 +22,7 @@ _CODE_BY_TYPE: dict[str, str] = {
     "missing": "KD101",
     "extra_forbidden": "KD104",
     "literal_error": "KD103",
+    "kd_vocab": "KD103",
     "kd_date": "KD105",
     "kd_text": "KD108",
     "kd_figure": "KD109",
@@ -74,7 +75,11 @@ def _message(err: Any, model: type[BaseModel], doc: Document) -> str:
     if kind == "literal_error":
         return f"Expected one of {err['ctx']['expected']}; found {describe(found)}."
     if kind in _EXPECTED:
-        tip = " Write numbers without quotes." if kind == "int_type" and isinstance(found, str) and found.strip().lstrip("-").isdigit() else ""
+        tip = (
+            " Write numbers without quotes."
+            if kind == "int_type" and isinstance(found, str) and found.strip().lstrip("-").isdigit()
+            else ""
+        )
         return f"Expected {_EXPECTED[kind]}, found {describe(found)}.{tip}"
     if kind.startswith("kd_"):
         return str(err["msg"])

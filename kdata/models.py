@@ -13,8 +13,17 @@ import re
 import unicodedata
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from . import vocab
 from .dates import parse_edtf
@@ -33,13 +42,19 @@ def _text(value: str) -> str:
     bad = _HIDDEN.search(value)
     if bad:
         raise PydanticCustomError(
-            "kd_text", "The text holds the invisible character U+{cp} at position {pos}.", {"cp": f"{ord(bad.group()):04X}", "pos": bad.start() + 1}
+            "kd_text",
+            "The text holds the invisible character U+{cp} at position {pos}.",
+            {"cp": f"{ord(bad.group()):04X}", "pos": bad.start() + 1},
         )
     if unicodedata.normalize("NFC", value) != value:
-        raise PydanticCustomError("kd_text", "The text is not in Unicode NFC form; normalise it (e.g. compose accents).")
+        raise PydanticCustomError(
+            "kd_text", "The text is not in Unicode NFC form; normalise it (e.g. compose accents)."
+        )
     if value.startswith(_FORMULA_START):
         raise PydanticCustomError(
-            "kd_text", "The text starts with '{c}', which spreadsheets run as a formula; start it with a letter, digit or quote mark.", {"c": value[0]}
+            "kd_text",
+            "The text starts with '{c}', which spreadsheets run as a formula; start it with a letter, digit or quote mark.",
+            {"c": value[0]},
         )
     return value
 
@@ -58,11 +73,48 @@ def _url(value: str) -> str:
     return value
 
 
+class OneOf:
+    """Annotated metadata: a text field that takes one term of a controlled vocabulary.
+
+    Validation says which terms are allowed; the JSON Schema (and so the Table
+    Schema) gets them as ``enum``.
+    """
+
+    def __init__(self, terms: dict[str, str]) -> None:
+        self.terms = tuple(terms)
+
+    def _check(self, value: str) -> str:
+        if value not in self.terms:
+            raise PydanticCustomError(
+                "kd_vocab",
+                "Expected one of {allowed}; found '{value}'.",
+                {"allowed": ", ".join(self.terms), "value": value},
+            )
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        out = handler(schema)
+        out["enum"] = list(self.terms)
+        return out
+
+
 Text = Annotated[str, AfterValidator(_text), Field(max_length=2000)]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
 Edtf = Annotated[str, AfterValidator(_edtf), Field(json_schema_extra={"x-edtf": True})]
 Url = Annotated[str, AfterValidator(_url), Field(max_length=2000)]
 Count = Annotated[int, Field(ge=0)]
+SourceKind = Annotated[str, OneOf(vocab.SOURCE_KINDS)]
+ActorKind = Annotated[str, OneOf(vocab.ACTOR_KINDS)]
+PlaceKind = Annotated[str, OneOf(vocab.PLACE_KINDS)]
+EventKind = Annotated[str, OneOf(vocab.EVENT_KINDS)]
+EventStatus = Annotated[str, OneOf(vocab.EVENT_STATUSES)]
+EventRole = Annotated[str, OneOf(vocab.EVENT_ROLES)]
+Measure = Annotated[str, OneOf(vocab.MEASURES)]
+Unit = Annotated[str, OneOf(vocab.UNITS)]
+Qualifier = Annotated[str, OneOf(vocab.QUALIFIERS)]
 
 
 def ref(table: str, description: str) -> Any:
@@ -79,12 +131,16 @@ class Record(BaseModel):
 class Citation(Record):
     """Evidence for an event or figure: who claims it, in which source, in what words."""
 
-    source: Id = Field(description="Id of the source document that reports the claim.", json_schema_extra={"x-references": "sources"})
+    source: Id = Field(
+        description="Id of the source document that reports the claim.", json_schema_extra={"x-references": "sources"}
+    )
     claimant: Id = Field(
         description="Id of the actor who asserts the claim (may differ from the publisher: a ministry quoted by a news site).",
         json_schema_extra={"x-references": "actors"},
     )
-    quote: Text = Field(description="Verbatim words of the source that support the claim; loaded terms stay inside quotes only.")
+    quote: Text = Field(
+        description="Verbatim words of the source that support the claim; loaded terms stay inside quotes only."
+    )
     locator: Text | None = Field(default=None, description="Where the quote stands in the source, e.g. 'paragraph 4'.")
 
 
@@ -92,22 +148,28 @@ class EventActor(Record):
     """An actor taking part in an event, with the part it plays."""
 
     actor: Id = Field(description="Id of the actor.", json_schema_extra={"x-references": "actors"})
-    role: Literal[tuple(vocab.EVENT_ROLES)] = Field(description="The actor's part in the event.")  # type: ignore[valid-type]
+    role: EventRole = Field(description="The actor's part in the event.")
 
 
 class Source(Record):
     """One archived document, described only by what it states about itself."""
 
     id: Id = Field(description="Stable identifier, equal to the file name.")
-    title: Text = Field(description="Title or headline as printed; empty headlines get a neutral description in brackets.")
-    publisher: Text | None = Field(default=None, description="Outlet or body that published the document, if the document names it.")
+    title: Text = Field(
+        description="Title or headline as printed; empty headlines get a neutral description in brackets."
+    )
+    publisher: Text | None = Field(
+        default=None, description="Outlet or body that published the document, if the document names it."
+    )
     author: Text | None = Field(default=None, description="Author named in the document; empty when none is named.")
     published: Edtf | None = Field(default=None, description="Publication date as printed in the document (EDTF).")
     url: Url | None = Field(default=None, description="URL printed in the document itself; never reconstructed.")
     via: Text | None = Field(default=None, description="Agency or outlet the document says it is citing, e.g. 'APA'.")
     language: str = Field(pattern=r"^[a-z]{2,3}$", description="Language of the archived text (ISO 639 code).")
-    kind: Literal[tuple(vocab.SOURCE_KINDS)] = Field(description="What kind of document it is.")  # type: ignore[valid-type]
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the archived text, which identifies it in the archive.")
+    kind: SourceKind = Field(description="What kind of document it is.")
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the archived text, which identifies it in the archive."
+    )
     note: Text | None = Field(default=None, description="Curator's neutral note on the document.")
 
 
@@ -116,7 +178,7 @@ class Actor(Record):
 
     id: Id = Field(description="Stable identifier, equal to the file name.")
     name: Text = Field(description="Name as the sources write it.")
-    kind: Literal[tuple(vocab.ACTOR_KINDS)] = Field(description="What kind of actor it is.")  # type: ignore[valid-type]
+    kind: ActorKind = Field(description="What kind of actor it is.")
     role: Text | None = Field(default=None, description="Role or title as stated in the sources.")
     parent: Id | None = ref("actors", "Id of the organisation or state the actor belongs to.")
     note: Text | None = Field(default=None, description="Curator's neutral note.")
@@ -127,7 +189,7 @@ class Place(Record):
 
     id: Id = Field(description="Stable identifier, equal to the file name.")
     name: Text = Field(description="Name as the sources write it.")
-    kind: Literal[tuple(vocab.PLACE_KINDS)] = Field(description="What kind of place it is.")  # type: ignore[valid-type]
+    kind: PlaceKind = Field(description="What kind of place it is.")
     parent: Id | None = ref("places", "Id of the place that contains it, as the sources state.")
     note: Text | None = Field(default=None, description="Curator's neutral note, e.g. other spellings in the sources.")
 
@@ -137,13 +199,20 @@ class Event(Record):
 
     id: Id = Field(description="Stable identifier, equal to the file name.")
     title: Text = Field(description="Neutral one-line title in plain verbs.")
-    kind: Literal[tuple(vocab.EVENT_KINDS)] = Field(description="What kind of event it is.")  # type: ignore[valid-type]
-    status: Literal[tuple(vocab.EVENT_STATUSES)] = Field(description="Whether it is claimed to have happened or is planned.")  # type: ignore[valid-type]
+    kind: EventKind = Field(description="What kind of event it is.")
+    status: EventStatus = Field(description="Whether it is claimed to have happened or is planned.")
     date: Edtf = Field(description="Date as precise as the sources state it (EDTF).")
-    date_phrase: Text | None = Field(default=None, description="The source's own words for the date, e.g. 'next year', 'early April 1993'.")
+    date_phrase: Text | None = Field(
+        default=None, description="The source's own words for the date, e.g. 'next year', 'early April 1993'."
+    )
     place: Id | None = ref("places", "Id of the place where it happened.")
-    topic: Id | None = Field(default=None, description="Key shared by records that speak of the same thing; kdata compares them for disagreements.")
-    term: Text | None = Field(default=None, description="The name the source gives the thing, verbatim (e.g. a medal's name).")
+    topic: Id | None = Field(
+        default=None,
+        description="Key shared by records that speak of the same thing; kdata compares them for disagreements.",
+    )
+    term: Text | None = Field(
+        default=None, description="The name the source gives the thing, verbatim (e.g. a medal's name)."
+    )
     description: Text | None = Field(default=None, description="Neutral description.")
     actors: list[EventActor] = Field(default_factory=list, description="Actors taking part, with their roles.")
     citations: list[Citation] = Field(min_length=1, description="Evidence: at least one citation.")
@@ -153,9 +222,9 @@ class Figure(Record):
     """One number a source states, with its hedge kept."""
 
     id: Id = Field(description="Stable identifier, equal to the file name.")
-    measure: Literal[tuple(vocab.MEASURES)] = Field(description="What is counted or measured.")  # type: ignore[valid-type]
-    unit: Literal[tuple(vocab.UNITS)] = Field(description="Unit of value, low and high.")  # type: ignore[valid-type]
-    qualifier: Literal[tuple(vocab.QUALIFIERS)] = Field(description="How the source hedges the number.")  # type: ignore[valid-type]
+    measure: Measure = Field(description="What is counted or measured.")
+    unit: Unit = Field(description="Unit of value, low and high.")
+    qualifier: Qualifier = Field(description="How the source hedges the number.")
     value: Count | None = Field(default=None, description="The number, or best estimate, as stated.")
     low: Count | None = Field(default=None, description="Lower bound, as stated.")
     high: Count | None = Field(default=None, description="Upper bound, as stated.")
@@ -164,7 +233,10 @@ class Figure(Record):
     as_of: Edtf | None = Field(default=None, description="Date the number refers to (EDTF).")
     place: Id | None = ref("places", "Id of the place the number is about.")
     event: Id | None = ref("events", "Id of the event the number is about.")
-    topic: Id | None = Field(default=None, description="Key shared by figures about the same quantity; kdata compares them for disagreements.")
+    topic: Id | None = Field(
+        default=None,
+        description="Key shared by figures about the same quantity; kdata compares them for disagreements.",
+    )
     note: Text | None = Field(default=None, description="Curator's neutral note.")
     citations: list[Citation] = Field(min_length=1, description="Evidence: at least one citation.")
 
@@ -191,7 +263,7 @@ _HEDGE_FIELDS: dict[str, tuple[bool | None, bool | None, bool | None]] = {
 def figure_problem(qualifier: str, value: int | None, low: int | None, high: int | None) -> str:
     """Say what is wrong with a figure's numbers for its qualifier, or '' if nothing."""
     given = {"value": value, "low": low, "high": high}
-    for (name, number), rule in zip(given.items(), _HEDGE_FIELDS[qualifier]):
+    for (name, number), rule in zip(given.items(), _HEDGE_FIELDS[qualifier], strict=True):
         if rule is True and number is None:
             return f"A figure qualified '{qualifier}' needs {name}; it is empty."
         if rule is False and number is not None:
@@ -226,7 +298,9 @@ class PackageInfo(Record):
     name: Id = Field(description="Package name.")
     title: Text = Field(description="Package title.")
     description: Text = Field(description="What the package holds.")
-    version: str = Field(pattern=r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$", description="SemVer version of the data.")
+    version: str = Field(
+        pattern=r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$", description="SemVer version of the data."
+    )
     homepage: Url | None = Field(default=None, description="Project home page.")
     licenses: list[License] = Field(min_length=1, description="Licences of the data.")
     contributors: list[Contributor] = Field(min_length=1, description="Who made the data.")
@@ -240,7 +314,9 @@ class Conflict(Record):
     table: str = Field(description="The table both records are in.")
     record_a: Id = Field(description="Id of the first record (sorted).")
     record_b: Id = Field(description="Id of the second record.")
-    aspect: Literal["number", "wording", "date"] = Field(description="What differs: the number and its hedge, the wording, or the date.")
+    aspect: Literal["number", "wording", "date"] = Field(
+        description="What differs: the number and its hedge, the wording, or the date."
+    )
     value_a: Text = Field(description="What the first record states.")
     value_b: Text = Field(description="What the second record states.")
 
@@ -270,7 +346,19 @@ TABLES: dict[str, TableSpec] = {
     "places": TableSpec(Place, ("id",), {}, "Places the facts refer to."),
     "events": TableSpec(Event, ("id",), {}, "Events, with dates kept at the sources' precision."),
     "figures": TableSpec(Figure, ("id",), {}, "Every number the sources state, with its hedge."),
-    "event_actors": TableSpec(EventActor, ("event", "actor", "role"), {"events": "event"}, "Which actors take part in which events."),
-    "citations": TableSpec(Citation, ("id",), {"events": "event", "figures": "figure"}, "Evidence for each event and figure: source, claimant and verbatim quote."),
-    "conflicts": TableSpec(Conflict, ("topic", "record_a", "record_b", "aspect"), {}, "Derived: records on one topic whose sources disagree."),
+    "event_actors": TableSpec(
+        EventActor, ("event", "actor", "role"), {"events": "event"}, "Which actors take part in which events."
+    ),
+    "citations": TableSpec(
+        Citation,
+        ("id",),
+        {"events": "event", "figures": "figure"},
+        "Evidence for each event and figure: source, claimant and verbatim quote.",
+    ),
+    "conflicts": TableSpec(
+        Conflict,
+        ("topic", "record_a", "record_b", "aspect"),
+        {},
+        "Derived: records on one topic whose sources disagree.",
+    ),
 }

@@ -55,7 +55,15 @@ def table_rows(data: RawData) -> dict[str, list[dict[str, Any]]]:
             for n, citation in enumerate(getattr(record, "citations", []), start=1):
                 owner = _OWNER_PREFIX[table]
                 cid = f"{owner}:{record.id}:{n}"
-                rows["citations"].append({"id": cid, "event": None, "figure": None, owner: record.id, **_expand(citation, columns["citations"])})
+                rows["citations"].append(
+                    {
+                        "id": cid,
+                        "event": None,
+                        "figure": None,
+                        owner: record.id,
+                        **_expand(citation, columns["citations"]),
+                    }
+                )
             for link in getattr(record, "actors", []):
                 rows["event_actors"].append({"event": record.id, **_expand(link, columns["event_actors"])})
     rows["conflicts"] = find_conflicts(data.records)
@@ -95,7 +103,9 @@ def parquet_bytes(table: str, rows: list[dict[str, Any]]) -> bytes:
     return sink.getvalue()
 
 
-def _resource(name: str, path: str, content: bytes, kind: str, schema: dict[str, Any], description: str, rows: int) -> dict[str, Any]:
+def _resource(
+    name: str, path: str, content: bytes, kind: str, schema: dict[str, Any], description: str, rows: int
+) -> dict[str, Any]:
     meta = {
         "csv": {"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"},
         # A file resource, see the module note: frictionless checks its bytes and hash.
@@ -123,13 +133,27 @@ def package_files(data: RawData) -> dict[str, bytes]:
         files[f"{table}.csv"] = csv_bytes(table, rows[table])
         files[f"{table}.parquet"] = parquet_bytes(table, rows[table])
         n = len(rows[table])
-        csv_resources.append(_resource(table, f"{table}.csv", files[f"{table}.csv"], "csv", table_schema(table), spec.description, n))
+        csv_resources.append(
+            _resource(table, f"{table}.csv", files[f"{table}.csv"], "csv", table_schema(table), spec.description, n)
+        )
         parquet_resources.append(
-            _resource(table + PARQUET_SUFFIX, f"{table}.parquet", files[f"{table}.parquet"], "parquet", table_schema(table, PARQUET_SUFFIX), spec.description + " (Parquet)", n)
+            _resource(
+                table + PARQUET_SUFFIX,
+                f"{table}.parquet",
+                files[f"{table}.parquet"],
+                "parquet",
+                table_schema(table, PARQUET_SUFFIX),
+                spec.description + " (Parquet)",
+                n,
+            )
         )
     info = data.info.model_dump(exclude_none=True)
     sources = [
-        {"title": f"{s.publisher or s.via or 'Unnamed publisher'}: {s.title}" + (f" ({s.published})" if s.published else ""), **({"path": s.url} if s.url else {})}
+        {
+            "title": f"{s.publisher or s.via or 'Unnamed publisher'}: {s.title}"
+            + (f" ({s.published})" if s.published else ""),
+            **({"path": s.url} if s.url else {}),
+        }
         for s in sorted(data.records.get("sources", []), key=lambda s: s.id)
     ]
     descriptor = {

@@ -68,9 +68,23 @@ def table_fields(table: str) -> list[dict[str, Any]]:
     schema = spec.model.model_json_schema()
     fields: list[dict[str, Any]] = []
     if table == "citations":
-        fields.append({"name": "id", "type": "string", "description": "Citation id: '<event|figure>:<record id>:<n>'.", "constraints": {"required": True}})
+        fields.append(
+            {
+                "name": "id",
+                "type": "string",
+                "description": "Citation id: '<event|figure>:<record id>:<n>'.",
+                "constraints": {"required": True},
+            }
+        )
     for owner, column in spec.owners.items():
-        fields.append({"name": column, "type": "string", "description": f"Id of the record in {owner} this row belongs to.", "x-references": owner})
+        fields.append(
+            {
+                "name": column,
+                "type": "string",
+                "description": f"Id of the record in {owner} this row belongs to.",
+                "x-references": owner,
+            }
+        )
     required = set(schema.get("required", ()))
     for name, prop in schema["properties"].items():
         fields.extend(_columns(name, prop, name in required))
@@ -84,7 +98,9 @@ def table_schema(table: str, resource_suffix: str = "") -> dict[str, Any]:
     for f in table_fields(table):
         target = f.pop("x-references", None)
         if target:
-            foreign.append({"fields": [f["name"]], "reference": {"resource": target + resource_suffix, "fields": ["id"]}})
+            foreign.append(
+                {"fields": [f["name"]], "reference": {"resource": target + resource_suffix, "fields": ["id"]}}
+            )
         fields.append(f)
     schema: dict[str, Any] = {"fields": fields, "primaryKey": list(spec.primary_key)}
     if foreign:
@@ -97,16 +113,26 @@ def arrow_schema(table: str) -> Any:
     """The pyarrow schema of ``table``, nullable exactly where the Table Schema allows."""
     import pyarrow as pa
 
-    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}
+    types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }
     return pa.schema(
-        [pa.field(f["name"], types[f["type"]], nullable=not f.get("constraints", {}).get("required", False)) for f in table_fields(table)]
+        [
+            pa.field(f["name"], types[f["type"]], nullable=not f.get("constraints", {}).get("required", False))
+            for f in table_fields(table)
+        ]
     )
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schemas of the record files, for editors: ``<table>.schema.json`` -> schema."""
     out = {}
-    for table, model in {**models.RECORD_TABLES, "package": models.PackageInfo}.items():
+    kinds: dict[str, type[models.Record]] = {**models.RECORD_TABLES, "package": models.PackageInfo}
+    for table, model in kinds.items():
         schema = model.model_json_schema()
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"{table}.schema.json"

@@ -7,11 +7,11 @@ issue found, sorted, so a contributor sees all problems in one run.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,7 +24,11 @@ from .yamlio import Document, Loc, read
 PACKAGE_FILE = "package.yaml"
 
 # Typographic variants that quote verification treats as their plain twins.
-_TYPOGRAPHIC = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b\u2032`"} | {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"} | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+_TYPOGRAPHIC = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032`"}
+    | {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"}
+    | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
+)
 _SPACE = re.compile(r"\s+")
 
 
@@ -66,18 +70,47 @@ def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, Path]]
         if entry.name.startswith(".") or entry.name == PACKAGE_FILE or entry.name.lower().startswith("readme"):
             continue
         if entry.is_symlink() or not entry.is_dir():
-            issues.append(Issue(display(entry), 0, 0, "KD203" if not entry.is_symlink() else "KD011", "", f"raw/ holds only the folders {', '.join(models.RECORD_TABLES)} and {PACKAGE_FILE}; found '{entry.name}'."))
+            issues.append(
+                Issue(
+                    display(entry),
+                    0,
+                    0,
+                    "KD203" if not entry.is_symlink() else "KD011",
+                    "",
+                    f"raw/ holds only the folders {', '.join(models.RECORD_TABLES)} and {PACKAGE_FILE}; found '{entry.name}'.",
+                )
+            )
             continue
         if entry.name not in models.RECORD_TABLES:
-            issues.append(Issue(display(entry), 0, 0, "KD203", "", f"'{entry.name}' is not a table; expected one of {', '.join(models.RECORD_TABLES)}."))
+            issues.append(
+                Issue(
+                    display(entry),
+                    0,
+                    0,
+                    "KD203",
+                    "",
+                    f"'{entry.name}' is not a table; expected one of {', '.join(models.RECORD_TABLES)}.",
+                )
+            )
             continue
         for path in sorted(entry.iterdir()):
             if path.is_symlink() or (path.suffix == ".yaml" and not path.is_file()):
-                issues.append(Issue(display(path), 0, 0, "KD011", "", "Record files must be regular files, not symlinks or special files."))
+                issues.append(
+                    Issue(
+                        display(path),
+                        0,
+                        0,
+                        "KD011",
+                        "",
+                        "Record files must be regular files, not symlinks or special files.",
+                    )
+                )
             elif path.suffix == ".yaml":
                 yield entry.name, path
             elif path.suffix == ".yml":
-                issues.append(Issue(display(path), 0, 0, "KD203", "", "Record files end in '.yaml'; rename this '.yml' file."))
+                issues.append(
+                    Issue(display(path), 0, 0, "KD203", "", "Record files end in '.yaml'; rename this '.yml' file.")
+                )
 
 
 def _refs(model: BaseModel, loc: Loc, doc: Document, name: str) -> Iterator[Ref]:
@@ -101,12 +134,16 @@ def _check_file(table: str, path: Path) -> tuple[Any, Document, list[Issue]]:
         return None, doc, doc.issues
     model = models.RECORD_TABLES[table]
     try:
-        record = model.model_validate(doc.data)
+        record: Any = model.model_validate(doc.data)
     except ValidationError as exc:
         return None, doc, from_validation_error(exc, model, doc, name)
     if record.id != path.stem:
         line, col = doc.pos[("id",)]
-        return record, doc, [Issue(name, line, col, "KD107", "id", f"The id '{record.id}' differs from the file name '{path.stem}'.")]
+        return (
+            record,
+            doc,
+            [Issue(name, line, col, "KD107", "id", f"The id '{record.id}' differs from the file name '{path.stem}'.")],
+        )
     return record, doc, []
 
 
@@ -118,7 +155,11 @@ def _check_cycles(data: RawData, table: str) -> None:
             if node in seen:
                 file = data.files[(table, start)]
                 line, col = data.positions[(table, start)].get(("parent",), (0, 0))
-                data.issues.append(Issue(file, line, col, "KD204", "parent", f"Following parents from '{start}' comes back to '{node}'."))
+                data.issues.append(
+                    Issue(
+                        file, line, col, "KD204", "parent", f"Following parents from '{start}' comes back to '{node}'."
+                    )
+                )
                 break
             seen.add(node)
             node = parents[node]
@@ -137,7 +178,9 @@ def load_raw(root: Path) -> RawData:
         UsageError: ``root`` is not a folder.
     """
     if not root.is_dir():
-        raise UsageError(f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders.")
+        raise UsageError(
+            f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
+        )
     data = RawData(root)
     refs: list[Ref] = []
     for table, path in _record_files(root, data.issues):
@@ -148,7 +191,16 @@ def load_raw(root: Path) -> RawData:
         key = (table, record.id)
         if key in data.files:
             line, col = doc.pos[("id",)]
-            data.issues.append(Issue(display(path), line, col, "KD201", "id", f"The id '{record.id}' is already used by {data.files[key]}."))
+            data.issues.append(
+                Issue(
+                    display(path),
+                    line,
+                    col,
+                    "KD201",
+                    "id",
+                    f"The id '{record.id}' is already used by {data.files[key]}.",
+                )
+            )
             continue
         data.files[key] = display(path)
         data.positions[key] = {k: v for k, v in doc.pos.items() if len(k) <= 3}
@@ -157,7 +209,16 @@ def load_raw(root: Path) -> RawData:
             refs.extend(_refs(record, (), doc, display(path)))
     for ref in refs:
         if (ref.table, ref.target) not in data.files:
-            data.issues.append(Issue(ref.file, ref.line, ref.col, "KD202", ref.field, f"No record in {ref.table} has the id '{ref.target}'."))
+            data.issues.append(
+                Issue(
+                    ref.file,
+                    ref.line,
+                    ref.col,
+                    "KD202",
+                    ref.field,
+                    f"No record in {ref.table} has the id '{ref.target}'.",
+                )
+            )
     for table in ("actors", "places"):
         _check_cycles(data, table)
     _load_info(data)
@@ -207,7 +268,16 @@ def verify_quotes(data: RawData, archive: Path) -> list[Issue]:
         texts[source.id] = index.get(source.sha256)
         if texts[source.id] is None:
             line, col = data.positions[("sources", source.id)].get(("sha256",), (0, 0))
-            issues.append(Issue(data.files[("sources", source.id)], line, col, "KD302", "sha256", f"No file in {archive} has the sha256 {source.sha256}."))
+            issues.append(
+                Issue(
+                    data.files[("sources", source.id)],
+                    line,
+                    col,
+                    "KD302",
+                    "sha256",
+                    f"No file in {archive} has the sha256 {source.sha256}.",
+                )
+            )
     for table in ("events", "figures"):
         for record in data.records.get(table, []):
             for i, citation in enumerate(record.citations):
@@ -216,5 +286,14 @@ def verify_quotes(data: RawData, archive: Path) -> list[Issue]:
                     continue
                 line, col = data.positions[(table, record.id)].get(("citations", i, "quote"), (0, 0))
                 short = citation.quote if len(citation.quote) <= 70 else citation.quote[:67] + "..."
-                issues.append(Issue(data.files[(table, record.id)], line, col, "KD301", f"citations.{i}.quote", f"The quote '{short}' is not in the archived text of source '{citation.source}'."))
+                issues.append(
+                    Issue(
+                        data.files[(table, record.id)],
+                        line,
+                        col,
+                        "KD301",
+                        f"citations.{i}.quote",
+                        f"The quote '{short}' is not in the archived text of source '{citation.source}'.",
+                    )
+                )
     return sorted(issues)

@@ -31,7 +31,9 @@ def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
     import pyarrow.csv as pacsv
 
     types = {f["name"]: pa.type_for_alias(_ARROW_TYPES[f["type"]].replace("[day]", "")) for f in schema["fields"]}
-    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, null_values=[""], true_values=["true"], false_values=["false"])
+    options = pacsv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, null_values=[""], true_values=["true"], false_values=["false"]
+    )
     return pacsv.read_csv(path, convert_options=options)
 
 

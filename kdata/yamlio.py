@@ -76,13 +76,24 @@ def _decode(raw: bytes, name: str, doc: Document) -> str | None:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        doc.issues.append(Issue(name, line, col, "KD002", "", f"The file is not valid UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded."))
+        doc.issues.append(
+            Issue(
+                name,
+                line,
+                col,
+                "KD002",
+                "",
+                f"The file is not valid UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded.",
+            )
+        )
         return None
     bad = _CONTROL.search(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
         col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
-        doc.issues.append(Issue(name, line, col, "KD010", "", f"The file holds the control character U+{ord(bad.group()):04X}."))
+        doc.issues.append(
+            Issue(name, line, col, "KD010", "", f"The file holds the control character U+{ord(bad.group()):04X}.")
+        )
         return None
     return text
 
@@ -93,7 +104,7 @@ class _Builder:
     def __init__(self, name: str, doc: Document) -> None:
         self.name = name
         self.doc = doc
-        # Each frame: [container, loc, pending_key (mappings only), seen keys].
+        # Each frame: [container, its location, pending (key, mark) of a mapping or None].
         self.stack: list[list[Any]] = []
         self.documents = 0
 
@@ -115,7 +126,8 @@ class _Builder:
             self.doc.pos[()] = _mark(event.start_mark)
             return ()
         frame = self.stack[-1]
-        container, loc = frame[0], frame[1]
+        container: Any = frame[0]
+        loc: Loc = frame[1]
         if isinstance(container, list):
             sub = loc + (len(container),)
             container.append(value)
@@ -131,7 +143,12 @@ class _Builder:
         frame[2] = None
         sub = loc + (key,)
         if key in container:
-            self.issue(key_mark, "KD003", sub, f"The key '{key}' appears twice in the same mapping (first on line {self.doc.keypos[sub][0]}).")
+            self.issue(
+                key_mark,
+                "KD003",
+                sub,
+                f"The key '{key}' appears twice in the same mapping (first on line {self.doc.keypos[sub][0]}).",
+            )
         else:
             container[key] = value
             self.doc.keypos[sub] = _mark(key_mark)
@@ -142,9 +159,10 @@ class _Builder:
         if not self.stack:
             return ()
         frame = self.stack[-1]
+        loc: Loc = frame[1]
         if isinstance(frame[0], list):
-            return frame[1] + (len(frame[0]),)
-        return frame[1] + ((frame[2][0],) if frame[2] else ())
+            return loc + (len(frame[0]),)
+        return loc + ((frame[2][0],) if frame[2] else ())
 
     def feed(self, event: Any) -> bool:
         """Consume one event; return False to stop reading the file."""
@@ -152,7 +170,9 @@ class _Builder:
         if kind is yaml.DocumentStartEvent:
             self.documents += 1
             if self.documents > 1:
-                self.issue(event.start_mark, "KD001", (), "A record file holds one YAML document; found a second '---'.")
+                self.issue(
+                    event.start_mark, "KD001", (), "A record file holds one YAML document; found a second '---'."
+                )
                 return False
             return True
         if kind is yaml.ScalarEvent:
@@ -218,5 +238,7 @@ def read(path: Path, name: str) -> Document:
         doc.issues.append(Issue(name, 1, 1, "KD007", "", "The file holds no record."))
     elif not doc.issues and not isinstance(doc.data, dict):
         found = type(doc.data).__name__.replace("str", "text").replace("list", "a list")
-        doc.issues.append(Issue(name, 1, 1, "KD006", "", f"Expected a mapping of field: value at the top level, found {found}."))
+        doc.issues.append(
+            Issue(name, 1, 1, "KD006", "", f"Expected a mapping of field: value at the top level, found {found}.")
+        )
     return doc

@@ -25,7 +25,11 @@ FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 def snapshot(folder: Path) -> dict[str, str]:
     """sha256 of every file under a folder, by relative path."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_validate_accepts_the_good_project(project: Path) -> None:
@@ -37,7 +41,9 @@ def test_validate_accepts_the_good_project(project: Path) -> None:
 
 def test_built_package_passes_real_frictionless_validate(built: Path) -> None:
     """frictionless-py, run as users run it, reports the package valid, Parquet twins included."""
-    result = subprocess.run([str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"], cwd=built, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"], cwd=built, capture_output=True, text=True
+    )
     report = json.loads(result.stdout)
     assert result.returncode == 0 and report["valid"], result.stdout
     names = sorted(task["name"] for task in report["tasks"])
@@ -48,7 +54,9 @@ def test_frictionless_catches_a_tampered_file(built: Path) -> None:
     """The declared bytes and hash are real: frictionless rejects a changed CSV."""
     with open(built / "dist" / "events.csv", "a", encoding="utf-8") as handle:
         handle.write("\n")
-    result = subprocess.run([str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"], cwd=built, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"], cwd=built, capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert not json.loads(result.stdout)["valid"]
 
@@ -65,14 +73,26 @@ def test_descriptor_declares_keys_types_and_integrity(built: Path) -> None:
     events = next(r for r in descriptor["resources"] if r["name"] == "events")
     fields = {f["name"]: f for f in events["schema"]["fields"]}
     assert events["schema"]["primaryKey"] == ["id"]
-    assert fields["date_start"]["type"] == "date" and fields["date_precision"]["constraints"]["enum"] == ["day", "month", "year"]
-    assert {"fields": ["place"], "reference": {"resource": "places", "fields": ["id"]}} in events["schema"]["foreignKeys"]
+    assert fields["date_start"]["type"] == "date" and fields["date_precision"]["constraints"]["enum"] == [
+        "day",
+        "month",
+        "year",
+    ]
+    assert {"fields": ["place"], "reference": {"resource": "places", "fields": ["id"]}} in events["schema"][
+        "foreignKeys"
+    ]
     assert all(f.get("description") for f in events["schema"]["fields"])
 
 
 def _csv_rows(path: Path, schema: dict) -> list[dict]:
     """Read a CSV with the standard library, typing cells by the Table Schema."""
-    casts = {"string": str, "integer": int, "number": float, "date": date.fromisoformat, "boolean": lambda v: v == "true"}
+    casts = {
+        "string": str,
+        "integer": int,
+        "number": float,
+        "date": date.fromisoformat,
+        "boolean": lambda v: v == "true",
+    }
     types = {f["name"]: casts[f["type"]] for f in schema["fields"]}
     with open(path, encoding="utf-8", newline="") as handle:
         return [{k: (types[k](v) if v != "" else None) for k, v in row.items()} for row in csv.DictReader(handle)]
@@ -95,7 +115,11 @@ def test_load_returns_the_yaml_values_with_proper_dtypes(built: Path) -> None:
     upto = figures.loc["riverton-returnees-other"]
     assert upto["qualifier"] == "at_most" and upto["high"] == 1500 and upto["stated_as"] == "up to 1,500"
     assert upto["low"] is __import__("pandas").NA
-    assert upto["as_of_start"] == date(2020, 3, 1) and upto["as_of_end"] == date(2020, 3, 31) and upto["as_of_precision"] == "month"
+    assert (
+        upto["as_of_start"] == date(2020, 3, 1)
+        and upto["as_of_end"] == date(2020, 3, 31)
+        and upto["as_of_precision"] == "month"
+    )
     assert str(figures["value"].dtype) == "int64[pyarrow]"
     assert str(figures["as_of_start"].dtype) == "date32[day][pyarrow]"
     citations = kdata.load("citations", package=built / "dist")
@@ -147,7 +171,9 @@ def test_killed_builds_leave_old_or_new_dist(built: Path) -> None:
     for n in range(12):
         title = titles[n % 2]
         record.write_text(record.read_text().replace(titles[0], title).replace(titles[1], title))
-        proc = subprocess.Popen([sys.executable, "-m", "kdata", "build"], cwd=built, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kdata", "build"], cwd=built, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.1, duration))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
