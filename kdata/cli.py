@@ -237,3 +237,18 @@ def codes() -> None:
     """List every error code with its name and how to fix it."""
     for code in CODES.values():
         click.echo(f"{code.code}  {code.name:<22} {code.hint}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name each file whose generated sections are stale.")
+def docs(files: tuple[Path, ...], check: bool) -> None:
+    """Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md)."""
+    from .docs import update
+
+    paths = list(files) or [p for p in (Path("README.md"), Path("CONTRIBUTING.md")) if p.is_file()]
+    changed = update(paths, check=check)
+    for path in changed:
+        click.echo(f"{path} {'is stale' if check else 'updated'}")
+    if check and changed:
+        sys.exit(1)
