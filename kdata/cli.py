@@ -74,8 +74,24 @@ def report(issues: list[Issue], fmt: str = "text") -> None:
         click.echo(_summary(issues), err=fmt == "github")
 
 
+#: Commands that live in their own modules: name -> "module:attribute", imported on first use.
+LAZY_COMMANDS: dict[str, str] = {}
+
+
 class _Group(click.Group):
-    """Maps kdata's errors to messages and exit statuses."""
+    """Maps kdata's errors to messages and exit statuses; loads module commands lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -241,7 +257,9 @@ def codes() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name each file whose generated sections are stale.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and name each file whose generated sections are stale."
+)
 def docs(files: tuple[Path, ...], check: bool) -> None:
     """Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md)."""
     from .docs import update

@@ -36,7 +36,9 @@ def data_model() -> str:
             allowed = f" One of: {', '.join(f'`{e}`' for e in enum)}." if enum and len(enum) <= 12 else ""
             allowed = allowed or (" See the vocabulary below." if enum else "")
             required = "yes" if constraints.get("required") else ""
-            lines.append(f"| `{field['name']}` | {field['type']} | {required} | {_cell(field.get('description', ''))}{note}{allowed} |")
+            lines.append(
+                f"| `{field['name']}` | {field['type']} | {required} | {_cell(field.get('description', ''))}{note}{allowed} |"
+            )
         parts.append("\n".join(lines))
     parts.append(vocabularies())
     return "\n\n".join(parts)
@@ -44,7 +46,11 @@ def data_model() -> str:
 
 def vocabularies() -> str:
     """The long controlled vocabularies, each term with its meaning."""
-    lists = {"Event kinds (`events.kind`)": vocab.EVENT_KINDS, "Measures (`figures.measure`)": vocab.MEASURES, "Place kinds (`places.kind`)": vocab.PLACE_KINDS}
+    lists = {
+        "Event kinds (`events.kind`)": vocab.EVENT_KINDS,
+        "Measures (`figures.measure`)": vocab.MEASURES,
+        "Place kinds (`places.kind`)": vocab.PLACE_KINDS,
+    }
     out = []
     for title, terms in lists.items():
         out.append(f"#### {title}\n\n" + "\n".join(f"- `{term}`: {meaning}" for term, meaning in terms.items()))

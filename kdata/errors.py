@@ -53,7 +53,7 @@ CODES: dict[str, Code] = {
         # Across records (KD2xx).
         Code("KD201", "duplicate-id", "Give each record a unique id; ids are never reused."),
         Code("KD202", "dangling-reference", "Refer to an id that exists, or add the record it names."),
-        Code("KD203", "unknown-table", "Put records only in the folders of known tables."),
+        Code("KD203", "misplaced-file", "Keep only table folders in raw/, and only <id>.yaml files in them."),
         Code("KD204", "reference-cycle", "Break the cycle: a parent may not be its own ancestor."),
         # Against the archived sources (KD3xx).
         Code("KD301", "quote-not-found", "Copy the quote verbatim from the archived source text."),

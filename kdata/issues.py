@@ -75,15 +75,25 @@ def _message(err: Any, model: type[BaseModel], doc: Document) -> str:
     if kind == "literal_error":
         return f"Expected one of {err['ctx']['expected']}; found {describe(found)}."
     if kind in _EXPECTED:
-        tip = (
-            " Write numbers without quotes."
-            if kind == "int_type" and isinstance(found, str) and found.strip().lstrip("-").isdigit()
-            else ""
-        )
-        return f"Expected {_EXPECTED[kind]}, found {describe(found)}.{tip}"
+        return f"Expected {_EXPECTED[kind]}, found {describe(found)}.{_tip(kind, found)}"
     if kind.startswith("kd_"):
         return str(err["msg"])
     return f"{str(err['msg']).rstrip('.')}; found {describe(found)}."
+
+
+def _tip(kind: str, found: Any) -> str:
+    """A hint for the commonest type mistakes of YAML writers."""
+    if kind == "int_type" and isinstance(found, str):
+        digits = found.strip().lstrip("+-")
+        if digits.isdigit():
+            return (
+                " Write the number without leading zeros."
+                if digits.startswith("0")
+                else " Write numbers without quotes."
+            )
+    if kind == "string_type" and isinstance(found, (int, float)) and not isinstance(found, bool):
+        return f" Put it in quotes if it is meant as text: '{found}'."
+    return ""
 
 
 def _known_fields(model: type[BaseModel], loc: Loc) -> list[str]:

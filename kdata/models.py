@@ -101,10 +101,11 @@ class OneOf:
         return out
 
 
-Text = Annotated[str, AfterValidator(_text), Field(max_length=2000)]
+# max_length comes before the validator, so pydantic still knows the value is text.
+Text = Annotated[str, Field(max_length=2000), AfterValidator(_text)]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
 Edtf = Annotated[str, AfterValidator(_edtf), Field(json_schema_extra={"x-edtf": True})]
-Url = Annotated[str, AfterValidator(_url), Field(max_length=2000)]
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_url)]
 Count = Annotated[int, Field(ge=0)]
 SourceKind = Annotated[str, OneOf(vocab.SOURCE_KINDS)]
 ActorKind = Annotated[str, OneOf(vocab.ACTOR_KINDS)]

@@ -41,7 +41,12 @@ def _columns(name: str, prop: dict[str, Any], required: bool) -> list[dict[str, 
     if prop.get("x-edtf"):
         req = {"constraints": {"required": True}} if must else {}
         return [
-            {"name": name, "type": "string", "description": description + ("" if "EDTF" in description else " (EDTF)"), **req},
+            {
+                "name": name,
+                "type": "string",
+                "description": description + ("" if "EDTF" in description else " (EDTF)"),
+                **req,
+            },
             {"name": f"{name}_start", "type": "date", "description": "First day the date covers.", **req},
             {"name": f"{name}_end", "type": "date", "description": "Last day the date covers.", **req},
             {

@@ -7,6 +7,7 @@ issue found, sorted, so a contributor sees all problems in one run.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,59 +59,44 @@ class RawData:
 
 def display(path: Path) -> str:
     """How a file is named in messages: relative to the working directory if inside it."""
+    # abspath, not resolve: a symlink is named as itself, not as its target.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(os.getcwd()))
     except ValueError:
         return str(path)
 
 
 def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, Path]]:
-    """Yield (table, path) for every record file, reporting unknown folders and links."""
+    """Yield (table, path) for every record file; report anything else found in raw/.
+
+    Hidden files, ``package.yaml`` and README files are left alone. Symlinks are
+    refused wherever they point, so nothing outside raw/ is ever read.
+    """
+    tables = ", ".join(models.RECORD_TABLES)
+
+    def refuse(path: Path, code: str, message: str) -> None:
+        issues.append(Issue(display(path), 0, 0, code, "", message))
+
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or entry.name == PACKAGE_FILE or entry.name.lower().startswith("readme"):
             continue
-        if entry.is_symlink() or not entry.is_dir():
-            issues.append(
-                Issue(
-                    display(entry),
-                    0,
-                    0,
-                    "KD203" if not entry.is_symlink() else "KD011",
-                    "",
-                    f"raw/ holds only the folders {', '.join(models.RECORD_TABLES)} and {PACKAGE_FILE}; found '{entry.name}'.",
-                )
-            )
-            continue
-        if entry.name not in models.RECORD_TABLES:
-            issues.append(
-                Issue(
-                    display(entry),
-                    0,
-                    0,
-                    "KD203",
-                    "",
-                    f"'{entry.name}' is not a table; expected one of {', '.join(models.RECORD_TABLES)}.",
-                )
-            )
-            continue
-        for path in sorted(entry.iterdir()):
-            if path.is_symlink() or (path.suffix == ".yaml" and not path.is_file()):
-                issues.append(
-                    Issue(
-                        display(path),
-                        0,
-                        0,
-                        "KD011",
-                        "",
-                        "Record files must be regular files, not symlinks or special files.",
-                    )
-                )
-            elif path.suffix == ".yaml":
-                yield entry.name, path
-            elif path.suffix == ".yml":
-                issues.append(
-                    Issue(display(path), 0, 0, "KD203", "", "Record files end in '.yaml'; rename this '.yml' file.")
-                )
+        if entry.is_symlink():
+            refuse(entry, "KD011", f"raw/ may not hold symlinks; '{entry.name}' is one.")
+        elif not entry.is_dir():
+            refuse(entry, "KD203", f"raw/ holds only the folders {tables} and {PACKAGE_FILE}; found '{entry.name}'.")
+        elif entry.name not in models.RECORD_TABLES:
+            refuse(entry, "KD203", f"'{entry.name}' is not a table; expected one of {tables}.")
+        else:
+            for path in sorted(entry.iterdir()):
+                if path.name.startswith("."):
+                    continue
+                if path.is_symlink() or (path.suffix == ".yaml" and not path.is_file()):
+                    refuse(path, "KD011", "Record files must be regular files, not symlinks or special files.")
+                elif path.suffix != ".yaml" or path.is_dir():
+                    fix = f" Rename it to '{path.stem}.yaml'." if path.suffix.lower() in (".yml", ".yaml") else ""
+                    refuse(path, "KD203", f"A table folder holds only '<id>.yaml' record files; found '{path.name}'.{fix}")
+                else:
+                    yield entry.name, path
 
 
 def _refs(model: BaseModel, loc: Loc, doc: Document, name: str) -> Iterator[Ref]:
@@ -148,21 +134,18 @@ def _check_file(table: str, path: Path) -> tuple[Any, Document, list[Issue]]:
 
 
 def _check_cycles(data: RawData, table: str) -> None:
+    """Report each record whose chain of parents comes back to itself."""
     parents = {r.id: r.parent for r in data.records.get(table, [])}
     for start in sorted(parents):
         seen, node = {start}, parents[start]
-        while node is not None and node in parents:
-            if node in seen:
-                file = data.files[(table, start)]
-                line, col = data.positions[(table, start)].get(("parent",), (0, 0))
-                data.issues.append(
-                    Issue(
-                        file, line, col, "KD204", "parent", f"Following parents from '{start}' comes back to '{node}'."
-                    )
-                )
-                break
+        while node is not None and node in parents and node not in seen:
             seen.add(node)
             node = parents[node]
+        if node == start:
+            file = data.files[(table, start)]
+            line, col = data.positions[(table, start)].get(("parent",), (0, 0))
+            message = f"Following parents from '{start}' comes back to '{start}'."
+            data.issues.append(Issue(file, line, col, "KD204", "parent", message))
 
 
 def load_raw(root: Path) -> RawData:
@@ -178,47 +161,34 @@ def load_raw(root: Path) -> RawData:
         UsageError: ``root`` is not a folder.
     """
     if not root.is_dir():
-        raise UsageError(
-            f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
-        )
+        message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
+        raise UsageError(message)
     data = RawData(root)
     refs: list[Ref] = []
+    present: set[tuple[str, str]] = set()  # (table, id) of every record file, valid or not
     for table, path in _record_files(root, data.issues):
+        present.add((table, path.stem))
         record, doc, issues = _check_file(table, path)
         data.issues.extend(issues)
         if record is None:
             continue
-        key = (table, record.id)
+        key, name = (table, record.id), display(path)
+        present.add(key)
         if key in data.files:
             line, col = doc.pos[("id",)]
-            data.issues.append(
-                Issue(
-                    display(path),
-                    line,
-                    col,
-                    "KD201",
-                    "id",
-                    f"The id '{record.id}' is already used by {data.files[key]}.",
-                )
-            )
+            message = f"The id '{record.id}' is already used by {data.files[key]}."
+            data.issues.append(Issue(name, line, col, "KD201", "id", message))
             continue
-        data.files[key] = display(path)
+        data.files[key] = name
         data.positions[key] = {k: v for k, v in doc.pos.items() if len(k) <= 3}
         data.records.setdefault(table, []).append(record)
         if not issues:
-            refs.extend(_refs(record, (), doc, display(path)))
+            refs.extend(_refs(record, (), doc, name))
+    # A reference to a file that exists but is invalid is not dangling: that file's own issues say what is wrong.
     for ref in refs:
-        if (ref.table, ref.target) not in data.files:
-            data.issues.append(
-                Issue(
-                    ref.file,
-                    ref.line,
-                    ref.col,
-                    "KD202",
-                    ref.field,
-                    f"No record in {ref.table} has the id '{ref.target}'.",
-                )
-            )
+        if (ref.table, ref.target) not in present:
+            message = f"No record in {ref.table} has the id '{ref.target}'."
+            data.issues.append(Issue(ref.file, ref.line, ref.col, "KD202", ref.field, message))
     for table in ("actors", "places"):
         _check_cycles(data, table)
     _load_info(data)

@@ -37,7 +37,9 @@ _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 # Floats need a point or an exponent, and no leading zeros: "0755" stays text, never octal or 755.0.
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)")
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the Unicode line breaks libyaml counts as new lines where editors may not.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -67,6 +69,14 @@ def _mark(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``, counting CR, LF and CRLF as line breaks (as libyaml does)."""
+    line, start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start + 1
+
+
 def _decode(raw: bytes, name: str, doc: Document) -> str | None:
     """UTF-8 text of a file (a byte-order mark is accepted), or None with an issue."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -74,8 +84,7 @@ def _decode(raw: bytes, name: str, doc: Document) -> str | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line, col = _position(raw[: exc.start].decode("utf-8"), exc.start)
         doc.issues.append(
             Issue(
                 name,
@@ -89,8 +98,7 @@ def _decode(raw: bytes, name: str, doc: Document) -> str | None:
         return None
     bad = _CONTROL.search(text)
     if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        line, col = _position(text, bad.start())
         doc.issues.append(
             Issue(name, line, col, "KD010", "", f"The file holds the control character U+{ord(bad.group()):04X}.")
         )

@@ -133,7 +133,8 @@ def test_event_dates_lie_in_the_covered_period() -> None:
 
 def test_committed_package_is_fresh_and_verified() -> None:
     """dist/ and schemas/ match raw/ and the models, and every file verifies."""
-    assert run_kdata("build", "--check", cwd=REPO).returncode == 0
+    check = run_kdata("build", "--check", cwd=REPO)
+    assert check.returncode == 0, check.stdout + check.stderr
     verify = run_kdata("verify", DIST, cwd=REPO)
     assert verify.returncode == 0, verify.stdout
 

@@ -9,8 +9,11 @@ from kdata.cli import main
 
 
 def _commands() -> dict[str, click.Command]:
+    """Every command of the group, the lazily loaded ones included."""
     assert isinstance(main, click.Group)
-    return dict(main.commands)
+    ctx = click.Context(main)
+    commands = {name: main.get_command(ctx, name) for name in main.list_commands(ctx)}
+    return {name: command for name, command in commands.items() if command is not None}
 
 
 def test_every_command_and_option_has_help() -> None:

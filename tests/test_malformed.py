@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import DATA, GOOD, run_kdata
 
 MALFORMED = DATA / "malformed"
