@@ -17,8 +17,9 @@ build: $(BIN)/kdata  ## validate raw/ and write dist/ and schemas/
 
 test: $(BIN)/kdata  ## lint, type-check and run the test suite
 	$(BIN)/ruff check kdata tests
+	$(BIN)/ruff format --check kdata tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 check: $(BIN)/kdata  ## what CI checks about the data: fresh dist/ and verified quotes
 	$(BIN)/kdata build --check

@@ -94,7 +94,9 @@ def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, Path]]
                     refuse(path, "KD011", "Record files must be regular files, not symlinks or special files.")
                 elif path.suffix != ".yaml" or path.is_dir():
                     fix = f" Rename it to '{path.stem}.yaml'." if path.suffix.lower() in (".yml", ".yaml") else ""
-                    refuse(path, "KD203", f"A table folder holds only '<id>.yaml' record files; found '{path.name}'.{fix}")
+                    refuse(
+                        path, "KD203", f"A table folder holds only '<id>.yaml' record files; found '{path.name}'.{fix}"
+                    )
                 else:
                     yield entry.name, path
 

@@ -41,7 +41,9 @@ def raw() -> object:
 def archive_texts() -> dict[str, str]:
     if not SHARED_SOURCES.is_dir():
         pytest.skip(f"the archived sources are not at {SHARED_SOURCES}")
-    return {hashlib.sha256(p.read_bytes()).hexdigest(): p.read_text("utf-8") for p in sorted(SHARED_SOURCES.glob("*.txt"))}
+    return {
+        hashlib.sha256(p.read_bytes()).hexdigest(): p.read_text("utf-8") for p in sorted(SHARED_SOURCES.glob("*.txt"))
+    }
 
 
 def test_every_archived_source_is_recorded_and_cited(raw: object) -> None:
@@ -118,7 +120,9 @@ def test_known_disagreements_are_reported() -> None:
     assert {"about 60,000", "up to 60.000"} <= values
     assert "number" in set(conflicts["aspect"]) and "wording" in set(conflicts["aspect"])
     assert any("hostage" in v for v in values) and any("prisoner" in v for v in values)
-    assert any("For the freedom of Kalbajar" in v for v in values) and any("for the liberation of Kalbajar" in v for v in values)
+    assert any("For the freedom of Kalbajar" in v for v in values) and any(
+        "for the liberation of Kalbajar" in v for v in values
+    )
 
 
 def test_event_dates_lie_in_the_covered_period() -> None:
@@ -137,4 +141,3 @@ def test_committed_package_is_fresh_and_verified() -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     verify = run_kdata("verify", DIST, cwd=REPO)
     assert verify.returncode == 0, verify.stdout
-
