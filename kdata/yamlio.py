@@ -212,8 +212,81 @@ class _Builder:
         return True
 
 
+class _PlainLoader(yaml.CSafeLoader):
+    """libyaml's C composer with no implicit resolvers: scalars stay text until we type them."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class attribute
+
+
+class _Fallback(Exception):
+    """The fast path met something only the strict event path reports exactly."""
+
+
+#: Characters that may start an anchor, alias, tag or flow collection: files holding any take the event path.
+_EVENT_PATH_ONLY = re.compile(r"[&*!\[\]{}]")
+#: Keys the fast path takes as they are (field names); anything else goes to the event path.
+_PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _walk(node: Any, loc: Loc, doc: Document, depth: int) -> Any:
+    """Turn a composed node into plain values, recording positions; raise _Fallback on anything unusual."""
+    doc.pos[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if type(node) is yaml.ScalarNode:
+        return plain_scalar(node.value) if not node.style else node.value
+    if depth >= MAX_DEPTH:
+        raise _Fallback
+    if type(node) is yaml.SequenceNode:
+        return [_walk(item, loc + (i,), doc, depth + 1) for i, item in enumerate(node.value)]
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if (
+            type(key_node) is not yaml.ScalarNode
+            or key_node.style
+            or not _PLAIN_KEY.fullmatch(key)
+            or key in _BOOL
+            or key in _NULL
+        ):
+            raise _Fallback  # keys other than plain words: let the event path word any issue
+        if key in out:
+            raise _Fallback  # duplicate key
+        sub = loc + (key,)
+        doc.keypos[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        out[key] = _walk(value_node, sub, doc, depth + 1)
+    return out
+
+
+def _compose(text: str) -> Document:
+    """Fast path: libyaml composes the whole document in C, we walk the nodes once.
+
+    Only for text without anchors, aliases, tags or flow collections (checked by
+    the caller), and only when nothing is wrong: any problem raises _Fallback
+    (or a YAML error) and the event path reparses the text to report it exactly.
+    Both paths give the same Document for the same text (a test checks this).
+    """
+    loader = _PlainLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    doc = Document()
+    if node is not None:
+        doc.data = _walk(node, (), doc, 0)
+    return doc
+
+
 def parse(text: str, name: str) -> Document:
     """Parse YAML text strictly; problems become issues named after ``name``."""
+    if not _EVENT_PATH_ONLY.search(text):
+        try:
+            return _compose(text)
+        except (_Fallback, yaml.YAMLError):
+            pass
+    return parse_events(text, name)
+
+
+def parse_events(text: str, name: str) -> Document:
+    """Parse YAML text strictly from libyaml's events: the reference path that words every issue."""
     doc = Document()
     builder = _Builder(name, doc)
     try:
