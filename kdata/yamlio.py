@@ -212,10 +212,21 @@ class _Builder:
         return True
 
 
+_DEFAULT_TAGS = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+
+
 class _PlainLoader(yaml.CSafeLoader):
     """libyaml's C composer with no implicit resolvers: scalars stay text until we type them."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class attribute
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """Every node gets its kind's default tag: typing is ours (and tagged files never come here)."""
+        return _DEFAULT_TAGS[kind]
 
 
 class _Fallback(Exception):
