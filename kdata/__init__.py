@@ -10,10 +10,6 @@ when a function needs them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .errors import BuildError, DataError, Issue, KdataError, PackageError, UsageError
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -31,16 +27,22 @@ __all__ = [
     "resources",
 ]
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import time matters here)
 if TYPE_CHECKING:
     from .api import load, load_table, metadata, path, resources
+    from .errors import BuildError, DataError, Issue, KdataError, PackageError, UsageError
 
-_API = frozenset({"load", "load_table", "metadata", "path", "resources"})
+#: Public name -> the module that defines it, imported on first use.
+_LAZY = {
+    **dict.fromkeys(("load", "load_table", "metadata", "path", "resources"), "api"),
+    **dict.fromkeys(("BuildError", "DataError", "Issue", "KdataError", "PackageError", "UsageError"), "errors"),
+}
 
 
-def __getattr__(name: str) -> Any:
-    """Import the data API on first use, keeping ``import kdata`` fast."""
-    if name in _API:
-        from . import api
+def __getattr__(name: str) -> object:
+    """Import the public API on first use, keeping ``import kdata`` fast."""
+    if name in _LAZY:
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'kdata' has no attribute '{name}'")
