@@ -1,8 +1,14 @@
 """Read the bundled data package: paths, metadata, Arrow tables and DataFrames.
 
 The package built into ``dist/`` ships inside the wheel as ``kdata/_data``; in a
-source checkout the repository's ``dist/`` is used. Nothing here touches the
-network.
+source checkout the repository's ``dist/`` is used. Every function also takes
+``version="X.Y.Z"``: a published release, fetched into the cache on first use
+(see :mod:`kdata.download`); only that touches the network.
+
+Withdrawn records stay in the package as tombstones (``retracted_version`` is
+set); ``load`` and ``load_table`` leave them out, with the rows of dependent
+tables (citations, event actors) that belong to them, unless
+``include_retracted=True``.
 """
 
 from __future__ import annotations
@@ -45,8 +51,18 @@ def _descriptor(folder: Path) -> dict[str, Any]:
     return content
 
 
-def package_dir(package: str | os.PathLike[str] | None = None) -> Path:
-    """The folder of a data package: the bundled one, or the folder (or descriptor) given."""
+def package_dir(package: str | os.PathLike[str] | None = None, version: str | None = None) -> Path:
+    """The folder of a data package: the bundled one, the folder (or descriptor) given, or a published version.
+
+    Raises:
+        UsageError: Both ``package`` and ``version`` given, or no package there.
+    """
+    if version is not None:
+        if package is not None:
+            raise UsageError("Pass either package= or version=, not both.")
+        from .download import fetch
+
+        return fetch(version)
     if package is None:
         return bundled_dir()
     folder = Path(package)
@@ -56,48 +72,93 @@ def package_dir(package: str | os.PathLike[str] | None = None) -> Path:
     return folder
 
 
-def metadata(package: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def metadata(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> dict[str, Any]:
     """A package's descriptor (``datapackage.json``) as a dict; default: the bundled package."""
-    return _descriptor(package_dir(package))
+    return _descriptor(package_dir(package, version))
 
 
-def resources(package: str | os.PathLike[str] | None = None) -> list[str]:
+def resources(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> list[str]:
     """Names of the tables in a package, in descriptor order; default: the bundled package."""
-    return [r["name"] for r in metadata(package)["resources"] if r["format"] == "csv"]
+    return [r["name"] for r in metadata(package, version=version)["resources"] if r["format"] == "csv"]
 
 
-def path(name: str, format: str = "parquet", package: str | os.PathLike[str] | None = None) -> Path:
+def path(
+    name: str, format: str = "parquet", package: str | os.PathLike[str] | None = None, *, version: str | None = None
+) -> Path:
     """Path of a table's file.
 
     Args:
         name: A table name, e.g. ``"events"`` (see ``resources()``).
         format: ``"parquet"`` or ``"csv"``.
         package: A package folder; default: the bundled package.
+        version: A published version instead (fetched into the cache if needed).
 
     Raises:
         UsageError: Unknown table or format.
     """
     if format not in FORMATS:
         raise UsageError(f"Unknown format '{format}'; expected one of {', '.join(FORMATS)}.")
-    names = resources(package)
+    folder = package_dir(package, version)
+    names = resources(folder)
     if name not in names:
         raise UsageError(f"No table named '{name}'; the tables are {', '.join(names)}.")
-    return package_dir(package) / f"{name}{FORMATS[format]}"
+    return folder / f"{name}{FORMATS[format]}"
 
 
-def load_table(name: str, package: str | os.PathLike[str] | None = None) -> pyarrow.Table:
+#: The column that marks a tombstone: the version that withdrew the record.
+RETRACTED = "retracted_version"
+
+
+def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow.Table:
+    """Drop tombstones, and rows of a dependent table whose owner is a tombstone."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if RETRACTED in table.column_names:
+        return table.filter(pc.is_null(table[RETRACTED]))
+    from .models import TABLES
+
+    spec = TABLES.get(name)
+    for owner, column in (spec.owners if spec else {}).items():
+        owner_file = folder / f"{owner}{FORMATS['parquet']}"
+        if column not in table.column_names or RETRACTED not in pq.read_schema(owner_file).names:
+            continue
+        owners = pq.read_table(owner_file, columns=["id", RETRACTED])
+        gone = owners.filter(pc.is_valid(owners[RETRACTED]))["id"]
+        if len(gone):
+            table = table.filter(pc.invert(pc.fill_null(pc.is_in(table[column], value_set=gone), False)))
+    return table
+
+
+def load_table(
+    name: str,
+    package: str | os.PathLike[str] | None = None,
+    *,
+    version: str | None = None,
+    include_retracted: bool = False,
+) -> pyarrow.Table:
     """A table as a ``pyarrow.Table``, read from its Parquet file.
 
     Args:
         name: A table name, e.g. ``"events"`` (see ``resources()``).
         package: A package folder; default: the bundled package.
+        version: A published version instead, e.g. ``"0.1.0"`` (fetched into the cache if needed).
+        include_retracted: Keep tombstones (withdrawn records) and the rows that belong to them.
     """
     import pyarrow.parquet as pq
 
-    return pq.read_table(path(name, "parquet", package))
+    folder = package_dir(package, version)
+    table = pq.read_table(path(name, "parquet", folder))
+    return table if include_retracted else _without_retracted(name, table, folder)
 
 
-def load(name: str, package: str | os.PathLike[str] | None = None) -> pandas.DataFrame:
+def load(
+    name: str,
+    package: str | os.PathLike[str] | None = None,
+    *,
+    version: str | None = None,
+    include_retracted: bool = False,
+) -> pandas.DataFrame:
     """A table as a pandas DataFrame.
 
     Columns use Arrow-backed dtypes, so dates stay dates (``date32``), counts
@@ -106,8 +167,11 @@ def load(name: str, package: str | os.PathLike[str] | None = None) -> pandas.Dat
     Args:
         name: A table name, e.g. ``"events"`` (see ``resources()``).
         package: A package folder; default: the bundled package.
+        version: A published version instead, e.g. ``"0.1.0"`` (fetched into the cache if needed).
+        include_retracted: Keep tombstones (withdrawn records) and the rows that belong to them.
     """
     import pandas as pd
 
-    frame: pd.DataFrame = load_table(name, package).to_pandas(types_mapper=pd.ArrowDtype)
+    table = load_table(name, package, version=version, include_retracted=include_retracted)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
     return frame

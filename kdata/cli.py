@@ -9,73 +9,27 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .errors import CODES, DataError, Issue, KdataError
+from .errors import CODES, DataError, KdataError
+from .report import FORMATS, report
 
 _RAW = click.Path(path_type=Path, file_okay=False)
 
 
-def _github(issue: Issue) -> str:
-    """A GitHub workflow annotation for an issue (escaped as the runner expects)."""
-
-    def data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def prop(text: str) -> str:
-        return data(text).replace(":", "%3A").replace(",", "%2C")
-
-    title = prop(f"{issue.code} {issue.name}" + (f" ({issue.field})" if issue.field else ""))
-    return f"::error file={prop(issue.file)},line={issue.line},col={issue.col},title={title}::{data(issue.message + ' ' + issue.hint)}"
-
-
-def _text(issue: Issue) -> str:
-    where = click.style(f"{issue.file}:{issue.line}:{issue.col}", bold=True)
-    code = click.style(f"{issue.code} {issue.name}", fg="red")
-    field = f" {issue.field}:" if issue.field else ""
-    return f"{where}: {code}:{field} {issue.message} {click.style(issue.hint, dim=True)}"
-
-
-def _json(issues: list[Issue]) -> str:
-    rows = [
-        {
-            "file": i.file,
-            "line": i.line,
-            "column": i.col,
-            "field": i.field,
-            "code": i.code,
-            "name": i.name,
-            "message": i.message,
-            "hint": i.hint,
-        }
-        for i in issues
-    ]
-    return json.dumps(rows, indent=2, ensure_ascii=False)
-
-
-def _summary(issues: list[Issue]) -> str:
-    files = len({i.file for i in issues})
-    return f"{len(issues)} problem{'s' * (len(issues) != 1)} in {files} file{'s' * (files != 1)}."
-
-
-def report(issues: list[Issue], fmt: str = "text") -> None:
-    """Print issues in one of the formats of ``kdata validate --format``."""
-    if fmt == "json":
-        click.echo(_json(issues))
-        return
-    line: Callable[[Issue], str] = _github if fmt == "github" else _text
-    for issue in issues:
-        click.echo(line(issue))
-    if issues:
-        click.echo(_summary(issues), err=fmt == "github")
-
-
 #: Commands that live in their own modules: name -> "module:attribute", imported on first use.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "cite": "kdata.cite:cite_command",
+    "diff": "kdata.diff:diff_command",
+    "download": "kdata.download:download_command",
+    "release": "kdata.release:release_command",
+    "versions": "kdata.download:versions_command",
+    "site": "kdata.site:site_command",
+    "new": "kdata.scaffold:new",
+}
 
 
 class _Group(click.Group):
@@ -120,24 +74,33 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
     help="Output format: text, JSON, or GitHub workflow annotations.",
 )
-def validate(raw_dir: Path, archive: Path | None, fmt: str) -> None:
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text output (default: only on a terminal).",
+)
+@click.option("--no-cache", is_flag=True, help="Check every file afresh instead of reusing results of unchanged files.")
+def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, no_cache: bool) -> None:
     """Check every record in RAW_DIR (default: raw). Exit 1 if any is invalid."""
     from .validate import load_raw, verify_quotes
 
-    data = load_raw(raw_dir)
+    if color is not None:
+        click.get_current_context().color = color
+
+    data = load_raw(raw_dir, records=False, cache=not no_cache)
     issues = data.issues + (verify_quotes(data, archive) if archive else [])
     report(sorted(issues), fmt)
     if issues:
         sys.exit(1)
     if fmt != "json":
-        n = sum(len(v) for v in data.records.values())
+        tables = {table for table, _ in data.results}
         checked = " and every quote found in the archive" if archive else ""
-        click.echo(f"{raw_dir} is valid: {n} records in {len(data.records)} tables{checked}.")
+        click.echo(f"{raw_dir} is valid: {len(data.results)} records in {len(tables)} tables{checked}.")
 
 
 @main.command()

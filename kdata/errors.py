@@ -126,3 +126,15 @@ class PackageError(KdataError):
 
 class BuildError(KdataError):
     """The build could not write its output (permissions, disk full, ...)."""
+
+
+class ReleaseError(KdataError):
+    """A release cannot be made or checked: no changelog entry, too small a version bump, ..."""
+
+
+class DownloadError(KdataError):
+    """A released version could not be fetched: no base URL, offline, server down, unknown file."""
+
+
+class IntegrityError(KdataError):
+    """A downloaded or cached file does not match the registry (tampered, truncated or unsafe)."""

@@ -129,6 +129,24 @@ class Record(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+SemVer = Annotated[str, Field(pattern=r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")]
+
+
+class Retraction(Record):
+    """Why and when a record was withdrawn. Ids are never reused: a withdrawn record stays as a tombstone."""
+
+    reason: Text = Field(description="Why the record was withdrawn, e.g. 'duplicate of events/x' or 'misread source'.")
+    version: SemVer = Field(description="Dataset version that withdrew the record.")
+
+
+def retraction_field() -> Any:
+    """The optional ``retracted`` field every record kind has (published as ``retracted_*`` columns)."""
+    return Field(
+        default=None,
+        description="Set when the record is withdrawn: the row stays as a tombstone, and kdata.load leaves it out unless asked.",
+    )
+
+
 class Citation(Record):
     """Evidence for an event or figure: who claims it, in which source, in what words."""
 
@@ -172,6 +190,7 @@ class Source(Record):
         pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the archived text, which identifies it in the archive."
     )
     note: Text | None = Field(default=None, description="Curator's neutral note on the document.")
+    retracted: Retraction | None = retraction_field()
 
 
 class Actor(Record):
@@ -183,6 +202,7 @@ class Actor(Record):
     role: Text | None = Field(default=None, description="Role or title as stated in the sources.")
     parent: Id | None = ref("actors", "Id of the organisation or state the actor belongs to.")
     note: Text | None = Field(default=None, description="Curator's neutral note.")
+    retracted: Retraction | None = retraction_field()
 
 
 class Place(Record):
@@ -193,6 +213,7 @@ class Place(Record):
     kind: PlaceKind = Field(description="What kind of place it is.")
     parent: Id | None = ref("places", "Id of the place that contains it, as the sources state.")
     note: Text | None = Field(default=None, description="Curator's neutral note, e.g. other spellings in the sources.")
+    retracted: Retraction | None = retraction_field()
 
 
 class Event(Record):
@@ -217,6 +238,7 @@ class Event(Record):
     description: Text | None = Field(default=None, description="Neutral description.")
     actors: list[EventActor] = Field(default_factory=list, description="Actors taking part, with their roles.")
     citations: list[Citation] = Field(min_length=1, description="Evidence: at least one citation.")
+    retracted: Retraction | None = retraction_field()
 
 
 class Figure(Record):
@@ -240,6 +262,7 @@ class Figure(Record):
     )
     note: Text | None = Field(default=None, description="Curator's neutral note.")
     citations: list[Citation] = Field(min_length=1, description="Evidence: at least one citation.")
+    retracted: Retraction | None = retraction_field()
 
     @model_validator(mode="after")
     def _hedge_rules(self) -> Figure:

@@ -30,11 +30,15 @@ PARQUET_SUFFIX = "-parquet"
 _OWNER_PREFIX = {"events": "event", "figures": "figure"}
 
 
-def _expand(record: models.Record, columns: list[str]) -> dict[str, Any]:
-    """One row of a record: its scalar fields, each EDTF date as four columns."""
+def _expand(record: models.Record, columns: set[str] | list[str], prefix: str = "") -> dict[str, Any]:
+    """One row of a record: its scalar fields, each EDTF date as four columns, a sub-record as prefixed columns."""
     row: dict[str, Any] = {}
-    for name, value in record:
+    for key, value in record.__dict__.items():  # the fields, without pydantic's slower __iter__
+        name = prefix + key
         if isinstance(value, list):
+            continue
+        if isinstance(value, models.Record):
+            row.update(_expand(value, columns, f"{name}_"))
             continue
         row[name] = value
         if f"{name}_precision" in columns:
@@ -47,7 +51,8 @@ def _expand(record: models.Record, columns: list[str]) -> dict[str, Any]:
 
 def table_rows(data: RawData) -> dict[str, list[dict[str, Any]]]:
     """Rows of every table, sorted by primary key."""
-    columns = {t: [f["name"] for f in table_fields(t)] for t in models.TABLES}
+    names = {t: [f["name"] for f in table_fields(t)] for t in models.TABLES}
+    columns = {t: set(n) for t, n in names.items()}
     rows: dict[str, list[dict[str, Any]]] = {t: [] for t in models.TABLES}
     for table in models.RECORD_TABLES:
         for record in data.records.get(table, []):
@@ -68,7 +73,7 @@ def table_rows(data: RawData) -> dict[str, list[dict[str, Any]]]:
                 rows["event_actors"].append({"event": record.id, **_expand(link, columns["event_actors"])})
     rows["conflicts"] = find_conflicts(data.records)
     for table, spec in models.TABLES.items():
-        rows[table] = [{c: row.get(c) for c in columns[table]} for row in rows[table]]
+        rows[table] = [{c: row.get(c) for c in names[table]} for row in rows[table]]
         rows[table].sort(key=lambda r: tuple(r[k] for k in spec.primary_key))
     return rows
 

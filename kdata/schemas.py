@@ -3,8 +3,9 @@
 The models' JSON Schema is the single description of each field (type, enum,
 bounds, pattern, description). This module translates it: scalar fields become
 columns, an EDTF date becomes four columns (the text, first day, last day,
-precision), lists of sub-records become child tables, and ``x-references``
-becomes a foreign key.
+precision), a single sub-record becomes prefixed columns (``retracted`` ->
+``retracted_reason``, ``retracted_version``), lists of sub-records become child
+tables, and ``x-references`` becomes a foreign key.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ def _flatten(prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return merged, len(real) < len(branches)
 
 
-def _columns(name: str, prop: dict[str, Any], required: bool) -> list[dict[str, Any]]:
+def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any]) -> list[dict[str, Any]]:
     prop, nullable = _flatten(prop)
-    if prop.get("type") == "array" or "$ref" in prop:
+    if prop.get("type") == "array":
         return []  # lists of sub-records become child tables
     must = required and not nullable
+    if "$ref" in prop:  # one sub-record: its fields become columns named <name>_<field>
+        sub = defs[prop["$ref"].rsplit("/", 1)[-1]]
+        inner = set(sub.get("required", ())) if must else set()
+        return [c for key, p in sub["properties"].items() for c in _columns(f"{name}_{key}", p, key in inner, defs)]
     description = prop.get("description", "")
     if prop.get("x-edtf"):
         req = {"constraints": {"required": True}} if must else {}
@@ -92,7 +97,7 @@ def table_fields(table: str) -> list[dict[str, Any]]:
         )
     required = set(schema.get("required", ()))
     for name, prop in schema["properties"].items():
-        fields.extend(_columns(name, prop, name in required))
+        fields.extend(_columns(name, prop, name in required, schema.get("$defs", {})))
     return fields
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,12 @@ def run_kdata(*args: str | Path, cwd: Path, timeout: float = 120) -> subprocess.
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep every cache (validation results, downloads) of the test run out of the user's cache folder."""
+    os.environ.setdefault("KDATA_CACHE_DIR", str(tmp_path_factory.mktemp("kdata-cache")))
 
 
 @pytest.fixture

@@ -1,0 +1,266 @@
+"""Fetch published versions into a local cache: verified, atomic, safe to run in parallel.
+
+Cache layout (``$KDATA_CACHE_DIR``, else the user cache folder from platformdirs)::
+
+    <cache>/kalbajar-0.1.0.zip    the archive, exactly as the registry describes it
+    <cache>/0.1.0/                the unpacked package (datapackage.json, CSV, Parquet, SHA256SUMS)
+    <cache>/.0.1.0.lock           held while a process fetches 0.1.0
+
+The archive is streamed by pooch's ``HTTPDownloader`` into a temporary file
+beside its target, its sha256 checked against the registry that ships with
+kdata, then moved into place; a bad file is deleted. We call the downloader
+rather than ``pooch.retrieve`` because ``retrieve`` silently downloads again
+when a cached file stops matching its hash, and we must report that instead.
+The archive is unpacked into a sibling folder, checked with ``kdata verify``
+and renamed into place, all under a per-version file lock, so two processes
+fetching the same version leave one valid copy. ``KDATA_OFFLINE=1`` makes
+every function here fail before any network access.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from .errors import DownloadError, IntegrityError
+from .registry import ENV_BASE_URL, Registry, Release, load_registry
+
+ENV_CACHE = "KDATA_CACHE_DIR"
+ENV_OFFLINE = "KDATA_OFFLINE"
+TIMEOUT = 30  # seconds without data before a download is given up
+
+
+def cache_dir() -> Path:
+    """The cache folder: ``$KDATA_CACHE_DIR``, else the user cache folder for kdata."""
+    configured = os.environ.get(ENV_CACHE)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kdata", appauthor=False))
+
+
+def offline() -> bool:
+    """Whether ``KDATA_OFFLINE`` forbids network access."""
+    return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_problem(release: Release, cache: Path) -> str | None:
+    """Why the cached copy of a release does not match the registry, or None if it does.
+
+    The archive must have the registry's sha256, and every unpacked file the
+    sha256 that the archive's manifest lists, with no file added or missing.
+    """
+    from .release import MANIFEST, parse_sums
+
+    archive, folder = cache / release.file, cache / release.version
+    if not archive.is_file():
+        return f"the archive {archive} is missing"
+    actual = _sha256(archive)
+    if actual != release.sha256:
+        return f"the archive {archive} has sha256 {actual}, expected {release.sha256}"
+    try:
+        sums = parse_sums((folder / MANIFEST).read_text("utf-8"))
+    except OSError:
+        return f"{folder / MANIFEST} is missing"
+    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
+    if present != set(sums):
+        return f"{folder} holds {', '.join(sorted(present ^ set(sums)))} unlike its manifest"
+    for name, want in sorted(sums.items()):
+        have = _sha256(folder / name)
+        if have != want:
+            return f"{folder / name} has sha256 {have}, expected {want}"
+    return None
+
+
+def cached(version: str, registry: Registry | None = None) -> Path | None:
+    """The cached package folder of a version if it is in the cache (checked or not), else None."""
+    registry = registry or load_registry()
+    folder = cache_dir() / registry.get(version).version
+    return folder if (folder / "datapackage.json").is_file() else None
+
+
+class _Progress:
+    """The progress bar pooch's downloader drives (``total``, ``update``, ``reset``, ``close``), on stderr."""
+
+    def __init__(self, label: str, stream: TextIO) -> None:
+        self.label, self.stream, self.total, self.done = label, stream, 0, 0
+
+    def update(self, n: int) -> None:
+        self.done = min(self.done + n, self.total) if self.total else self.done + n
+        share = self.done / self.total if self.total else 0.0
+        bar = "#" * int(30 * share)
+        self.stream.write(f"\r{self.label} [{bar:<30}] {self.done / 1e6:6.2f} MB")
+        self.stream.flush()
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+@contextmanager
+def _lock(cache: Path, version: str) -> Iterator[None]:
+    with open(cache / f".{version}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _download(url: str, release: Release, target: Path, progress: bool) -> None:
+    """Stream ``url`` to a temporary file beside ``target``, check it, move it into place."""
+    import pooch
+    import requests
+
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    bar: Any = _Progress(f"Downloading {release.file}", sys.stderr) if progress else False
+    try:
+        try:
+            pooch.HTTPDownloader(progressbar=bar, chunk_size=1 << 16, timeout=TIMEOUT)(url, str(tmp), None)
+        except requests.RequestException as exc:
+            raise DownloadError(
+                f"Could not download {url}: {exc}. Check the network and the base URL "
+                f"(set {ENV_BASE_URL} to the folder that holds the release archives), then try again."
+            ) from None
+        size, actual = tmp.stat().st_size, _sha256(tmp)
+        if actual != release.sha256:
+            raise IntegrityError(
+                f"The file downloaded from {url} does not match the registry: sha256 expected {release.sha256} "
+                f"({release.bytes} bytes), actual {actual} ({size} bytes). It was deleted, not cached. "
+                "The file on the server is truncated or altered; try again later or use another base URL."
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _unpack(archive: Path, folder: Path) -> None:
+    """Unpack into a sibling folder, verify it, then rename it into place."""
+    from .fsutil import staging_dir, swap_in
+    from .release import extract
+    from .verify import verify
+
+    stage = staging_dir(folder)
+    try:
+        shutil.rmtree(stage)
+        extract(archive, stage)
+        problems = verify(stage)
+        if problems:
+            raise IntegrityError(f"The package in {archive.name} does not verify: {problems[0]}. Nothing was cached.")
+        swap_in(stage, folder)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def fetch(
+    version: str | None = None,
+    *,
+    registry: Registry | None = None,
+    refresh: bool = False,
+    progress: bool | None = None,
+) -> Path:
+    """The package folder of a published version, downloading it into the cache if needed.
+
+    Args:
+        version: A published version; None means the newest.
+        registry: The registry to use; default: ``load_registry()``.
+        refresh: Download again when the cached copy no longer matches the registry.
+        progress: Show a progress bar; default: when stderr is a terminal.
+
+    Returns:
+        The unpacked, verified package folder in the cache.
+
+    Raises:
+        UsageError: The version is not published (the message lists those that are).
+        IntegrityError: The cached copy no longer matches the registry (and ``refresh`` is off), or
+            the downloaded archive does not match it.
+        DownloadError: Offline, no base URL, or the download failed.
+    """
+    registry = registry or load_registry()
+    release = registry.get(version)
+    cache = cache_dir()
+    folder = cache / release.version
+    if folder.exists() and not refresh:
+        problem = cache_problem(release, cache)
+        if problem:
+            raise IntegrityError(
+                f"The cached copy of version {release.version} no longer matches the registry: {problem}. "
+                f"It was left as it is; run `kdata download {release.version} --refresh` to fetch it again."
+            )
+        return folder
+    if offline():
+        raise DownloadError(
+            f"Version {release.version} is not in the cache ({cache}) and {ENV_OFFLINE} forbids downloading it. "
+            f"Unset {ENV_OFFLINE} and run `kdata download {release.version}` while online, "
+            "or load the bundled data (version=None)."
+        )
+    url = registry.url(release)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        with _lock(cache, release.version):
+            if cache_problem(release, cache) is None:
+                return folder  # another process fetched it while we waited, or it was fine all along
+            archive = cache / release.file
+            if not archive.is_file() or _sha256(archive) != release.sha256:
+                _download(url, release, archive, sys.stderr.isatty() if progress is None else progress)
+            _unpack(archive, folder)
+    except OSError as exc:
+        raise DownloadError(
+            f"Could not write to the cache {cache}: {exc}. Set {ENV_CACHE} to a writable folder."
+        ) from None
+    return folder
+
+
+@click.command(name="download")
+@click.argument("version", required=False)
+@click.option("--refresh", is_flag=True, help="Fetch again if the cached copy no longer matches the registry.")
+def download_command(version: str | None, refresh: bool) -> None:
+    """Fetch a published VERSION (default: newest) into the cache; print the folder on the last line."""
+    click.echo(fetch(version, refresh=refresh))
+
+
+def _bundled_version() -> str | None:
+    from .api import bundled_dir, metadata
+
+    try:
+        return str(metadata(bundled_dir())["version"])
+    except Exception:  # no bundled package: nothing to mark
+        return None
+
+
+@click.command(name="versions")
+def versions_command() -> None:
+    """List the published versions; mark the bundled one and those in the cache."""
+    registry = load_registry()
+    bundled, cache = _bundled_version(), cache_dir()
+    if not registry.releases:
+        click.echo(f"No release is published yet (registry: {registry.path}).")
+    for version in reversed(registry.versions()):
+        release = registry.releases[version]
+        marks = [m for m, on in (("bundled", version == bundled), ("cached", (cache / version).is_dir())) if on]
+        note = f"  ({', '.join(marks)})" if marks else ""
+        click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
+    where = os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})"
+    click.echo(f"Base URL: {where}. Cache: {cache}.")

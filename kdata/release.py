@@ -1,0 +1,310 @@
+"""Release archives: write them reproducibly, read them safely.
+
+A release archive is a zip of the built data package, every file under one
+folder ``<name>-<version>/``, with a ``SHA256SUMS`` manifest of the other
+members. The same ``dist/`` gives the same bytes: entries sorted, every
+timestamp 1980-01-01 00:00:00, permissions 0644, deflate at a fixed level.
+Beside the archives, ``dist/releases/SHA256SUMS`` lists each archive's sha256
+in the format ``sha256sum -c`` reads.
+
+Reading is the dangerous half (``zipfile.extractall`` rewrites ``../x`` and
+absolute names instead of refusing them, and turns symlinks into files), so
+``extract`` checks every member itself before writing a byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import click
+
+from .errors import IntegrityError, ReleaseError
+from .registry import Registry, Release, add_release, load_registry, parse_version
+
+MANIFEST = "SHA256SUMS"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+_MODE = 0o100644  # a regular file, rw-r--r--
+_LEVEL = 9
+#: Refuse archives past these limits (a zip bomb, or not a kdata release at all).
+MAX_MEMBERS = 1000
+MAX_BYTES = 1 << 30
+MAX_RATIO = 200
+
+
+def archive_name(name: str, version: str) -> str:
+    """File name of a release archive, e.g. ``kalbajar-0.1.0.zip``."""
+    return f"{name}-{version}.zip"
+
+
+def sha256_hex(content: bytes) -> str:
+    """The sha256 of some bytes, as hex."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def sums_text(hashes: dict[str, str]) -> str:
+    """A SHA256SUMS file: ``<sha256>  <name>`` lines, sorted by name."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(hashes.items()))
+
+
+def parse_sums(text: str) -> dict[str, str]:
+    """Read a SHA256SUMS file into name -> sha256.
+
+    Raises:
+        IntegrityError: A line is not ``<64 hex>  <name>``.
+    """
+    out = {}
+    for line in text.splitlines():
+        match = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
+        if not match:
+            raise IntegrityError(f"The manifest line '{line[:80]}' is not '<sha256>  <file>'; the archive is damaged.")
+        out[match.group(2)] = match.group(1)
+    return out
+
+
+def _descriptor(dist: Path) -> dict[str, str]:
+    try:
+        content = json.loads((dist / "datapackage.json").read_text("utf-8"))
+        return {"name": str(content["name"]), "version": str(content["version"])}
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReleaseError(f"{dist} holds no readable datapackage.json ({exc}); run `kdata build` first.") from None
+
+
+def archive_bytes(dist: Path) -> tuple[str, bytes]:
+    """The release archive of a built package folder: its file name and its bytes.
+
+    Only the package's own files are archived (no subfolders such as
+    ``releases/``, no hidden files).
+    """
+    meta = _descriptor(dist)
+    root = f"{meta['name']}-{meta['version']}"
+    files = {p.name: p.read_bytes() for p in sorted(dist.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    files[MANIFEST] = sums_text({name: sha256_hex(content) for name, content in files.items()}).encode()
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w") as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"{root}/{name}", date_time=_EPOCH)
+            info.create_system = 3  # Unix, so the permissions below are read as such
+            info.external_attr = _MODE << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name], compresslevel=_LEVEL)
+    return archive_name(meta["name"], meta["version"]), sink.getvalue()
+
+
+def _check_members(archive: zipfile.ZipFile, source: str) -> tuple[str, list[zipfile.ZipInfo]]:
+    """Check every member's name, kind and size; return the top folder and the members."""
+
+    def refuse(why: str) -> IntegrityError:
+        return IntegrityError(f"{source} is not a safe kdata release archive: {why}. Nothing was extracted.")
+
+    members = archive.infolist()
+    if not members or len(members) > MAX_MEMBERS:
+        raise refuse(f"it has {len(members)} members (expected 1 to {MAX_MEMBERS})")
+    names = [m.filename for m in members]
+    if len(set(names)) != len(names):
+        raise refuse("a member name occurs twice")
+    roots = set()
+    total = 0
+    for member in members:
+        name = member.filename
+        parts = PurePosixPath(name).parts
+        if "\\" in name or name.startswith("/") or ":" in name or len(parts) != 2 or ".." in parts or "." in parts:
+            raise refuse(f"the member '{name}' is not '<folder>/<file>' inside the archive")
+        mode = member.external_attr >> 16
+        if member.is_dir() or stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: no type recorded, a plain file
+            raise refuse(f"the member '{name}' is a link, folder or special file, not a regular file")
+        total += member.file_size
+        if member.file_size > MAX_RATIO * max(member.compress_size, 1 << 16) or total > MAX_BYTES:
+            raise refuse(f"the member '{name}' unpacks to more than the size limits allow")
+        roots.add(parts[0])
+    if len(roots) != 1:
+        raise refuse(f"its files are in {len(roots)} top folders, not one")
+    return roots.pop(), members
+
+
+def extract(archive_path: Path, target: Path) -> Path:
+    """Unpack a release archive into ``target`` (a new folder), checking everything.
+
+    Refused: names that are absolute, hold ``..``, backslashes or drive letters,
+    or lie outside one top folder; links, folders and special files; duplicate
+    names; archives past the size limits; members missing from ``SHA256SUMS``
+    or not matching it. ``target`` is created and holds the package files.
+
+    Raises:
+        IntegrityError: The archive is unreadable, unsafe or does not match its manifest.
+    """
+    source = str(archive_path)
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            root, members = _check_members(archive, source)
+            sums = parse_sums(archive.read(f"{root}/{MANIFEST}").decode("utf-8"))
+            listed = {f"{root}/{name}" for name in sums} | {f"{root}/{MANIFEST}"}
+            if listed != {m.filename for m in members}:
+                odd = sorted(listed ^ {m.filename for m in members})
+                raise IntegrityError(
+                    f"{source} does not match its manifest {MANIFEST}: {', '.join(odd)} listed on one side only. "
+                    "The archive was altered; download it again."
+                )
+            target.mkdir(parents=True)
+            for member in members:
+                name = PurePosixPath(member.filename).name
+                digest = hashlib.sha256()
+                with archive.open(member) as src, open(target / name, "xb") as dst:
+                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                        digest.update(chunk)
+                        dst.write(chunk)
+                if name != MANIFEST and digest.hexdigest() != sums[name]:
+                    raise IntegrityError(
+                        f"{name} in {source} has sha256 {digest.hexdigest()}, expected {sums[name]} "
+                        f"from its {MANIFEST}. The archive was altered; download it again."
+                    )
+    except (zipfile.BadZipFile, KeyError, EOFError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"{source} is not a readable release archive ({exc}). Download it again.") from None
+    return target
+
+
+def changelog_has(changelog: Path, version: str) -> bool:
+    """Whether the changelog has a ``## [version]`` entry."""
+    try:
+        text = changelog.read_text("utf-8")
+    except OSError:
+        return False
+    return re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE) is not None
+
+
+def bump_of(old: str, new: str) -> str:
+    """The bump from one version to the next: ``major``, ``minor``, ``patch``, ``none`` or ``downgrade``."""
+    a, b = parse_version(old), parse_version(new)
+    if b < a:
+        return "downgrade"
+    for level, x, y in zip(("major", "minor", "patch"), a, b, strict=True):
+        if y > x:
+            return level
+    return "none"
+
+
+#: Bump levels, smallest first.
+LEVELS = ("none", "patch", "minor", "major")
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """What ``make_release`` wrote and checked."""
+
+    archive: Path
+    release: Release
+    previous: str | None
+    required: str
+    registered: bool
+
+
+def _check_bump(dist: Path, version: str, registry: Registry, out: Path) -> tuple[str | None, str]:
+    """Compare with the previous release; raise when the version bump is too small."""
+    from .diff import diff_packages, open_package
+
+    previous = registry.previous(version)
+    if previous is None:
+        return None, "none"
+    local = out / previous.file
+    spec = str(local) if local.is_file() and sha256_hex(local.read_bytes()) == previous.sha256 else previous.version
+    with open_package(spec, registry) as old:
+        required = diff_packages(old, dist).bump
+    made = bump_of(previous.version, version)
+    if LEVELS.index(made if made in LEVELS else "none") < LEVELS.index(required):
+        raise ReleaseError(
+            f"Version {version} is a {made} bump over {previous.version}, but the changes need a {required} bump "
+            f"(see `kdata diff {previous.version} {dist}`). Raise the version in raw/package.yaml and rebuild."
+        )
+    return previous.version, required
+
+
+def make_release(
+    dist: Path, out: Path | None = None, changelog: Path = Path("CHANGELOG.md"), register: bool = False
+) -> ReleaseResult:
+    """Write the release archive of the package in ``dist`` to ``out`` (default ``dist/releases``).
+
+    Refuses when the package does not verify, when the changelog has no entry
+    for the version, when the version bump is smaller than the changes since
+    the previous release need, or when the version is already published with
+    different bytes.
+
+    Raises:
+        ReleaseError: One of the refusals above.
+    """
+    from .fsutil import atomic_write
+    from .verify import verify
+
+    out = out or dist / "releases"
+    problems = verify(dist)
+    if problems:
+        raise ReleaseError(f"{dist} does not verify ({problems[0]}); run `kdata build` and `kdata verify` first.")
+    version = _descriptor(dist)["version"]
+    if not changelog_has(changelog, version):
+        raise ReleaseError(
+            f"{changelog} has no entry for version {version}. Add a '## [{version}] - YYYY-MM-DD' section "
+            "saying what changed (`kdata diff --format changelog` drafts one)."
+        )
+    registry = load_registry()
+    name, content = archive_bytes(dist)
+    release = Release(version, name, sha256_hex(content), len(content), _changelog_date(changelog, version))
+    known = registry.releases.get(version)
+    if known is not None and (known.sha256, known.bytes) != (release.sha256, release.bytes):
+        raise ReleaseError(
+            f"Version {version} is already published as sha256 {known.sha256} ({known.bytes} bytes), but {dist} "
+            f"gives sha256 {release.sha256} ({release.bytes} bytes). A published release never changes: "
+            "bump the version in raw/package.yaml and rebuild."
+        )
+    previous, required = (None, "none") if known else _check_bump(dist, version, registry, out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / name, content)
+    sums = {p.name: sha256_hex(p.read_bytes()) for p in sorted(out.glob("*.zip"))}
+    atomic_write(out / MANIFEST, sums_text(sums).encode())
+    if register and known is None:
+        add_release(registry, release)
+    return ReleaseResult(out / name, release, previous, required, register and known is None)
+
+
+def _changelog_date(changelog: Path, version: str) -> str | None:
+    match = re.search(rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})", changelog.read_text("utf-8"), re.M)
+    return match.group(1) if match else None
+
+
+@click.command(name="release")
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Built package folder to release.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the archive and SHA256SUMS (default: DIST/releases).",
+)
+@click.option(
+    "--changelog",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("CHANGELOG.md"),
+    show_default=True,
+    help="Changelog that must have an entry for the version.",
+)
+@click.option(
+    "--register", is_flag=True, help="Also record the release in the registry (maintainers, when publishing)."
+)
+def release_command(dist: Path, out: Path | None, changelog: Path, register: bool) -> None:
+    """Write the reproducible release archive of the current version (zip + SHA256SUMS)."""
+    result = make_release(dist, out, changelog, register)
+    if result.previous:
+        click.echo(f"Compared with {result.previous}: the changes need a {result.required} bump; the version has it.")
+    rel = result.release
+    click.echo(f"sha256 {rel.sha256}  {rel.bytes} bytes")
+    if result.registered:
+        click.echo(f"Registered {rel.version} in {load_registry().path}.")
+    click.echo(f"Wrote {result.archive}")

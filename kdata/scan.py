@@ -1,0 +1,245 @@
+"""Check record files one by one: in worker processes for large trees, and incrementally.
+
+Each file is read, parsed and validated on its own (embarrassingly parallel);
+what the checks across records need from it is kept in a small ``FileResult``.
+``kdata validate`` keeps those results in a cache outside raw/, keyed by each
+file's stat and by a fingerprint of kdata's own checking code, so a second run
+only rechecks the files that changed. The checks across records always run in
+full, so a cached run reports exactly what a cold run reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from . import models
+from .errors import Issue
+from .issues import from_validation_error
+from .yamlio import Loc, read
+
+#: Below this many files, worker processes cost more than they save.
+PARALLEL_MIN_FILES = 2000
+#: kdata's modules whose code decides what a file check finds (the cache's fingerprint).
+_CHECKING_CODE = ("dates", "errors", "issues", "models", "scan", "vocab", "yamlio")
+
+
+@dataclass
+class FileResult:
+    """What checking one record file found, and what the checks across records need from it."""
+
+    table: str
+    path: Path
+    name: str
+    id: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    refs: list[tuple[str, str, Loc]] = field(default_factory=list)  # (target table, target id, location)
+    parent: str | None = None
+    sha256: str | None = None
+    quotes: list[tuple[int, str, str]] = field(default_factory=list)  # (citation index, source, quote)
+    record: Any = None
+
+
+def display(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory if inside it."""
+    # abspath, not resolve: a symlink is named as itself, not as its target.
+    try:
+        return str(Path(os.path.abspath(path)).relative_to(os.getcwd()))
+    except ValueError:
+        return str(path)
+
+
+@cache
+def _ref_paths(model: type[BaseModel]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Where a model holds foreign keys: (path with '*' for list items, target table)."""
+    paths: list[tuple[tuple[str, ...], str]] = []
+    for key, info in model.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "x-references" in extra:
+            paths.append(((key,), str(extra["x-references"])))
+            continue
+        origin, args = get_origin(info.annotation), get_args(info.annotation)
+        for arg in args or (info.annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                prefix = (key, "*") if origin is list else (key,)
+                paths.extend((prefix + sub, table) for sub, table in _ref_paths(arg))
+    return tuple(paths)
+
+
+def _follow(value: Any, path: tuple[str, ...], loc: Loc) -> Iterator[tuple[Loc, Any]]:
+    """Values at ``path`` inside parsed YAML data, with their locations."""
+    if not path:
+        if value is not None:
+            yield loc, value
+    elif path[0] == "*":
+        for i, item in enumerate(value if isinstance(value, list) else ()):
+            yield from _follow(item, path[1:], loc + (i,))
+    elif isinstance(value, dict) and path[0] in value:
+        yield from _follow(value[path[0]], path[1:], loc + (path[0],))
+
+
+def check_file(table: str, path: Path) -> FileResult:
+    """Read, parse and validate one record file."""
+    name = display(path)
+    doc = read(path, name)
+    result = FileResult(table, path, name, issues=doc.issues)
+    if doc.issues:
+        return result
+    model = models.RECORD_TABLES[table]
+    try:
+        record = model.model_validate(doc.data)
+    except ValidationError as exc:
+        result.issues = from_validation_error(exc, model, doc, name)
+        return result
+    fields = record.__dict__
+    result.record, result.id = record, fields["id"]
+    result.parent, result.sha256 = fields.get("parent"), fields.get("sha256")
+    result.quotes = [(i, c.source, c.quote) for i, c in enumerate(fields.get("citations", ()))]
+    result.refs = [
+        (target, value, loc) for sub, target in _ref_paths(model) for loc, value in _follow(doc.data, sub, ())
+    ]
+    if result.id != path.stem:
+        line, col = doc.pos[("id",)]
+        result.issues = [
+            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{path.stem}'.")
+        ]
+    return result
+
+
+def _check_chunk(chunk: list[tuple[str, Path]], keep: bool) -> list[FileResult]:
+    """Worker process: check files; records travel back as dicts (cheaper to pickle than models)."""
+    results = [check_file(table, path) for table, path in chunk]
+    for result in results:
+        result.record = result.record.model_dump() if keep and result.record is not None else None
+    return results
+
+
+def _parallel(files: list[tuple[str, Path]], jobs: int, keep: bool) -> Iterator[FileResult]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from itertools import repeat
+
+    size = max(50, min(2000, len(files) // (jobs * 8)))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        for results in pool.map(_check_chunk, chunks, repeat(keep)):
+            for result in results:
+                if result.record is not None:  # strictly validated in the worker already
+                    result.record = models.RECORD_TABLES[result.table].model_validate(result.record, strict=False)
+                yield result
+
+
+def scan(files: list[tuple[str, Path]], jobs: int, keep: bool) -> Iterator[FileResult]:
+    """Check every file, in ``jobs`` worker processes when there are many; ``keep`` the records or not."""
+    if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
+        yield from _parallel(files, jobs, keep)
+        return
+    for table, path in files:
+        result = check_file(table, path)
+        result.record = result.record if keep else None
+        yield result
+
+
+def jobs_default() -> int:
+    """Worker processes to use: ``KDATA_JOBS`` if set, else one per core."""
+    return int(os.environ.get("KDATA_JOBS") or os.cpu_count() or 1)
+
+
+def _stat_key(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+
+
+def _fingerprint() -> str:
+    import pydantic
+
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    here = Path(__file__).parent
+    for module in _CHECKING_CODE:
+        digest.update((here / f"{module}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def _encode(r: FileResult, key: list[int]) -> list[Any]:
+    issues = [[i.file, i.line, i.col, i.code, i.field, i.message] for i in r.issues]
+    return [
+        key,
+        r.table,
+        r.name,
+        r.id,
+        issues,
+        [[t, v, list(loc)] for t, v, loc in r.refs],
+        r.parent,
+        r.sha256,
+        r.quotes,
+    ]
+
+
+def _decode(path: Path, entry: list[Any]) -> FileResult:
+    _, table, name, rid, issues, refs, parent, sha256, quotes = entry
+    return FileResult(
+        table,
+        path,
+        name,
+        rid,
+        [Issue(*i) for i in issues],
+        [(t, v, tuple(loc)) for t, v, loc in refs],
+        parent,
+        sha256,
+        [tuple(q) for q in quotes],
+    )
+
+
+class ScanCache:
+    """Results of earlier file checks, stored as JSON outside raw/ (never pickled: nothing in it runs)."""
+
+    def __init__(self, root: Path) -> None:
+        from .download import cache_dir
+
+        where = f"{Path(root).resolve()}\0{os.getcwd()}"  # file names in issues depend on both
+        self.file = cache_dir() / "validate" / f"{hashlib.sha256(where.encode()).hexdigest()[:24]}.json"
+        self.fingerprint = _fingerprint()
+        self.entries: dict[str, list[Any]] = {}
+        try:
+            stored = json.loads(self.file.read_text("utf-8"))
+            if stored.get("fingerprint") == self.fingerprint:
+                self.entries = stored["files"]
+        except (OSError, ValueError, AttributeError):
+            pass  # no cache, or an unreadable one: check everything
+
+    def scan(self, files: list[tuple[str, Path]], jobs: int) -> list[FileResult]:
+        """Results for every file: cached where the file's stat is unchanged, fresh otherwise."""
+        results: dict[str, FileResult] = {}
+        stale: list[tuple[str, Path]] = []
+        keys: dict[str, list[int]] = {}
+        for table, path in files:
+            keys[str(path)] = key = _stat_key(path)
+            entry = self.entries.get(str(path))
+            if entry is not None and entry[0] == key and entry[1] == table:
+                results[str(path)] = _decode(path, entry)
+            else:
+                stale.append((table, path))
+        for result in scan(stale, jobs, keep=False):
+            results[str(result.path)] = result
+        self.entries = {p: _encode(r, keys[p]) for p, r in results.items()}
+        return [results[str(path)] for _, path in files]
+
+    def save(self) -> None:
+        """Write the cache atomically; a cache that cannot be written is only a slower next run."""
+        from .fsutil import atomic_write
+
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            content = json.dumps({"fingerprint": self.fingerprint, "files": self.entries}, separators=(",", ":"))
+            atomic_write(self.file, content.encode("utf-8"))
+        except OSError:
+            pass

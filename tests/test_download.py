@@ -1,0 +1,189 @@
+"""Downloads from a real HTTP server on 127.0.0.1 serving real release archives made by `kdata release`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from releasing import closed_port, kdata_ok, make_project, run_env, serve
+
+import kdata
+from kdata.download import fetch
+from kdata.errors import DownloadError, IntegrityError, UsageError
+from kdata.verify import verify
+
+
+@dataclass(frozen=True)
+class Site:
+    """A project with one published release, served over HTTP."""
+
+    project: Path
+    registry: Path
+    url: str
+    file: str
+    sha256: str
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("site")
+    registry = root / "registry.json"
+    project = make_project(root / "project", registry)
+    env = {"KDATA_REGISTRY": str(registry)}
+    kdata_ok("build", cwd=project)
+    kdata_ok("release", "--register", "--out", root / "www" / "good", cwd=project, env=env)
+    entry = json.loads(registry.read_text())["releases"]["0.1.0"]
+    good = (root / "www" / "good" / entry["file"]).read_bytes()
+    for name, content in {
+        "tampered": good[:1000] + bytes([good[1000] ^ 1]) + good[1001:],
+        "truncated": good[: len(good) // 2],
+    }.items():
+        (root / "www" / name).mkdir()
+        (root / "www" / name / entry["file"]).write_bytes(content)
+    with serve(root / "www") as url:
+        yield Site(project, registry, url, entry["file"], entry["sha256"])
+
+
+@pytest.fixture
+def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Variables for a fresh cache and the good base URL, set here and returned for subprocesses."""
+    values = {
+        "KDATA_REGISTRY": str(site.registry),
+        "KDATA_CACHE_DIR": str(tmp_path / "cache"),
+        "KDATA_BASE_URL": f"{site.url}/good/",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("KDATA_OFFLINE", raising=False)
+    return values
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a connection fails the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the network was touched")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def _leftovers(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock"))
+
+
+def test_download_verifies_unpacks_and_prints_the_path(site: Site, env: dict[str, str]) -> None:
+    """`kdata download` fetches the newest version, quietly (no terminal), and prints its folder last."""
+    result = run_env("download", cwd=site.project, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert folder == Path(env["KDATA_CACHE_DIR"]) / "0.1.0"
+    assert verify(folder) == []
+    assert (folder.parent / site.file).is_file()
+    versions = run_env("versions", cwd=site.project, env=env).stdout
+    assert versions.startswith("0.1.0") and "cached)" in versions
+
+
+def test_cache_hit_needs_no_network(site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached version loads with the network cut and KDATA_OFFLINE=1; tombstones stay out."""
+    fetch("0.1.0")
+    monkeypatch.setenv("KDATA_OFFLINE", "1")
+    monkeypatch.setenv("KDATA_BASE_URL", f"http://127.0.0.1:{closed_port()}/")
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("the network was touched"))
+    figures = kdata.load("figures", version="0.1.0")
+    assert len(figures) == 3 and "riverton-bridge-length" in set(figures["id"])
+    assert kdata.metadata(version="0.1.0")["version"] == "0.1.0"
+    with pytest.raises(UsageError, match="either package= or version="):
+        kdata.load("figures", package="dist", version="0.1.0")
+
+
+def test_progress_bar_when_asked(site: Site, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """With a terminal (here: progress=True) the download draws a bar on stderr."""
+    fetch("0.1.0", progress=True)
+    assert f"Downloading {site.file} [" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["tampered", "truncated"])
+def test_bad_file_is_deleted_and_named(site: Site, env: dict[str, str], kind: str) -> None:
+    """A tampered or truncated archive is refused with expected and actual sha256, and nothing is cached."""
+    env = {**env, "KDATA_BASE_URL": f"{site.url}/{kind}"}
+    result = run_env("download", "0.1.0", cwd=site.project, env=env)
+    assert result.returncode == 1
+    assert f"expected {site.sha256}" in result.stderr and "actual " in result.stderr, result.stderr
+    cache = Path(env["KDATA_CACHE_DIR"])
+    assert not (cache / site.file).exists() and not (cache / "0.1.0").exists()
+    assert _leftovers(cache) == []
+
+
+def test_unknown_version_lists_the_available_ones(site: Site, env: dict[str, str]) -> None:
+    result = run_env("download", "9.9.9", cwd=site.project, env=env)
+    assert result.returncode == 2
+    assert "Version '9.9.9' is not published; the available versions are 0.1.0." in result.stderr
+
+
+def test_server_down(site: Site, env: dict[str, str]) -> None:
+    """A closed port gives a DownloadError that says what to check; nothing is cached."""
+    env = {**env, "KDATA_BASE_URL": f"http://127.0.0.1:{closed_port()}/"}
+    result = run_env("download", "0.1.0", cwd=site.project, env=env)
+    assert result.returncode == 1
+    assert "Could not download" in result.stderr and "KDATA_BASE_URL" in result.stderr
+    assert not (Path(env["KDATA_CACHE_DIR"]) / "0.1.0").exists()
+
+
+def test_no_base_url_says_how_to_set_one(site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KDATA_BASE_URL")
+    with pytest.raises(DownloadError, match="Set the environment variable KDATA_BASE_URL"):
+        fetch("0.1.0")
+
+
+def test_offline_never_touches_the_network(site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """KDATA_OFFLINE=1 with an uncached version fails before any connection, saying what to do."""
+    monkeypatch.setenv("KDATA_OFFLINE", "1")
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("the network was touched"))
+    with pytest.raises(DownloadError, match="KDATA_OFFLINE forbids downloading") as info:
+        kdata.load("events", version="0.1.0")
+    assert "version=None" in str(info.value)
+    assert len(kdata.load("events")) > 0  # version=None: the bundled data
+
+
+def test_changed_cache_is_reported_and_refetched_only_when_asked(site: Site, env: dict[str, str]) -> None:
+    folder = fetch("0.1.0")
+    csv = folder / "events.csv"
+    csv.write_text(csv.read_text() + "x\n")
+    with pytest.raises(IntegrityError, match=r"no longer matches the registry.*--refresh"):
+        fetch("0.1.0")
+    assert csv.read_text().endswith("x\n")  # left as it is
+    assert fetch("0.1.0", refresh=True) == folder
+    assert verify(folder) == [] and not csv.read_text().endswith("x\n")
+
+
+def test_concurrent_downloads_leave_one_valid_copy(site: Site, env: dict[str, str], tmp_path: Path) -> None:
+    """Four processes fetch the same version at once, three times over; each trial leaves one valid copy."""
+    for trial in range(3):
+        cache = tmp_path / f"cache-{trial}"
+        trial_env = {**env, "KDATA_CACHE_DIR": str(cache)}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "kdata", "download", "0.1.0"],
+                cwd=site.project,
+                env={**__import__("os").environ, **trial_env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        outputs = [p.communicate(timeout=60) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outputs
+        assert {out.strip().splitlines()[-1] for out, _ in outputs} == {str(cache / "0.1.0")}
+        assert verify(cache / "0.1.0") == []
+        assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == ["0.1.0", site.file]
+        assert _leftovers(cache) == []
