@@ -11,7 +11,7 @@ full, so a cached run reports exactly what a cold run reports.
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ class FileResult:
     """What checking one record file found, and what the checks across records need from it."""
 
     table: str
-    path: Path
+    path: str
     name: str
     id: str | None = None
     issues: list[Issue] = field(default_factory=list)
@@ -48,13 +48,11 @@ class FileResult:
     record: Any = None
 
 
-def display(path: Path) -> str:
+def display(path: str | os.PathLike[str]) -> str:
     """How a file is named in messages: relative to the working directory if inside it."""
     # abspath, not resolve: a symlink is named as itself, not as its target.
-    try:
-        return str(Path(os.path.abspath(path)).relative_to(os.getcwd()))
-    except ValueError:
-        return str(path)
+    full, here = os.path.abspath(path), os.getcwd()
+    return full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
 
 
 @cache
@@ -86,7 +84,7 @@ def _follow(value: Any, path: tuple[str, ...], loc: Loc) -> Iterator[tuple[Loc, 
         yield from _follow(value[path[0]], path[1:], loc + (path[0],))
 
 
-def check_file(table: str, path: Path) -> FileResult:
+def check_file(table: str, path: str) -> FileResult:
     """Read, parse and validate one record file."""
     name = display(path)
     doc = read(path, name)
@@ -106,15 +104,16 @@ def check_file(table: str, path: Path) -> FileResult:
     result.refs = [
         (target, value, loc) for sub, target in _ref_paths(model) for loc, value in _follow(doc.data, sub, ())
     ]
-    if result.id != path.stem:
+    stem = os.path.basename(path)[: -len(".yaml")]
+    if result.id != stem:
         line, col = doc.pos[("id",)]
         result.issues = [
-            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{path.stem}'.")
+            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{stem}'.")
         ]
     return result
 
 
-def _check_chunk(chunk: list[tuple[str, Path]], keep: bool) -> list[FileResult]:
+def _check_chunk(chunk: list[tuple[str, str]], keep: bool) -> list[FileResult]:
     """Worker process: check files; records travel back as dicts (cheaper to pickle than models)."""
     results = [check_file(table, path) for table, path in chunk]
     for result in results:
@@ -122,7 +121,7 @@ def _check_chunk(chunk: list[tuple[str, Path]], keep: bool) -> list[FileResult]:
     return results
 
 
-def _parallel(files: list[tuple[str, Path]], jobs: int, keep: bool) -> Iterator[FileResult]:
+def _parallel(files: list[tuple[str, str]], jobs: int, keep: bool) -> Iterator[FileResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from itertools import repeat
@@ -138,7 +137,7 @@ def _parallel(files: list[tuple[str, Path]], jobs: int, keep: bool) -> Iterator[
                 yield result
 
 
-def scan(files: list[tuple[str, Path]], jobs: int, keep: bool) -> Iterator[FileResult]:
+def scan(files: list[tuple[str, str]], jobs: int, keep: bool) -> Iterator[FileResult]:
     """Check every file, in ``jobs`` worker processes when there are many; ``keep`` the records or not."""
     if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
         yield from _parallel(files, jobs, keep)
@@ -154,9 +153,9 @@ def jobs_default() -> int:
     return int(os.environ.get("KDATA_JOBS") or os.cpu_count() or 1)
 
 
-def _stat_key(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino]
+def _stat_key(path: str) -> tuple[int, ...]:
+    st = os.stat(path)
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def _fingerprint() -> str:
@@ -169,77 +168,70 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _encode(r: FileResult, key: list[int]) -> list[Any]:
-    issues = [[i.file, i.line, i.col, i.code, i.field, i.message] for i in r.issues]
-    return [
-        key,
-        r.table,
-        r.name,
-        r.id,
-        issues,
-        [[t, v, list(loc)] for t, v, loc in r.refs],
-        r.parent,
-        r.sha256,
-        r.quotes,
-    ]
+def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
+    """A result as plain tuples (all marshal needs)."""
+    issues = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
+    return (key, r.table, r.name, r.id, issues, tuple(r.refs), r.parent, r.sha256, tuple(r.quotes))
 
 
-def _decode(path: Path, entry: list[Any]) -> FileResult:
+def _decode(path: str, entry: tuple[Any, ...]) -> FileResult:
+    """A result back from its cached tuples."""
     _, table, name, rid, issues, refs, parent, sha256, quotes = entry
-    return FileResult(
-        table,
-        path,
-        name,
-        rid,
-        [Issue(*i) for i in issues],
-        [(t, v, tuple(loc)) for t, v, loc in refs],
-        parent,
-        sha256,
-        [tuple(q) for q in quotes],
-    )
+    return FileResult(table, path, name, rid, [Issue(*i) for i in issues], list(refs), parent, sha256, list(quotes))
 
 
 class ScanCache:
-    """Results of earlier file checks, stored as JSON outside raw/ (never pickled: nothing in it runs)."""
+    """Results of earlier file checks, kept outside raw/ in the user's cache folder.
+
+    Stored with ``marshal``: it reads and writes 100,000 entries several times
+    faster than json, and unlike pickle it cannot run code; a damaged file only
+    means a cold run.
+    """
 
     def __init__(self, root: Path) -> None:
         from .download import cache_dir
 
         where = f"{Path(root).resolve()}\0{os.getcwd()}"  # file names in issues depend on both
-        self.file = cache_dir() / "validate" / f"{hashlib.sha256(where.encode()).hexdigest()[:24]}.json"
+        self.file = cache_dir() / "validate" / f"{hashlib.sha256(where.encode()).hexdigest()[:24]}.marshal"
         self.fingerprint = _fingerprint()
-        self.entries: dict[str, list[Any]] = {}
+        self.entries: dict[str, tuple[Any, ...]] = {}
+        self.changed = True
         try:
-            stored = json.loads(self.file.read_text("utf-8"))
-            if stored.get("fingerprint") == self.fingerprint:
-                self.entries = stored["files"]
-        except (OSError, ValueError, AttributeError):
+            stored = marshal.loads(self.file.read_bytes())
+            if stored[0] == self.fingerprint:
+                self.entries, self.changed = stored[1], False
+        except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             pass  # no cache, or an unreadable one: check everything
 
-    def scan(self, files: list[tuple[str, Path]], jobs: int) -> list[FileResult]:
+    def scan(self, files: list[tuple[str, str]], jobs: int) -> list[FileResult]:
         """Results for every file: cached where the file's stat is unchanged, fresh otherwise."""
         results: dict[str, FileResult] = {}
-        stale: list[tuple[str, Path]] = []
-        keys: dict[str, list[int]] = {}
+        stale: list[tuple[str, str]] = []
+        keys: dict[str, tuple[int, ...]] = {}
+        entries: dict[str, tuple[Any, ...]] = {}
         for table, path in files:
-            keys[str(path)] = key = _stat_key(path)
-            entry = self.entries.get(str(path))
+            name = path
+            keys[name] = key = _stat_key(path)
+            entry = self.entries.get(name)
             if entry is not None and entry[0] == key and entry[1] == table:
-                results[str(path)] = _decode(path, entry)
+                results[name], entries[name] = _decode(path, entry), entry
             else:
                 stale.append((table, path))
         for result in scan(stale, jobs, keep=False):
-            results[str(result.path)] = result
-        self.entries = {p: _encode(r, keys[p]) for p, r in results.items()}
-        return [results[str(path)] for _, path in files]
+            name = result.path
+            results[name], entries[name] = result, _encode(result, keys[name])
+        self.changed = self.changed or bool(stale) or len(entries) != len(self.entries)
+        self.entries = entries
+        return [results[path] for _, path in files]
 
     def save(self) -> None:
-        """Write the cache atomically; a cache that cannot be written is only a slower next run."""
+        """Write the cache atomically if anything changed; a cache that cannot be written only slows the next run."""
         from .fsutil import atomic_write
 
+        if not self.changed:
+            return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            content = json.dumps({"fingerprint": self.fingerprint, "files": self.entries}, separators=(",", ":"))
-            atomic_write(self.file, content.encode("utf-8"))
+            atomic_write(self.file, marshal.dumps((self.fingerprint, self.entries)))
         except OSError:
             pass

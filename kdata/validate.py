@@ -7,6 +7,7 @@ issue found, sorted, so a contributor sees all problems in one run.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class RawData:
     info: models.PackageInfo | None = None
     records: dict[str, list[Any]] = field(default_factory=dict)
     files: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, id) -> file name in messages
-    paths: dict[tuple[str, str], Path] = field(default_factory=dict)  # (table, id) -> file
+    paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, id) -> file
     results: dict[tuple[str, str], FileResult] = field(default_factory=dict)  # (table, id) -> its file check
     issues: list[Issue] = field(default_factory=list)
 
@@ -51,7 +52,7 @@ class RawData:
         return read(path, self.files[(table, record_id)]).pos.get(loc, (0, 0))
 
 
-def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, Path]]:
+def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, str]]:
     """Yield (table, path) for every record file; report anything else found in raw/.
 
     Hidden files, ``package.yaml`` and README files are left alone. Symlinks are
@@ -72,18 +73,21 @@ def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, Path]]
         elif entry.name not in models.RECORD_TABLES:
             refuse(entry, "KD203", f"'{entry.name}' is not a table; expected one of {tables}.")
         else:
-            for path in sorted(entry.iterdir()):
-                if path.name.startswith("."):
+            # scandir: the file type comes with the directory entry, no stat per file.
+            for item in sorted(os.scandir(entry), key=lambda e: e.name):
+                stem, suffix = os.path.splitext(item.name)
+                if item.name.startswith("."):
                     continue
-                if path.is_symlink() or (path.suffix == ".yaml" and not path.is_file()):
-                    refuse(path, "KD011", "Record files must be regular files, not symlinks or special files.")
-                elif path.suffix != ".yaml" or path.is_dir():
-                    fix = f" Rename it to '{path.stem}.yaml'." if path.suffix.lower() in (".yml", ".yaml") else ""
+                if item.is_symlink() or (suffix == ".yaml" and not item.is_file()):
                     refuse(
-                        path, "KD203", f"A table folder holds only '<id>.yaml' record files; found '{path.name}'.{fix}"
+                        Path(item.path), "KD011", "Record files must be regular files, not symlinks or special files."
                     )
+                elif suffix != ".yaml" or item.is_dir():
+                    fix = f" Rename it to '{stem}.yaml'." if suffix.lower() in (".yml", ".yaml") else ""
+                    message = f"A table folder holds only '<id>.yaml' record files; found '{item.name}'.{fix}"
+                    refuse(Path(item.path), "KD203", message)
                 else:
-                    yield entry.name, path
+                    yield entry.name, item.path
 
 
 def _without_gc(results: Iterator[FileResult]) -> Iterator[FileResult]:
@@ -146,7 +150,7 @@ def load_raw(root: Path, jobs: int | None = None, records: bool = True, cache: b
     results = store.scan(files, workers) if store else scan(files, workers, keep=records and not cache)
     for result in _without_gc(iter(results)):
         table = result.table
-        present.add((table, result.path.stem))
+        present.add((table, os.path.basename(result.path)[: -len(".yaml")]))
         data.issues.extend(result.issues)
         if result.id is None:
             continue

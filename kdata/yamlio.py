@@ -12,9 +12,9 @@ the pydantic models to type.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -315,14 +315,15 @@ def parse_events(text: str, name: str) -> Document:
     return doc
 
 
-def read(path: Path, name: str) -> Document:
+def read(path: str | os.PathLike[str], name: str) -> Document:
     """Read and parse one record file; ``name`` is how issues refer to it."""
     doc = Document()
-    size = path.stat().st_size
+    size = os.stat(path).st_size
     if size > MAX_BYTES:
         doc.issues.append(Issue(name, 0, 0, "KD008", "", f"The file has {size} bytes; the limit is {MAX_BYTES}."))
         return doc
-    text = _decode(path.read_bytes(), name, doc)
+    with open(path, "rb") as handle:
+        text = _decode(handle.read(), name, doc)
     if text is None:
         return doc
     doc = parse(text, name)

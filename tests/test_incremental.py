@@ -1,0 +1,103 @@
+"""The validation cache never hides an error: cached runs report exactly what cold runs report."""
+
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import run_kdata
+
+
+def _validate(project: Path, cache: Path, *flags: str) -> tuple[int, list[dict[str, object]]]:
+    env_cache = os.environ.get("KDATA_CACHE_DIR")
+    os.environ["KDATA_CACHE_DIR"] = str(cache)
+    try:
+        result = run_kdata("validate", "raw", "--archive", "archive", "--format", "json", *flags, cwd=project)
+    finally:
+        if env_cache is not None:
+            os.environ["KDATA_CACHE_DIR"] = env_cache
+    assert "Traceback" not in result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    path.write_text(path.read_text().replace(old, new))
+
+
+def _same_size_same_mtime(path: Path) -> None:
+    """Change a file's content but keep its size and modification time (only ctime moves)."""
+    before = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("kind: city", "kind: town"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+STEPS: list[tuple[str, Callable[[Path], None]]] = [
+    ("nothing changed", lambda raw: None),
+    (
+        "a value made invalid",
+        lambda raw: _edit(raw / "events/riverton-return-2020.yaml", "status: occurred", "status: happened"),
+    ),
+    (
+        "fixed again",
+        lambda raw: _edit(raw / "events/riverton-return-2020.yaml", "status: happened", "status: occurred"),
+    ),
+    ("a file renamed", lambda raw: (raw / "places/riverton-bridge.yaml").rename(raw / "places/old-bridge.yaml")),
+    ("renamed back", lambda raw: (raw / "places/old-bridge.yaml").rename(raw / "places/riverton-bridge.yaml")),
+    ("a referenced file deleted", lambda raw: (raw / "actors/town-council.yaml").unlink()),
+    (
+        "a quote changed",
+        lambda raw: _edit(raw / "figures/riverton-bridge-length.yaml", "4 kilometres long", "5 kilometres long"),
+    ),
+    ("same size and mtime", lambda raw: _same_size_same_mtime(raw / "places/riverton.yaml")),
+    (
+        "a new broken file",
+        lambda raw: (raw / "places/new-place.yaml").write_text("id: new-place\nname: New\nkind: hamlet\n"),
+    ),
+]
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def test_cached_runs_match_cold_runs_after_every_change(project: Path, cache: Path) -> None:
+    """After edits, renames, deletions and stealthy edits, cached and cold runs agree exactly."""
+    errors_seen = set()
+    for step, change in STEPS:
+        change(project / "raw")
+        cached = _validate(project, cache)
+        cold = _validate(project, cache, "--no-cache")
+        assert cached == cold, step
+        errors_seen.update(issue["code"] for issue in cold[1])
+    assert {"KD103", "KD107", "KD202", "KD301"} <= errors_seen
+
+
+def test_the_cache_holds_every_file_and_lives_outside_raw(project: Path, cache: Path) -> None:
+    """One cache file, outside raw/, with an entry per record file and the code fingerprint."""
+    raw = project / "raw"
+    before = {p: p.stat().st_mtime_ns for p in raw.rglob("*")}
+    assert _validate(project, cache)[0] == 0
+    assert {p: p.stat().st_mtime_ns for p in raw.rglob("*")} == before
+    (stored,) = (cache / "validate").glob("*.marshal")
+    fingerprint, entries = marshal.loads(stored.read_bytes())
+    assert len(entries) == len(list((project / "raw").glob("*/*.yaml")))
+    assert len(fingerprint) == 64
+
+
+def test_a_corrupt_cache_is_ignored(project: Path, cache: Path) -> None:
+    """A damaged cache file only means a cold run."""
+    _validate(project, cache)
+    (stored,) = (cache / "validate").glob("*.marshal")
+    stored.write_bytes(b"\x00garbage")
+    _edit(project / "raw/places/riverton.yaml", "kind: city", "kind: metropolis")
+    assert _validate(project, cache) == _validate(project, cache, "--no-cache")
+    shutil.rmtree(cache)
+    assert _validate(project, cache)[0] == 1
