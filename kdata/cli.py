@@ -213,9 +213,10 @@ def conflicts(dist: Path | None, fmt: str) -> None:
 
 @main.command(name="codes")
 def codes() -> None:
-    """List every error code with its name and how to fix it."""
+    """List every error code with its name, what it means and how to fix it."""
     for code in CODES.values():
-        click.echo(f"{code.code}  {code.name:<22} {code.hint}")
+        click.echo(f"{code.code}  {code.name:<22} {code.meaning}")
+        click.echo(f"{'':<29} Fix: {code.hint}")
 
 
 @main.command()

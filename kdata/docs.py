@@ -58,9 +58,9 @@ def vocabularies() -> str:
 
 
 def error_codes() -> str:
-    """The error-code table: code, name, what to do."""
-    lines = ["| code | name | how to fix |", "|---|---|---|"]
-    lines += [f"| `{c.code}` | `{c.name}` | {_cell(c.hint)} |" for c in CODES.values()]
+    """The error-code table: code, name, what it means, how to fix it."""
+    lines = ["| code | name | what it means | how to fix |", "|---|---|---|---|"]
+    lines += [f"| `{c.code}` | `{c.name}` | {_cell(c.meaning)} | {_cell(c.hint)} |" for c in CODES.values()]
     return "\n".join(lines)
 
 

@@ -13,11 +13,12 @@ from typing import NamedTuple
 
 
 class Code(NamedTuple):
-    """One kind of data problem: stable code, short name and how to fix it."""
+    """One kind of data problem: stable code, short name, how to fix it and what it means."""
 
     code: str
     name: str
     hint: str
+    meaning: str = ""
 
 
 #: Every data problem kdata reports, by code. Codes are stable: never reuse one.
@@ -25,39 +26,160 @@ CODES: dict[str, Code] = {
     c.code: c
     for c in (
         # The file itself: encoding and YAML syntax (KD0xx).
-        Code("KD001", "yaml-syntax", "Fix the YAML syntax at this position."),
-        Code("KD002", "not-utf8", "Save the file as UTF-8 text."),
-        Code("KD003", "duplicate-key", "Remove one of the two entries with this key."),
-        Code("KD004", "anchor-or-alias", "Write the value out in full; anchors (&) and aliases (*) are not allowed."),
-        Code("KD005", "tag", "Remove the tag (!...); values are typed by the schema."),
-        Code("KD006", "not-a-mapping", "A record file holds one mapping of field: value at the top level."),
-        Code("KD007", "empty-file", "Write the record's fields into the file, or delete it."),
-        Code("KD008", "file-too-large", "Split the text; a record file may not exceed the size limit."),
-        Code("KD009", "too-deep", "Flatten the structure; records nest only a few levels."),
-        Code("KD010", "control-character", "Remove NUL and other control characters from the file."),
-        Code("KD011", "not-a-file", "Replace the symlink or special file with a regular file inside raw/."),
+        Code(
+            "KD001",
+            "yaml-syntax",
+            "Fix the YAML syntax at this position.",
+            "The file is not valid YAML; the parser stopped at this position.",
+        ),
+        Code("KD002", "not-utf8", "Save the file as UTF-8 text.", "The file's bytes are not UTF-8 text."),
+        Code(
+            "KD003",
+            "duplicate-key",
+            "Remove one of the two entries with this key.",
+            "A mapping holds the same key twice; YAML would silently keep only one of them.",
+        ),
+        Code(
+            "KD004",
+            "anchor-or-alias",
+            "Write the value out in full; anchors (&) and aliases (*) are not allowed.",
+            "The file uses a YAML anchor (&) or alias (*).",
+        ),
+        Code(
+            "KD005",
+            "tag",
+            "Remove the tag (!...); values are typed by the schema.",
+            "A value carries a YAML tag such as !!str or !python/object.",
+        ),
+        Code(
+            "KD006",
+            "not-a-mapping",
+            "A record file holds one mapping of field: value at the top level.",
+            "The top level of the file is a list or a single value, not a record.",
+        ),
+        Code(
+            "KD007",
+            "empty-file",
+            "Write the record's fields into the file, or delete it.",
+            "The file holds no record: it is empty or holds only comments.",
+        ),
+        Code(
+            "KD008",
+            "file-too-large",
+            "Split the text; a record file may not exceed the size limit.",
+            "The file is larger than a record file may be.",
+        ),
+        Code(
+            "KD009",
+            "too-deep",
+            "Flatten the structure; records nest only a few levels.",
+            "Mappings and lists nest deeper than any record needs.",
+        ),
+        Code(
+            "KD010",
+            "control-character",
+            "Remove NUL and other control characters from the file.",
+            "The file holds NUL or another control character, or a Unicode line break editors may not show.",
+        ),
+        Code(
+            "KD011",
+            "not-a-file",
+            "Replace the symlink or special file with a regular file inside raw/.",
+            "A symlink or special file stands where a table folder or record file belongs.",
+        ),
         # One record against its model (KD1xx).
-        Code("KD101", "missing-field", "Add the required field."),
-        Code("KD102", "wrong-type", "Write a value of the expected type (numbers unquoted, text as text)."),
-        Code("KD103", "not-in-vocabulary", "Use one of the allowed values listed in the message."),
-        Code("KD104", "unknown-field", "Remove the field or correct its name."),
+        Code(
+            "KD101",
+            "missing-field",
+            "Add the required field.",
+            "A required field is absent (or raw/package.yaml is missing).",
+        ),
+        Code(
+            "KD102",
+            "wrong-type",
+            "Write a value of the expected type (numbers unquoted, text as text).",
+            "A value has the wrong type: a quoted number, a number where text belongs, null in a required field.",
+        ),
+        Code(
+            "KD103",
+            "not-in-vocabulary",
+            "Use one of the allowed values listed in the message.",
+            "A value is not a term of its field's controlled vocabulary.",
+        ),
+        Code(
+            "KD104",
+            "unknown-field",
+            "Remove the field or correct its name.",
+            "The record has a field its table does not define, often a misspelling.",
+        ),
         Code(
             "KD105",
             "invalid-date",
             "Write an EDTF date: YYYY, YYYY-MM, YYYY-MM-DD, optionally with ~ or ?, or an interval A/B.",
+            "A date is not valid EDTF, or is impossible (month 13, 31 April, an interval that ends before it starts).",
         ),
-        Code("KD106", "invalid-value", "Correct the value so that it meets the stated rule."),
-        Code("KD107", "id-mismatch", "Make the id equal to the file name without .yaml (or rename the file)."),
-        Code("KD108", "invalid-text", "Remove control, bidi or zero-width characters, or normalise the text to NFC."),
-        Code("KD109", "inconsistent-figure", "Make qualifier, value, low and high agree (see the figure rules)."),
+        Code(
+            "KD106",
+            "invalid-value",
+            "Correct the value so that it meets the stated rule.",
+            "A value breaks a rule of its field: a pattern, a length, a minimum, a URL scheme.",
+        ),
+        Code(
+            "KD107",
+            "id-mismatch",
+            "Make the id equal to the file name without .yaml (or rename the file).",
+            "The record's id differs from its file name.",
+        ),
+        Code(
+            "KD108",
+            "invalid-text",
+            "Remove control, bidi or zero-width characters, or normalise the text to NFC.",
+            "A text is empty, has leading or trailing spaces or hidden characters, is not NFC, or starts like a spreadsheet formula.",
+        ),
+        Code(
+            "KD109",
+            "inconsistent-figure",
+            "Make qualifier, value, low and high agree (see the figure rules).",
+            "A figure's value, low and high do not fit its qualifier.",
+        ),
         # Across records (KD2xx).
-        Code("KD201", "duplicate-id", "Give each record a unique id; ids are never reused."),
-        Code("KD202", "dangling-reference", "Refer to an id that exists, or add the record it names."),
-        Code("KD203", "misplaced-file", "Keep only table folders in raw/, and only <id>.yaml files in them."),
-        Code("KD204", "reference-cycle", "Break the cycle: a parent may not be its own ancestor."),
+        Code(
+            "KD201",
+            "duplicate-id",
+            "Give each record a unique id; ids are never reused.",
+            "Two records of one table have the same id.",
+        ),
+        Code(
+            "KD202",
+            "dangling-reference",
+            "Refer to an id that exists, or add the record it names.",
+            "A field refers to an id that no record of the referenced table has.",
+        ),
+        Code(
+            "KD203",
+            "misplaced-file",
+            "Keep only table folders in raw/, and only <id>.yaml files in them.",
+            "raw/ holds a file or folder that is not a table folder, package.yaml or an <id>.yaml record.",
+        ),
+        Code(
+            "KD204",
+            "reference-cycle",
+            "Break the cycle: a parent may not be its own ancestor.",
+            "Following parent links from a record leads back to that record.",
+        ),
         # Against the archived sources (KD3xx).
-        Code("KD301", "quote-not-found", "Copy the quote verbatim from the archived source text."),
-        Code("KD302", "archive-missing", "Archive the source text, or correct the source's sha256."),
+        Code(
+            "KD301",
+            "quote-not-found",
+            "Copy the quote verbatim from the archived source text.",
+            "A quote is not in the archived text of its source (spaces, quote marks and dashes normalised).",
+        ),
+        Code(
+            "KD302",
+            "archive-missing",
+            "Archive the source text, or correct the source's sha256.",
+            "No archived text has the sha256 the source record gives.",
+        ),
     )
 }
 

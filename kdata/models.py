@@ -355,13 +355,9 @@ class TableSpec(NamedTuple):
 
 
 #: Tables written from raw/<table>/*.yaml, one record a file.
-RECORD_TABLES: dict[str, type[Record]] = {
-    "sources": Source,
-    "actors": Actor,
-    "places": Place,
-    "events": Event,
-    "figures": Figure,
-}
+RECORD_TABLES: dict[str, type[Record]] = dict(
+    zip(vocab.RECORD_TABLES, (Source, Actor, Place, Event, Figure), strict=True)
+)
 
 #: Every table of the package, in the order of the descriptor.
 TABLES: dict[str, TableSpec] = {

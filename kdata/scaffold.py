@@ -10,16 +10,17 @@ editors that run the YAML language server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from . import models
+from . import vocab
 from .errors import UsageError
 
 #: KIND as typed on the command line (table or singular) -> record table.
-KINDS: dict[str, str] = {name: table for table in models.RECORD_TABLES for name in (table, table.removesuffix("s"))}
+KINDS: dict[str, str] = {name: table for table in vocab.RECORD_TABLES for name in (table, table.removesuffix("s"))}
 
 #: Words added to a comment for a field's JSON type.
 _TYPE_HINTS: dict[str, str] = {"integer": "A whole number, unquoted.", "boolean": "true or false."}
@@ -29,6 +30,8 @@ _MAX_LISTED = 12
 
 def _hedges() -> str:
     """Which numbers each qualifier needs, from the rules the model enforces."""
+    from . import models
+
     needs: dict[str, list[str]] = {}
     for qualifier, rules in models._HEDGE_FIELDS.items():
         fields = " and ".join(f for f, rule in zip(("value", "low", "high"), rules, strict=True) if rule)
@@ -36,8 +39,8 @@ def _hedges() -> str:
     return "Then fill " + "; ".join(f"{fields} for {', '.join(qs)}" for fields, qs in needs.items()) + "."
 
 
-#: (table, field) -> extra advice for its comment, beyond what the schema says.
-_ADVICE: dict[tuple[str, str], str] = {("figures", "qualifier"): _hedges()}
+#: (table, field) -> the function that writes extra advice for its comment, beyond what the schema says.
+_ADVICE: dict[tuple[str, str], Callable[[], str]] = {("figures", "qualifier"): _hedges}
 
 
 def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
@@ -61,12 +64,11 @@ def _comment(node: dict[str, Any], advice: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _field(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any], ctx: tuple[str, str]) -> list[str]:
-    """The lines of one field; commented out when optional."""
+def _field(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any], table: str, value: str) -> list[str]:
+    """The lines of one field (``value`` filled in, if any); commented out when optional."""
     node = _resolve(prop, defs)
-    table, value = ctx
     head = f"{name}: {value}" if value else f"{name}:"
-    lines = [f"{head}  # {_comment(node, _ADVICE.get((table, name), ''))}"]
+    lines = [f"{head}  # {_comment(node, _ADVICE[(table, name)]() if (table, name) in _ADVICE else '')}"]
     items = _resolve(node["items"], defs) if node.get("type") == "array" else None
     if items is not None and items.get("type") == "object":
         sub = _mapping(items, defs, table, {})
@@ -82,7 +84,7 @@ def _mapping(node: dict[str, Any], defs: dict[str, Any], table: str, values: dic
     required = set(node.get("required", []))
     lines: list[str] = []
     for name, prop in node["properties"].items():
-        lines += _field(name, prop, name in required, defs, (table, values.get(name, "")))
+        lines += _field(name, prop, name in required, defs, table, values.get(name, ""))
     return lines
 
 
@@ -96,6 +98,8 @@ def render(table: str, record_id: str) -> str:
     Returns:
         YAML text: the schema line, a header comment, then every field.
     """
+    from . import models
+
     schema = models.RECORD_TABLES[table].model_json_schema()
     lines = [
         f"# yaml-language-server: $schema=../../schemas/{table}.schema.json",
@@ -115,6 +119,8 @@ def check_id(record_id: str) -> None:
     from pydantic import TypeAdapter, ValidationError
 
     try:
+        from . import models
+
         TypeAdapter(models.Id).validate_python(record_id)
     except ValidationError:
         raise UsageError(
@@ -139,7 +145,7 @@ def new_record(kind: str, record_id: str, raw: Path = Path("raw")) -> Path:
     """
     table = KINDS.get(kind.lower())
     if table is None:
-        raise UsageError(f"'{kind}' is not a kind of record. Expected one of {', '.join(models.RECORD_TABLES)}.")
+        raise UsageError(f"'{kind}' is not a kind of record. Expected one of {', '.join(vocab.RECORD_TABLES)}.")
     check_id(record_id)
     if not raw.is_dir():
         raise UsageError(f"No raw data folder at '{raw}'. Run kdata new from the project root, or pass --raw.")
@@ -168,6 +174,9 @@ def new_record(kind: str, record_id: str, raw: Path = Path("raw")) -> Path:
     help="Folder of YAML records to write into.",
 )
 def new(kind: str, record_id: str, raw: Path) -> None:
-    """Write raw/KIND/ID.yaml with every field to fill (KIND: sources, actors, places, events, figures)."""
+    """Write the record file raw/<table>/ID.yaml with every field to fill.
+
+    KIND is the table: sources, actors, places, events or figures (singular works too).
+    """
     path = new_record(kind, record_id, raw)
     click.echo(f"Wrote {path}: fill the empty fields, then run `kdata validate`.")

@@ -7,6 +7,9 @@ is defined once. Add a term only with a neutral description.
 
 from __future__ import annotations
 
+#: The record tables, one folder of raw/ each (kdata.models maps each to its model).
+RECORD_TABLES: tuple[str, ...] = ("sources", "actors", "places", "events", "figures")
+
 SOURCE_KINDS: dict[str, str] = {
     "news_report": "An article written by a news outlet.",
     "official_statement": "A statement of a government body, as published by the body or reprinted by an outlet.",

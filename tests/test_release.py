@@ -17,6 +17,7 @@ import yaml
 from conftest import REPO
 from releasing import kdata_ok, make_project, run_env, set_version
 
+from kdata.build import build
 from kdata.errors import IntegrityError
 from kdata.registry import load_registry
 from kdata.release import MANIFEST, archive_bytes, extract, sha256_hex, sums_text
@@ -70,27 +71,27 @@ def test_release_refusals(proj: tuple[Path, dict[str, str]]) -> None:
     """No changelog entry; a published version with other bytes; too small a bump. Then a good bump."""
     project, env = proj
     set_version(project, "0.3.0")
-    kdata_ok("build", cwd=project)
+    build(project / "raw", project / "dist")
     result = run_env("release", cwd=project, env=env)
     assert result.returncode == 1 and "CHANGELOG.md has no entry for version 0.3.0" in result.stderr
     set_version(project, "0.1.0")
-    kdata_ok("build", cwd=project)
+    build(project / "raw", project / "dist")
     kdata_ok("release", "--register", cwd=project, env=env)
     assert list(json.loads(Path(env["KDATA_REGISTRY"]).read_text())["releases"]) == ["0.1.0"]
     # A new record, published under the same version: refused.
     place = project / "raw" / "places" / "riverton-ferry.yaml"
     place.write_text("id: riverton-ferry\nname: Ferry at Riverton\nkind: facility\nparent: riverton\n")
-    kdata_ok("build", cwd=project)
+    build(project / "raw", project / "dist")
     result = run_env("release", cwd=project, env=env)
     assert result.returncode == 1 and "already published" in result.stderr
     # A patch bump is too small for an added row.
     set_version(project, "0.1.1")
-    kdata_ok("build", cwd=project)
+    build(project / "raw", project / "dist")
     result = run_env("release", cwd=project, env=env)
     assert result.returncode == 1
     assert "0.1.1 is a patch bump over 0.1.0, but the changes need a minor bump" in result.stderr
     set_version(project, "0.2.0")
-    kdata_ok("build", cwd=project)
+    build(project / "raw", project / "dist")
     out = kdata_ok("release", "--register", cwd=project, env=env)
     assert "the changes need a minor bump; the version has it" in out
     assert sorted(load_registry(Path(env["KDATA_REGISTRY"])).releases) == ["0.1.0", "0.2.0"]
@@ -112,6 +113,7 @@ def _manifest(*names: str) -> tuple[str, bytes]:
     return "r/SHA256SUMS", sums_text({n: sha256_hex(b"x") for n in names}).encode()
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")  # zipfile warns while writing the duplicate on purpose
 @pytest.mark.parametrize(
     ("members", "symlink", "message"),
     [

