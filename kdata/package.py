@@ -137,7 +137,7 @@ def package_files(data: RawData) -> dict[str, bytes]:
     for table, spec in models.TABLES.items():
         files[f"{table}.csv"] = csv_bytes(table, rows[table])
         files[f"{table}.parquet"] = parquet_bytes(table, rows[table])
-        n = len(rows[table])
+        n = len(rows.pop(table))  # each table's rows are freed once written
         csv_resources.append(
             _resource(table, f"{table}.csv", files[f"{table}.csv"], "csv", table_schema(table), spec.description, n)
         )

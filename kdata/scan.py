@@ -121,6 +121,26 @@ def _check_chunk(chunk: list[tuple[str, str]], keep: bool) -> list[FileResult]:
     return results
 
 
+@cache
+def _nested(model: type[BaseModel]) -> tuple[tuple[str, type[BaseModel], bool], ...]:
+    """The fields of a model that hold sub-models: (name, sub-model, is a list)."""
+    out = []
+    for key, info in model.model_fields.items():
+        for arg in get_args(info.annotation) or (info.annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                out.append((key, arg, get_origin(info.annotation) is list))
+    return tuple(out)
+
+
+def construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """A model from the dump of an instance validated before, without validating it again."""
+    for key, sub, many in _nested(model):
+        value = data.get(key)
+        if value is not None:
+            data[key] = [construct(sub, item) for item in value] if many else construct(sub, value)
+    return model.model_construct(**data)
+
+
 def _parallel(files: list[tuple[str, str]], jobs: int, keep: bool) -> Iterator[FileResult]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -132,8 +152,8 @@ def _parallel(files: list[tuple[str, str]], jobs: int, keep: bool) -> Iterator[F
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         for results in pool.map(_check_chunk, chunks, repeat(keep)):
             for result in results:
-                if result.record is not None:  # strictly validated in the worker already
-                    result.record = models.RECORD_TABLES[result.table].model_validate(result.record, strict=False)
+                if result.record is not None:  # strictly validated in the worker already: rebuild, don't recheck
+                    result.record = construct(models.RECORD_TABLES[result.table], result.record)
                 yield result
 
 
