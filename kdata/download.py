@@ -7,20 +7,21 @@ Cache layout (``$KDATA_CACHE_DIR``, else the user cache folder from platformdirs
     <cache>/.0.1.0.lock           held while a process fetches 0.1.0
 
 The archive is streamed by pooch's ``HTTPDownloader`` into a temporary file
-beside its target, its sha256 checked against the registry that ships with
-kdata, then moved into place; a bad file is deleted. We call the downloader
-rather than ``pooch.retrieve`` because ``retrieve`` silently downloads again
-when a cached file stops matching its hash, and we must report that instead.
-The archive is unpacked into a sibling folder, checked with ``kdata verify``
-and renamed into place, all under a per-version file lock, so two processes
-fetching the same version leave one valid copy. ``KDATA_OFFLINE=1`` makes
+beside its target, stopped at the registry's size, and its sha256 checked
+against the registry that ships with kdata; a bad file is deleted. We call the
+downloader rather than ``pooch.retrieve`` because ``retrieve`` silently
+downloads again when a cached file stops matching its hash, and we must report
+that instead. Only then is the archive unpacked into a sibling folder, every
+member checked, the package checked with ``kdata verify``; the archive and the
+folder are renamed into place last, all under a per-version file lock, so a
+refused archive leaves the cache as it was and two processes fetching the same
+version leave one valid copy. ``KDATA_OFFLINE=1`` makes
 every function here fail before any network access.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import secrets
 import shutil
@@ -28,12 +29,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import click
 
 from .errors import DownloadError, IntegrityError
 from .registry import ENV_BASE_URL, Registry, Release, load_registry
+from .verify import sha256_file
 
 ENV_CACHE = "KDATA_CACHE_DIR"
 ENV_OFFLINE = "KDATA_OFFLINE"
@@ -55,14 +57,6 @@ def offline() -> bool:
     return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def cache_problem(release: Release, cache: Path) -> str | None:
     """Why the cached copy of a release does not match the registry, or None if it does.
 
@@ -74,7 +68,7 @@ def cache_problem(release: Release, cache: Path) -> str | None:
     archive, folder = cache / release.file, cache / release.version
     if not archive.is_file():
         return f"the archive {archive} is missing"
-    actual = _sha256(archive)
+    actual = sha256_file(archive)
     if actual != release.sha256:
         return f"the archive {archive} has sha256 {actual}, expected {release.sha256}"
     try:
@@ -85,7 +79,7 @@ def cache_problem(release: Release, cache: Path) -> str | None:
     if present != set(sums):
         return f"{folder} holds {', '.join(sorted(present ^ set(sums)))} unlike its manifest"
     for name, want in sorted(sums.items()):
-        have = _sha256(folder / name)
+        have = sha256_file(folder / name)
         if have != want:
             return f"{folder / name} has sha256 {have}, expected {want}"
     return None
@@ -129,46 +123,76 @@ def _lock(cache: Path, version: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _download(url: str, release: Release, target: Path, progress: bool) -> None:
-    """Stream ``url`` to a temporary file beside ``target``, check it, move it into place."""
+class _Capped:
+    """A file the downloader writes into that refuses to grow past the registry's size.
+
+    A server (or a proxy) that sends more than the registry says cannot fill the disk:
+    the download stops at the first byte too many.
+    """
+
+    def __init__(self, handle: BinaryIO, release: Release, url: str) -> None:
+        self.handle, self.release, self.url, self.size = handle, release, url, 0
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        if self.size > self.release.bytes:
+            raise IntegrityError(
+                f"The file downloaded from {self.url} is larger than the registry says ({self.release.bytes} bytes); "
+                "the download was stopped and nothing was cached. The server sends something else: "
+                "try again later or use another base URL."
+            )
+        return self.handle.write(chunk)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def _download(url: str, release: Release, part: Path, progress: bool) -> None:
+    """Stream ``url`` into ``part`` (at most the registry's size) and check its sha256."""
     import pooch
     import requests
 
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     bar: Any = _Progress(f"Downloading {release.file}", sys.stderr) if progress else False
     try:
-        try:
-            pooch.HTTPDownloader(progressbar=bar, chunk_size=1 << 16, timeout=TIMEOUT)(url, str(tmp), None)
-        except requests.RequestException as exc:
-            raise DownloadError(
-                f"Could not download {url}: {exc}. Check the network and the base URL "
-                f"(set {ENV_BASE_URL} to the folder that holds the release archives), then try again."
-            ) from None
-        size, actual = tmp.stat().st_size, _sha256(tmp)
-        if actual != release.sha256:
-            raise IntegrityError(
-                f"The file downloaded from {url} does not match the registry: sha256 expected {release.sha256} "
-                f"({release.bytes} bytes), actual {actual} ({size} bytes). It was deleted, not cached. "
-                "The file on the server is truncated or altered; try again later or use another base URL."
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+        with open(part, "wb") as handle:
+            downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=1 << 16, timeout=TIMEOUT)
+            downloader(url, _Capped(handle, release, url), None)
+    except requests.RequestException as exc:
+        raise DownloadError(
+            f"Could not download {url}: {exc}. Check the network and the base URL "
+            f"(set {ENV_BASE_URL} to the folder that holds the release archives), then try again."
+        ) from None
+    size, actual = part.stat().st_size, sha256_file(part)
+    if actual != release.sha256:
+        raise IntegrityError(
+            f"The file downloaded from {url} does not match the registry: sha256 expected {release.sha256} "
+            f"({release.bytes} bytes), actual {actual} ({size} bytes). It was deleted, not cached. "
+            "The file on the server is truncated or altered; try again later or use another base URL."
+        )
 
 
-def _unpack(archive: Path, folder: Path) -> None:
-    """Unpack into a sibling folder, verify it, then rename it into place."""
+def _install(release: Release, cache: Path, part: Path | None) -> None:
+    """Unpack a checked archive into a sibling folder, verify it, then move archive and folder into place.
+
+    Args:
+        release: The release being installed.
+        cache: The cache folder.
+        part: A freshly downloaded archive whose sha256 matched, or None to unpack the cached one.
+    """
     from .fsutil import staging_dir, swap_in
     from .release import extract
     from .verify import verify
 
+    archive, folder = cache / release.file, cache / release.version
     stage = staging_dir(folder)
     try:
         shutil.rmtree(stage)
-        extract(archive, stage)
+        extract(part or archive, stage, label=release.file)
         problems = verify(stage)
         if problems:
-            raise IntegrityError(f"The package in {archive.name} does not verify: {problems[0]}. Nothing was cached.")
+            raise IntegrityError(f"The package in {release.file} does not verify: {problems[0]}. Nothing was cached.")
+        if part is not None:
+            os.replace(part, archive)  # the archive first: a kill before the folder is in place is redone
         swap_in(stage, folder)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -223,9 +247,15 @@ def fetch(
             if cache_problem(release, cache) is None:
                 return folder  # another process fetched it while we waited, or it was fine all along
             archive = cache / release.file
-            if not archive.is_file() or _sha256(archive) != release.sha256:
-                _download(url, release, archive, sys.stderr.isatty() if progress is None else progress)
-            _unpack(archive, folder)
+            if archive.is_file() and sha256_file(archive) == release.sha256:
+                _install(release, cache, None)
+            else:
+                part = cache / f".{release.file}.{secrets.token_hex(4)}.part"
+                try:
+                    _download(url, release, part, sys.stderr.isatty() if progress is None else progress)
+                    _install(release, cache, part)
+                finally:
+                    part.unlink(missing_ok=True)
     except OSError as exc:
         raise DownloadError(
             f"Could not write to the cache {cache}: {exc}. Set {ENV_CACHE} to a writable folder."

@@ -18,7 +18,8 @@ from .fsutil import recover
 _ARROW_TYPES = {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -90,7 +91,7 @@ def verify(folder: Path) -> list[str]:
         size = file.stat().st_size
         if size != resource["bytes"]:
             problems.append(f"{resource['path']}: {size} bytes, expected {resource['bytes']}")
-        digest = "sha256:" + _sha256(file)
+        digest = "sha256:" + sha256_file(file)
         if digest != resource["hash"]:
             problems.append(f"{resource['path']}: sha256 is {digest}, expected {resource['hash']}")
     if problems:
