@@ -116,6 +116,29 @@ def startup(repeat: int) -> dict[str, float]:
     }
 
 
+def targets(sizes: dict[int, dict[str, float]], start: dict[str, float]) -> list[str]:
+    """The issue's targets, checked against this run's largest tree (and start-up)."""
+    ns = sorted(sizes)
+    big = sizes[ns[-1]]
+    rows = [
+        ("build / floor", big["build"] / big["floor"], "<=", 0.7),
+        ("validate / floor", big["validate"] / big["floor"], "<=", 0.6),
+        ("frictionless / verify", big["frictionless"] / big["verify"], ">=", 10.0),
+        ("build peak memory (MB)", big["build_rss_mb"], "<", 500.0),
+        ("load / read_parquet", big["load"] / big["read_parquet"], "<=", 1.2),
+        ("validate after 1 edit / cold", big["validate_warm"] / big["validate"], "<", 0.05),
+        ("import kdata over bare Python (ms)", (start["import"] - start["python"]) * 1000, "<", 30.0),
+        ("kdata --help (ms)", start["help"] * 1000, "<", 120.0),
+    ]
+    if len(ns) > 1:
+        rows.insert(3, ("build time, largest / previous size", big["build"] / sizes[ns[-2]]["build"], "<=", 11.0))
+    checks = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
+    out = [f"Targets at {ns[-1]:,} records:", "", "| target | measured | goal | met |", "|---|---:|---:|---|"]
+    for name, value, op, goal in rows:
+        out.append(f"| {name} | {value:.2f} | {op} {goal:g} | {'yes' if checks[op](float(value), goal) else 'no'} |")
+    return out
+
+
 def report(sizes: dict[int, dict[str, float]], start: dict[str, float], repeat: int) -> str:
     """The results as Markdown."""
     cpu = platform.processor() or platform.machine()
@@ -142,6 +165,7 @@ def report(sizes: dict[int, dict[str, float]], start: dict[str, float], repeat: 
         lines.append(
             f"\nBuild time grows {growth:.1f}x from {small:,} to {big:,} records ({big / small:.0f}x the records)."
         )
+    lines += ["", *targets(sizes, start)]
     lines += [
         "",
         "| start-up | median ms | over bare Python |",
