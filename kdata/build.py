@@ -7,7 +7,6 @@ failed or killed build leaves the previous ``dist/`` as it was.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import json
 import shutil
@@ -95,7 +94,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
         if schemas is not None:
             write_schemas(schemas)
     except OSError as exc:
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        reason = fsutil.write_error(exc)
         raise BuildError(f"Could not write the package to {dist}: {reason}. The previous build is unchanged.") from None
     return BuildResult(dist, _row_counts(files))
 

@@ -257,8 +257,11 @@ def fetch(
                 finally:
                     part.unlink(missing_ok=True)
     except OSError as exc:
+        from .fsutil import write_error
+
         raise DownloadError(
-            f"Could not write to the cache {cache}: {exc}. Set {ENV_CACHE} to a writable folder."
+            f"Could not write to the cache {cache}: {write_error(exc)}. What was cached before is unchanged; "
+            f"free some space, or set {ENV_CACHE} to a writable folder."
         ) from None
     return folder
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno as errnos
 import os
 import secrets
 import shutil
@@ -18,6 +19,23 @@ from pathlib import Path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+
+#: Plain words for the write errors a user can fix, by errno.
+_WRITE_ERRORS = {
+    errnos.ENOSPC: "the disk is full",
+    errnos.EDQUOT: "the disk quota is used up",
+    errnos.EFBIG: "a file grew past the size limit (a full disk or a file-size ulimit)",
+    errnos.EROFS: "the file system is read-only",
+    errnos.EACCES: "permission was denied",
+    errnos.EPERM: "the operation is not permitted (the folder may be read-only or immutable)",
+}
+
+
+def write_error(exc: OSError) -> str:
+    """What went wrong with a write, in plain words: ``the disk is full``, ``the file system is read-only``."""
+    reason = _WRITE_ERRORS.get(exc.errno or 0) or exc.strerror or str(exc)
+    return f"{reason} ({exc.filename})" if exc.filename else reason
 
 
 def fsync_dir(folder: Path) -> None:

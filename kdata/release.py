@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -125,10 +127,30 @@ def _check_members(archive: zipfile.ZipFile, source: str) -> tuple[str, list[zip
         roots.add(parts[0])
     if len(roots) != 1:
         raise refuse(f"its files are in {len(roots)} top folders, not one")
+    # Each member's local header and data must end before the next begins: overlapping entries
+    # (one stored byte range read under two names) are a zip-bomb trick, never a kdata release.
+    spans = sorted(
+        (m.header_offset, m.header_offset + 30 + len(m.orig_filename.encode()) + m.compress_size) for m in members
+    )
+    overlap = any(end > start for (_, end), (start, _) in itertools.pairwise(spans))
+    if overlap or spans[-1][1] > archive.start_dir:
+        raise refuse("its members overlap one another")
     return roots.pop(), members
 
 
-def extract(archive_path: Path, target: Path) -> Path:
+def _check_bounds(path: Path, archive: zipfile.ZipFile, refuse: str) -> None:
+    """The archive starts with its first member and ends with its directory: no bytes before or after."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(-22, 2)
+        tail = handle.read(22)
+    if head != b"PK\x03\x04" or tail[:4] != b"PK\x05\x06" or archive.comment:
+        raise IntegrityError(
+            f"{refuse}: it has bytes before its first member or after its directory. Nothing was extracted."
+        )
+
+
+def extract(archive_path: Path, target: Path, label: str | None = None) -> Path:
     """Unpack a release archive into ``target`` (a new folder), checking everything.
 
     Refused: names that are absolute, hold ``..``, backslashes or drive letters,
@@ -136,13 +158,19 @@ def extract(archive_path: Path, target: Path) -> Path:
     names; archives past the size limits; members missing from ``SHA256SUMS``
     or not matching it. ``target`` is created and holds the package files.
 
+    Args:
+        archive_path: The archive to read.
+        target: The folder to create and fill.
+        label: How messages name the archive (default: its path).
+
     Raises:
         IntegrityError: The archive is unreadable, unsafe or does not match its manifest.
     """
-    source = str(archive_path)
+    source = label or str(archive_path)
     try:
         with zipfile.ZipFile(archive_path) as archive:
             root, members = _check_members(archive, source)
+            _check_bounds(archive_path, archive, f"{source} is not a safe kdata release archive")
             sums = parse_sums(archive.read(f"{root}/{MANIFEST}").decode("utf-8"))
             listed = {f"{root}/{name}" for name in sums} | {f"{root}/{MANIFEST}"}
             if listed != {m.filename for m in members}:
@@ -164,7 +192,16 @@ def extract(archive_path: Path, target: Path) -> Path:
                         f"{name} in {source} has sha256 {digest.hexdigest()}, expected {sums[name]} "
                         f"from its {MANIFEST}. The archive was altered; download it again."
                     )
-    except (zipfile.BadZipFile, KeyError, EOFError, UnicodeDecodeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        EOFError,
+        UnicodeDecodeError,
+        zlib.error,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
+        # RuntimeError: an encrypted member; NotImplementedError: an unknown compression method.
         raise IntegrityError(f"{source} is not a readable release archive ({exc}). Download it again.") from None
     return target
 

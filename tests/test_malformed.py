@@ -88,6 +88,15 @@ def test_corpus_is_broad() -> None:
     assert all(_expected(case) for case in CASES), "every case expects at least one issue"
 
 
+def test_every_category_has_three_cases() -> None:
+    """categories.json sorts every case into a kind of hostile input; each kind has at least three cases."""
+    categories = json.loads((MALFORMED / "categories.json").read_text("utf-8"))
+    listed = [name for names in categories.values() for name in names]
+    assert sorted(listed) == sorted(c.name for c in CASES), "every case is in exactly one category"
+    assert len(categories) >= 20
+    assert {name: len(names) for name, names in categories.items() if len(names) < 3} == {}
+
+
 def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     """A record saved with a UTF-8 byte-order mark is valid, as without it."""
     project = tmp_path / "project"
