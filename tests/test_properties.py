@@ -15,6 +15,7 @@ raises the number of damage examples (the stress script sets it).
 
 from __future__ import annotations
 
+import atexit
 import calendar
 import csv
 import json
@@ -285,6 +286,7 @@ def damage(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 _DAMAGE_ROOT = Path(tempfile.mkdtemp(prefix="kdata-damage-"))
+atexit.register(shutil.rmtree, _DAMAGE_ROOT, ignore_errors=True)
 shutil.copytree(GOOD, _DAMAGE_ROOT / "project")
 
 
