@@ -115,6 +115,8 @@ def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow
     import pyarrow.parquet as pq
 
     if RETRACTED in table.column_names:
+        if table[RETRACTED].null_count == table.num_rows:
+            return table  # no tombstones: no filtered copy
         return table.filter(pc.is_null(table[RETRACTED]))
     from .models import TABLES
 
