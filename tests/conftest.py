@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,22 @@ GOOD = DATA / "good"
 SHARED_SOURCES = REPO.parent / "shared" / "sources"
 
 
-def run_kdata(*args: str | Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real ``kdata`` command (``python -m kdata``) in a subprocess."""
+def run_kdata(
+    *args: str | Path,
+    cwd: Path,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``kdata`` command (``python -m kdata``) in a subprocess, with variables added to its environment."""
     return subprocess.run(
         [sys.executable, "-m", "kdata", *map(str, args)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={**os.environ, **(env or {})},
+        preexec_fn=preexec_fn,
     )
 
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import GOOD
+from conftest import GOOD, run_kdata
 
 CHANGELOG = "# Changelog\n\n## [0.2.0] - 2026-12-01\n\n- More.\n\n## [0.1.1] - 2026-11-30\n\n- Fix.\n\n## [0.1.0] - 2026-11-23\n\n- First.\n"
 
@@ -40,16 +37,8 @@ def kdata_ok(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) ->
     return result.stdout
 
 
-def run_env(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real ``kdata`` command with variables added to the environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "kdata", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+#: The real command with variables added to its environment (one runner for every test).
+run_env = run_kdata
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import GOOD
+from conftest import GOOD, run_kdata
 from releasing import kdata_ok, make_project, serve
 
 from kdata.verify import verify
@@ -55,15 +55,7 @@ def run_limited(
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
-    return subprocess.run(
-        [sys.executable, "-m", "kdata", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        preexec_fn=limit,
-    )
+    return run_kdata(*args, cwd=cwd, env=env, preexec_fn=limit)
 
 
 def clear_error(result: subprocess.CompletedProcess[str], words: str) -> None:
