@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -35,6 +36,15 @@ def run_kdata(
         env={**os.environ, **(env or {})},
         preexec_fn=preexec_fn,
     )
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under a folder (hidden ones too), by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -28,21 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import GOOD, run_kdata
+from conftest import GOOD, run_kdata, snapshot
 from releasing import kdata_ok, make_project, serve
 
 from kdata.verify import verify
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under a folder (hidden ones too), by relative path."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def run_limited(

@@ -21,7 +21,6 @@ the new one (both verified when they were made). Every tenth kill is checked wit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -35,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import GOOD, run_kdata
+from conftest import GOOD, run_kdata, snapshot
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 RECORD = Path("raw/events/riverton-return-2020.yaml")
@@ -87,15 +86,6 @@ while True:
         os._exit(0)
     print(pid, flush=True)
 """
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under a folder, by relative path."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 class Zygote:

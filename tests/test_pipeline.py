@@ -16,20 +16,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_kdata
+from conftest import run_kdata, snapshot
 
 import kdata
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under a folder, by relative path."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_validate_accepts_the_good_project(project: Path) -> None:
