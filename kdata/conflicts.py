@@ -11,57 +11,61 @@ from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
-from . import models
 from .dates import parse_edtf
 
+Row = dict[str, Any]
+Differs = Callable[[Row, Row], bool]
+Shows = Callable[[Row], Any]
 
-def _number(record: models.Figure) -> tuple[Any, ...]:
-    return (record.unit, record.qualifier, record.value, record.low, record.high)
-
-
-def _numbers_differ(a: models.Figure, b: models.Figure) -> bool:
-    return _number(a) != _number(b)
+_NUMBER = ("unit", "qualifier", "value", "low", "high")
 
 
-def _terms_differ(a: Any, b: Any) -> bool:
-    return a.term is not None and b.term is not None and a.term != b.term
+def _numbers_differ(a: Row, b: Row) -> bool:
+    return any(a[key] != b[key] for key in _NUMBER)
 
 
-def _dates_differ(a: Any, b: Any) -> bool:
+def _terms_differ(a: Row, b: Row) -> bool:
+    return a["term"] is not None and b["term"] is not None and a["term"] != b["term"]
+
+
+def _dates_differ(column: str) -> Differs:
     """Dates disagree when the days they cover do not overlap ('1993' agrees with '1993-04-02')."""
-    da, db = _date(a), _date(b)
-    if da is None or db is None:
-        return False
-    pa, pb = parse_edtf(da), parse_edtf(db)
-    return pa.end < pb.start or pb.end < pa.start
+
+    def differs(a: Row, b: Row) -> bool:
+        if a[column] is None or b[column] is None:
+            return False
+        pa, pb = parse_edtf(a[column]), parse_edtf(b[column])
+        return pa.end < pb.start or pb.end < pa.start
+
+    return differs
 
 
-def _date(record: Any) -> str | None:
-    return record.as_of if isinstance(record, models.Figure) else record.date
+def _shows(column: str) -> Shows:
+    return lambda row: row[column]
 
-
-Differs = Callable[[Any, Any], bool]
-Shows = Callable[[Any], str]
 
 #: Aspect -> (do two records differ in it, how a record states it), per table.
 _ASPECTS: dict[str, dict[str, tuple[Differs, Shows]]] = {
     "figures": {
-        "number": (_numbers_differ, lambda r: r.stated_as),
-        "wording": (_terms_differ, lambda r: r.term),
-        "date": (_dates_differ, lambda r: r.as_of),
+        "number": (_numbers_differ, _shows("stated_as")),
+        "wording": (_terms_differ, _shows("term")),
+        "date": (_dates_differ("as_of"), _shows("as_of")),
     },
     "events": {
-        "wording": (_terms_differ, lambda r: r.term),
-        "date": (_dates_differ, lambda r: r.date),
+        "wording": (_terms_differ, _shows("term")),
+        "date": (_dates_differ("date"), _shows("date")),
     },
 }
 
+#: The tables whose records are compared.
+COMPARED = tuple(_ASPECTS)
 
-def find_conflicts(records: dict[str, list[Any]]) -> list[dict[str, Any]]:
+
+def find_conflicts(records: dict[str, list[Row]]) -> list[Row]:
     """Rows of the ``conflicts`` table for the given records, sorted.
 
     Args:
-        records: Valid records by table.
+        records: Rows of the compared tables (column -> value), by table.
 
     Returns:
         One row per pair of records on one topic and aspect where they differ.
@@ -72,18 +76,18 @@ def find_conflicts(records: dict[str, list[Any]]) -> list[dict[str, Any]]:
     for table, aspects in _ASPECTS.items():
         by_topic: dict[str, list[Any]] = {}
         for record in records.get(table, []):
-            if record.topic:
-                by_topic.setdefault(record.topic, []).append(record)
+            if record["topic"]:
+                by_topic.setdefault(record["topic"], []).append(record)
         for topic, group in sorted(by_topic.items()):
-            for a, b in combinations(sorted(group, key=lambda r: r.id), 2):
+            for a, b in combinations(sorted(group, key=lambda r: r["id"]), 2):
                 for aspect, (differs, show) in aspects.items():
                     if differs(a, b):
                         rows.append(
                             {
                                 "topic": topic,
                                 "table": table,
-                                "record_a": a.id,
-                                "record_b": b.id,
+                                "record_a": a["id"],
+                                "record_b": b["id"],
                                 "aspect": aspect,
                                 "value_a": show(a),
                                 "value_b": show(b),

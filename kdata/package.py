@@ -13,168 +13,149 @@ and types against that schema, and that they equal the CSV's.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from . import models
-from .conflicts import find_conflicts
-from .dates import parse_edtf
-from .schemas import arrow_schema, dump_json, table_fields, table_schema
+from .conflicts import COMPARED, find_conflicts
+from .rows import CSV_COLUMN, Rows, csv_header, merge
+from .schemas import dump_json, table_schema
 from .validate import RawData
 
 PARQUET_SUFFIX = "-parquet"
-_OWNER_PREFIX = {"events": "event", "figures": "figure"}
 
 
-def _expand(record: models.Record, columns: set[str] | list[str], prefix: str = "") -> dict[str, Any]:
-    """One row of a record: its scalar fields, each EDTF date as four columns, a sub-record as prefixed columns."""
-    row: dict[str, Any] = {}
-    for key, value in record.__dict__.items():  # the fields, without pydantic's slower __iter__
-        name = prefix + key
-        if isinstance(value, list):
-            continue
-        if isinstance(value, models.Record):
-            row.update(_expand(value, columns, f"{name}_"))
-            continue
-        row[name] = value
-        if f"{name}_precision" in columns:
-            parsed = parse_edtf(value) if value is not None else None
-            row[f"{name}_start"] = parsed.start if parsed else None
-            row[f"{name}_end"] = parsed.end if parsed else None
-            row[f"{name}_precision"] = parsed.precision if parsed else None
-    return row
+def _conflicts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows of the derived conflicts table, as one more part."""
+    import pyarrow.compute as pc
+
+    compared = {
+        table: [row for part in parts for row in part[table].filter(pc.is_valid(part[table]["topic"])).to_pylist()]
+        for table in COMPARED
+    }
+    found = Rows()
+    for row in find_conflicts(compared):
+        found.add_row("conflicts", row)
+    return found.tables()
 
 
-def table_rows(data: RawData) -> dict[str, list[dict[str, Any]]]:
-    """Rows of every table, sorted by primary key."""
-    names = {t: [f["name"] for f in table_fields(t)] for t in models.TABLES}
-    columns = {t: set(n) for t, n in names.items()}
-    rows: dict[str, list[dict[str, Any]]] = {t: [] for t in models.TABLES}
-    for table in models.RECORD_TABLES:
-        for record in data.records.get(table, []):
-            rows[table].append(_expand(record, columns[table]))
-            for n, citation in enumerate(getattr(record, "citations", []), start=1):
-                owner = _OWNER_PREFIX[table]
-                cid = f"{owner}:{record.id}:{n}"
-                rows["citations"].append(
-                    {
-                        "id": cid,
-                        "event": None,
-                        "figure": None,
-                        owner: record.id,
-                        **_expand(citation, columns["citations"]),
-                    }
-                )
-            for link in getattr(record, "actors", []):
-                rows["event_actors"].append({"event": record.id, **_expand(link, columns["event_actors"])})
-    rows["conflicts"] = find_conflicts(data.records)
-    for table, spec in models.TABLES.items():
-        rows[table] = [{c: row.get(c) for c in names[table]} for row in rows[table]]
-        rows[table].sort(key=lambda r: tuple(r[k] for k in spec.primary_key))
-    return rows
+def package_tables(data: RawData) -> Iterator[tuple[str, Any]]:
+    """Each table in turn as one Arrow table sorted by primary key (with its CSV lines).
+
+    Consumes ``data.parts``: each table's chunks are freed once it is merged.
+    """
+    parts, data.parts = data.parts, []
+    parts.append(_conflicts(parts))
+    for table in models.TABLES:
+        yield table, merge(table, [part.pop(table) for part in parts])
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+def csv_pieces(table: str, rows: Any) -> list[Any]:
+    """The CSV file of a table as pieces to write: header, then one line per row (empty cell = null)."""
+    lines = rows[CSV_COLUMN].combine_chunks()  # one chunk already, as merge makes it: no copy
+    if not len(lines):
+        return [csv_header(table)]
+    if lines.offset or lines.null_count:  # never, as merge makes it; the slow way, if it were
+        return [csv_header(table), "".join(lines.to_pylist()).encode("utf-8")]
+    # The lines' UTF-8 bytes lie back to back in the array's data buffer: write them as they are.
+    offsets, data = lines.buffers()[1:3]
+    first, last = (int.from_bytes(offsets[i * 4 : i * 4 + 4], "little") for i in (0, len(lines)))
+    return [csv_header(table), data.slice(first, last - first)]
 
 
-def csv_bytes(table: str, rows: list[dict[str, Any]]) -> bytes:
-    """The CSV file of a table: header, then one line per row; empty cell = null."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    names = [f["name"] for f in table_fields(table)]
-    writer.writerow(names)
-    writer.writerows([_cell(row[n]) for n in names] for row in rows)
-    return out.getvalue().encode("utf-8")
-
-
-def parquet_bytes(table: str, rows: list[dict[str, Any]]) -> bytes:
+def parquet_pieces(table: str, rows: Any) -> list[Any]:
     """The Parquet file of a table, typed by its Arrow schema (deterministic for one pyarrow)."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = arrow_schema(table)
-    arrays = [pa.array([row[f.name] for row in rows], type=f.type) for f in schema]
     sink = io.BytesIO()
-    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), sink, compression="zstd")
-    return sink.getvalue()
+    pq.write_table(rows.drop_columns([CSV_COLUMN]), sink, compression="zstd")
+    return [sink.getbuffer()]
 
 
-def _resource(
-    name: str, path: str, content: bytes, kind: str, schema: dict[str, Any], description: str, rows: int
-) -> dict[str, Any]:
-    meta = {
-        "csv": {"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"},
-        # A file resource, see the module note: frictionless checks its bytes and hash.
-        "parquet": {"type": "file", "format": "parquet", "mediatype": "application/vnd.apache.parquet"},
-    }[kind]
-    return {
-        "name": name,
-        "path": path,
-        **meta,
-        "description": description,
-        "bytes": len(content),
-        "hash": "sha256:" + hashlib.sha256(content).hexdigest(),
-        "kdata:rows": rows,
-        "schema": schema,
-    }
+def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
+    """Write a file from bytes-like pieces; return its size and sha256."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "wb") as handle:
+        for piece in pieces:
+            handle.write(piece)
+            digest.update(piece)
+            size += memoryview(piece).nbytes
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+    return size, digest.hexdigest()
 
 
-def package_files(data: RawData) -> dict[str, bytes]:
-    """Every file of the data package, by relative path, ``datapackage.json`` included."""
-    assert data.info is not None, "package_files needs valid package metadata"
-    rows = table_rows(data)
-    files: dict[str, bytes] = {}
-    csv_resources, parquet_resources = [], []
-    for table, spec in models.TABLES.items():
-        files[f"{table}.csv"] = csv_bytes(table, rows[table])
-        files[f"{table}.parquet"] = parquet_bytes(table, rows[table])
-        n = len(rows.pop(table))  # each table's rows are freed once written
-        csv_resources.append(
-            _resource(table, f"{table}.csv", files[f"{table}.csv"], "csv", table_schema(table), spec.description, n)
-        )
-        parquet_resources.append(
-            _resource(
-                table + PARQUET_SUFFIX,
-                f"{table}.parquet",
-                files[f"{table}.parquet"],
-                "parquet",
-                table_schema(table, PARQUET_SUFFIX),
-                spec.description + " (Parquet)",
-                n,
+_KINDS: dict[str, tuple[Callable[[str, Any], list[Any]], str, dict[str, str]]] = {
+    "csv": (
+        csv_pieces,
+        "",
+        {"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"},
+    ),
+    # A file resource, see the module note: frictionless checks its bytes and hash.
+    "parquet": (
+        parquet_pieces,
+        PARQUET_SUFFIX,
+        {"type": "file", "format": "parquet", "mediatype": "application/vnd.apache.parquet"},
+    ),
+}
+
+
+def write_package(data: RawData, folder: Path, sync: bool = True) -> dict[str, int]:
+    """Write every file of the data package into ``folder``, ``datapackage.json`` last.
+
+    Each table is merged, written as CSV and Parquet, and freed before the next,
+    so only one table's rows are held twice at a time.
+
+    Args:
+        data: Valid raw data, read with ``keep="rows"`` (its ``parts`` are consumed).
+        folder: An empty folder (the build's staging folder).
+        sync: fsync each file (a build does; a freshness check writes to a scratch folder).
+
+    Returns:
+        Rows by table.
+    """
+    assert data.info is not None, "write_package needs valid package metadata"
+    resources: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _KINDS}
+    counts: dict[str, int] = {}
+    source_rows: list[dict[str, Any]] = []
+    for table, rows in package_tables(data):
+        spec, counts[table] = models.TABLES[table], rows.num_rows
+        for kind, (pieces, suffix, meta) in _KINDS.items():
+            path = f"{table}.{kind}"
+            size, digest = _write(folder / path, pieces(table, rows), sync)
+            description = spec.description + (" (Parquet)" if suffix else "")
+            resources[kind].append(
+                {
+                    "name": table + suffix,
+                    "path": path,
+                    **meta,
+                    "description": description,
+                    "bytes": size,
+                    "hash": f"sha256:{digest}",
+                    "kdata:rows": rows.num_rows,
+                    "schema": table_schema(table, suffix),
+                }
             )
-        )
-    info = data.info.model_dump(exclude_none=True)
+        if table == "sources":
+            source_rows = rows.select(["publisher", "via", "title", "published", "url"]).to_pylist()
     sources = [
         {
-            "title": f"{s.publisher or s.via or 'Unnamed publisher'}: {s.title}"
-            + (f" ({s.published})" if s.published else ""),
-            **({"path": s.url} if s.url else {}),
+            "title": f"{s['publisher'] or s['via'] or 'Unnamed publisher'}: {s['title']}"
+            + (f" ({s['published']})" if s["published"] else ""),
+            **({"path": s["url"]} if s["url"] else {}),
         }
-        for s in sorted(data.records.get("sources", []), key=lambda s: s.id)
+        for s in source_rows
     ]
     descriptor = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
-        **info,
+        **data.info.model_dump(exclude_none=True),
         "sources": sources,
-        "resources": csv_resources + parquet_resources,
+        "resources": [r for kind in _KINDS for r in resources[kind]],
     }
-    files["datapackage.json"] = dump_json(descriptor)
-    return files
-
-
-def write_package(folder: Path, files: dict[str, bytes]) -> None:
-    """Write package files into an (empty, staging) folder."""
-    for name, content in files.items():
-        with open(folder / name, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
+    _write(folder / "datapackage.json", [dump_json(descriptor)], sync)
+    return counts

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,19 +32,24 @@ PARALLEL_MIN_FILES = 2000
 _CHECKING_CODE = ("dates", "errors", "issues", "models", "scan", "vocab", "yamlio")
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
-    """What checking one record file found, and what the checks across records need from it."""
+    """What checking one record file found, and what the checks across records need from it.
+
+    Kept for every file of the tree at once, so it is small: slots, shared empty
+    tuples, and references without their locations (``ref_locations`` finds them
+    again in the rare case one dangles).
+    """
 
     table: str
     path: str
     name: str
     id: str | None = None
-    issues: list[Issue] = field(default_factory=list)
-    refs: list[tuple[str, str, Loc]] = field(default_factory=list)  # (target table, target id, location)
+    issues: Sequence[Issue] = ()
+    refs: tuple[tuple[str, str], ...] = ()  # (target table, target id), each once
     parent: str | None = None
     sha256: str | None = None
-    quotes: list[tuple[int, str, str]] = field(default_factory=list)  # (citation index, source, quote)
+    quotes: tuple[tuple[int, str, str], ...] = ()  # (citation index, source, quote)
     record: Any = None
 
 
@@ -84,11 +89,23 @@ def _follow(value: Any, path: tuple[str, ...], loc: Loc) -> Iterator[tuple[Loc, 
         yield from _follow(value[path[0]], path[1:], loc + (path[0],))
 
 
+def ref_locations(table: str, data: Any, target: str, value: str) -> list[Loc]:
+    """Where a record's parsed data refers to ``value`` in ``target``."""
+    return [
+        loc
+        for sub, into in _ref_paths(models.RECORD_TABLES[table])
+        if into == target
+        for loc, found in _follow(data, sub, ())
+        if found == value
+    ]
+
+
 def check_file(table: str, path: str) -> FileResult:
     """Read, parse and validate one record file."""
     name = display(path)
+    name = path if name == path else name  # one string, not two equal ones, per file
     doc = read(path, name)
-    result = FileResult(table, path, name, issues=doc.issues)
+    result = FileResult(table, path, name, issues=tuple(doc.issues))
     if doc.issues:
         return result
     model = models.RECORD_TABLES[table]
@@ -100,10 +117,9 @@ def check_file(table: str, path: str) -> FileResult:
     fields = record.__dict__
     result.record, result.id = record, fields["id"]
     result.parent, result.sha256 = fields.get("parent"), fields.get("sha256")
-    result.quotes = [(i, c.source, c.quote) for i, c in enumerate(fields.get("citations", ()))]
-    result.refs = [
-        (target, value, loc) for sub, target in _ref_paths(model) for loc, value in _follow(doc.data, sub, ())
-    ]
+    result.quotes = tuple((i, c.source, c.quote) for i, c in enumerate(fields.get("citations", ())))
+    refs = {(target, value): None for sub, target in _ref_paths(model) for _, value in _follow(doc.data, sub, ())}
+    result.refs = tuple(refs)
     stem = os.path.basename(path)[: -len(".yaml")]
     if result.id != stem:
         line, col = doc.pos[("id",)]
@@ -113,12 +129,37 @@ def check_file(table: str, path: str) -> FileResult:
     return result
 
 
-def _check_chunk(chunk: list[tuple[str, str]], keep: bool) -> list[FileResult]:
-    """Worker process: check files; records travel back as dicts (cheaper to pickle than models)."""
+#: What a scan keeps of each valid record besides its FileResult.
+Keep = Literal["nothing", "records", "rows"]
+
+
+@dataclass
+class Chunk:
+    """The results of checking a run of files, and the rows of its valid records (if asked for)."""
+
+    results: list[FileResult]
+    tables: dict[str, Any] | None = None  # table -> Arrow table of this chunk's rows (see rows.py)
+
+
+def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool) -> Chunk:
+    """Check files; keep each valid record as a model (or its ``dump``), as rows, or not at all."""
     results = [check_file(table, path) for table, path in chunk]
+    out = Chunk(results)
+    if keep == "rows":
+        from .rows import Rows
+
+        rows = Rows()
+        for result in results:
+            if result.record is not None:
+                rows.add(result.table, result.record)
+            result.record, result.quotes = None, ()  # the build never checks quotes against the archive
+        out.tables = rows.tables()
     for result in results:
-        result.record = result.record.model_dump() if keep and result.record is not None else None
-    return results
+        if keep != "records":
+            result.record = None
+        elif dump and result.record is not None:
+            result.record = result.record.model_dump()  # cheaper to send between processes than a model
+    return out
 
 
 @cache
@@ -141,31 +182,29 @@ def construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
     return model.model_construct(**data)
 
 
-def _parallel(files: list[tuple[str, str]], jobs: int, keep: bool) -> Iterator[FileResult]:
+def _parallel(chunks: list[list[tuple[str, str]]], jobs: int, keep: Keep) -> Iterator[Chunk]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from itertools import repeat
 
-    size = max(50, min(2000, len(files) // (jobs * 8)))
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        for results in pool.map(_check_chunk, chunks, repeat(keep)):
-            for result in results:
+        for chunk in pool.map(_check_chunk, chunks, repeat(keep), repeat(True)):
+            for result in chunk.results:
                 if result.record is not None:  # strictly validated in the worker already: rebuild, don't recheck
                     result.record = construct(models.RECORD_TABLES[result.table], result.record)
-                yield result
+            yield chunk
 
 
-def scan(files: list[tuple[str, str]], jobs: int, keep: bool) -> Iterator[FileResult]:
-    """Check every file, in ``jobs`` worker processes when there are many; ``keep`` the records or not."""
-    if jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
-        yield from _parallel(files, jobs, keep)
-        return
-    for table, path in files:
-        result = check_file(table, path)
-        result.record = result.record if keep else None
-        yield result
+def scan(files: list[tuple[str, str]], jobs: int, keep: Keep) -> Iterator[Chunk]:
+    """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time."""
+    parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
+    size = max(50, min(2000, len(files) // (jobs * 8))) if parallel else 2000
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    if parallel:
+        yield from _parallel(chunks, jobs, keep)
+    else:
+        yield from (_check_chunk(chunk, keep, False) for chunk in chunks)
 
 
 def jobs_default() -> int:
@@ -191,13 +230,13 @@ def _fingerprint() -> str:
 def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
     """A result as plain tuples (all marshal needs)."""
     issues = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
-    return (key, r.table, r.name, r.id, issues, tuple(r.refs), r.parent, r.sha256, tuple(r.quotes))
+    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256, r.quotes)
 
 
 def _decode(path: str, entry: tuple[Any, ...]) -> FileResult:
     """A result back from its cached tuples."""
     _, table, name, rid, issues, refs, parent, sha256, quotes = entry
-    return FileResult(table, path, name, rid, [Issue(*i) for i in issues], list(refs), parent, sha256, list(quotes))
+    return FileResult(table, path, name, rid, tuple(Issue(*i) for i in issues), refs, parent, sha256, quotes)
 
 
 class ScanCache:
@@ -237,7 +276,7 @@ class ScanCache:
                 results[name], entries[name] = _decode(path, entry), entry
             else:
                 stale.append((table, path))
-        for result in scan(stale, jobs, keep=False):
+        for result in (r for chunk in scan(stale, jobs, "nothing") for r in chunk.results):
             name = result.path
             results[name], entries[name] = result, _encode(result, keys[name])
         self.changed = self.changed or bool(stale) or len(entries) != len(self.entries)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from . import models
 from .errors import Issue, UsageError
 from .issues import from_validation_error
-from .scan import FileResult, ScanCache, display, jobs_default, scan
+from .scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
 from .yamlio import Loc, read
 
 #: The file beside the tables that holds package-level metadata.
@@ -41,7 +41,8 @@ class RawData:
 
     root: Path
     info: models.PackageInfo | None = None
-    records: dict[str, list[Any]] = field(default_factory=dict)
+    records: dict[str, list[Any]] = field(default_factory=dict)  # table -> models (keep="records")
+    parts: list[dict[str, Any]] = field(default_factory=list)  # Arrow tables of rows by chunk (keep="rows")
     files: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, id) -> file name in messages
     paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, id) -> file
     results: dict[tuple[str, str], FileResult] = field(default_factory=dict)  # (table, id) -> its file check
@@ -111,6 +112,15 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _dangling(data: RawData, result: FileResult, target: str, value: str) -> None:
+    """Report each place where a record refers to a missing record."""
+    doc = read(result.path, result.name)
+    for loc in ref_locations(result.table, doc.data, target, value):
+        line, col = doc.pos.get(loc, (0, 0))
+        message = f"No record in {target} has the id '{value}'."
+        data.issues.append(Issue(result.name, line, col, "KD202", ".".join(map(str, loc)), message))
+
+
 def _check_cycles(data: RawData, table: str) -> None:
     """Report each record whose chain of parents comes back to itself."""
     parents = {rid: r.parent for (t, rid), r in data.results.items() if t == table}
@@ -126,27 +136,29 @@ def _check_cycles(data: RawData, table: str) -> None:
             data.issues.append(Issue(file, line, col, "KD204", "parent", message))
 
 
-def load_raw(root: Path, jobs: int | None = None, records: bool = True, cache: bool = False) -> RawData:
+def load_raw(root: Path, jobs: int | None = None, keep: Keep = "records", cache: bool = False) -> RawData:
     """Read and check every record under ``root``.
 
     Args:
         root: A raw/ folder: ``package.yaml`` plus one folder per table.
         jobs: Worker processes for large trees (default: ``KDATA_JOBS`` or one per core).
-        records: Keep the validated records (the build needs them; validation alone does not).
+        keep: What to keep of the valid records: ``"records"`` (the models, in ``records``),
+            ``"rows"`` (the package's rows by chunk, in ``parts``: what the build needs, and
+            complete only when there is no issue) or ``"nothing"`` (validation alone).
         cache: Reuse the results of files unchanged since the last cached run (implies
-            ``records=False``); the checks across records always run in full.
+            ``keep="nothing"``); the checks across records always run in full.
 
     Returns:
-        The valid records by table (if kept) and every issue found, sorted.
+        What was kept of the valid records, and every issue found, sorted.
 
     Raises:
         UsageError: ``root`` is not a folder.
     """
     with _gc_paused():
-        return _load_raw(root, jobs, records, cache)
+        return _load_raw(root, jobs, keep, cache)
 
 
-def _load_raw(root: Path, jobs: int | None, records: bool, cache: bool) -> RawData:
+def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool) -> RawData:
     """The body of ``load_raw``, run with the garbage collector paused."""
     if not root.is_dir():
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
@@ -156,7 +168,7 @@ def _load_raw(root: Path, jobs: int | None, records: bool, cache: bool) -> RawDa
     files = list(_record_files(root, data.issues))
     workers = jobs_default() if jobs is None else jobs
     store = ScanCache(root) if cache else None
-    results = store.scan(files, workers) if store else scan(files, workers, keep=records and not cache)
+    results = store.scan(files, workers) if store else _results(scan(files, workers, keep), data.parts)
     for result in results:
         table = result.table
         present.add((table, os.path.basename(result.path)[: -len(".yaml")]))
@@ -178,16 +190,22 @@ def _load_raw(root: Path, jobs: int | None, records: bool, cache: bool) -> RawDa
         store.save()
     # A reference to a file that exists but is invalid is not dangling: that file's own issues say what is wrong.
     for result in data.results.values():
-        for target, value, loc in result.refs:
-            if (target, value) not in present:
-                line, col = read(result.path, result.name).pos.get(loc, (0, 0))
-                message = f"No record in {target} has the id '{value}'."
-                data.issues.append(Issue(result.name, line, col, "KD202", ".".join(map(str, loc)), message))
+        for ref in result.refs:
+            if ref not in present:
+                _dangling(data, result, *ref)
     for table in ("actors", "places"):
         _check_cycles(data, table)
     _load_info(data)
     data.issues.sort()
     return data
+
+
+def _results(chunks: Iterable[Chunk], parts: list[dict[str, Any]]) -> Iterator[FileResult]:
+    """The file results of each chunk, keeping its tables of rows (if any) in ``parts``."""
+    for chunk in chunks:
+        if chunk.tables is not None:
+            parts.append(chunk.tables)
+        yield from chunk.results
 
 
 def _load_info(data: RawData) -> None:
