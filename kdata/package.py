@@ -56,23 +56,31 @@ def package_tables(data: RawData) -> Iterator[tuple[str, Any]]:
 
 def csv_pieces(table: str, rows: Any) -> list[Any]:
     """The CSV file of a table as pieces to write: header, then one line per row (empty cell = null)."""
-    lines = rows[CSV_COLUMN].combine_chunks()  # one chunk already, as merge makes it: no copy
-    if not len(lines):
-        return [csv_header(table)]
-    if lines.offset or lines.null_count:  # never, as merge makes it; the slow way, if it were
-        return [csv_header(table), "".join(lines.to_pylist()).encode("utf-8")]
-    # The lines' UTF-8 bytes lie back to back in the array's data buffer: write them as they are.
-    offsets, data = lines.buffers()[1:3]
-    first, last = (int.from_bytes(offsets[i * 4 : i * 4 + 4], "little") for i in (0, len(lines)))
-    return [csv_header(table), data.slice(first, last - first)]
+    pieces = [csv_header(table)]
+    for lines in rows[CSV_COLUMN].chunks:
+        if not len(lines):
+            continue
+        if lines.null_count:  # pragma: no cover - every row has its line
+            raise ValueError(f"{table}: a row has no CSV line")
+        # The chunk's lines lie back to back, UTF-8, in its data buffer: write them as they are (no copy).
+        offsets, data = lines.buffers()[1:3]
+        first, last = (
+            int.from_bytes(offsets[i * 4 : i * 4 + 4], "little") for i in (lines.offset, lines.offset + len(lines))
+        )
+        pieces.append(data.slice(first, last - first))
+    return pieces
 
 
 def parquet_pieces(table: str, rows: Any) -> list[Any]:
-    """The Parquet file of a table, typed by its Arrow schema (deterministic for one pyarrow)."""
+    """The Parquet file of a table, typed by its Arrow schema.
+
+    The columns are combined into one chunk first: Parquet bytes depend on the
+    chunks, and must depend only on the rows (the build is reproducible).
+    """
     import pyarrow.parquet as pq
 
     sink = io.BytesIO()
-    pq.write_table(rows.drop_columns([CSV_COLUMN]), sink, compression="zstd")
+    pq.write_table(rows.drop_columns([CSV_COLUMN]).combine_chunks(), sink, compression="zstd")
     return [sink.getbuffer()]
 
 

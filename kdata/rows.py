@@ -122,12 +122,19 @@ def csv_header(table: str) -> bytes:
 
 
 def merge(table: str, parts: list[Any]) -> Any:
-    """One Arrow table from a table's chunks: concatenated, sorted by primary key, in one piece.
+    """One Arrow table from a table's chunks, sorted by primary key.
 
-    Sorting and combining make the result independent of how the files were
-    split into chunks (and so of the number of worker processes).
+    Chunks mostly arrive in order already (files are read sorted by name, which
+    is the id): then nothing is copied. The result may still be in several
+    chunks; ``package`` combines the columns it writes to Parquet, whose bytes
+    depend on the chunks.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     joined = pa.concat_tables(parts) if parts else Rows().tables()[table]
-    return joined.sort_by([(key, "ascending") for key in models.TABLES[table].primary_key]).combine_chunks()
+    parts.clear()  # the joined table holds the chunks now
+    order = pc.sort_indices(joined, [(key, "ascending") for key in models.TABLES[table].primary_key])
+    if not pc.all(pc.equal(order, pa.array(range(len(order)), type=order.type))).as_py() and len(order):
+        joined = joined.take(order)
+    return joined

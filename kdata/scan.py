@@ -38,7 +38,8 @@ class FileResult:
 
     Kept for every file of the tree at once, so it is small: slots, shared empty
     tuples, and references without their locations (``ref_locations`` finds them
-    again in the rare case one dangles).
+    again in the rare case one dangles); ``load_raw`` checks the references as
+    results arrive and then drops them.
     """
 
     table: str

@@ -43,15 +43,13 @@ class RawData:
     info: models.PackageInfo | None = None
     records: dict[str, list[Any]] = field(default_factory=dict)  # table -> models (keep="records")
     parts: list[dict[str, Any]] = field(default_factory=list)  # Arrow tables of rows by chunk (keep="rows")
-    files: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, id) -> file name in messages
-    paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, id) -> file
     results: dict[tuple[str, str], FileResult] = field(default_factory=dict)  # (table, id) -> its file check
     issues: list[Issue] = field(default_factory=list)
 
     def where(self, table: str, record_id: str, loc: Loc) -> tuple[int, int]:
         """Line and column of a value in a record's file (reparsed: positions are only kept for errors)."""
-        path = self.paths[(table, record_id)]
-        return read(path, self.files[(table, record_id)]).pos.get(loc, (0, 0))
+        result = self.results[(table, record_id)]
+        return read(result.path, result.name).pos.get(loc, (0, 0))
 
 
 def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, str]]:
@@ -130,7 +128,7 @@ def _check_cycles(data: RawData, table: str) -> None:
             seen.add(node)
             node = parents[node]
         if node == start:
-            file = data.files[(table, start)]
+            file = data.results[(table, start)].name
             line, col = data.where(table, start, ("parent",))
             message = f"Following parents from '{start}' comes back to '{start}'."
             data.issues.append(Issue(file, line, col, "KD204", "parent", message))
@@ -164,35 +162,38 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool) -> RawData:
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
         raise UsageError(message)
     data = RawData(root)
-    present: set[tuple[str, str]] = set()  # (table, id) of every record file, valid or not
     files = list(_record_files(root, data.issues))
+    # (table, id) of every record file, valid or not: a reference to a file that exists but is invalid
+    # is not dangling (that file's own issues say what is wrong). Ids that differ from their file's name
+    # are added as they are read.
+    present = {(table, os.path.basename(path)[: -len(".yaml")]) for table, path in files}
+    unresolved: list[tuple[FileResult, tuple[str, str]]] = []
     workers = jobs_default() if jobs is None else jobs
     store = ScanCache(root) if cache else None
     results = store.scan(files, workers) if store else _results(scan(files, workers, keep), data.parts)
     for result in results:
-        table = result.table
-        present.add((table, os.path.basename(result.path)[: -len(".yaml")]))
         data.issues.extend(result.issues)
         if result.id is None:
             continue
-        key = (table, result.id)
+        key = (result.table, result.id)
         present.add(key)
-        if key in data.files:
+        if key in data.results:
             line, col = read(result.path, result.name).pos[("id",)]
-            message = f"The id '{result.id}' is already used by {data.files[key]}."
+            message = f"The id '{result.id}' is already used by {data.results[key].name}."
             data.issues.append(Issue(result.name, line, col, "KD201", "id", message))
             continue
-        data.files[key], data.paths[key], data.results[key] = result.name, result.path, result
+        data.results[key] = result
+        # References are checked as results arrive, so they need not be kept for all files at once.
+        unresolved.extend((result, ref) for ref in result.refs if ref not in present)
+        result.refs = ()
         if result.record is not None:
-            data.records.setdefault(table, []).append(result.record)
+            data.records.setdefault(result.table, []).append(result.record)
             result.record = None  # kept once, in data.records
     if store:
         store.save()
-    # A reference to a file that exists but is invalid is not dangling: that file's own issues say what is wrong.
-    for result in data.results.values():
-        for ref in result.refs:
-            if ref not in present:
-                _dangling(data, result, *ref)
+    for result, (target, value) in unresolved:
+        if (target, value) not in present:
+            _dangling(data, result, target, value)
     for table in ("actors", "places"):
         _check_cycles(data, table)
     _load_info(data)

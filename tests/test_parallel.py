@@ -22,7 +22,6 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
     one, two = load_raw(raw, jobs=1), load_raw(raw, jobs=2)
     assert len(one.issues) >= 2 and one.issues == two.issues
     assert one.records == two.records
-    assert [r.refs for r in one.results.values()] == [r.refs for r in two.results.values()]
     # The package's rows, made in the workers and merged, do not depend on the split either.
     built = []
     for jobs in (1, 2):
