@@ -92,7 +92,7 @@ def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, 
     if color is not None:
         click.get_current_context().color = color
 
-    data = load_raw(raw_dir, keep="nothing", cache=not no_cache)
+    data = load_raw(raw_dir, keep="nothing", cache=not no_cache, quotes=archive is not None)
     issues = data.issues + (verify_quotes(data, archive) if archive else [])
     report(sorted(issues), fmt)
     if issues:

@@ -213,11 +213,6 @@ def jobs_default() -> int:
     return int(os.environ.get("KDATA_JOBS") or os.cpu_count() or 1)
 
 
-def _stat_key(path: str) -> tuple[int, ...]:
-    st = os.stat(path)
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-
-
 def _fingerprint() -> str:
     import pydantic
 
@@ -229,69 +224,86 @@ def _fingerprint() -> str:
 
 
 def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
-    """A result as plain tuples (all marshal needs)."""
+    """A result as plain tuples (all marshal needs), without its quotes (kept apart)."""
     issues = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
-    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256, r.quotes)
+    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256)
 
 
-def _decode(path: str, entry: tuple[Any, ...]) -> FileResult:
-    """A result back from its cached tuples."""
-    _, table, name, rid, issues, refs, parent, sha256, quotes = entry
-    return FileResult(table, path, name, rid, tuple(Issue(*i) for i in issues), refs, parent, sha256, quotes)
+def _load(file: Path, fingerprint: str) -> dict[str, tuple[Any, ...]]:
+    """Entries of a cache file, or none if it is missing, damaged or made by other checking code."""
+    try:
+        stored = marshal.loads(file.read_bytes())
+        if stored[0] == fingerprint and isinstance(stored[1], dict):
+            return stored[1]
+    except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
+        pass  # no cache, or an unreadable one: check everything
+    return {}
 
 
 class ScanCache:
     """Results of earlier file checks, kept outside raw/ in the user's cache folder.
+
+    Each entry is keyed by the file's path and stat (mtime, ctime, size, inode).
+    The quotes, which only ``--archive`` needs and which are most of the bytes,
+    live in a second file that is read only when asked for; its entries carry
+    their own stat keys, so a run without quotes never leaves them wrong.
 
     Stored with ``marshal``: it reads and writes 100,000 entries several times
     faster than json, and unlike pickle it cannot run code; a damaged file only
     means a cold run.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, quotes: bool = True) -> None:
         from .download import cache_dir
 
         where = f"{Path(root).resolve()}\0{os.getcwd()}"  # file names in issues depend on both
-        self.file = cache_dir() / "validate" / f"{hashlib.sha256(where.encode()).hexdigest()[:24]}.marshal"
+        stem = cache_dir() / "validate" / hashlib.sha256(where.encode()).hexdigest()[:24]
         self.fingerprint = _fingerprint()
-        self.entries: dict[str, tuple[Any, ...]] = {}
-        self.changed = True
-        try:
-            stored = marshal.loads(self.file.read_bytes())
-            if stored[0] == self.fingerprint:
-                self.entries, self.changed = stored[1], False
-        except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
-            pass  # no cache, or an unreadable one: check everything
+        self.files = {"results": stem.with_suffix(".marshal"), "quotes": stem.with_suffix(".quotes.marshal")}
+        self.stored = {
+            kind: _load(file, self.fingerprint) for kind, file in self.files.items() if quotes or kind == "results"
+        }
+        self.fresh: dict[str, dict[str, tuple[Any, ...]]] = {kind: {} for kind in self.stored}
 
     def scan(self, files: list[tuple[str, str]], jobs: int) -> list[FileResult]:
         """Results for every file: cached where the file's stat is unchanged, fresh otherwise."""
-        results: dict[str, FileResult] = {}
+        results: list[FileResult | None] = []
         stale: list[tuple[str, str]] = []
-        keys: dict[str, tuple[int, ...]] = {}
-        entries: dict[str, tuple[Any, ...]] = {}
-        for table, path in files:
-            name = path
-            keys[name] = key = _stat_key(path)
-            entry = self.entries.get(name)
-            if entry is not None and entry[0] == key and entry[1] == table:
-                results[name], entries[name] = _decode(path, entry), entry
-            else:
+        keys: dict[str, tuple[tuple[int, ...], int]] = {}  # stale path -> (stat key, index in results)
+        entries, quotes = self.fresh["results"], self.fresh.get("quotes")
+        stored, stored_quotes = self.stored["results"], self.stored.get("quotes")
+        stat = os.stat
+        for table, path in files:  # the hot loop of a cached run: one stat and a few lookups a file
+            st = stat(path)
+            key: tuple[int, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            entry = stored.get(path)
+            kept = (key, ()) if stored_quotes is None else stored_quotes.get(path)
+            if entry is None or entry[0] != key or entry[1] != table or kept is None or kept[0] != key:
+                keys[path] = (key, len(results))
                 stale.append((table, path))
+                results.append(None)
+                continue
+            if quotes is not None:
+                quotes[path] = kept
+            issues = tuple(Issue(*i) for i in entry[4]) if entry[4] else ()
+            results.append(FileResult(table, path, entry[2], entry[3], issues, entry[5], entry[6], entry[7], kept[1]))
+            entries[path] = entry
         for result in (r for chunk in scan(stale, jobs, "nothing") for r in chunk.results):
-            name = result.path
-            results[name], entries[name] = result, _encode(result, keys[name])
-        self.changed = self.changed or bool(stale) or len(entries) != len(self.entries)
-        self.entries = entries
-        return [results[path] for _, path in files]
+            key, index = keys[result.path]
+            results[index], entries[result.path] = result, _encode(result, key)
+            if quotes is not None:
+                quotes[result.path] = (key, result.quotes)
+        return [result for result in results if result is not None]  # every None was replaced above
 
     def save(self) -> None:
-        """Write the cache atomically if anything changed; a cache that cannot be written only slows the next run."""
+        """Write what changed, each file atomically; a cache that cannot be written only slows the next run."""
         from .fsutil import atomic_write
 
-        if not self.changed:
-            return
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.file, marshal.dumps((self.fingerprint, self.entries)))
-        except OSError:
-            pass
+        for kind, entries in self.fresh.items():
+            if entries == self.stored[kind]:
+                continue
+            try:
+                self.files[kind].parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.files[kind], marshal.dumps((self.fingerprint, entries)))
+            except OSError:
+                pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,8 +52,8 @@ class RawData:
         return read(result.path, result.name).pos.get(loc, (0, 0))
 
 
-def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, str]]:
-    """Yield (table, path) for every record file; report anything else found in raw/.
+def _record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
+    """(table, path) of every record file, sorted; report anything else found in raw/.
 
     Hidden files, ``package.yaml`` and README files are left alone. Symlinks are
     refused wherever they point, so nothing outside raw/ is ever read.
@@ -63,6 +63,7 @@ def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, str]]:
     def refuse(path: Path, code: str, message: str) -> None:
         issues.append(Issue(display(path), 0, 0, code, "", message))
 
+    files: list[tuple[str, str]] = []
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or entry.name == PACKAGE_FILE or entry.name.lower().startswith("readme"):
             continue
@@ -73,21 +74,29 @@ def _record_files(root: Path, issues: list[Issue]) -> Iterator[tuple[str, str]]:
         elif entry.name not in models.RECORD_TABLES:
             refuse(entry, "KD203", f"'{entry.name}' is not a table; expected one of {tables}.")
         else:
+            names = []
             # scandir: the file type comes with the directory entry, no stat per file.
-            for item in sorted(os.scandir(entry), key=lambda e: e.name):
-                stem, suffix = os.path.splitext(item.name)
-                if item.name.startswith("."):
-                    continue
-                if item.is_symlink() or (suffix == ".yaml" and not item.is_file()):
-                    refuse(
-                        Path(item.path), "KD011", "Record files must be regular files, not symlinks or special files."
-                    )
-                elif suffix != ".yaml" or item.is_dir():
-                    fix = f" Rename it to '{stem}.yaml'." if suffix.lower() in (".yml", ".yaml") else ""
-                    message = f"A table folder holds only '<id>.yaml' record files; found '{item.name}'.{fix}"
-                    refuse(Path(item.path), "KD203", message)
-                else:
-                    yield entry.name, item.path
+            for item in os.scandir(entry):
+                name = item.name
+                if name.endswith(".yaml") and not name.startswith(".") and item.is_file(follow_symlinks=False):
+                    names.append(name)  # the common case, kept to the cheapest tests (100,000 files: ~0.1 s)
+                elif not name.startswith("."):
+                    _refuse_entry(item, refuse)
+            names.sort()
+            table, folder = entry.name, str(entry)
+            files.extend([(table, f"{folder}/{name}") for name in names])
+    return files
+
+
+def _refuse_entry(item: os.DirEntry[str], refuse: Callable[[Path, str, str], None]) -> None:
+    """Report an entry of a table folder that is not a record file."""
+    stem, suffix = os.path.splitext(item.name)
+    if item.is_symlink() or suffix == ".yaml":  # a symlink, or a .yaml that is not a regular file
+        refuse(Path(item.path), "KD011", "Record files must be regular files, not symlinks or special files.")
+    else:
+        fix = f" Rename it to '{stem}.yaml'." if suffix.lower() in (".yml", ".yaml") else ""
+        message = f"A table folder holds only '<id>.yaml' record files; found '{item.name}'.{fix}"
+        refuse(Path(item.path), "KD203", message)
 
 
 @contextmanager
@@ -134,7 +143,9 @@ def _check_cycles(data: RawData, table: str) -> None:
             data.issues.append(Issue(file, line, col, "KD204", "parent", message))
 
 
-def load_raw(root: Path, jobs: int | None = None, keep: Keep = "records", cache: bool = False) -> RawData:
+def load_raw(
+    root: Path, jobs: int | None = None, keep: Keep = "records", cache: bool = False, quotes: bool = True
+) -> RawData:
     """Read and check every record under ``root``.
 
     Args:
@@ -145,6 +156,7 @@ def load_raw(root: Path, jobs: int | None = None, keep: Keep = "records", cache:
             complete only when there is no issue) or ``"nothing"`` (validation alone).
         cache: Reuse the results of files unchanged since the last cached run (implies
             ``keep="nothing"``); the checks across records always run in full.
+        quotes: Keep every record's quotes (for ``verify_quotes``); only a cached run can skip them.
 
     Returns:
         What was kept of the valid records, and every issue found, sorted.
@@ -153,26 +165,27 @@ def load_raw(root: Path, jobs: int | None = None, keep: Keep = "records", cache:
         UsageError: ``root`` is not a folder.
     """
     with _gc_paused():
-        return _load_raw(root, jobs, keep, cache)
+        return _load_raw(root, jobs, keep, cache, quotes)
 
 
-def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool) -> RawData:
+def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: bool) -> RawData:
     """The body of ``load_raw``, run with the garbage collector paused."""
     if not root.is_dir():
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
         raise UsageError(message)
     data = RawData(root)
-    files = list(_record_files(root, data.issues))
+    files = _record_files(root, data.issues)
     # (table, id) of every record file, valid or not: a reference to a file that exists but is invalid
     # is not dangling (that file's own issues say what is wrong). Ids that differ from their file's name
     # are added as they are read.
-    present = {(table, os.path.basename(path)[: -len(".yaml")]) for table, path in files}
+    present = {(table, path[path.rindex("/") + 1 : -5]) for table, path in files}
     unresolved: list[tuple[FileResult, tuple[str, str]]] = []
     workers = jobs_default() if jobs is None else jobs
-    store = ScanCache(root) if cache else None
+    store = ScanCache(root, quotes) if cache else None
     results = store.scan(files, workers) if store else _results(scan(files, workers, keep), data.parts)
     for result in results:
-        data.issues.extend(result.issues)
+        if result.issues:
+            data.issues.extend(result.issues)
         if result.id is None:
             continue
         key = (result.table, result.id)
@@ -184,7 +197,8 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool) -> RawData:
             continue
         data.results[key] = result
         # References are checked as results arrive, so they need not be kept for all files at once.
-        unresolved.extend((result, ref) for ref in result.refs if ref not in present)
+        if not present.issuperset(result.refs):
+            unresolved.extend((result, ref) for ref in result.refs if ref not in present)
         result.refs = ()
         if result.record is not None:
             data.records.setdefault(result.table, []).append(result.record)

@@ -13,11 +13,12 @@ import pytest
 from conftest import run_kdata
 
 
-def _validate(project: Path, cache: Path, *flags: str) -> tuple[int, list[dict[str, object]]]:
+def _validate(project: Path, cache: Path, *flags: str, archive: bool = True) -> tuple[int, list[dict[str, object]]]:
     env_cache = os.environ.get("KDATA_CACHE_DIR")
     os.environ["KDATA_CACHE_DIR"] = str(cache)
+    quotes = ("--archive", "archive") if archive else ()
     try:
-        result = run_kdata("validate", "raw", "--archive", "archive", "--format", "json", *flags, cwd=project)
+        result = run_kdata("validate", "raw", *quotes, "--format", "json", *flags, cwd=project)
     finally:
         if env_cache is not None:
             os.environ["KDATA_CACHE_DIR"] = env_cache
@@ -80,23 +81,41 @@ def test_cached_runs_match_cold_runs_after_every_change(project: Path, cache: Pa
     assert {"KD103", "KD107", "KD202", "KD301"} <= errors_seen
 
 
+def test_quotes_changed_between_runs_without_the_archive_are_rechecked(project: Path, cache: Path) -> None:
+    """Runs without --archive leave the quotes cache alone; the next --archive run still sees every change."""
+    assert _validate(project, cache)[0] == 0
+    figure = project / "raw/figures/riverton-bridge-length.yaml"
+    _edit(figure, "4 kilometres long", "5 kilometres long")
+    assert _validate(project, cache, archive=False) == (0, [])  # the results cache now knows the new file
+    cached = _validate(project, cache)
+    assert cached == _validate(project, cache, "--no-cache")
+    assert [issue["code"] for issue in cached[1]] == ["KD301"]
+
+
+def _stored(cache: Path) -> dict[str, Path]:
+    """The cache files by kind: 'marshal' (file checks) and 'quotes.marshal'."""
+    return {p.name.split(".", 1)[1]: p for p in (cache / "validate").glob("*.marshal")}
+
+
 def test_the_cache_holds_every_file_and_lives_outside_raw(project: Path, cache: Path) -> None:
-    """One cache file, outside raw/, with an entry per record file and the code fingerprint."""
+    """Two cache files (checks, quotes), outside raw/, with an entry per record file and the code fingerprint."""
     raw = project / "raw"
     before = {p: p.stat().st_mtime_ns for p in raw.rglob("*")}
     assert _validate(project, cache)[0] == 0
     assert {p: p.stat().st_mtime_ns for p in raw.rglob("*")} == before
-    (stored,) = (cache / "validate").glob("*.marshal")
-    fingerprint, entries = marshal.loads(stored.read_bytes())
-    assert len(entries) == len(list((project / "raw").glob("*/*.yaml")))
-    assert len(fingerprint) == 64
+    stored = _stored(cache)
+    assert sorted(stored) == ["marshal", "quotes.marshal"]
+    for path in stored.values():
+        fingerprint, entries = marshal.loads(path.read_bytes())
+        assert len(entries) == len(list((project / "raw").glob("*/*.yaml")))
+        assert len(fingerprint) == 64
 
 
 def test_a_corrupt_cache_is_ignored(project: Path, cache: Path) -> None:
     """A damaged cache file only means a cold run."""
     _validate(project, cache)
-    (stored,) = (cache / "validate").glob("*.marshal")
-    stored.write_bytes(b"\x00garbage")
+    for stored in _stored(cache).values():
+        stored.write_bytes(b"\x00garbage")
     _edit(project / "raw/places/riverton.yaml", "kind: city", "kind: metropolis")
     assert _validate(project, cache) == _validate(project, cache, "--no-cache")
     shutil.rmtree(cache)
