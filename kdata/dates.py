@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 _PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?P<q>[~?%])?")
@@ -55,6 +56,7 @@ def _part(text: str) -> EdtfDate:
     return EdtfDate(when, when, "day", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
 
 
+@lru_cache(maxsize=4096)  # records repeat dates; an EdtfDate is immutable, and errors are not cached
 def parse_edtf(text: str) -> EdtfDate:
     """Parse an EDTF level 0/1 date or interval.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from functools import cache
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from . import models
 from .dates import parse_edtf
@@ -38,21 +38,48 @@ def _bool_columns(table: str) -> tuple[int, ...]:
     return tuple(i for i, f in enumerate(table_fields(table)) if f["type"] == "boolean")
 
 
-def _expand(record: models.Record, names: set[str], row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Add a record's scalar fields to ``row``: each EDTF date as four columns, a sub-record as prefixed columns."""
-    for key, value in record.__dict__.items():  # the fields, without pydantic's slower __iter__
+_PLAIN, _DATE, _SUB = range(3)
+#: How one field becomes columns: (field name, column name, kind, plan of the sub-record or None).
+Step = tuple[str, str, int, Any]
+
+
+@cache
+def _plan(model: type[models.Record], table: str, prefix: str = "") -> tuple[Step, ...]:
+    """How a model's fields become columns of ``table``; worked out once per model, not per record."""
+    names = set(columns(table))
+    steps: list[Step] = []
+    for key, info in model.model_fields.items():
         name = prefix + key
-        if isinstance(value, list):
-            continue
-        if isinstance(value, models.Record):
-            _expand(value, names, row, f"{name}_")
-            continue
-        row[name] = value
-        if f"{name}_precision" in names:
-            parsed = parse_edtf(value) if value is not None else None
-            row[f"{name}_start"] = parsed.start if parsed else None
-            row[f"{name}_end"] = parsed.end if parsed else None
-            row[f"{name}_precision"] = parsed.precision if parsed else None
+        if get_origin(info.annotation) is list:
+            continue  # lists of sub-records are child tables
+        subs = [
+            a
+            for a in get_args(info.annotation) or (info.annotation,)
+            if isinstance(a, type) and issubclass(a, models.Record)
+        ]
+        if subs:
+            steps.append((key, name, _SUB, _plan(subs[0], table, f"{name}_")))
+        elif f"{name}_precision" in names:
+            steps.append((key, name, _DATE, None))
+        elif name in names:
+            steps.append((key, name, _PLAIN, None))
+    return tuple(steps)
+
+
+def _expand(record: models.Record, plan: tuple[Step, ...], row: dict[str, Any]) -> dict[str, Any]:
+    """Add a record's columns to ``row``: each EDTF date as four columns, a sub-record as prefixed columns."""
+    fields = record.__dict__  # the fields, without pydantic's slower __iter__
+    for key, name, kind, sub in plan:
+        value = fields[key]
+        if kind == _PLAIN:
+            row[name] = value
+        elif kind == _SUB:
+            if value is not None:
+                _expand(value, sub, row)
+        elif value is not None:
+            parsed = parse_edtf(value)
+            row[name], row[f"{name}_start"], row[f"{name}_end"] = value, parsed.start, parsed.end
+            row[f"{name}_precision"] = parsed.precision
     return row
 
 
@@ -61,7 +88,6 @@ class Rows:
 
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in models.TABLES}
-        self._names = {table: set(columns(table)) for table in models.TABLES}
 
     def add_row(self, table: str, row: dict[str, Any]) -> None:
         """Add one row given as column -> value (missing columns are null)."""
@@ -69,15 +95,15 @@ class Rows:
 
     def add(self, table: str, record: models.Record) -> None:
         """Add a valid record's row, and the rows of its citations and actors."""
-        self.add_row(table, _expand(record, self._names[table], {}))
+        self.add_row(table, _expand(record, _plan(type(record), table), {}))
         fields = record.__dict__
         rid = fields["id"]
         for n, citation in enumerate(fields.get("citations", ()), start=1):
             owner = _OWNER_PREFIX[table]
             row = {"id": f"{owner}:{rid}:{n}", owner: rid}
-            self.add_row("citations", _expand(citation, self._names["citations"], row))
+            self.add_row("citations", _expand(citation, _plan(models.Citation, "citations"), row))
         for link in fields.get("actors", ()):
-            self.add_row("event_actors", _expand(link, self._names["event_actors"], {"event": rid}))
+            self.add_row("event_actors", _expand(link, _plan(models.EventActor, "event_actors"), {"event": rid}))
 
     def tables(self) -> dict[str, Any]:
         """The rows as one Arrow table per table, typed by its schema, plus the ``_csv`` column."""
