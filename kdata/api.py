@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import PackageError, UsageError
+from .errors import KdataError, PackageError, UsageError
 
 if TYPE_CHECKING:
     import pandas
@@ -43,11 +43,19 @@ def bundled_dir() -> Path:
     raise PackageError("No built data package found. In a source checkout, run `kdata build` first.")
 
 
-def _descriptor(folder: Path) -> dict[str, Any]:
+def read_descriptor(folder: Path, error: type[KdataError] = PackageError, hint: str = "") -> dict[str, Any]:
+    """The ``datapackage.json`` of a package folder, as a dict.
+
+    Raises:
+        KdataError: ``error``, naming the file and why it cannot be read (plus ``hint``).
+    """
+    path = folder / "datapackage.json"
     try:
-        content: dict[str, Any] = json.loads((folder / "datapackage.json").read_text("utf-8"))
+        content = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise PackageError(f"Cannot read {folder / 'datapackage.json'}: {exc}.") from None
+        raise error(f"Cannot read {path}: {exc}.{hint}") from None
+    if not isinstance(content, dict):
+        raise error(f"{path} holds no data package descriptor (a JSON object).{hint}")
     return content
 
 
@@ -74,7 +82,7 @@ def package_dir(package: str | os.PathLike[str] | None = None, version: str | No
 
 def metadata(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> dict[str, Any]:
     """A package's descriptor (``datapackage.json``) as a dict; default: the bundled package."""
-    return _descriptor(package_dir(package, version))
+    return read_descriptor(package_dir(package, version))
 
 
 def resources(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> list[str]:

@@ -17,7 +17,6 @@ tables, their fields and their keys.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from typing import Any
 
 import click
 
+from .api import read_descriptor
 from .diff_format import FORMATS
 from .errors import UsageError
 from .registry import Registry, is_version, load_registry, parse_version
@@ -87,11 +87,7 @@ class PackageDiff:
 
 
 def _descriptor(folder: Path) -> dict[str, Any]:
-    try:
-        content: dict[str, Any] = json.loads((folder / "datapackage.json").read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{folder} is not a data package: cannot read datapackage.json ({exc}).") from None
-    return content
+    return read_descriptor(folder, UsageError, " Pass a built package folder, a release archive or a version.")
 
 
 def _tables(descriptor: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
-import json
 import re
 import stat
 import zipfile
@@ -27,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import click
 
+from .api import read_descriptor
 from .errors import IntegrityError, ReleaseError
 from .registry import Registry, Release, add_release, load_registry, parse_version
 
@@ -71,11 +71,11 @@ def parse_sums(text: str) -> dict[str, str]:
 
 
 def _descriptor(dist: Path) -> dict[str, str]:
+    content = read_descriptor(dist, ReleaseError, " Run `kdata build` first.")
     try:
-        content = json.loads((dist / "datapackage.json").read_text("utf-8"))
         return {"name": str(content["name"]), "version": str(content["version"])}
-    except (OSError, ValueError, KeyError) as exc:
-        raise ReleaseError(f"{dist} holds no readable datapackage.json ({exc}); run `kdata build` first.") from None
+    except KeyError as exc:
+        raise ReleaseError(f"{dist / 'datapackage.json'} names no {exc}; run `kdata build` first.") from None
 
 
 def archive_bytes(dist: Path) -> tuple[str, bytes]:
