@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import platform
 import shutil
@@ -87,6 +88,10 @@ def measure_size(n: int, repeat: int) -> dict[str, float]:
     edit = [sys.executable, "-c", f"import pathlib; p = pathlib.Path({str(touched)!r}); p.write_text(p.read_text())"]
     out["validate_warm"], _ = median([kdata, "validate", "raw"], root, repeat, before=edit)
     out["stat_floor"], _ = median([sys.executable, str(HERE / "stat_floor.py"), "raw"], root, repeat)
+    profiled = subprocess.run(
+        [sys.executable, str(HERE / "warm_profile.py"), "raw", str(touched)], cwd=root, check=True, capture_output=True
+    )
+    out.update({f"phase:{k}": v for k, v in json.loads(profiled.stdout.decode().splitlines()[-1]).items()})
     out["build"], out["build_rss_mb"] = median([kdata, "build"], root, repeat, before=clean)
     out["floor"], out["floor_rss_mb"] = median(
         [sys.executable, str(HERE / "floor.py"), "raw", "floor"], root, repeat, before=clean
@@ -140,6 +145,9 @@ def targets(sizes: dict[int, dict[str, float]], start: dict[str, float]) -> list
     out = [f"Targets at {ns[-1]:,} records:", "", "| target | measured | goal | met |", "|---|---:|---:|---|"]
     for name, value, op, goal in rows:
         out.append(f"| {name} | {value:.2f} | {op} {goal:g} | {'yes' if checks[op](float(value), goal) else 'no'} |")
+    phases = [(k.removeprefix("phase:"), v) for k, v in big.items() if k.startswith("phase:")]
+    out += ["", f"Where a cached validate after one edit spends its time at {ns[-1]:,} records (cProfile, one run):", ""]
+    out += ["| phase | s |", "|---|---:|", *(f"| {name} | {value:.2f} |" for name, value in phases)]
     bound = big["stat_floor"] / big["validate"]
     out += [
         "",

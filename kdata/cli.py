@@ -20,15 +20,35 @@ from .report import FORMATS, report
 _RAW = click.Path(path_type=Path, file_okay=False)
 
 
-#: Commands that live in their own modules: name -> "module:attribute", imported on first use.
-LAZY_COMMANDS: dict[str, str] = {
-    "cite": "kdata.cite:cite_command",
-    "diff": "kdata.diff:diff_command",
-    "download": "kdata.download:download_command",
-    "release": "kdata.release:release_command",
-    "versions": "kdata.download:versions_command",
-    "site": "kdata.site:site_command",
-    "new": "kdata.scaffold:new",
+#: Commands that live in their own modules: name -> ("module:attribute", short help). Each is
+#: imported on first use; the short help (the first sentence of its docstring) is repeated here so
+#: that ``kdata --help`` imports none of them (a test checks that it matches the command's own).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "cite": (
+        "kdata.cite:cite_command",
+        "Print how to cite VERSION (default: the newest published), as plain text and BibTeX.",
+    ),
+    "diff": (
+        "kdata.diff:diff_command",
+        "Compare OLD with NEW (default: dist): folders, .zip archives or versions; print the bump needed.",
+    ),
+    "download": (
+        "kdata.download:download_command",
+        "Fetch a published VERSION (default: newest) into the cache; print the folder on the last line.",
+    ),
+    "release": (
+        "kdata.release:release_command",
+        "Write the reproducible release archive of the current version (zip + SHA256SUMS).",
+    ),
+    "versions": (
+        "kdata.download:versions_command",
+        "List the published versions; mark the bundled one and those in the cache.",
+    ),
+    "site": (
+        "kdata.site:site_command",
+        "Write a static, offline website of the package to OUT (default: site): open OUT/index.html.",
+    ),
+    "new": ("kdata.scaffold:new", "Write the record file raw/<table>/ID.yaml with every field to fill."),
 }
 
 
@@ -42,10 +62,23 @@ class _Group(click.Group):
         if cmd_name in LAZY_COMMANDS:
             import importlib
 
-            module, attribute = LAZY_COMMANDS[cmd_name].split(":")
+            module, attribute = LAZY_COMMANDS[cmd_name][0].split(":")
             command: click.Command = getattr(importlib.import_module(module), attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, as click writes it, without importing the module commands."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            # A stand-in command with the same help shortens it exactly as the real one would.
+            command = click.Command(name, help=LAZY_COMMANDS[name][1]) if name in LAZY_COMMANDS else self.commands[name]
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

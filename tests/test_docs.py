@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import click
 from conftest import REPO, run_kdata
 
-from kdata.cli import main
+from kdata.cli import LAZY_COMMANDS, main
 
 
 def _commands() -> dict[str, click.Command]:
@@ -42,3 +45,29 @@ def test_generated_sections_are_fresh() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<!-- generated: data model -->\n### `sources`" in (REPO / "README.md").read_text()
     assert "| `KD104` | `unknown-field` |" in (REPO / "CONTRIBUTING.md").read_text()
+
+
+def test_help_lists_module_commands_with_their_own_short_help() -> None:
+    """`kdata --help` takes the module commands' short help from a table: it must be theirs, word for word."""
+    commands = _commands()
+    for name, (_, short) in LAZY_COMMANDS.items():
+        assert commands[name].get_short_help_str(limit=10_000) == short, f"LAZY_COMMANDS['{name}'] is stale"
+    assert isinstance(main, click.Group)
+    for width in (50, 80, 200):  # the list as click itself writes it (importing every command), at any width
+        ours, clicks = click.HelpFormatter(width=width), click.HelpFormatter(width=width)
+        main.format_commands(click.Context(main), ours)
+        click.Group.format_commands(main, click.Context(main), clicks)
+        assert ours.getvalue() == clicks.getvalue() and "  versions " in ours.getvalue()
+
+
+def test_help_imports_no_module_command() -> None:
+    """Listing the commands does not import the modules that hold them (start-up stays fast)."""
+    probe = (
+        "import sys\nfrom kdata.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kdata')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    loaded = out.strip().splitlines()[-1]
+    for target, _ in LAZY_COMMANDS.values():
+        assert f"'{target.split(':')[0]}'" not in loaded, target
