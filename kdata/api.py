@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import KdataError, PackageError, UsageError
+from .parquet import read_parquet
 
 if TYPE_CHECKING:
     import pandas
@@ -133,7 +134,7 @@ def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow
         owner_file = folder / f"{owner}{FORMATS['parquet']}"
         if column not in table.column_names or RETRACTED not in pq.read_schema(owner_file).names:
             continue
-        owners = pq.read_table(owner_file, columns=["id", RETRACTED])
+        owners = read_parquet(owner_file, columns=["id", RETRACTED])
         gone = owners.filter(pc.is_valid(owners[RETRACTED]))["id"]
         if len(gone):
             table = table.filter(pc.invert(pc.fill_null(pc.is_in(table[column], value_set=gone), False)))
@@ -155,10 +156,8 @@ def load_table(
         version: A published version instead, e.g. ``"0.1.0"`` (fetched into the cache if needed).
         include_retracted: Keep tombstones (withdrawn records) and the rows that belong to them.
     """
-    import pyarrow.parquet as pq
-
     folder = package_dir(package, version)
-    table = pq.read_table(path(name, "parquet", folder))
+    table = read_parquet(path(name, "parquet", folder))
     return table if include_retracted else _without_retracted(name, table, folder)
 
 

@@ -99,11 +99,9 @@ def _parquet_equal(a: bytes, b: bytes) -> bool:
     """Parquet files hold the same typed table (bytes may differ between pyarrow versions)."""
     import io
 
-    import pyarrow.parquet as pq
+    from .parquet import read_parquet
 
-    # One thread: these files are small, and a command that never starts Arrow's thread pool cannot be
-    # aborted by it at exit ("terminate called without an active exception", seen under load).
-    return bool(pq.read_table(io.BytesIO(a), use_threads=False).equals(pq.read_table(io.BytesIO(b), use_threads=False)))
+    return bool(read_parquet(io.BytesIO(a), threads=False).equals(read_parquet(io.BytesIO(b), threads=False)))
 
 
 def _comparable(descriptor: bytes) -> Any:

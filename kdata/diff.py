@@ -29,6 +29,7 @@ import click
 from .api import read_descriptor
 from .diff_format import FORMATS
 from .errors import UsageError
+from .parquet import read_parquet
 from .registry import Registry, is_version, load_registry, parse_version
 
 LEVELS = ("none", "patch", "minor", "major")
@@ -95,23 +96,19 @@ def _tables(descriptor: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _rows(folder: Path, resource: dict[str, Any], key: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    import pyarrow.parquet as pq
-
     path = folder / (resource["path"].removesuffix(".csv") + ".parquet")
-    return {tuple(row[k] for k in key): row for row in pq.read_table(path).to_pylist()}
+    return {tuple(row[k] for k in key): row for row in read_parquet(path).to_pylist()}
 
 
 def _referenced(folder: Path, descriptor: dict[str, Any], table: str, keys: list[tuple[Any, ...]]) -> set[Any]:
     """Which of the removed ``keys`` of ``table`` rows of the old package refer to."""
-    import pyarrow.parquet as pq
-
     wanted = {k[0] for k in keys if len(k) == 1}
     found: set[Any] = set()
     for resource in _tables(descriptor).values():
         for fk in resource["schema"].get("foreignKeys", []):
             if fk["reference"]["resource"] == table:
                 path = folder / (resource["path"].removesuffix(".csv") + ".parquet")
-                values = set(pq.read_table(path, columns=fk["fields"]).column(0).to_pylist())
+                values = set(read_parquet(path, columns=fk["fields"]).column(0).to_pylist())
                 found |= wanted & values
     return found
 

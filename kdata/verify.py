@@ -39,10 +39,10 @@ def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
 
 
 def _check_table(name: str, csv_path: Path, parquet_path: Path, schema: dict[str, Any]) -> tuple[list[str], Any]:
-    import pyarrow.parquet as pq
+    from .parquet import read_parquet
 
     problems = []
-    table = pq.read_table(parquet_path, use_threads=False)  # see build._parquet_equal
+    table = read_parquet(parquet_path, threads=False)
     want = [(f["name"], _ARROW_TYPES[f["type"]]) for f in schema["fields"]]
     have = [(f.name, str(f.type)) for f in table.schema]
     if want != have:
@@ -59,9 +59,27 @@ def _check_table(name: str, csv_path: Path, parquet_path: Path, schema: dict[str
         if field.get("constraints", {}).get("required") and table.column(field["name"]).null_count:
             problems.append(f"{name}: required column '{field['name']}' has empty cells")
     key = schema.get("primaryKey", [])
-    if key and table.num_rows and table.group_by(key).aggregate([]).num_rows != table.num_rows:
+    if key and not _unique(table, key):
         problems.append(f"{name}: primary key {key} is not unique")
     return problems, table
+
+
+def _unique(table: Any, key: list[str]) -> bool:
+    """No two rows share the values of ``key``: sorted by it, no row equals the next.
+
+    By hand rather than ``Table.group_by``: that imports pyarrow.acero and, with
+    it, pandas (~0.3 s of every ``kdata verify``, measured).
+    """
+    import pyarrow.compute as pc
+
+    if table.num_rows < 2:
+        return True
+    ordered = table.select(key).take(pc.sort_indices(table, [(k, "ascending") for k in key]))
+    same = None
+    for column in ordered.columns:
+        equal = pc.equal(column.slice(1), column.slice(0, len(column) - 1))
+        same = equal if same is None else pc.and_(same, equal)
+    return not pc.any(same).as_py()
 
 
 def verify(folder: Path) -> list[str]:

@@ -219,6 +219,36 @@ def test_verify_finds_rows_that_break_keys(built: Path) -> None:
     assert "events.csv and events.parquet do not hold the same rows" in result.stdout
 
 
+def _duplicate_first_row(dist: Path, table: str) -> None:
+    """Repeat a table's first row in its CSV and Parquet files, with hashes that match again."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv_path, parquet_path = dist / f"{table}.csv", dist / f"{table}.parquet"
+    lines = csv_path.read_text().splitlines(keepends=True)
+    csv_path.write_text("".join([*lines, lines[1]]))
+    rows = pq.read_table(parquet_path)
+    pq.write_table(pa.concat_tables([rows, rows.slice(0, 1)]), parquet_path)
+    descriptor = json.loads((dist / "datapackage.json").read_text())
+    for resource in descriptor["resources"]:
+        if resource["path"] in (csv_path.name, parquet_path.name):
+            content = (dist / resource["path"]).read_bytes()
+            resource["bytes"], resource["hash"] = len(content), "sha256:" + hashlib.sha256(content).hexdigest()
+    (dist / "datapackage.json").write_text(json.dumps(descriptor))
+
+
+def test_verify_finds_duplicate_primary_keys(built: Path) -> None:
+    """A row repeated in both twins (hashes updated) breaks the primary key, of one column or of three."""
+    dist = built / "dist"
+    _duplicate_first_row(dist, "places")
+    _duplicate_first_row(dist, "event_actors")
+    result = run_kdata("verify", cwd=built)
+    assert result.returncode == 1
+    assert "places: primary key ['id'] is not unique" in result.stdout
+    assert "event_actors: primary key ['event', 'actor', 'role'] is not unique" in result.stdout
+    assert "citations" not in result.stdout
+
+
 def test_info_and_conflicts_commands(built: Path) -> None:
     """info prints name, version, licence and rows; conflicts lists disagreements."""
     info = run_kdata("info", "dist", cwd=built)
