@@ -146,7 +146,11 @@ def targets(sizes: dict[int, dict[str, float]], start: dict[str, float]) -> list
     for name, value, op, goal in rows:
         out.append(f"| {name} | {value:.2f} | {op} {goal:g} | {'yes' if checks[op](float(value), goal) else 'no'} |")
     phases = [(k.removeprefix("phase:"), v) for k, v in big.items() if k.startswith("phase:")]
-    out += ["", f"Where a cached validate after one edit spends its time at {ns[-1]:,} records (cProfile, one run):", ""]
+    out += [
+        "",
+        f"Where a cached validate after one edit spends its time at {ns[-1]:,} records (cProfile, one run):",
+        "",
+    ]
     out += ["| phase | s |", "|---|---:|", *(f"| {name} | {value:.2f} |" for name, value in phases)]
     bound = big["stat_floor"] / big["validate"]
     out += [
@@ -159,7 +163,7 @@ def targets(sizes: dict[int, dict[str, float]], start: dict[str, float]) -> list
     return out
 
 
-def report(sizes: dict[int, dict[str, float]], start: dict[str, float], repeat: int) -> str:
+def report(sizes: dict[int, dict[str, float]], start: dict[str, float], repeat: int, parsers: list[str]) -> str:
     """The results as Markdown."""
     cpu = platform.processor() or platform.machine()
     lines = [
@@ -186,6 +190,7 @@ def report(sizes: dict[int, dict[str, float]], start: dict[str, float], repeat: 
             f"\nBuild time grows {growth:.1f}x from {small:,} to {big:,} records ({big / small:.0f}x the records)."
         )
     lines += ["", *targets(sizes, start)]
+    lines += ["", f"YAML parsers on the {max(sizes):,}-record tree (benchmarks/parsers.py):", "", *parsers]
     lines += [
         "",
         "| start-up | median ms | over bare Python |",
@@ -204,7 +209,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Where to write the Markdown table.")
     args = parser.parse_args()
     sizes = {int(n): measure_size(int(n), args.repeat) for n in args.records.split(",")}
-    text = report(sizes, startup(args.repeat), args.repeat)
+    sys.path.insert(0, str(HERE))
+    import parsers
+
+    compared = parsers.compare(WORK / str(max(sizes)) / "raw", repeat=args.repeat)
+    text = report(sizes, startup(args.repeat), args.repeat, compared)
     print(text)
     args.out.write_text(text)
 

@@ -29,5 +29,10 @@ def test_benchmark_runs_and_writes_its_table(tmp_path: Path) -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert len(cells) == header.count("|") - 1 >= 16
     assert all(re.fullmatch(r"[0-9.]+%?", c) for c in cells[1:])
-    assert "kdata --help" in text and "import kdata" in text and "stat_floor.py" in text
+    assert (
+        "kdata --help" in text
+        and "import kdata" in text
+        and "stat_floor.py" in text
+        and "| kdata.yamlio.parse (positions, strict) |" in text
+    )
     assert (tmp_path / "work" / "300" / "dist" / "datapackage.json").is_file()
