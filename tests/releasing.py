@@ -24,6 +24,19 @@ def make_project(root: Path, registry: Path) -> Path:
     return root
 
 
+def released_project(root: Path, www: Path) -> tuple[Path, Path]:
+    """A built test project under ``root`` whose 0.1.0 is released into ``www`` and registered.
+
+    Returns:
+        The project folder and its registry file.
+    """
+    registry = root / "registry.json"
+    project = make_project(root / "project", registry)
+    kdata_ok("build", cwd=project)
+    kdata_ok("release", "--register", "--out", www, cwd=project, env={"KDATA_REGISTRY": str(registry)})
+    return project, registry
+
+
 def set_version(root: Path, version: str) -> None:
     """Change the data version in raw/package.yaml."""
     path = root / "raw" / "package.yaml"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from releasing import kdata_ok, make_project, run_env, serve
+from releasing import released_project, run_env, serve
 
 from kdata.download import fetch
 from kdata.errors import IntegrityError
@@ -198,12 +198,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("archives")
-    registry = root / "registry.json"
-    project = make_project(root / "project", registry)
-    kdata_ok("build", cwd=project)
-    kdata_ok(
-        "release", "--register", "--out", root / "www" / "good", cwd=project, env={"KDATA_REGISTRY": str(registry)}
-    )
+    _, registry = released_project(root, root / "www" / "good")
     good_entry = json.loads(registry.read_text())["releases"]["0.1.0"]
     good = (root / "www" / "good" / good_entry["file"]).read_bytes()
     with zipfile.ZipFile(io.BytesIO(good)) as archive:

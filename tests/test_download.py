@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from releasing import closed_port, kdata_ok, make_project, run_env, serve
+from releasing import closed_port, released_project, run_env, serve
 
 import kdata
 from kdata.download import fetch
@@ -33,11 +33,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("site")
-    registry = root / "registry.json"
-    project = make_project(root / "project", registry)
-    env = {"KDATA_REGISTRY": str(registry)}
-    kdata_ok("build", cwd=project)
-    kdata_ok("release", "--register", "--out", root / "www" / "good", cwd=project, env=env)
+    project, registry = released_project(root, root / "www" / "good")
     entry = json.loads(registry.read_text())["releases"]["0.1.0"]
     good = (root / "www" / "good" / entry["file"]).read_bytes()
     for name, content in {

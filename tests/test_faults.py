@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 from conftest import GOOD, run_kdata, snapshot
-from releasing import kdata_ok, make_project, serve
+from releasing import kdata_ok, released_project, serve
 
 from kdata.verify import verify
 
@@ -160,10 +160,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("faults")
-    registry = root / "registry.json"
-    project = make_project(root / "project", registry)
-    kdata_ok("build", cwd=project)
-    kdata_ok("release", "--register", "--out", root / "www", cwd=project, env={"KDATA_REGISTRY": str(registry)})
+    project, registry = released_project(root, root / "www")
     with serve(root / "www") as url:
         yield Site(project, registry, url)
 
