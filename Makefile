@@ -1,29 +1,48 @@
 # Two commands for a fresh clone: `make build` builds the dataset, `make test` runs the tests.
-# Both create the virtual environment .venv and install kdata into it on first use.
+# Both install into the virtual environment .venv exactly the versions pinned in uv.lock, using uv
+# (itself pinned, installed on first use into .uv/). `make build` installs kdata and what it needs to
+# run; `make test` adds the test tools (dependency group `test`).
 PYTHON ?= python3
-VENV ?= .venv
+VENV := .venv
 BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+# uv reads this project's uv.lock and pyproject.toml only; it never downloads a Python interpreter.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+SYNC := $(UV) sync --locked --python $(PYTHON)
 
-.PHONY: build test check clean
+.PHONY: build test check lock clean
 
-$(BIN)/kdata: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Stamps: the environment is re-synced when pyproject.toml or uv.lock changes. --inexact keeps the
+# test tools when `make build` runs after `make test`.
+$(VENV)/.build-env: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --inexact --quiet
 	touch $@
 
-build: $(BIN)/kdata  ## validate raw/ and write dist/ and schemas/
+$(VENV)/.test-env: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --group test --quiet
+	touch $(VENV)/.build-env $@
+
+build: $(VENV)/.build-env  ## validate raw/ and write dist/ and schemas/
 	$(BIN)/kdata build
 
-test: $(BIN)/kdata  ## lint, type-check and run the test suite
+test: $(VENV)/.test-env  ## lint, type-check and run the test suite
 	$(BIN)/ruff check kdata tests
 	$(BIN)/ruff format --check kdata tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 
-check: $(BIN)/kdata  ## what CI checks about the data: fresh dist/ and verified quotes
+check: $(VENV)/.build-env  ## what CI checks about the data: fresh dist/ and verified quotes
 	$(BIN)/kdata build --check
 	$(BIN)/kdata validate raw --archive ../shared/sources
 
+lock: | $(UV)  ## re-resolve uv.lock after a change to the dependencies in pyproject.toml
+	$(UV) lock
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,33 @@ DATA = REPO / "tests" / "data"
 GOOD = DATA / "good"
 #: The archived sources the real dataset cites (beside the checkout, as in CI).
 SHARED_SOURCES = REPO.parent / "shared" / "sources"
+#: Set to 1 where every test must run (.ci/run, the workflow's Linux job): a skipped test fails the run.
+REQUIRE_ALL = "KDATA_REQUIRE_ALL"
+
+_skips: Counter[str] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count skips by reason (also on the xdist controller, which sees every worker's reports)."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _skips[str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``KDATA_REQUIRE_ALL=1`` a skip is a failure: CI must never pass a test it did not run."""
+    if _skips and os.environ.get(REQUIRE_ALL) == "1" and not hasattr(session.config, "workerinput"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line: how many tests skipped and why (and, under KDATA_REQUIRE_ALL, that this fails the run)."""
+    if not _skips:
+        return
+    reasons = "; ".join(f"{count} x {reason}" for reason, count in sorted(_skips.items()))
+    if os.environ.get(REQUIRE_ALL) == "1":
+        terminalreporter.write_line(f"FAILED: {sum(_skips.values())} skipped where all must run: {reasons}", red=True)
+    else:
+        terminalreporter.write_line(f"{sum(_skips.values())} skipped: {reasons}", yellow=True)
 
 
 def run_kdata(

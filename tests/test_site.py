@@ -2,7 +2,7 @@
 
 Browser tests drive Debian's ``chromium`` through Playwright (no browser download).
 Locally they skip, saying why, when Chromium or Playwright is missing; in CI
-(``CI=true``) they fail instead, so a green run always includes them.
+(``KDATA_REQUIRE_ALL=1``, see conftest) a skip fails the run, so a green CI always includes them.
 """
 
 from __future__ import annotations
@@ -251,10 +251,8 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        missing = missing or "playwright is not installed (pip install -e '.[test]')"
+        missing = missing or "playwright is not installed (make test installs it)"
     if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"Browser tests cannot run in CI: {missing}.")
         pytest.skip(f"browser tests need Chromium: {missing}")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
