@@ -27,7 +27,8 @@ from kdata.site import MARKER, build_site, reading
 from kdata.timeline import MIN_BAR, layout
 
 DIST = REPO / "dist"
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's Chromium; KDATA_CHROMIUM names another build (the GitHub workflow uses Playwright's own).
+CHROMIUM = Path(os.environ.get("KDATA_CHROMIUM", "/usr/bin/chromium"))
 #: Where the browser tests leave their screenshots (CI keeps the folder as an artifact).
 ARTIFACTS = Path(os.environ.get("KDATA_TEST_ARTIFACTS", REPO / "test-artifacts"))
 #: Flags that keep Chromium from reaching the network on its own (updates, sync, field trials).

@@ -87,7 +87,7 @@ def test_required_steps_in_order() -> None:
     """Install, annotations, quotes, build --check, tests, then the data diff in the job summary."""
     scripts = [s.get("run", "") for s in _steps()]
     order = [
-        "make .venv/bin/kdata",
+        "make .venv/.test-env",
         "kdata validate --format github",
         "kdata validate --archive ../shared/sources --format github",
         "kdata build --check",
@@ -98,6 +98,33 @@ def test_required_steps_in_order() -> None:
     assert positions == sorted(positions), positions
     checks = [s for s in _steps() if s.get("run") and "install" not in s.get("id", "")]
     assert all("!cancelled()" in s["if"] for s in checks), "every check runs even after an earlier one failed"
+
+
+def test_every_job_installs_from_the_lock() -> None:
+    """CI tests what a fresh clone gets: each job installs uv.lock's versions; only `drift` re-resolves."""
+    jobs = _workflow()["jobs"]
+    runs = {name: "\n".join(s.get("run", "") for s in job["steps"]) for name, job in jobs.items()}
+    assert "make .venv/.test-env" in runs["check"] and "make test" in runs["check"]
+    assert "uv sync --locked --group test" in runs["portable"]
+    assert sorted(jobs["portable"]["strategy"]["matrix"]["os"]) == ["macos-latest", "windows-latest"]
+    makefile = (REPO / "Makefile").read_text("utf-8")
+    assert "uv sync --locked" in makefile.replace("$(UV) sync --locked", "uv sync --locked")
+    assert "make .venv/.test-env" in (REPO / ".ci" / "run").read_text("utf-8")
+    assert _step("Lint, type-check and run the tests")["env"]["KDATA_REQUIRE_ALL"] == "1"
+
+
+def test_drift_job_runs_on_a_schedule_against_newest_and_lowest() -> None:
+    """The drift job runs weekly and by hand, once with the newest and once with the lowest versions."""
+    workflow = _workflow()
+    assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"]
+    drift = workflow["jobs"]["drift"]
+    assert "schedule" in drift["if"] and "workflow_dispatch" in drift["if"]
+    modes = {entry["resolution"] for entry in drift["strategy"]["matrix"]["include"]}
+    assert modes == {"highest", "lowest"}
+    (run,) = [s["run"] for s in drift["steps"] if "run" in s]
+    assert run == "bash .ci/drift ${{ matrix.resolution }}"
+    for job in ("check", "portable"):
+        assert "schedule" in workflow["jobs"][job]["if"]  # the scheduled run is the drift check alone
 
 
 @pytest.mark.parametrize("archive", [True, False])
