@@ -7,12 +7,9 @@ failed or killed build leaves the previous ``dist/`` as it was.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,17 +30,6 @@ class BuildResult:
 
     dist: Path
     rows: dict[str, int]
-
-
-@contextmanager
-def _locked(dist: Path) -> Iterator[None]:
-    lock = dist.parent / f".{dist.name}.lock"
-    with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def validated(raw: Path) -> RawData:
@@ -73,10 +59,8 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
     data = validated(raw)
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(dist):
-            fsutil.recover(dist)
-            for stale in dist.parent.glob(f".{dist.name}-new-*"):
-                shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
+        with fsutil.locked(dist):  # .dist.lock: repairs a swap that died half-way on entry
+            fsutil.clear_staging(dist)  # left by killed builds; ours are the only staging folders
             stage = fsutil.staging_dir(dist)
             try:
                 counts = write_package(data, stage)

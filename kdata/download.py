@@ -4,7 +4,7 @@ Cache layout (``$KDATA_CACHE_DIR``, else the user cache folder from platformdirs
 
     <cache>/kalbajar-0.1.0.zip    the archive, exactly as the registry describes it
     <cache>/0.1.0/                the unpacked package (datapackage.json, CSV, Parquet, SHA256SUMS)
-    <cache>/.0.1.0.lock           held while a process fetches 0.1.0
+    <cache>/.0.1.0.lock           held while a process fetches or replaces 0.1.0 (see kdata.fsutil)
 
 The archive is streamed by pooch's ``HTTPDownloader`` into a temporary file
 beside its target, stopped at the registry's size, and its sha256 checked
@@ -15,25 +15,25 @@ that instead. Only then is the archive unpacked into a sibling folder, every
 member checked, the package checked with ``kdata verify``; the archive and the
 folder are renamed into place last, all under a per-version file lock, so a
 refused archive leaves the cache as it was and two processes fetching the same
-version leave one valid copy. ``KDATA_OFFLINE=1`` makes
-every function here fail before any network access.
+version leave one valid copy. A valid copy is recognised without the lock;
+anything else is looked at again under it, so a process never mistakes a copy
+that another one is replacing for a missing or damaged one. ``KDATA_OFFLINE=1``
+makes every function here fail before any network access.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 import click
 
 from .errors import DownloadError, IntegrityError
+from .fsutil import clear_staging, locked, staging_dir, swap_in, write_error
 from .registry import ENV_BASE_URL, Registry, Release, load_registry
 from .verify import sha256_file
 
@@ -113,16 +113,6 @@ class _Progress:
         self.stream.flush()
 
 
-@contextmanager
-def _lock(cache: Path, version: str) -> Iterator[None]:
-    with open(cache / f".{version}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class _Capped:
     """A file the downloader writes into that refuses to grow past the registry's size.
 
@@ -179,7 +169,6 @@ def _install(release: Release, cache: Path, part: Path | None) -> None:
         cache: The cache folder.
         part: A freshly downloaded archive whose sha256 matched, or None to unpack the cached one.
     """
-    from .fsutil import staging_dir, swap_in
     from .release import extract
     from .verify import verify
 
@@ -226,26 +215,27 @@ def fetch(
     release = registry.get(version)
     cache = cache_dir()
     folder = cache / release.version
-    if folder.exists() and not refresh:
-        problem = cache_problem(release, cache)
-        if problem:
-            raise IntegrityError(
-                f"The cached copy of version {release.version} no longer matches the registry: {problem}. "
-                f"It was left as it is; run `kdata download {release.version} --refresh` to fetch it again."
-            )
-        return folder
-    if offline():
-        raise DownloadError(
-            f"Version {release.version} is not in the cache ({cache}) and {ENV_OFFLINE} forbids downloading it. "
-            f"Unset {ENV_OFFLINE} and run `kdata download {release.version}` while online, "
-            "or load the bundled data (version=None)."
-        )
-    url = registry.url(release)
+    if not refresh and _valid_copy(release, cache):
+        return folder  # the usual case, checked without the lock
+    if offline() and not cache.is_dir():
+        raise _offline_error(release, cache)
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        with _lock(cache, release.version):
-            if cache_problem(release, cache) is None:
+        # Anything but a valid copy is looked at again under the lock: another process may be fetching
+        # the version, or replacing it (a refresh) right now, and the lock waits for it to finish.
+        with locked(folder):
+            problem = cache_problem(release, cache)
+            if problem is None:
                 return folder  # another process fetched it while we waited, or it was fine all along
+            if folder.exists() and not refresh:
+                raise IntegrityError(
+                    f"The cached copy of version {release.version} no longer matches the registry: {problem}. "
+                    f"It was left as it is; run `kdata download {release.version} --refresh` to fetch it again."
+                )
+            if offline():
+                raise _offline_error(release, cache)
+            url = registry.url(release)
+            clear_staging(folder)  # left by killed downloads; ours are the only staging folders
             archive = cache / release.file
             if archive.is_file() and sha256_file(archive) == release.sha256:
                 _install(release, cache, None)
@@ -257,13 +247,32 @@ def fetch(
                 finally:
                     part.unlink(missing_ok=True)
     except OSError as exc:
-        from .fsutil import write_error
-
         raise DownloadError(
             f"Could not write to the cache {cache}: {write_error(exc)}. What was cached before is unchanged; "
             f"free some space, or set {ENV_CACHE} to a writable folder."
         ) from None
     return folder
+
+
+def _valid_copy(release: Release, cache: Path) -> bool:
+    """Whether the cached copy matches the registry, checked without the lock.
+
+    A refresh in another process may be replacing the folder meanwhile: then this says False
+    (never True falsely: every file is checked against the manifest), and ``fetch`` looks again
+    under the lock, after the refresh.
+    """
+    try:
+        return cache_problem(release, cache) is None
+    except OSError:  # the folder vanished mid-check: a swap without renameat2 was under way
+        return False
+
+
+def _offline_error(release: Release, cache: Path) -> DownloadError:
+    return DownloadError(
+        f"Version {release.version} is not in the cache ({cache}) and {ENV_OFFLINE} forbids downloading it. "
+        f"Unset {ENV_OFFLINE} and run `kdata download {release.version}` while online, "
+        "or load the bundled data (version=None)."
+    )
 
 
 @click.command(name="download")

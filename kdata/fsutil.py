@@ -1,24 +1,59 @@
-"""Atomic file and folder replacement.
+"""Atomic writes, and whole-folder swaps shared safely by the processes that read and write a folder.
 
-``os.replace`` cannot replace a non-empty folder, so a whole ``dist/`` is swapped
-with Linux's ``renameat2(RENAME_EXCHANGE)``, which exchanges two folders in one
-step. Where that call is missing, two renames are used, and ``recover`` (run by
-every command before it reads or writes the folder) puts the old folder back if
-a process died between them. No library does this exchange, hence the ctypes.
+``os.replace`` cannot replace a non-empty folder, so a whole ``dist/`` (or a version in the
+download cache) is swapped in one of two ways:
+
+- **Exchange** (Linux): ``renameat2(RENAME_EXCHANGE)`` swaps the staging folder and the target in
+  one step; the target is never missing. No library offers this call, hence the ctypes.
+- **Renames** (macOS, Windows, file systems that refuse the exchange): ``T`` -> ``.T-old-X``, then
+  ``.T-new-X`` -> ``T``, then ``.T-old-X`` -> ``.T-trash-X``, which is deleted. Between the first two
+  renames ``T`` is missing and ``.T-old-X`` holds the only copy of the previous content.
+
+A swap that died between its first two renames looks exactly like one that is still running.
+Putting ``.T-old-X`` back is right in the first case and wrong in the second: the running writer's
+second rename then fails, its build is lost, and a reader that "recovered" can crash on a folder
+the writer renames or deletes under it. Only the lock tells the two cases apart. Hence:
+
+1. **One lock per target**: the file ``.T.lock`` beside it, held through ``locked``. filelock takes
+   ``flock`` on Unix and ``LockFileEx`` on Windows, which the system releases when a process dies
+   (where neither exists, a marker file naming the holder's pid, reclaimed once that process is
+   gone); a lock still held therefore means a live writer.
+2. **Every swap and every repair runs under the lock.** Writers (build, download) hold it from
+   before they stage until after they swap; ``swap_in`` takes it too (reentrantly), so no caller
+   can swap without it; ``locked`` repairs on entry. Whoever holds the lock knows no swap is in
+   flight, so a missing ``T`` with ``.T-old-X`` beside it is a dead swap, safe to undo.
+3. **An ``old`` folder is always a whole previous version.** The third rename moves it to ``trash``
+   before it is deleted, so a deletion stopped half-way (a file held open on Windows) leaves only
+   trash. Under the lock, with ``T`` missing, at most one ``old`` folder exists: the one to restore.
+4. **Readers take no lock on the common path** (``T`` there, nothing beside it), so reading never
+   waits for a build and never creates a lock file (the bundled package may be read-only).
+   ``recover`` takes the lock only when leftovers are visible: it then waits for the running swap
+   to end, or repairs a dead one. A read that fails or looks inconsistent (``T`` missing between
+   two renames, or exchanged between two files of one read) runs once more holding the lock
+   (``read_whole``), where no swap can interleave, wherever a reader may take it without leaving
+   a file behind.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno as errnos
 import os
-import secrets
 import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import KdataError
+
+if TYPE_CHECKING:
+    import filelock
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+_T = TypeVar("_T")
 
 
 #: Plain words for the write errors a user can fix, by errno.
@@ -32,6 +67,11 @@ _WRITE_ERRORS = {
 }
 
 
+def _token() -> str:
+    """8 random hex digits for a unique name (``secrets.token_hex(4)``, without its ~13 ms import)."""
+    return os.urandom(4).hex()
+
+
 def write_error(exc: OSError) -> str:
     """What went wrong with a write, in plain words: ``the disk is full``, ``the file system is read-only``."""
     reason = _WRITE_ERRORS.get(exc.errno or 0) or exc.strerror or str(exc)
@@ -39,7 +79,12 @@ def write_error(exc: OSError) -> str:
 
 
 def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries to disk, so renames inside it survive a crash."""
+    """Flush a folder's entries to disk, so renames inside it survive a crash.
+
+    A no-op on Windows, which cannot open a folder as a file (NTFS journals its metadata).
+    """
+    if sys.platform == "win32":
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -49,7 +94,7 @@ def fsync_dir(folder: Path) -> None:
 
 def atomic_write(path: Path, content: bytes) -> None:
     """Replace ``path`` with ``content`` in one step: readers see the old file or the new one."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{_token()}.tmp")
     try:
         with open(tmp, "wb") as handle:
             handle.write(content)
@@ -60,8 +105,147 @@ def atomic_write(path: Path, content: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+#: One lock object per lock file and process. filelock's locks are reentrant per object, so
+#: ``swap_in`` can take the lock its caller already holds; the process id keeps a forked child
+#: from reusing its parent's objects.
+_LOCKS: dict[tuple[int, str], filelock.BaseFileLock] = {}
+
+
+def _lock_file(target: Path) -> str:
+    """``.NAME.lock`` beside the target: ``dist`` -> ``.dist.lock``, ``cache/0.1.0`` -> ``cache/.0.1.0.lock``."""
+    folder, name = os.path.split(os.path.abspath(target))
+    return os.path.join(folder, f".{name}.lock")
+
+
+@contextmanager
+def locked(target: Path) -> Iterator[None]:
+    """Hold the lock of ``target`` (waiting while another process holds it) and repair what a dead swap left.
+
+    The one lock of kdata: builds, downloads and swaps of the same folder take turns through it.
+    Reentrant within a thread. filelock is imported here, not at module level: it costs ~0.1 s
+    of start-up that only commands which write should pay.
+
+    Args:
+        target: The folder the lock guards (``dist``, ``<cache>/0.1.0``); its parent must exist.
+    """
+    import filelock
+
+    path = _lock_file(target)
+    key = (os.getpid(), path)
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS.setdefault(key, filelock.FileLock(path))  # one winner if two threads get here at once
+    with lock:
+        _repair(target)
+        yield
+
+
+def _leftovers(target: Path, *kinds: str) -> list[Path]:
+    """Folders named ``.NAME-KIND-*`` beside ``target``, sorted by name."""
+    folder, name = os.path.split(os.path.abspath(target))
+    prefixes = tuple(f".{name}-{kind}-" for kind in kinds)
+    try:
+        entries = os.listdir(folder)
+    except OSError:  # no parent folder: nothing beside the target
+        return []
+    return sorted(Path(folder, entry) for entry in entries if entry.startswith(prefixes))
+
+
+def _discard(old: Path, target: Path) -> None:
+    """Rename an ``old`` folder to ``trash`` and delete it; what cannot be deleted now, the next repair deletes."""
+    trash = target.with_name(f".{target.name}-trash-{_token()}")
+    os.rename(old, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _repair(target: Path) -> None:
+    """Finish or undo a swap that died half-way. Only with the target's lock held (see the module docstring)."""
+    target = Path(os.path.abspath(target))  # a name to put beside, also for "."
+    old = _leftovers(target, "old")
+    if old and not os.path.lexists(target):
+        os.rename(old.pop(), target)  # died between the first two renames; at most one ``old`` (rule 3)
+    for folder in old:  # died after the second rename: the previous content, to delete
+        _discard(folder, target)
+    for folder in _leftovers(target, "trash"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def recover(target: Path) -> None:
+    """Repair what a swap of ``target`` that died half-way left, or wait for a swap in progress to end.
+
+    Safe in any process at any time: it renames and deletes only while holding the target's lock,
+    which it takes only when leftovers are visible beside the target. Otherwise (the usual case)
+    it lists the parent folder and returns, creating nothing.
+
+    Args:
+        target: The folder that swaps replace (e.g. ``dist/``).
+    """
+    if _leftovers(target, "old", "trash"):
+        with locked(target):
+            pass
+
+
+def clear_staging(target: Path) -> None:
+    """Delete the staging folders of killed writers. Only for writers that stage while holding ``locked(target)``."""
+    for folder in _leftovers(target, "new"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lock_to_read(target: Path) -> bool:
+    """Whether a reader should take the target's lock to read it whole.
+
+    Yes where the lock file exists: writers lock this target. flock leaves the file when it is
+    released, so there its absence means no writer ever locked here (a read-only installed
+    package, a folder of the user's), and a reader should not leave a file behind. The other
+    kinds (Windows, filelock's marker fallback) delete it on release, so its absence says
+    nothing, and taking the lock leaves no trace.
+    """
+    lock = _lock_file(target)
+    if os.path.exists(lock):
+        return True
+    if not os.path.isdir(os.path.dirname(lock)):
+        return False  # no folder to lock in (filelock would create it)
+    import filelock
+
+    return not issubclass(filelock.FileLock, filelock.UnixFileLock)
+
+
+def read_whole(target: Path, read: Callable[[], _T], suspect: Callable[[_T], bool] | None = None) -> _T:
+    """``read()``, which reads files under ``target``, as of one whole version of it.
+
+    The first attempt takes no lock. If it raises (``OSError`` or ``KdataError``), or ``suspect``
+    finds its result doubtful, a swap may have run under it: ``read`` runs once more holding the
+    target's lock, so that no swap can interleave, and that result, or exception, is final.
+    """
+    try:
+        result = read()
+    except (OSError, KdataError):
+        pass
+    else:
+        if suspect is None or not suspect(result):
+            return result
+    with ExitStack() as stack:
+        try:
+            if _lock_to_read(target):
+                stack.enter_context(locked(target))
+        except OSError:  # the lock file cannot be made (a read-only folder): no kdata writer swaps there
+            pass
+        recover(target)  # a no-op under the lock; without it, waits for a swap in flight
+        return read()
+
+
+def staging_dir(target: Path) -> Path:
+    """A new, empty folder beside ``target`` to build its replacement in."""
+    path = target.with_name(f".{target.name}-new-{_token()}")
+    path.mkdir(parents=True)
+    return path
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with renameat2; False where the system lacks it."""
+    import ctypes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     if not name:
         return False
@@ -78,33 +262,34 @@ def _exchange(a: Path, b: Path) -> bool:
     return True
 
 
-def staging_dir(target: Path) -> Path:
-    """A new, empty folder beside ``target`` to build its replacement in."""
-    path = target.with_name(f".{target.name}-new-{secrets.token_hex(4)}")
-    path.mkdir(parents=True)
-    return path
+def _rename(source: Path, destination: Path) -> None:
+    """``os.rename``; on Windows retried for a few seconds, since a folder with a file open in it cannot move there."""
+    for delay in (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2) if sys.platform == "win32" else ():
+        try:
+            os.rename(source, destination)
+            return
+        except PermissionError:  # a reader has a file open; readers hold files for moments only
+            time.sleep(delay)
+    os.rename(source, destination)
 
 
-def _leftovers(target: Path, kind: str) -> list[Path]:
-    return sorted(target.parent.glob(f".{target.name}-{kind}-*"))
-
-
-def recover(target: Path) -> None:
-    """Undo a swap that died half-way and clear staging folders of dead processes.
-
-    Args:
-        target: The folder (e.g. ``dist/``) that swaps replace.
-    """
-    old = _leftovers(target, "old")
-    if not target.exists() and old:
-        os.rename(old[-1], target)  # a process died between the two renames
-        old = old[:-1]
-    for path in old:
-        shutil.rmtree(path, ignore_errors=True)
+def _swap_by_renames(new: Path, target: Path) -> None:
+    """The fallback swap: three renames (see the module docstring). Only with the target's lock held."""
+    old = target.with_name(f".{target.name}-old-{_token()}")
+    _rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)  # put the previous content back now rather than leave it to a repair
+        raise
+    _discard(old, target)
 
 
 def swap_in(new: Path, target: Path) -> None:
     """Make ``new`` the folder at ``target``; the previous content is removed.
+
+    Holds the target's lock (taking it if the caller does not hold it already): readers that
+    recover never rename anything while a swap is in flight.
 
     Args:
         new: A complete folder beside ``target`` (see ``staging_dir``).
@@ -113,13 +298,11 @@ def swap_in(new: Path, target: Path) -> None:
     for folder in (new, *new.rglob("*")):
         if folder.is_dir():
             fsync_dir(folder)
-    if not target.exists():
-        os.rename(new, target)
-    elif _exchange(new, target):
-        shutil.rmtree(new)  # `new` now holds the previous content
-    else:
-        old = target.with_name(f".{target.name}-old-{secrets.token_hex(4)}")
-        os.rename(target, old)
-        os.rename(new, target)
-        shutil.rmtree(old)
-    fsync_dir(target.parent)
+    with locked(target):
+        if not target.exists():
+            os.rename(new, target)
+        elif _exchange(new, target):
+            shutil.rmtree(new)  # `new` now holds the previous content
+        else:
+            _swap_by_renames(new, target)
+        fsync_dir(target.parent)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PackageError
-from .fsutil import recover
+from .fsutil import read_whole, recover
 
 #: Table Schema type -> the Arrow type id names Parquet columns must have.
 _ARROW_TYPES = {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}
@@ -90,12 +90,20 @@ def verify(folder: Path) -> list[str]:
     the CSV holds the same rows as the Parquet, required cells are filled,
     primary keys are unique and foreign keys resolve.
 
+    A swap of the folder by a build or a download in another process can make a check see files of
+    two versions, or none: a check that finds problems (or cannot read) is done once more holding
+    the folder's lock (``fsutil.read_whole``), and that answer is final.
+
     Raises:
         PackageError: The folder has no readable ``datapackage.json``.
     """
+    recover(folder)  # repairs a swap that died half-way; safe beside a live one (see kdata.fsutil)
+    return read_whole(folder, lambda: _verify(folder), suspect=bool)
+
+
+def _verify(folder: Path) -> list[str]:
     import pyarrow.compute as pc
 
-    recover(folder)
     try:
         descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
     except (OSError, ValueError) as exc:
