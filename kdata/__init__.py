@@ -3,6 +3,7 @@
 >>> import kdata
 >>> events = kdata.load("events")          # pandas DataFrame, Arrow-backed dtypes
 >>> table = kdata.load_table("figures")    # pyarrow.Table
+>>> package = kdata.package()              # frictionless.Package
 
 Importing kdata is light: pandas, pyarrow, pydantic and frictionless load only
 when a function needs them.
@@ -23,18 +24,19 @@ __all__ = [
     "load",
     "load_table",
     "metadata",
+    "package",
     "path",
     "resources",
 ]
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import time matters here)
 if TYPE_CHECKING:
-    from .api import load, load_table, metadata, path, resources
+    from .api import load, load_table, metadata, package, path, resources
     from .errors import BuildError, DataError, Issue, KdataError, PackageError, UsageError
 
 #: Public name -> the module that defines it, imported on first use.
 _LAZY = {
-    **dict.fromkeys(("load", "load_table", "metadata", "path", "resources"), "api"),
+    **dict.fromkeys(("load", "load_table", "metadata", "package", "path", "resources"), "api"),
     **dict.fromkeys(("BuildError", "DataError", "Issue", "KdataError", "PackageError", "UsageError"), "errors"),
 }
 

@@ -18,10 +18,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import fsutil
 from .errors import KdataError, PackageError, UsageError
 from .parquet import read_parquet
 
 if TYPE_CHECKING:
+    import frictionless
     import pandas
     import pyarrow
 
@@ -38,9 +40,13 @@ def bundled_dir() -> Path:
     Raises:
         PackageError: No built package is bundled (a checkout that was never built).
     """
-    for folder in _CANDIDATES:
-        if (folder / "datapackage.json").is_file():
-            return folder
+    for look in ("first", "again"):
+        for folder in _CANDIDATES:
+            if (folder / "datapackage.json").is_file():
+                return folder
+        if look == "first":
+            for folder in _CANDIDATES:
+                fsutil.recover(folder)  # a checkout's dist/ may be between the two renames of a rebuild: wait for it
     raise PackageError("No built data package found. In a source checkout, run `kdata build` first.")
 
 
@@ -51,13 +57,17 @@ def read_descriptor(folder: Path, error: type[KdataError] = PackageError, hint: 
         KdataError: ``error``, naming the file and why it cannot be read (plus ``hint``).
     """
     path = folder / "datapackage.json"
-    try:
-        content = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise error(f"Cannot read {path}: {exc}.{hint}") from None
-    if not isinstance(content, dict):
-        raise error(f"{path} holds no data package descriptor (a JSON object).{hint}")
-    return content
+
+    def read() -> dict[str, Any]:
+        try:
+            content = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise error(f"Cannot read {path}: {exc}.{hint}") from None
+        if not isinstance(content, dict):
+            raise error(f"{path} holds no data package descriptor (a JSON object).{hint}")
+        return content
+
+    return fsutil.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
 
 
 def package_dir(package: str | os.PathLike[str] | None = None, version: str | None = None) -> Path:
@@ -77,6 +87,8 @@ def package_dir(package: str | os.PathLike[str] | None = None, version: str | No
     folder = Path(package)
     folder = folder.parent if folder.name == "datapackage.json" else folder
     if not (folder / "datapackage.json").is_file():
+        fsutil.recover(folder)  # between the two renames of a rebuild: wait for it
+    if not (folder / "datapackage.json").is_file():
         raise UsageError(f"No datapackage.json in '{folder}'. Pass a built package folder, e.g. dist.")
     return folder
 
@@ -84,6 +96,37 @@ def package_dir(package: str | os.PathLike[str] | None = None, version: str | No
 def metadata(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> dict[str, Any]:
     """A package's descriptor (``datapackage.json``) as a dict; default: the bundled package."""
     return read_descriptor(package_dir(package, version))
+
+
+def package(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> frictionless.Package:
+    """A package as a ``frictionless.Package``, for the Frictionless tools; default: the bundled package.
+
+    The CSV tables are ``TableResource``s: ``read_rows()`` types each cell by its
+    Table Schema, and ``validate()`` checks every row, the bytes and the hash.
+    The Parquet twins (named ``<table>-parquet``) are declared as plain ``file``
+    resources (see :mod:`kdata.package`), so they are ``FileResource``s:
+    ``read_bytes()``, their declared ``schema``, and bytes and hash checked by
+    ``validate()``; read their rows with ``load_table``. The Package describes
+    the files as they are: tombstones (withdrawn records) are rows like any
+    other, with ``retracted_version`` set.
+
+    frictionless is imported on the first call (it takes about a third of a second).
+
+    Args:
+        package: A package folder (or its ``datapackage.json``); default: the bundled package.
+        version: A published version instead, e.g. ``"0.1.0"`` (fetched into the cache if needed).
+
+    Raises:
+        PackageError: frictionless cannot read the descriptor.
+        UsageError: Both ``package`` and ``version`` given, or no package there.
+    """
+    import frictionless
+
+    descriptor = package_dir(package, version) / "datapackage.json"
+    try:
+        return frictionless.Package(str(descriptor))
+    except frictionless.FrictionlessException as exc:
+        raise PackageError(f"frictionless cannot read {descriptor}: {exc}. Run `kdata verify` on its folder.") from None
 
 
 def resources(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> list[str]:
@@ -157,8 +200,12 @@ def load_table(
         include_retracted: Keep tombstones (withdrawn records) and the rows that belong to them.
     """
     folder = package_dir(package, version)
-    table = read_parquet(path(name, "parquet", folder))
-    return table if include_retracted else _without_retracted(name, table, folder)
+
+    def read() -> pyarrow.Table:
+        table = read_parquet(path(name, "parquet", folder))
+        return table if include_retracted else _without_retracted(name, table, folder)
+
+    return fsutil.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
 
 
 def load(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import zipfile
-from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -37,6 +34,7 @@ def test_public_api_is_exactly_all() -> None:
             "load",
             "load_table",
             "metadata",
+            "package",
             "path",
             "resources",
         ]
@@ -70,29 +68,3 @@ def test_unknown_table_and_format_are_clear_errors() -> None:
         kdata.path("events", format="xlsx")
     with pytest.raises(kdata.UsageError, match=r"No datapackage\.json in"):
         kdata.load("events", package=REPO / "raw")
-
-
-def test_wheel_bundles_the_package_and_loads_offline(tmp_path: Path) -> None:
-    """The wheel carries dist/ as kdata/_data; installed alone, kdata.load reads it."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path / "wheel"), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (tmp_path / "wheel").glob("kalbajar_data-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
-        names = set(archive.namelist())
-        for path in sorted((REPO / "dist").glob("*.*")):
-            assert archive.read(f"kdata/_data/{path.name}") == path.read_bytes()
-        assert "kdata/py.typed" in names
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(tmp_path / "site")
-    code = "import json, kdata, kdata.api; print(json.dumps([kdata.__file__, str(kdata.api.bundled_dir()), len(kdata.load('events'))]))"
-    env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin", "KDATA_OFFLINE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
-    )
-    module, bundled, rows = json.loads(out.stdout)
-    assert module.startswith(str(tmp_path / "site"))
-    assert bundled == str(tmp_path / "site" / "kdata" / "_data")
-    assert rows == kdata.metadata()["resources"][3]["kdata:rows"]

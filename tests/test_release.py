@@ -7,8 +7,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -160,27 +158,3 @@ def test_citation_file_and_cite_command() -> None:
     assert "(Version 0.1.0) [Data set]" in out and "@misc{kalbajar_0_1_0," in out and "sha256 " in out
     bad = run_env("cite", "7.0.0", cwd=REPO)
     assert bad.returncode == 2 and "available versions are" in bad.stderr
-
-
-def test_wheel_and_sdist_build_and_pass_twine_check(tmp_path: Path) -> None:
-    """`python -m build` makes both; the wheel carries the bundled package and the registry, not the zips."""
-    out = tmp_path / "out"
-    shutil.copytree(
-        REPO, tmp_path / "src", ignore=shutil.ignore_patterns(".venv", ".git", "*_cache", "__pycache__", "build")
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(tmp_path / "src")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    wheel, sdist = sorted(out.glob("*.whl")), sorted(out.glob("*.tar.gz"))
-    assert len(wheel) == 1 and len(sdist) == 1
-    names = zipfile.ZipFile(wheel[0]).namelist()
-    assert "kdata/_data/datapackage.json" in names and "kdata/registry.json" in names
-    assert not [n for n in names if "releases" in n or n.endswith(".zip")], names
-    twine = subprocess.run(
-        [sys.executable, "-m", "twine", "check", "--strict", *map(str, wheel + sdist)], capture_output=True, text=True
-    )
-    assert twine.returncode == 0, twine.stdout + twine.stderr

@@ -1,0 +1,82 @@
+"""kdata.package(): the data package as a frictionless.Package, read and validated by frictionless itself.
+
+The tests call ``kdata.api.package``: the submodule ``kdata/package.py`` (the
+package writer) replaces the attribute ``kdata.package`` once anything imports
+it, and pytest imports it while collecting other test files. A fresh
+interpreter (``test_package_is_public_and_frictionless_loads_on_first_call``)
+checks the public name.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import frictionless
+import pytest
+from conftest import REPO
+
+import kdata
+from kdata.api import package
+
+
+def test_csv_resources_read_the_rows_load_table_reads() -> None:
+    """Every table's CSV resource, typed by frictionless, holds the rows of kdata.load_table, tombstones included."""
+    bundled = package()
+    assert isinstance(bundled, frictionless.Package) and bundled.version == kdata.metadata()["version"]
+    for name in kdata.resources():
+        resource = bundled.get_resource(name)
+        assert isinstance(resource, frictionless.resources.TableResource) and resource.format == "csv"
+        rows = [row.to_dict() for row in resource.read_rows()]
+        assert rows == kdata.load_table(name, include_retracted=True).to_pylist(), name
+
+
+def test_frictionless_validates_the_package_as_valid() -> None:
+    """frictionless checks every CSV row and every file's bytes and sha256, Parquet twins included: valid."""
+    report = package().validate()
+    assert report.valid, report.flatten(["type", "note"])
+    assert len(report.tasks) == 2 * len(kdata.resources())
+
+
+def test_parquet_twins_are_file_resources_with_schema_and_integrity() -> None:
+    """A Parquet twin offers its bytes and its declared Table Schema, not rows (declared as a plain file)."""
+    bundled = package()
+    twin = bundled.get_resource("events-parquet")
+    assert isinstance(twin, frictionless.resources.FileResource) and twin.format == "parquet"
+    assert twin.read_bytes() == kdata.path("events").read_bytes()
+    assert twin.schema.field_names == bundled.get_resource("events").schema.field_names
+    assert not hasattr(twin, "read_rows")
+
+
+def test_package_resolves_like_the_other_functions(tmp_path: Path) -> None:
+    """A folder or its descriptor selects a package; a tampered copy is invalid; package and version together are refused."""
+    copy = tmp_path / "dist"
+    copy.mkdir()
+    for path in (REPO / "dist").iterdir():
+        if path.is_file():
+            shutil.copy2(path, copy / path.name)
+    assert package(copy).basepath == str(copy)
+    assert package(copy / "datapackage.json").basepath == str(copy)
+    with open(copy / "events.csv", "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    assert not package(copy).validate().valid
+    with pytest.raises(kdata.UsageError, match="Pass either package= or version=, not both"):
+        package(copy, version="0.1.0")
+    with pytest.raises(kdata.UsageError, match=r"No datapackage\.json in"):
+        package(tmp_path)
+    (copy / "datapackage.json").write_text("[]")
+    with pytest.raises(kdata.PackageError, match="frictionless cannot read"):
+        package(copy)
+
+
+def test_package_is_public_and_frictionless_loads_on_first_call() -> None:
+    """kdata.package is the API function; frictionless is imported when it is called, not before."""
+    code = (
+        "import json, sys, kdata, kdata.api; f = kdata.package; before = 'frictionless' in sys.modules;"
+        "p = f(); print(json.dumps([f is kdata.api.package, before, type(p).__module__]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [True, False, "frictionless.package.package"]
