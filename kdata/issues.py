@@ -49,6 +49,30 @@ _EXPECTED: dict[str, str] = {
 }
 
 
+#: kdata's words for pydantic's constraint errors, by error type, filled from the error's context (its
+#: ``ctx``, plus ``found``: the value described, and ``length``: its length). pydantic's own messages
+#: ("List should have at least 1 item after validation, not 0") are its wording, not ours to promise.
+_CONSTRAINTS: dict[str, str] = {
+    "too_short": "Expected at least {min_length} item(s); found {length}.",
+    "too_long": "Expected at most {max_length} item(s); found {length}.",
+    "string_too_short": "Expected at least {min_length} character(s); found {length}.",
+    "string_too_long": "Expected at most {max_length} characters; found {length}.",
+    "greater_than_equal": "Expected a number greater than or equal to {ge}; found {found}.",
+    "greater_than": "Expected a number greater than {gt}; found {found}.",
+    "less_than_equal": "Expected a number less than or equal to {le}; found {found}.",
+    "less_than": "Expected a number less than {lt}; found {found}.",
+    "finite_number": "Expected a finite number; found {found}.",
+}
+
+#: What each pattern of the models means, in words (a test checks that every pattern has them).
+_PATTERNS: dict[str, str] = {
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$": "an id: lowercase letters and digits, in words joined by single hyphens",
+    r"^[a-z]{2,3}$": "a language code of two or three lowercase letters (ISO 639, e.g. 'az')",
+    r"^[0-9a-f]{64}$": "a sha256: 64 lowercase hexadecimal digits",
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$": "a version MAJOR.MINOR.PATCH such as 0.1.0",
+}
+
+
 def describe(value: Any) -> str:
     """Describe a parsed YAML value for an error message."""
     kinds: dict[type, str] = {
@@ -76,6 +100,12 @@ def _message(err: Any, model: type[BaseModel], doc: Document) -> str:
         return f"Expected one of {err['ctx']['expected']}; found {describe(found)}."
     if kind in _EXPECTED:
         return f"Expected {_EXPECTED[kind]}, found {describe(found)}.{_tip(kind, found)}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(err["ctx"]["pattern"])
+        return f"Expected {_PATTERNS.get(pattern, f'text matching the pattern {pattern}')}; found {describe(found)}."
+    if kind in _CONSTRAINTS:
+        length = len(found) if isinstance(found, (str, list, dict)) else 0
+        return _CONSTRAINTS[kind].format(**err.get("ctx", {}), found=describe(found), length=length)
     if kind.startswith("kd_"):
         return str(err["msg"])
     return f"{str(err['msg']).rstrip('.')}; found {describe(found)}."

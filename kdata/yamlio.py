@@ -8,6 +8,11 @@ us refuse anchors, aliases, tags and duplicate keys, keep every value's line and
 column, and type plain scalars by the YAML 1.2 core schema only: null, true/false,
 decimal integers and floats. Everything else, dates included, stays a string for
 the pydantic models to type.
+
+What a contributor reads does not depend on the installed PyYAML or libyaml:
+libyaml's problem texts are reworded through one table (``_YAML_PROBLEMS``), and
+nesting is limited by kdata (``MAX_DEPTH``) far below libyaml's own limit, so the
+same file gives the same issue, at the same place, under every supported version.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ Loc = tuple[str | int, ...]
 
 #: Largest record file accepted, in bytes.
 MAX_BYTES = 256 * 1024
-#: Deepest nesting of mappings and sequences accepted.
+#: Deepest nesting of mappings and sequences accepted. The deepest record nests 4 levels (package.yaml:
+#: contributors, a contributor, its roles); 16 leaves room for new fields and sits far below libyaml's own
+#: limit (1000 levels in the libyaml of PyYAML 6.0.4, none in 6.0.1 to 6.0.3), so that kdata, not the
+#: parser, refuses every too-deep file, with the same issue under every version (see ``parse_events`` for
+#: files deeper than libyaml's limit). Both parsing paths stop at this depth.
 MAX_DEPTH = 16
 #: At most this many issues are reported for one file.
 MAX_ISSUES = 20
@@ -235,6 +244,14 @@ class _Fallback(Exception):
 
 #: Characters that may start an anchor, alias, tag or flow collection: files holding any take the event path.
 _EVENT_PATH_ONLY = re.compile(r"[&*!\[\]{}]")
+#: A line's indentation and leading block indicators ('- ', '? ', ': ') this long or longer. Without flow
+#: brackets a block collection starts at most that far in, and nests at most about twice as many levels
+#: deep (a nested block collection is indented more, a list under a key at most once at the same column).
+#: libyaml's C composer recurses once per level and, without the limit of newer libyaml, overflows the C
+#: stack: a 200 KB line '- - - ...' crashes PyYAML 6.0.1. Files with such a line take the event path,
+#: whose stacks live on the heap and which stops at MAX_DEPTH.
+_LONG_LEAD = re.compile(r"[ \t?:-]{256}")
+_LONG_LEAD_AFTER_BREAK = re.compile(r"\n[ \t?:-]{256}")
 #: Keys the fast path takes as they are (field names); anything else goes to the event path.
 _PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -286,9 +303,16 @@ def _compose(text: str) -> Document:
     return doc
 
 
+def _long_lead(text: str) -> bool:
+    """Whether a line of ``text`` could start a block collection nested hundreds of levels deep."""
+    if "\r" in text:  # CR or CRLF line breaks: libyaml counts a lone CR as a line break too
+        text = text.replace("\r", "\n")
+    return _LONG_LEAD.match(text) is not None or _LONG_LEAD_AFTER_BREAK.search(text) is not None
+
+
 def parse(text: str, name: str) -> Document:
     """Parse YAML text strictly; problems become issues named after ``name``."""
-    if not _EVENT_PATH_ONLY.search(text):
+    if not _EVENT_PATH_ONLY.search(text) and not _long_lead(text):
         try:
             return _compose(text)
         except (_Fallback, yaml.YAMLError):
@@ -296,23 +320,95 @@ def parse(text: str, name: str) -> Document:
     return parse_events(text, name)
 
 
+def _read_events(text: str, builder: _Builder) -> yaml.YAMLError | None:
+    """Feed libyaml's events to ``builder`` until it stops; return the error that ended them early, if any."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if not builder.feed(event) or len(builder.doc.issues) >= MAX_ISSUES:
+                break
+    except yaml.YAMLError as exc:
+        return exc
+    return None
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    """Index in ``text`` of the 1-based ``line`` and ``col`` (line breaks counted as ``_position`` does)."""
+    start = 0
+    for n, match in enumerate(_LINE_BREAK.finditer(text), start=2):
+        if n > line:
+            break
+        start = match.end()
+    return start + col - 1
+
+
 def parse_events(text: str, name: str) -> Document:
     """Parse YAML text strictly from libyaml's events: the reference path that words every issue."""
     doc = Document()
-    builder = _Builder(name, doc)
-    try:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if not builder.feed(event) or len(doc.issues) >= MAX_ISSUES:
-                break
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = _mark(mark) if mark else (0, 0)
-        problem = (exc.problem or str(exc)).rstrip(".")
-        context = f" ({exc.context})" if exc.context else ""
-        doc.issues.append(Issue(name, line, col, "KD001", "", f"The YAML cannot be parsed: {problem}{context}."))
-    except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports errors with marks
-        doc.issues.append(Issue(name, 0, 0, "KD001", "", f"The YAML cannot be parsed: {exc}."))
+    error = _read_events(text, _Builder(name, doc))
+    if error is None:
+        return doc
+    # libyaml reports every error with a mark; an error without one is reported at line 0.
+    mark = (error.problem_mark or error.context_mark) if isinstance(error, yaml.MarkedYAMLError) else None
+    line, col = _mark(mark) if mark else (0, 0)
+    if mark is not None:
+        # libyaml scans ahead of the events it hands over (a whole line of flow brackets, say), so it can
+        # fail, past its own nesting limit for one, before the event nested deeper than MAX_DEPTH reaches
+        # the builder; a libyaml without that limit hands the event over and the builder stops there.
+        # The text before the failure is read again on its own: if it already nests too deep, that is the
+        # file's issue, the same under every libyaml.
+        before = Document()
+        _read_events(text[: _offset(text, line, col)], _Builder(name, before))
+        if any(issue.code == "KD009" for issue in before.issues):
+            return before
+    doc.issues.append(Issue(name, line, col, "KD001", "", f"The YAML cannot be parsed: {_problem(error)}."))
     return doc
+
+
+#: kdata's words for libyaml's problems, by libyaml's text. libyaml's texts name tokens and parser
+#: states ("mapping values are not allowed in this context (while scanning ...)"), not what to fix, and
+#: belong to libyaml; these say what is wrong in a record file. A problem not listed keeps libyaml's
+#: words, with its context. A test makes each listed problem happen, so a reworded libyaml shows up.
+_YAML_PROBLEMS: dict[str, str] = {
+    "mapping values are not allowed in this context": (
+        "a ':' stands where no 'field: value' may start; check this line's indentation, "
+        "or put a value that holds ': ' in quotes"
+    ),
+    "found a tab character that violates indentation": "a tab indents this line; indent with spaces only",
+    "found a tab character where an indentation space is expected": (
+        "a tab indents this line; indent with spaces only"
+    ),
+    "found character that cannot start any token": (
+        "this character cannot start a value (a tab used for indentation, or '@' or '`' first in a value); "
+        "indent with spaces and put such a value in quotes"
+    ),
+    "found unexpected end of stream": "the file ends inside a quoted text; add the closing quote",
+    "did not find expected '-' indicator": (
+        "a line inside a list does not start with '- ' at the indentation of the items before it"
+    ),
+    "did not find expected key": (
+        "a line inside a mapping is not a 'field: value' at the indentation of the fields before it"
+    ),
+    "could not find expected ':'": "a field name is not followed by ':' (or a quoted text is not closed on its line)",
+    "block sequence entries are not allowed in this context": (
+        "a '- ' list item stands where no list may start; start the list on the line after its field name"
+    ),
+    "did not find expected ',' or ']'": "a '[' list is not closed by ']', or its items are not separated by ','",
+    "did not find expected ',' or '}'": "a '{' mapping is not closed by '}', or its pairs are not separated by ','",
+    "found unknown escape character": (
+        "a double-quoted text holds an unknown escape sequence (a '\\' before a letter YAML does not know); "
+        "use single quotes, or write '\\\\' for a backslash"
+    ),
+    "found unexpected document indicator": "a line starting with '---' or '...' inside a quoted text ends the document",
+}
+
+
+def _problem(error: yaml.YAMLError) -> str:
+    """What libyaml found wrong, in kdata's words where it has them (without the final full stop)."""
+    problem, context = (error.problem, error.context) if isinstance(error, yaml.MarkedYAMLError) else (None, None)
+    problem = (problem or str(error)).rstrip(".")
+    if problem in _YAML_PROBLEMS:
+        return _YAML_PROBLEMS[problem]
+    return problem + (f" ({context})" if context else "")
 
 
 def read(path: str | os.PathLike[str], name: str) -> Document:

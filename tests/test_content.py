@@ -6,7 +6,8 @@ import hashlib
 import re
 
 import pytest
-from conftest import REPO, SHARED_SOURCES, run_kdata
+from conftest import REPO, SHARED_SOURCES
+from inprocess import run_kdata_here
 
 import kdata
 from kdata.validate import load_raw, normalise
@@ -58,7 +59,7 @@ def test_every_archived_source_is_recorded_and_cited(raw: object) -> None:
 def test_every_quote_is_in_its_archived_source() -> None:
     """kdata's own quote verification passes against the archive."""
     archive_texts()
-    result = run_kdata("validate", "raw", "--archive", SHARED_SOURCES, cwd=REPO)
+    result = run_kdata_here("validate", "raw", "--archive", SHARED_SOURCES, cwd=REPO)
     assert result.returncode == 0, result.stdout
     assert "every quote found in the archive" in result.stdout
 
@@ -137,7 +138,7 @@ def test_event_dates_lie_in_the_covered_period() -> None:
 
 def test_committed_package_is_fresh_and_verified() -> None:
     """dist/ and schemas/ match raw/ and the models, and every file verifies."""
-    check = run_kdata("build", "--check", cwd=REPO)
+    check = run_kdata_here("build", "--check", cwd=REPO)
     assert check.returncode == 0, check.stdout + check.stderr
-    verify = run_kdata("verify", DIST, cwd=REPO)
+    verify = run_kdata_here("verify", DIST, cwd=REPO)
     assert verify.returncode == 0, verify.stdout

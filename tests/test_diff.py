@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from conftest import GOOD
-from releasing import kdata_ok, run_env
+from inprocess import run_kdata_here
 
 import kdata
 from kdata.build import build
@@ -82,21 +82,28 @@ def test_a_removed_field_or_row_needs_a_major_bump(versions: tuple[Path, Path], 
     assert diff_packages(v2, v2).bump == "none"
 
 
+def _diff(*args: str | Path, cwd: Path) -> str:
+    """``kdata diff ARGS`` (in this process); it must succeed. Returns its stdout."""
+    result = run_kdata_here("diff", *args, cwd=cwd)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def test_cli_formats_and_archives(versions: tuple[Path, Path], tmp_path: Path) -> None:
     """The command reads folders and .zip archives; text ends with the bump; json, markdown, changelog."""
     v1, v2 = versions
     name, content = archive_bytes(v1)
     (tmp_path / name).write_bytes(content)
-    text = kdata_ok("diff", tmp_path / name, v2, cwd=tmp_path)
+    text = _diff(tmp_path / name, v2, cwd=tmp_path)
     assert text.strip().splitlines()[-1] == "Required bump: minor (0.1.0 → at least 0.2.0)."
     assert "  + riverton-ferry" in text and "  ~ riverton-bridge-length: value: 4 → 5" in text
-    report = json.loads(kdata_ok("diff", v1, v2, "--format", "json", cwd=tmp_path))
+    report = json.loads(_diff(v1, v2, "--format", "json", cwd=tmp_path))
     assert report["bump"] == "minor" and report["tables"]["places"]["added"] == [["riverton-ferry"]]
-    markdown = kdata_ok("diff", v1, v2, "--format", "markdown", cwd=tmp_path)
+    markdown = _diff(v1, v2, "--format", "markdown", cwd=tmp_path)
     assert "| `places` | 1 | 0 | 0 | — |" in markdown and "**Required bump: minor" in markdown
-    entry = kdata_ok("diff", v1, v2, "--format", "changelog", cwd=tmp_path)
+    entry = _diff(v1, v2, "--format", "changelog", cwd=tmp_path)
     assert entry.startswith("## [0.2.0] - ") and "### Added\n- 1 row(s) in `places`: riverton-ferry." in entry
-    bad = run_env("diff", "not-a-package", v2, cwd=tmp_path)
+    bad = run_kdata_here("diff", "not-a-package", v2, cwd=tmp_path)
     assert bad.returncode == 2 and "neither a package folder" in bad.stderr
 
 

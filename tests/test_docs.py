@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import click
-from conftest import REPO, run_kdata
+from conftest import REPO
+from inprocess import run_kdata_here
 
 from kdata.cli import LAZY_COMMANDS, main
 
@@ -41,7 +42,7 @@ def test_every_command_and_option_is_in_the_readme() -> None:
 
 def test_generated_sections_are_fresh() -> None:
     """README's data model and CONTRIBUTING's error codes match the code."""
-    result = run_kdata("docs", "--check", "README.md", "CONTRIBUTING.md", cwd=REPO)
+    result = run_kdata_here("docs", "--check", "README.md", "CONTRIBUTING.md", cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<!-- generated: data model -->\n### `sources`" in (REPO / "README.md").read_text()
     assert "| `KD104` | `unknown-field` |" in (REPO / "CONTRIBUTING.md").read_text()

@@ -1,7 +1,8 @@
 """The exact output of ``kdata validate --format text|json|github`` on a fixed set of broken files.
 
 ``tests/data/formats/files`` is laid over a copy of the good project; each format's complete
-output must equal the hand-checked file in ``tests/data/formats/expected``.
+output must equal the hand-checked file in ``tests/data/formats/expected``. The exact outputs come
+from the real command in a subprocess; the other checks call the command in the test process.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import DATA, GOOD, run_kdata
+from inprocess import run_kdata_here
 
 from kdata.cli import main
 from kdata.errors import Issue
@@ -50,14 +52,14 @@ def test_exact_output(broken: Path, fmt: str, stdout: str, stderr: str | None) -
 
 def test_text_is_the_default_and_plain_when_piped(broken: Path) -> None:
     """Without --format the output is the text format; piped, it holds no ANSI escapes."""
-    result = run_kdata("validate", "raw", cwd=broken)
+    result = run_kdata_here("validate", "raw", cwd=broken)
     assert result.stdout == _expected("text.txt")
     assert "\x1b[" not in result.stdout + result.stderr
 
 
 def test_color_option_forces_ansi_when_piped(broken: Path) -> None:
     """--color colours the text even when piped; stripped of escapes it is the plain text."""
-    result = run_kdata("validate", "raw", "--color", cwd=broken)
+    result = run_kdata_here("validate", "raw", "--color", cwd=broken)
     assert "\x1b[1mraw/actors/test,wire.yaml:1:5\x1b[0m: \x1b[31mKD107 id-mismatch\x1b[0m" in result.stdout
     assert ANSI.sub("", result.stdout) == _expected("text.txt")
 
@@ -77,7 +79,7 @@ def test_terminal_colour_and_no_color(broken: Path, monkeypatch: pytest.MonkeyPa
 def test_github_and_json_never_coloured(broken: Path) -> None:
     """Machine formats stay plain even with --color."""
     for fmt in ("json", "github"):
-        result = run_kdata("validate", "raw", "--format", fmt, "--color", cwd=broken)
+        result = run_kdata_here("validate", "raw", "--format", fmt, "--color", cwd=broken)
         assert "\x1b[" not in result.stdout
 
 
@@ -92,7 +94,7 @@ def test_github_and_json_never_coloured(broken: Path) -> None:
 def test_valid_data(tmp_path: Path, fmt: str, stdout: str) -> None:
     """Valid data: exit 0, no annotation, an empty JSON list."""
     shutil.copytree(GOOD / "raw", tmp_path / "raw")
-    result = run_kdata("validate", "raw", "--format", fmt, cwd=tmp_path)
+    result = run_kdata_here("validate", "raw", "--format", fmt, cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, stdout, "")
 
 

@@ -10,18 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run_kdata
+from inprocess import run_kdata_here
 
 
 def _validate(project: Path, cache: Path, *flags: str, archive: bool = True) -> tuple[int, list[dict[str, object]]]:
-    env_cache = os.environ.get("KDATA_CACHE_DIR")
-    os.environ["KDATA_CACHE_DIR"] = str(cache)
+    """``kdata validate --format json`` with its cache in ``cache``, run in this process.
+
+    Each run reads the cache files from disk and writes them back, as a new process would: nothing
+    is kept in memory between runs (``ScanCache`` is made anew by every ``load_raw``).
+    """
     quotes = ("--archive", "archive") if archive else ()
-    try:
-        result = run_kdata("validate", "raw", *quotes, "--format", "json", *flags, cwd=project)
-    finally:
-        if env_cache is not None:
-            os.environ["KDATA_CACHE_DIR"] = env_cache
+    env = {"KDATA_CACHE_DIR": str(cache)}
+    result = run_kdata_here("validate", "raw", *quotes, "--format", "json", *flags, cwd=project, env=env)
     assert "Traceback" not in result.stderr
     return result.returncode, json.loads(result.stdout)
 

@@ -13,8 +13,9 @@ systems without ``renameat2`` use, so its recovery is exercised too.
 
 After each kill, before anything else reads dist/, it is recovered as every kdata command does
 first (``fsutil.recover``); dist/ must then be byte-identical to the build before the kill or to
-the new one (both verified when they were made). Every tenth kill is checked with the real
-``kdata verify`` command instead, and every fiftieth also with the real ``frictionless validate``.
+the new one (both verified when they were made). Every tenth kill (every fifth in the suite) is
+checked with the real ``kdata verify`` command instead, and every fiftieth (every twenty-fifth in
+the suite) also with the real ``frictionless validate``.
 
 ``benchmarks/stress.py`` runs the same ``kill_cycles`` 1,000 times.
 """
@@ -160,6 +161,7 @@ def calibrate(zygote: Zygote, project: Path, mode: str, runs: int = 3) -> Phases
             if changed and swap is None:
                 swap = now
                 break
+            time.sleep(0.0005)  # a busy loop would slow the build it times, and kills would come late
         status = zygote.wait(pid)
         end = time.monotonic() - start
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
@@ -253,7 +255,14 @@ def check_dist(project: Path, allowed: list[dict[str, str]], cli: bool, friction
 
 
 def kill_cycles(
-    project: Path, kills: int, mode: str, seed: int, cli_every: int = 10, frictionless_every: int = 50
+    project: Path,
+    kills: int,
+    mode: str,
+    seed: int,
+    cli_every: int = 10,
+    frictionless_every: int = 50,
+    cover: dict[str, int] | None = None,
+    most: int = 0,
 ) -> KillStats:
     """Kill forked ``kdata build`` processes until ``kills`` of them died by SIGKILL.
 
@@ -264,10 +273,19 @@ def kill_cycles(
         seed: Seed of the kill moments.
         cli_every: Check every n-th kill with the real ``kdata verify`` command.
         frictionless_every: Check every n-th kill with the real ``frictionless validate``.
+        cover: How many kills must land in each of these phases: past ``kills``, killing goes on
+            until they have (random moments land in the narrow phases by chance), up to ``most``.
+        most: The most kills made to cover the phases.
     """
     rng = random.Random(seed)
     zygote = Zygote()
     stats = KillStats()
+    most = max(kills, most)
+
+    def enough() -> bool:
+        covered = all(stats.phases[phase] >= count for phase, count in (cover or {}).items())
+        return stats.kills >= kills and (covered or stats.kills >= most)
+
     try:
         contents = []
         for title in TITLES:
@@ -281,9 +299,9 @@ def kill_cycles(
         recent = [calibrate(zygote, project, mode)]
         shift = 0.0  # seconds added to the measured phases, learnt from where the kills land
         n = 0
-        while stats.kills < kills:
+        while not enough():
             n += 1
-            assert n < 3 * kills + 50, f"too few builds were still running when killed: {stats}, {recent}"
+            assert n < 3 * most + 50, f"too few builds were still running when killed: {stats}, {recent}"
             if n % 10 == 0:
                 recent = [*recent[-4:], calibrate(zygote, project, mode, runs=1)]
             phases = sorted(recent, key=lambda p: p.swap)[len(recent) // 2]
@@ -338,16 +356,29 @@ def built_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+#: Kills landing in each phase that random kill moments hit, per swap method.
+COVER = {"before-staging": 3, "staging": 3, "after-swap": 3}
+
+
 @pytest.mark.parametrize("mode", ["exchange", "renames"])
 def test_sigkill_at_every_phase_leaves_old_or_new_dist(built_project: Path, mode: str) -> None:
-    """100 SIGKILLs per swap method, landing before, during and after the swap; dist/ always whole."""
-    stats = kill_cycles(built_project, 100, mode, seed=1 if mode == "exchange" else 2)
+    """50 to 100 SIGKILLs per swap method, landing before, during and after the swap; dist/ always whole.
+
+    There were always 100 kills, a minute or more per method on two cores (the longest tests of the
+    suite), landing in every phase far more often than needed (a measured run: 16 before staging,
+    29 while staging, 38 in the swap, 17 after it). Now the test stops after 50 once each
+    random-moment phase has been hit 3 times (going on to 100 when it has not), every fourth cycle
+    still pausing the build inside the swap; ``kdata verify`` checks every fifth kill, so at least
+    10 kills as before, and ``benchmarks/stress.py`` still runs 1,000.
+    """
+    seed = 1 if mode == "exchange" else 2
+    stats = kill_cycles(built_project, 50, mode, seed, cli_every=5, frictionless_every=25, cover=COVER, most=100)
     print(f"{mode}: {stats}")
-    assert stats.kills == 100
+    assert 50 <= stats.kills <= 100
     assert stats.cli_verified >= 10 and stats.frictionless_validated >= 2
-    assert stats.phases["swap"] >= 20, stats.phases  # every fourth kill pauses the build inside the swap
-    for phase in ("before-staging", "staging", "after-swap"):
-        assert stats.phases[phase] >= 3, (phase, stats.phases)
+    assert stats.phases["swap"] >= 12, stats.phases  # every fourth cycle pauses the build inside the swap
+    for phase, count in COVER.items():
+        assert stats.phases[phase] >= count, (phase, stats.phases)
 
 
 def test_sigkill_of_cold_cli_builds(built_project: Path) -> None:

@@ -1,17 +1,21 @@
-"""A corpus of malformed contributions, each run through the real ``kdata validate``.
+"""A corpus of malformed contributions, each run through ``kdata validate``.
 
 Every folder under ``tests/data/malformed/`` is one case, laid over a fresh copy of
-``tests/data/good``:
+``tests/data/good``, and validated twice (JSON, then text) by the command's own function in the
+test process (``inprocess.run_kdata_here``); the first case of each category in
+``categories.json`` runs through the real ``kdata`` command in a subprocess instead, so each
+kind of hostile input is also seen by a whole process (exit status, no traceback, no crash).
+The files of a case:
 
 - ``files/``: files that replace or join those of the good project (same relative paths);
 - ``remove.txt`` (optional): paths to delete, one a line;
 - ``symlink.txt`` (optional): ``link -> target`` lines; each link is created at run time,
   ``target`` written into it verbatim (git holds symlinks poorly);
 - ``args.txt`` (optional): extra command-line arguments, one a line;
-- ``timeout.txt`` (optional): seconds the run may take (the default is generous);
+- ``timeout.txt`` (optional): seconds each run may take (the default is generous);
 - ``expected.json``: every issue expected, as ``file``, ``line``, ``column``, ``code`` and
   ``field``, in kdata's order;
-- ``message.txt`` (optional): a substring the text output must contain.
+- ``message.txt`` (optional): substrings the text output must contain, one a line.
 """
 
 from __future__ import annotations
@@ -19,15 +23,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import DATA, GOOD, run_kdata
+from inprocess import run_kdata_here
+
+from kdata import issues, models
 
 MALFORMED = DATA / "malformed"
 CASES = sorted(p for p in MALFORMED.iterdir() if p.is_dir())
 KEYS = ("file", "line", "column", "code", "field")
+CATEGORIES: dict[str, list[str]] = json.loads((MALFORMED / "categories.json").read_text("utf-8"))
+#: The cases run by the real ``kdata`` command in a subprocess: the first of each category.
+REAL_CLI = {names[0] for names in CATEGORIES.values()}
 
 
 def _lines(path: Path) -> list[str]:
@@ -57,21 +69,32 @@ def _project(case: Path, tmp_path: Path) -> Path:
     return project
 
 
+def _validate(case: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``kdata validate raw ARGS`` in ``project``: a real process for the cases in REAL_CLI, else in this one."""
+    timeout = float(_lines(case / "timeout.txt")[0]) if (case / "timeout.txt").is_file() else 120.0
+    start = time.monotonic()
+    if case.name in REAL_CLI:
+        result = run_kdata("validate", "raw", *args, cwd=project, timeout=timeout)
+    else:
+        result = run_kdata_here("validate", "raw", *args, cwd=project)
+    assert time.monotonic() - start < timeout, f"the run took longer than {timeout} s"
+    return result
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_malformed_case(case: Path, tmp_path: Path) -> None:
     """The case fails validation with exactly the expected issues, in JSON and text."""
     project = _project(case, tmp_path)
     args = _lines(case / "args.txt")
-    timeout = float(_lines(case / "timeout.txt")[0]) if (case / "timeout.txt").is_file() else 120.0
     expected = _expected(case)
 
-    result = run_kdata("validate", "raw", *args, "--format", "json", cwd=project, timeout=timeout)
+    result = _validate(case, project, *args, "--format", "json")
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     assert result.returncode == 1, result.stdout + result.stderr
     found = [{key: row[key] for key in KEYS} for row in json.loads(result.stdout)]
     assert found == expected
 
-    text = run_kdata("validate", "raw", *args, cwd=project, timeout=timeout)
+    text = _validate(case, project, *args)
     assert "Traceback" not in text.stdout + text.stderr, text.stderr
     assert text.returncode == 1, text.stdout + text.stderr
     for row in expected:
@@ -90,11 +113,28 @@ def test_corpus_is_broad() -> None:
 
 def test_every_category_has_three_cases() -> None:
     """categories.json sorts every case into a kind of hostile input; each kind has at least three cases."""
-    categories = json.loads((MALFORMED / "categories.json").read_text("utf-8"))
-    listed = [name for names in categories.values() for name in names]
+    listed = [name for names in CATEGORIES.values() for name in names]
     assert sorted(listed) == sorted(c.name for c in CASES), "every case is in exactly one category"
-    assert len(categories) >= 20
-    assert {name: len(names) for name, names in categories.items() if len(names) < 3} == {}
+    assert len(CATEGORIES) >= 20
+    assert {name: len(names) for name, names in CATEGORIES.items() if len(names) < 3} == {}
+    assert len(REAL_CLI) == len(CATEGORIES)  # one real process per category
+
+
+def _patterns(schema: Any) -> list[str]:
+    """Every ``pattern`` of a JSON Schema."""
+    if isinstance(schema, dict):
+        found = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
+        return found + [p for value in schema.values() for p in _patterns(value)]
+    if isinstance(schema, list):
+        return [p for value in schema for p in _patterns(value)]
+    return []
+
+
+def test_every_pattern_of_the_models_is_worded_by_kdata() -> None:
+    """A value that misses a pattern is explained in words, never by pydantic's regular expression."""
+    models_ = [*models.RECORD_TABLES.values(), models.PackageInfo]
+    patterns = {p for model in models_ for p in _patterns(model.model_json_schema())}
+    assert patterns and patterns <= set(issues._PATTERNS), patterns - set(issues._PATTERNS)
 
 
 def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
@@ -103,6 +143,6 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     shutil.copytree(GOOD, project)
     record = project / "raw" / "events" / "riverton-return-2020.yaml"
     record.write_bytes(b"\xef\xbb\xbf" + record.read_bytes())
-    result = run_kdata("validate", "raw", "--archive", "archive", cwd=project)
+    result = run_kdata_here("validate", "raw", "--archive", "archive", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid" in result.stdout

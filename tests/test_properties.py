@@ -6,7 +6,8 @@
   the CSV files: every value comes back as written.
 - Damage: the good project's files get random byte flips, insertions, deletions, truncations and
   structural YAML edits. ``load_raw`` must return issues or success and never raise; a sample also
-  runs through the real ``kdata validate`` command, which must exit 0 or 1 without a traceback.
+  runs through the ``kdata validate`` command (its function, in this process: the malformed corpus
+  runs the real command as a process), which must exit 0 or 1 without a traceback.
 
 The examples are derandomized (the same every run), so CI cannot flake on a new random draw;
 ``benchmarks/stress.py`` runs more of them with fresh seeds. ``KDATA_HYPOTHESIS_EXAMPLES``
@@ -21,8 +22,6 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import unicodedata
 from datetime import date
@@ -32,6 +31,7 @@ from typing import Any
 from conftest import GOOD, run_kdata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inprocess import run_kdata_here
 
 import kdata
 from kdata.build import build
@@ -315,19 +315,15 @@ def test_random_damage_never_raises(case: tuple[str, bytes]) -> None:
 @settings(max_examples=CLI_EXAMPLES, **SETTINGS)
 @given(case=damage())
 def test_random_damage_through_the_cli(case: tuple[str, bytes]) -> None:
-    """The real ``kdata validate`` on damaged files: exit 0 or 1, never a traceback."""
+    """``kdata validate`` on damaged files, in every output format: exit 0 or 1, never a traceback."""
     RUN["damage_cli"] = RUN.get("damage_cli", 0) + 1
     name, content = case
-    with tempfile.TemporaryDirectory() as tmp:
-        project = Path(tmp) / "project"
-        shutil.copytree(GOOD, project)
-        _apply(project, name, content)
-        result = subprocess.run(
-            [sys.executable, "-m", "kdata", "validate", "raw", "--no-cache"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert result.returncode in (0, 1), result.stdout + result.stderr
-    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    project = _DAMAGE_ROOT / "project"
+    path = _apply(project, name, content)
+    try:
+        for fmt in ("text", "json", "github"):
+            result = run_kdata_here("validate", "raw", "--no-cache", "--format", fmt, cwd=project)
+            assert result.returncode in (0, 1), result.stdout + result.stderr
+            assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    finally:
+        path.write_bytes(GOOD_FILES[name])

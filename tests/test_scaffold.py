@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import REPO, run_kdata
+from inprocess import run_kdata_here
 
 from kdata import models
 
@@ -54,7 +55,7 @@ def _schema(table: str) -> dict[str, Any]:
 @pytest.mark.parametrize("table", list(models.RECORD_TABLES))
 def test_scaffold_validates_once_filled(project: Path, table: str) -> None:
     """The scaffold names every field; unfilled, each placeholder is an error; filled, it validates."""
-    result = run_kdata("new", table, f"new-{table}", cwd=project)
+    result = run_kdata_here("new", table, f"new-{table}", cwd=project)
     assert result.returncode == 0, result.stderr
     path = project / "raw" / table / f"new-{table}.yaml"
     assert result.stdout == f"Wrote raw/{table}/new-{table}.yaml: fill the empty fields, then run `kdata validate`.\n"
@@ -72,7 +73,7 @@ def test_scaffold_validates_once_filled(project: Path, table: str) -> None:
         assert line is not None, f"{name} missing from the scaffold (expected '{prefix}{name}:')"
         assert f"  # {prop['description']}" in line, line
 
-    unfilled = run_kdata("validate", "raw", "--format", "json", cwd=project)
+    unfilled = run_kdata_here("validate", "raw", "--format", "json", cwd=project)
     issues = json.loads(unfilled.stdout)
     assert unfilled.returncode == 1
     assert {i["file"] for i in issues} == {f"raw/{table}/new-{table}.yaml"}
@@ -81,7 +82,7 @@ def test_scaffold_validates_once_filled(project: Path, table: str) -> None:
     assert {i["field"].rsplit(".", 1)[-1] for i in issues} == placeholders
 
     path.write_text(_fill(text, table), "utf-8")
-    filled = run_kdata("validate", "raw", "--archive", "archive", cwd=project)
+    filled = run_kdata_here("validate", "raw", "--archive", "archive", cwd=project)
     assert filled.returncode == 0, filled.stdout + filled.stderr
     assert "is valid: 11 records" in filled.stdout
 
@@ -102,7 +103,7 @@ def test_refuses_an_existing_id(project: Path) -> None:
     """An id already used is refused with exit 2, and the file is left as it was."""
     path = project / "raw" / "events" / "riverton-return-2020.yaml"
     before = path.read_bytes()
-    result = run_kdata("new", "event", "riverton-return-2020", cwd=project)
+    result = run_kdata_here("new", "event", "riverton-return-2020", cwd=project)
     assert result.returncode == 2
     assert result.stderr == (
         "Error: raw/events/riverton-return-2020.yaml already exists: the id 'riverton-return-2020' is taken, "
@@ -114,7 +115,7 @@ def test_refuses_an_existing_id(project: Path) -> None:
 @pytest.mark.parametrize("bad", ["Bad-Id", "under_score", "-lead", "trail-", "two--hyphens", "x" * 101, "dots.yaml"])
 def test_refuses_an_invalid_id(project: Path, bad: str) -> None:
     """An id the models would refuse is refused before anything is written."""
-    result = run_kdata("new", "place", "--", bad, cwd=project)
+    result = run_kdata_here("new", "place", "--", bad, cwd=project)
     assert result.returncode == 2
     assert f"'{bad}' is not a valid id. Expected lowercase words of a-z and 0-9 joined by single hyphens" in (
         result.stderr
@@ -124,10 +125,10 @@ def test_refuses_an_invalid_id(project: Path, bad: str) -> None:
 
 def test_refuses_an_unknown_kind_or_missing_raw(tmp_path: Path) -> None:
     """An unknown KIND is a usage error; so is a raw/ folder that does not exist."""
-    unknown = run_kdata("new", "thing", "x", cwd=tmp_path)
+    unknown = run_kdata_here("new", "thing", "x", cwd=tmp_path)
     assert unknown.returncode == 2
     assert "Invalid value for 'KIND': 'thing' is not one of" in unknown.stderr
-    missing = run_kdata("new", "event", "x", cwd=tmp_path)
+    missing = run_kdata_here("new", "event", "x", cwd=tmp_path)
     assert missing.returncode == 2
     assert missing.stderr == "Error: No raw data folder at 'raw'. Run kdata new from the project root, or pass --raw.\n"
 

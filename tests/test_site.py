@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GOOD, REPO, run_kdata
+from conftest import GOOD, REPO
+from inprocess import run_kdata_here
 from test_content import LOADED, QUOTED
 
 import kdata
@@ -224,16 +225,16 @@ def test_timeline_draws_dates_at_their_precision() -> None:
 def test_site_command(tmp_path: Path) -> None:
     """`kdata site OUT --package DIST` writes the site; it replaces an old site but never other files."""
     out = tmp_path / "public"
-    result = run_kdata("site", out, "--package", DIST, cwd=tmp_path)
+    result = run_kdata_here("site", out, "--package", DIST, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "index.html" in result.stdout and (out / MARKER).is_file()
     (out / "events" / "stale.html").write_text("old")
-    assert run_kdata("site", out, "--package", DIST, cwd=tmp_path).returncode == 0
+    assert run_kdata_here("site", out, "--package", DIST, cwd=tmp_path).returncode == 0
     assert not (out / "events" / "stale.html").exists()
     other = tmp_path / "notes"
     other.mkdir()
     (other / "mine.txt").write_text("keep")
-    refused = run_kdata("site", other, "--package", DIST, cwd=tmp_path)
+    refused = run_kdata_here("site", other, "--package", DIST, cwd=tmp_path)
     assert refused.returncode == 2 and "not a site written by kdata" in refused.stderr
     assert (other / "mine.txt").read_text() == "keep"
     with pytest.raises(UsageError):
