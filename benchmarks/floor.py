@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import yaml
 from pydantic import TypeAdapter
 
-from kdata import models
+from kdata.records import models
 
 
 class _Loader(yaml.CSafeLoader):

@@ -3,7 +3,7 @@
 kdata needs, from a parser: line and column of every value (errors name them),
 duplicate keys refused, no aliases or tags, and no implicit typing (``no`` stays
 text). It composes each file with libyaml (C) and walks the nodes once in Python
-(kdata.yamlio). This script times, on the same files, with the garbage collector
+(kdata.records.yamlio). This script times, on the same files, with the garbage collector
 paused as kdata runs:
 
 - PyYAML's C loader (what benchmarks/floor.py uses: no positions, YAML 1.1 typing);
@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from kdata import yamlio
+from kdata.records import yamlio
 
 
 def _ryml() -> dict[str, Callable[[bytes], Any]]:
@@ -64,7 +64,7 @@ def compare(raw: Path, files: int = 5000, repeat: int = 3) -> list[str]:
             lambda t: yaml.load(t, Loader=yaml.CSafeLoader),
             texts,
         ),
-        "kdata.yamlio.parse (positions, strict)": (lambda t: yamlio.parse(t, "x"), texts),
+        "kdata.records.yamlio.parse (positions, strict)": (lambda t: yamlio.parse(t, "x"), texts),
         **{name: (fn, blobs) for name, fn in _ryml().items()},
     }
     out = [f"| parser ({len(paths):,} files, median of {repeat}) | µs a file |", "|---|---:|"]

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/stress.py [--kills 1000] [--trials 30] [--examples 10000] [--json out.json]
 
-- kills: SIGKILLs of real ``kdata build`` processes (``tests/test_kills.py``'s ``kill_cycles``),
+- kills: SIGKILLs of real ``kdata build`` processes (``tests/reliability/test_kills.py``'s ``kill_cycles``),
   half with renameat2's exchange and half with the two-rename fallback; each one checked for a
   complete dist/ of the old or the new build, every tenth by ``kdata verify``, every fiftieth by
   ``frictionless validate``;
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "reliability")]
 
 
 def _corpus() -> dict[str, int]:
@@ -82,7 +82,7 @@ def _hypothesis(examples: int) -> dict[str, object]:
         "KDATA_HYPOTHESIS_RANDOM": "1",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_properties.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/records/test_properties.py"],
         cwd=REPO,
         env=env,
         capture_output=True,

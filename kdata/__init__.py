@@ -16,9 +16,12 @@ __version__ = "0.1.0"
 __all__ = [
     "BuildError",
     "DataError",
+    "DownloadError",
+    "IntegrityError",
     "Issue",
     "KdataError",
     "PackageError",
+    "ReleaseError",
     "UsageError",
     "__version__",
     "load",
@@ -31,13 +34,26 @@ __all__ = [
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import time matters here)
 if TYPE_CHECKING:
-    from .api import load, load_table, metadata, package, path, resources
-    from .errors import BuildError, DataError, Issue, KdataError, PackageError, UsageError
+    from kdata.api import load, load_table, metadata, package, path, resources
+    from kdata.errors import BuildError, DataError, Issue, KdataError, PackageError, UsageError
 
 #: Public name -> the module that defines it, imported on first use.
 _LAZY = {
     **dict.fromkeys(("load", "load_table", "metadata", "package", "path", "resources"), "api"),
-    **dict.fromkeys(("BuildError", "DataError", "Issue", "KdataError", "PackageError", "UsageError"), "errors"),
+    **dict.fromkeys(
+        (
+            "BuildError",
+            "DataError",
+            "DownloadError",
+            "IntegrityError",
+            "Issue",
+            "KdataError",
+            "PackageError",
+            "ReleaseError",
+            "UsageError",
+        ),
+        "errors",
+    ),
 }
 
 
@@ -48,3 +64,8 @@ def __getattr__(name: str) -> object:
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'kdata' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    """The public API only: what ``__all__`` lists."""
+    return sorted(__all__)

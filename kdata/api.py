@@ -13,61 +13,27 @@ tables (citations, event actors) that belong to them, unless
 
 from __future__ import annotations
 
-import json
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import fsutil
-from .errors import KdataError, PackageError, UsageError
-from .parquet import read_parquet
+from kdata import fs
+from kdata.datapackage.parquet import read_parquet
+from kdata.datapackage.read import bundled_dir, package_folder, read_descriptor
+from kdata.errors import PackageError, UsageError
+from kdata.records.models import TOMBSTONE
+from kdata.release.registry import is_version
 
 if TYPE_CHECKING:
     import frictionless
     import pandas
     import pyarrow
 
-_HERE = Path(__file__).resolve().parent
-#: Where the bundled package may be: inside an installed wheel, or a checkout's dist/.
-_CANDIDATES = (_HERE / "_data", _HERE.parent / "dist")
 #: File suffix of each format.
 FORMATS = {"parquet": ".parquet", "csv": ".csv"}
-
-
-def bundled_dir() -> Path:
-    """The folder of the data package bundled with this installation.
-
-    Raises:
-        PackageError: No built package is bundled (a checkout that was never built).
-    """
-    for look in ("first", "again"):
-        for folder in _CANDIDATES:
-            if (folder / "datapackage.json").is_file():
-                return folder
-        if look == "first":
-            for folder in _CANDIDATES:
-                fsutil.recover(folder)  # a checkout's dist/ may be between the two renames of a rebuild: wait for it
-    raise PackageError("No built data package found. In a source checkout, run `kdata build` first.")
-
-
-def read_descriptor(folder: Path, error: type[KdataError] = PackageError, hint: str = "") -> dict[str, Any]:
-    """The ``datapackage.json`` of a package folder, as a dict.
-
-    Raises:
-        KdataError: ``error``, naming the file and why it cannot be read (plus ``hint``).
-    """
-    path = folder / "datapackage.json"
-
-    def read() -> dict[str, Any]:
-        try:
-            content = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise error(f"Cannot read {path}: {exc}.{hint}") from None
-        if not isinstance(content, dict):
-            raise error(f"{path} holds no data package descriptor (a JSON object).{hint}")
-        return content
-
-    return fsutil.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
 
 
 def package_dir(package: str | os.PathLike[str] | None = None, version: str | None = None) -> Path:
@@ -79,18 +45,37 @@ def package_dir(package: str | os.PathLike[str] | None = None, version: str | No
     if version is not None:
         if package is not None:
             raise UsageError("Pass either package= or version=, not both.")
-        from .download import fetch
+        from kdata.download import fetch
 
         return fetch(version)
     if package is None:
         return bundled_dir()
-    folder = Path(package)
-    folder = folder.parent if folder.name == "datapackage.json" else folder
-    if not (folder / "datapackage.json").is_file():
-        fsutil.recover(folder)  # between the two renames of a rebuild: wait for it
-    if not (folder / "datapackage.json").is_file():
-        raise UsageError(f"No datapackage.json in '{folder}'. Pass a built package folder, e.g. dist.")
-    return folder
+    return package_folder(package)
+
+
+@contextmanager
+def open_package(spec: str | os.PathLike[str]) -> Iterator[Path]:
+    """A package folder from a folder (or its descriptor), a release archive (.zip) or a version.
+
+    The one resolver of "a package" for commands that take any of the three: an
+    archive is unpacked into a temporary folder for the duration, a version is
+    fetched into the cache (or found there).
+
+    Raises:
+        UsageError: ``spec`` is none of the three.
+    """
+    path = Path(spec)
+    if path.is_file() and path.suffix == ".zip":
+        from kdata.release.archive import extract
+
+        with tempfile.TemporaryDirectory(prefix="kdata-package-") as tmp:
+            yield extract(path, Path(tmp) / "package")
+    elif path.exists() or not is_version(str(spec)):
+        if not path.exists():
+            raise UsageError(f"'{spec}' is neither a package folder, a .zip release archive nor a version like 0.1.0.")
+        yield package_folder(path)
+    else:
+        yield package_dir(version=str(spec))
 
 
 def metadata(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> dict[str, Any]:
@@ -104,7 +89,7 @@ def package(package: str | os.PathLike[str] | None = None, *, version: str | Non
     The CSV tables are ``TableResource``s: ``read_rows()`` types each cell by its
     Table Schema, and ``validate()`` checks every row, the bytes and the hash.
     The Parquet twins (named ``<table>-parquet``) are declared as plain ``file``
-    resources (see :mod:`kdata.package`), so they are ``FileResource``s:
+    resources (see :mod:`kdata.datapackage.write`), so they are ``FileResource``s:
     ``read_bytes()``, their declared ``schema``, and bytes and hash checked by
     ``validate()``; read their rows with ``load_table``. The Package describes
     the files as they are: tombstones (withdrawn records) are rows like any
@@ -157,28 +142,24 @@ def path(
     return folder / f"{name}{FORMATS[format]}"
 
 
-#: The column that marks a tombstone: the version that withdrew the record.
-RETRACTED = "retracted_version"
-
-
 def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow.Table:
     """Drop tombstones, and rows of a dependent table whose owner is a tombstone."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    if RETRACTED in table.column_names:
-        if table[RETRACTED].null_count == table.num_rows:
+    if TOMBSTONE in table.column_names:
+        if table[TOMBSTONE].null_count == table.num_rows:
             return table  # no tombstones: no filtered copy
-        return table.filter(pc.is_null(table[RETRACTED]))
-    from .models import TABLES
+        return table.filter(pc.is_null(table[TOMBSTONE]))
+    from kdata.records.models import TABLES
 
     spec = TABLES.get(name)
     for owner, column in (spec.owners if spec else {}).items():
         owner_file = folder / f"{owner}{FORMATS['parquet']}"
-        if column not in table.column_names or RETRACTED not in pq.read_schema(owner_file).names:
+        if column not in table.column_names or TOMBSTONE not in pq.read_schema(owner_file).names:
             continue
-        owners = read_parquet(owner_file, columns=["id", RETRACTED])
-        gone = owners.filter(pc.is_valid(owners[RETRACTED]))["id"]
+        owners = read_parquet(owner_file, columns=["id", TOMBSTONE])
+        gone = owners.filter(pc.is_valid(owners[TOMBSTONE]))["id"]
         if len(gone):
             table = table.filter(pc.invert(pc.fill_null(pc.is_in(table[column], value_set=gone), False)))
     return table
@@ -205,7 +186,7 @@ def load_table(
         table = read_parquet(path(name, "parquet", folder))
         return table if include_retracted else _without_retracted(name, table, folder)
 
-    return fsutil.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
+    return fs.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
 
 
 def load(

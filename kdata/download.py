@@ -4,7 +4,7 @@ Cache layout (``$KDATA_CACHE_DIR``, else the user cache folder from platformdirs
 
     <cache>/kalbajar-0.1.0.zip    the archive, exactly as the registry describes it
     <cache>/0.1.0/                the unpacked package (datapackage.json, CSV, Parquet, SHA256SUMS)
-    <cache>/.0.1.0.lock           held while a process fetches or replaces 0.1.0 (see kdata.fsutil)
+    <cache>/.0.1.0.lock           held while a process fetches or replaces 0.1.0 (see kdata.fs)
 
 The archive is streamed by pooch's ``HTTPDownloader`` into a temporary file
 beside its target, stopped at the registry's size, and its sha256 checked
@@ -30,26 +30,12 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-import click
+from kdata.errors import DownloadError, IntegrityError
+from kdata.fs import ENV_CACHE, cache_dir, clear_staging, locked, sha256_file, staging_dir, swap_in, write_error
+from kdata.release.registry import ENV_BASE_URL, Registry, Release, load_registry
 
-from .errors import DownloadError, IntegrityError
-from .fsutil import clear_staging, locked, staging_dir, swap_in, write_error
-from .registry import ENV_BASE_URL, Registry, Release, load_registry
-from .verify import sha256_file
-
-ENV_CACHE = "KDATA_CACHE_DIR"
 ENV_OFFLINE = "KDATA_OFFLINE"
 TIMEOUT = 30  # seconds without data before a download is given up
-
-
-def cache_dir() -> Path:
-    """The cache folder: ``$KDATA_CACHE_DIR``, else the user cache folder for kdata."""
-    configured = os.environ.get(ENV_CACHE)
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("kdata", appauthor=False))
 
 
 def offline() -> bool:
@@ -63,7 +49,7 @@ def cache_problem(release: Release, cache: Path) -> str | None:
     The archive must have the registry's sha256, and every unpacked file the
     sha256 that the archive's manifest lists, with no file added or missing.
     """
-    from .release import MANIFEST, parse_sums
+    from kdata.release.archive import MANIFEST, parse_sums
 
     archive, folder = cache / release.file, cache / release.version
     if not archive.is_file():
@@ -169,8 +155,8 @@ def _install(release: Release, cache: Path, part: Path | None) -> None:
         cache: The cache folder.
         part: A freshly downloaded archive whose sha256 matched, or None to unpack the cached one.
     """
-    from .release import extract
-    from .verify import verify
+    from kdata.datapackage.verify import verify
+    from kdata.release.archive import extract
 
     archive, folder = cache / release.file, cache / release.version
     stage = staging_dir(folder)
@@ -273,36 +259,3 @@ def _offline_error(release: Release, cache: Path) -> DownloadError:
         f"Unset {ENV_OFFLINE} and run `kdata download {release.version}` while online, "
         "or load the bundled data (version=None)."
     )
-
-
-@click.command(name="download")
-@click.argument("version", required=False)
-@click.option("--refresh", is_flag=True, help="Fetch again if the cached copy no longer matches the registry.")
-def download_command(version: str | None, refresh: bool) -> None:
-    """Fetch a published VERSION (default: newest) into the cache; print the folder on the last line."""
-    click.echo(fetch(version, refresh=refresh))
-
-
-def _bundled_version() -> str | None:
-    from .api import bundled_dir, metadata
-
-    try:
-        return str(metadata(bundled_dir())["version"])
-    except Exception:  # no bundled package: nothing to mark
-        return None
-
-
-@click.command(name="versions")
-def versions_command() -> None:
-    """List the published versions; mark the bundled one and those in the cache."""
-    registry = load_registry()
-    bundled, cache = _bundled_version(), cache_dir()
-    if not registry.releases:
-        click.echo(f"No release is published yet (registry: {registry.path}).")
-    for version in reversed(registry.versions()):
-        release = registry.releases[version]
-        marks = [m for m, on in (("bundled", version == bundled), ("cached", (cache / version).is_dir())) if on]
-        note = f"  ({', '.join(marks)})" if marks else ""
-        click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
-    where = os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})"
-    click.echo(f"Base URL: {where}. Cache: {cache}.")

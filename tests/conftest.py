@@ -25,6 +25,14 @@ REQUIRE_ALL = "KDATA_REQUIRE_ALL"
 _skips: Counter[str] = Counter()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/reliability/ (kills, faults, concurrency) carries the ``reliability`` marker."""
+    folder = REPO / "tests" / "reliability"
+    for item in items:
+        if item.path.is_relative_to(folder):
+            item.add_marker(pytest.mark.reliability)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Count skips by reason (also on the xdist controller, which sees every worker's reports)."""
     if report.skipped and isinstance(report.longrepr, tuple):

@@ -26,9 +26,12 @@ def test_public_api_is_exactly_all() -> None:
         [
             "BuildError",
             "DataError",
+            "DownloadError",
+            "IntegrityError",
             "Issue",
             "KdataError",
             "PackageError",
+            "ReleaseError",
             "UsageError",
             "__version__",
             "load",
@@ -43,6 +46,22 @@ def test_public_api_is_exactly_all() -> None:
         assert getattr(kdata, name) is not None
     with pytest.raises(AttributeError):
         kdata.nonexistent  # noqa: B018
+    assert dir(kdata) == sorted(kdata.__all__)
+
+
+def test_every_error_a_user_can_meet_is_exported() -> None:
+    """Each KdataError subclass (and the root) is public, so callers can catch exactly what they meet."""
+    import kdata.errors
+
+    errors = {
+        name
+        for name, value in vars(kdata.errors).items()
+        if isinstance(value, type) and issubclass(value, kdata.errors.KdataError)
+    }
+    assert len(errors) >= 8
+    assert errors <= set(kdata.__all__)
+    for name in errors:
+        assert getattr(kdata, name) is getattr(kdata.errors, name)
 
 
 def test_bundled_tables_load_with_proper_dtypes() -> None:

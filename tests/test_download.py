@@ -14,9 +14,9 @@ import pytest
 from releasing import closed_port, released_project, run_env, serve
 
 import kdata
+from kdata.datapackage.verify import verify
 from kdata.download import fetch
 from kdata.errors import DownloadError, IntegrityError, UsageError
-from kdata.verify import verify
 
 
 @dataclass(frozen=True)

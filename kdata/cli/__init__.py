@@ -1,0 +1,269 @@
+"""The ``kdata`` command: a thin skin over the library.
+
+Commands parse their arguments, call the library and print. ``KdataError``
+becomes a message and an exit status here (1 for invalid data, 2 for usage);
+only a bug in kdata itself prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kdata.cli.report import FORMATS, report
+from kdata.errors import CODES, DataError, KdataError
+
+_RAW = click.Path(path_type=Path, file_okay=False)
+
+
+#: Commands that live in their own modules: name -> ("module:attribute", short help). Each is
+#: imported on first use; the short help (the first sentence of its docstring) is repeated here so
+#: that ``kdata --help`` imports none of them (a test checks that it matches the command's own).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "cite": (
+        "kdata.cli.release:cite_command",
+        "Print how to cite VERSION (default: the newest published), as plain text and BibTeX.",
+    ),
+    "diff": (
+        "kdata.cli.release:diff_command",
+        "Compare OLD with NEW (default: dist): folders, .zip archives or versions; print the bump needed.",
+    ),
+    "download": (
+        "kdata.cli.release:download_command",
+        "Fetch a published VERSION (default: newest) into the cache; print the folder on the last line.",
+    ),
+    "release": (
+        "kdata.cli.release:release_command",
+        "Write the reproducible release archive of the current version (zip + SHA256SUMS).",
+    ),
+    "versions": (
+        "kdata.cli.release:versions_command",
+        "List the published versions; mark the bundled one and those in the cache.",
+    ),
+    "site": (
+        "kdata.cli.site:site_command",
+        "Write a static, offline website of the package to OUT (default: site): open OUT/index.html.",
+    ),
+    "new": ("kdata.cli.new:new", "Write the record file raw/<table>/ID.yaml with every field to fill."),
+}
+
+
+class _Group(click.Group):
+    """Maps kdata's errors to messages and exit statuses; loads module commands lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, attribute = LAZY_COMMANDS[cmd_name][0].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, as click writes it, without importing the module commands."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            # A stand-in command with the same help shortens it exactly as the real one would.
+            command = click.Command(name, help=LAZY_COMMANDS[name][1]) if name in LAZY_COMMANDS else self.commands[name]
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DataError as exc:
+            report(exc.issues)
+            ctx.exit(1)
+        except KdataError as exc:
+            click.echo(click.style("Error: ", fg="red") + str(exc), err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kalbajar-data", prog_name="kdata")
+def main() -> None:
+    """kdata: a cited dataset of the Kalbajar district, and the tools that publish it."""
+
+
+@main.command()
+@click.argument("raw_dir", type=_RAW, default=Path("raw"))
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of archived source texts; check every quote against them.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format: text, JSON, or GitHub workflow annotations.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text output (default: only on a terminal).",
+)
+@click.option("--no-cache", is_flag=True, help="Check every file afresh instead of reusing results of unchanged files.")
+def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, no_cache: bool) -> None:
+    """Check every record in RAW_DIR (default: raw). Exit 1 if any is invalid."""
+    from kdata.records.validate import load_raw, verify_quotes
+
+    if color is not None:
+        click.get_current_context().color = color
+
+    data = load_raw(raw_dir, keep="nothing", cache=not no_cache, quotes=archive is not None)
+    issues = data.issues + (verify_quotes(data, archive) if archive else [])
+    report(sorted(issues), fmt)
+    if issues:
+        sys.exit(1)
+    if fmt != "json":
+        tables = {table for table, _ in data.results}
+        checked = " and every quote found in the archive" if archive else ""
+        click.echo(f"{raw_dir} is valid: {len(data.results)} records in {len(tables)} tables{checked}.")
+
+
+@main.command()
+@click.option("--raw", "raw_dir", type=_RAW, default=Path("raw"), show_default=True, help="Folder of YAML records.")
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder of the built data package.",
+)
+@click.option(
+    "--schemas",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("schemas"),
+    show_default=True,
+    help="Folder of generated schemas.",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and name each file that is stale against raw/ and the models."
+)
+def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
+    """Validate raw/ and write the data package to dist/ (and schemas/)."""
+    from kdata.datapackage import build as builder
+
+    if check:
+        stale = builder.stale_files(raw_dir, dist, schemas)
+        for line in stale:
+            click.echo(line)
+        if stale:
+            click.echo(f"{len(stale)} file(s) stale: run `kdata build` and commit the result.", err=True)
+            sys.exit(1)
+        click.echo(f"{dist} and {schemas} are fresh.")
+        return
+    result = builder.build(raw_dir, dist, schemas)
+    total = sum(result.rows.values())
+    click.echo(f"Built {result.dist}: {total} rows in {len(result.rows)} tables, as CSV and Parquet.")
+
+
+@main.command()
+@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"))
+def verify(dist: Path) -> None:
+    """Check a built package in DIST (default: dist): bytes, sha256, types and keys."""
+    from kdata.datapackage.verify import verify as check
+
+    problems = check(dist)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{dist} is valid: every file matches its bytes and sha256; types and keys hold.")
+
+
+@main.command()
+@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
+def info(dist: Path | None) -> None:
+    """Print the package name, version, licence and each table's rows (default: bundled)."""
+    from kdata.datapackage.read import bundled_dir
+
+    folder = dist or bundled_dir()
+    try:
+        descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise KdataError(f"Cannot read {folder / 'datapackage.json'}: {exc}.") from None
+    licences = ", ".join(lic["name"] for lic in descriptor.get("licenses", []))
+    click.echo(f"{descriptor['name']} {descriptor['version']} ({licences})")
+    click.echo(descriptor.get("title", ""))
+    click.echo(f"Location: {folder}")
+    for resource in descriptor["resources"]:
+        if resource["format"] == "csv":
+            click.echo(f"  {resource['name']:<14} {resource['kdata:rows']:>6} rows")
+
+
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"))
+def schemas(out: Path) -> None:
+    """Write the JSON Schemas and Table Schemas generated from the models to OUT."""
+    from kdata.datapackage.schemas import write_schemas
+
+    written = write_schemas(out)
+    click.echo(f"Wrote {len(written)} schemas to {out}.")
+
+
+@main.command()
+@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
+def conflicts(dist: Path | None, fmt: str) -> None:
+    """List where sources disagree (the package's conflicts table; default: bundled)."""
+    import csv
+
+    from kdata.datapackage.read import bundled_dir
+
+    folder = dist or bundled_dir()
+    try:
+        with open(folder / "conflicts.csv", encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise KdataError(f"Cannot read {folder / 'conflicts.csv'}: {exc.strerror}.") from None
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{click.style(row['topic'], bold=True)} ({row['table']}, {row['aspect']}):")
+        click.echo(f"  {row['record_a']}: {row['value_a']}")
+        click.echo(f"  {row['record_b']}: {row['value_b']}")
+    click.echo(f"{len(rows)} disagreement(s).")
+
+
+@main.command(name="codes")
+def codes() -> None:
+    """List every error code with its name, what it means and how to fix it."""
+    for code in CODES.values():
+        click.echo(f"{code.code}  {code.name:<22} {code.meaning}")
+        click.echo(f"{'':<29} Fix: {code.hint}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and name each file whose generated sections are stale."
+)
+def docs(files: tuple[Path, ...], check: bool) -> None:
+    """Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md)."""
+    from kdata.datapackage.docs import update
+
+    paths = list(files) or [p for p in (Path("README.md"), Path("CONTRIBUTING.md")) if p.is_file()]
+    changed = update(paths, check=check)
+    for path in changed:
+        click.echo(f"{path} {'is stale' if check else 'updated'}")
+    if check and changed:
+        sys.exit(1)

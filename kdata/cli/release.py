@@ -1,0 +1,120 @@
+"""Commands about published versions: versions, download, cite, diff and release."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from kdata.release.diff_format import FORMATS
+
+
+@click.command(name="download")
+@click.argument("version", required=False)
+@click.option("--refresh", is_flag=True, help="Fetch again if the cached copy no longer matches the registry.")
+def download_command(version: str | None, refresh: bool) -> None:
+    """Fetch a published VERSION (default: newest) into the cache; print the folder on the last line."""
+    from kdata.download import fetch
+
+    click.echo(fetch(version, refresh=refresh))
+
+
+def _bundled_version() -> str | None:
+    from kdata.api import metadata
+
+    try:
+        return str(metadata()["version"])
+    except Exception:  # no bundled package: nothing to mark
+        return None
+
+
+@click.command(name="versions")
+def versions_command() -> None:
+    """List the published versions; mark the bundled one and those in the cache."""
+    from kdata.fs import cache_dir
+    from kdata.release.registry import ENV_BASE_URL, load_registry
+
+    registry = load_registry()
+    bundled, cache = _bundled_version(), cache_dir()
+    if not registry.releases:
+        click.echo(f"No release is published yet (registry: {registry.path}).")
+    for version in reversed(registry.versions()):
+        release = registry.releases[version]
+        marks = [m for m, on in (("bundled", version == bundled), ("cached", (cache / version).is_dir())) if on]
+        note = f"  ({', '.join(marks)})" if marks else ""
+        click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
+    where = os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})"
+    click.echo(f"Base URL: {where}. Cache: {cache}.")
+
+
+@click.command(name="cite")
+@click.argument("version", required=False)
+def cite_command(version: str | None) -> None:
+    """Print how to cite VERSION (default: the newest published), as plain text and BibTeX."""
+    from kdata.api import metadata
+    from kdata.release.cite import bibtex, citation, plain
+
+    parts = citation(metadata(), version)
+    click.echo(plain(parts))
+    click.echo()
+    click.echo(bibtex(parts))
+
+
+@click.command(name="diff")
+@click.argument("old")
+@click.argument("new", default="dist")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMATS)),
+    default="text",
+    show_default=True,
+    help="text; json; markdown (a pull-request summary); changelog (a draft CHANGELOG entry).",
+)
+def diff_command(old: str, new: str, fmt: str) -> None:
+    """Compare OLD with NEW (default: dist): folders, .zip archives or versions; print the bump needed."""
+    from kdata.api import open_package
+    from kdata.release.diff import diff_packages
+
+    with open_package(old) as old_dir, open_package(new) as new_dir:
+        click.echo(FORMATS[fmt](diff_packages(old_dir, new_dir)))
+
+
+@click.command(name="release")
+@click.option(
+    "--dist",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Built package folder to release.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the archive and SHA256SUMS (default: DIST/releases).",
+)
+@click.option(
+    "--changelog",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("CHANGELOG.md"),
+    show_default=True,
+    help="Changelog that must have an entry for the version.",
+)
+@click.option(
+    "--register", is_flag=True, help="Also record the release in the registry (maintainers, when publishing)."
+)
+def release_command(dist: Path, out: Path | None, changelog: Path, register: bool) -> None:
+    """Write the reproducible release archive of the current version (zip + SHA256SUMS)."""
+    from kdata.download import fetch
+    from kdata.release.publish import make_release
+    from kdata.release.registry import load_registry
+
+    result = make_release(dist, out, changelog, register, fetch)
+    if result.previous:
+        click.echo(f"Compared with {result.previous}: the changes need a {result.required} bump; the version has it.")
+    rel = result.release
+    click.echo(f"sha256 {rel.sha256}  {rel.bytes} bytes")
+    if result.registered:
+        click.echo(f"Registered {rel.version} in {load_registry().path}.")
+    click.echo(f"Wrote {result.archive}")

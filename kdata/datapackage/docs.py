@@ -1,0 +1,89 @@
+"""Generated documentation: the data model and the error codes, kept inside Markdown files.
+
+Sections between ``<!-- generated: NAME -->`` and ``<!-- end: NAME -->`` are
+rewritten from the models and the error table by ``kdata docs``; a test fails
+when they are stale, so the docs never drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from kdata.datapackage.schemas import table_schema
+from kdata.errors import CODES
+from kdata.records import models, vocab
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def data_model() -> str:
+    """One Markdown table per resource: field, type, required, description."""
+    parts = []
+    for table, spec in models.TABLES.items():
+        schema = table_schema(table)
+        keys = ", ".join(f"`{k}`" for k in schema["primaryKey"])
+        lines = [f"### `{table}`", "", f"{spec.description} Primary key: {keys}.", ""]
+        lines += ["| field | type | required | description |", "|---|---|---|---|"]
+        refs = {fk["fields"][0]: fk["reference"]["resource"] for fk in schema.get("foreignKeys", [])}
+        for field in schema["fields"]:
+            constraints = field.get("constraints", {})
+            note = f" References `{refs[field['name']]}`." if field["name"] in refs else ""
+            enum = constraints.get("enum")
+            allowed = f" One of: {', '.join(f'`{e}`' for e in enum)}." if enum and len(enum) <= 12 else ""
+            allowed = allowed or (" See the vocabulary below." if enum else "")
+            required = "yes" if constraints.get("required") else ""
+            lines.append(
+                f"| `{field['name']}` | {field['type']} | {required} | {_cell(field.get('description', ''))}{note}{allowed} |"
+            )
+        parts.append("\n".join(lines))
+    parts.append(vocabularies())
+    return "\n\n".join(parts)
+
+
+def vocabularies() -> str:
+    """The long controlled vocabularies, each term with its meaning."""
+    lists = {
+        "Event kinds (`events.kind`)": vocab.EVENT_KINDS,
+        "Measures (`figures.measure`)": vocab.MEASURES,
+        "Place kinds (`places.kind`)": vocab.PLACE_KINDS,
+    }
+    out = []
+    for title, terms in lists.items():
+        out.append(f"#### {title}\n\n" + "\n".join(f"- `{term}`: {meaning}" for term, meaning in terms.items()))
+    return "\n\n".join(out)
+
+
+def error_codes() -> str:
+    """The error-code table: code, name, what it means, how to fix it."""
+    lines = ["| code | name | what it means | how to fix |", "|---|---|---|---|"]
+    lines += [f"| `{c.code}` | `{c.name}` | {_cell(c.meaning)} | {_cell(c.hint)} |" for c in CODES.values()]
+    return "\n".join(lines)
+
+
+#: Generated section name -> the function that writes it.
+SECTIONS: dict[str, Callable[[], str]] = {"data model": data_model, "error codes": error_codes}
+
+
+def render(text: str) -> str:
+    """``text`` with every generated section it contains rewritten."""
+    for name, make in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end: {name} -->)", re.DOTALL)
+        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)  # type: ignore[misc]
+    return text
+
+
+def update(paths: list[Path], check: bool = False) -> list[Path]:
+    """Rewrite the generated sections of ``paths``; return those that changed (or would)."""
+    changed = []
+    for path in paths:
+        old = path.read_text("utf-8")
+        new = render(old)
+        if new != old:
+            changed.append(path)
+            if not check:
+                path.write_text(new, "utf-8")
+    return changed

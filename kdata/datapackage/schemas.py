@@ -1,0 +1,174 @@
+"""Generate every schema from the pydantic models: Table Schemas, JSON Schemas, Arrow schemas.
+
+The models' JSON Schema is the single description of each field (type, enum,
+bounds, pattern, description). This module translates it: scalar fields become
+columns, an EDTF date becomes four columns (the text, first day, last day,
+precision), a single sub-record becomes prefixed columns (``retracted`` ->
+``retracted_reason``, ``retracted_version``), lists of sub-records become child
+tables, and ``x-references`` becomes a foreign key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kdata.records import models
+from kdata.records.dates import PRECISIONS
+
+#: JSON Schema type -> Table Schema type.
+_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
+#: Table Schema constraint -> JSON Schema keyword it comes from.
+_CONSTRAINTS = {"enum": "enum", "minimum": "minimum", "maxLength": "maxLength", "pattern": "pattern"}
+
+
+def _flatten(prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The non-null branch of a property, merged with its own keys, and whether it may be null."""
+    branches = prop.get("anyOf")
+    if not branches:
+        return prop, False
+    real = [b for b in branches if b.get("type") != "null"]
+    merged = {**real[0], **{k: v for k, v in prop.items() if k != "anyOf"}}
+    return merged, len(real) < len(branches)
+
+
+def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any]) -> list[dict[str, Any]]:
+    prop, nullable = _flatten(prop)
+    if prop.get("type") == "array":
+        return []  # lists of sub-records become child tables
+    must = required and not nullable
+    if "$ref" in prop:  # one sub-record: its fields become columns named <name>_<field>
+        sub = defs[prop["$ref"].rsplit("/", 1)[-1]]
+        inner = set(sub.get("required", ())) if must else set()
+        return [c for key, p in sub["properties"].items() for c in _columns(f"{name}_{key}", p, key in inner, defs)]
+    description = prop.get("description", "")
+    if prop.get("x-edtf"):
+        req = {"constraints": {"required": True}} if must else {}
+        return [
+            {
+                "name": name,
+                "type": "string",
+                "description": description + ("" if "EDTF" in description else " (EDTF)"),
+                **req,
+            },
+            {"name": f"{name}_start", "type": "date", "description": "First day the date covers.", **req},
+            {"name": f"{name}_end", "type": "date", "description": "Last day the date covers.", **req},
+            {
+                "name": f"{name}_precision",
+                "type": "string",
+                "description": "Precision of the date as stated: day, month or year.",
+                "constraints": {**({"required": True} if must else {}), "enum": list(PRECISIONS)},
+            },
+        ]
+    column: dict[str, Any] = {"name": name, "type": _TYPES[prop.get("type", "string")], "description": description}
+    constraints = {key: prop[src] for key, src in _CONSTRAINTS.items() if src in prop}
+    if must:
+        constraints = {"required": True, **constraints}
+    if constraints:
+        column["constraints"] = constraints
+    if "x-references" in prop:
+        column["x-references"] = prop["x-references"]
+    return [column]
+
+
+def table_fields(table: str) -> list[dict[str, Any]]:
+    """The Table Schema fields of ``table``, in column order (with ``x-references`` markers)."""
+    spec = models.TABLES[table]
+    schema = spec.model.model_json_schema()
+    fields: list[dict[str, Any]] = []
+    if table == "citations":
+        fields.append(
+            {
+                "name": "id",
+                "type": "string",
+                "description": "Citation id: '<event|figure>:<record id>:<n>'.",
+                "constraints": {"required": True},
+            }
+        )
+    for owner, column in spec.owners.items():
+        fields.append(
+            {
+                "name": column,
+                "type": "string",
+                "description": f"Id of the record in {owner} this row belongs to.",
+                "x-references": owner,
+            }
+        )
+    required = set(schema.get("required", ()))
+    for name, prop in schema["properties"].items():
+        fields.extend(_columns(name, prop, name in required, schema.get("$defs", {})))
+    return fields
+
+
+def table_schema(table: str, resource_suffix: str = "") -> dict[str, Any]:
+    """The Table Schema of ``table``; foreign keys point at resources named ``<table><suffix>``."""
+    spec = models.TABLES[table]
+    fields, foreign = [], []
+    for f in table_fields(table):
+        target = f.pop("x-references", None)
+        if target:
+            foreign.append(
+                {"fields": [f["name"]], "reference": {"resource": target + resource_suffix, "fields": ["id"]}}
+            )
+        fields.append(f)
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": list(spec.primary_key)}
+    if foreign:
+        schema["foreignKeys"] = foreign
+    schema["missingValues"] = [""]
+    return schema
+
+
+def arrow_schema(table: str) -> Any:
+    """The pyarrow schema of ``table``, nullable exactly where the Table Schema allows."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }
+    return pa.schema(
+        [
+            pa.field(f["name"], types[f["type"]], nullable=not f.get("constraints", {}).get("required", False))
+            for f in table_fields(table)
+        ]
+    )
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schemas of the record files, for editors: ``<table>.schema.json`` -> schema."""
+    out = {}
+    kinds: dict[str, type[models.Record]] = {**models.RECORD_TABLES, "package": models.PackageInfo}
+    for table, model in kinds.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"{table}.schema.json"
+        out[f"{table}.schema.json"] = schema
+    return out
+
+
+def schema_files() -> dict[str, bytes]:
+    """Every file of schemas/: JSON Schemas of records and Table Schemas of the package."""
+    files = {name: schema for name, schema in json_schemas().items()}
+    files.update({f"{table}.tableschema.json": table_schema(table) for table in models.TABLES})
+    return {name: dump_json(content) for name, content in sorted(files.items())}
+
+
+def dump_json(content: Any) -> bytes:
+    """JSON as kdata writes it: sorted only where order has no meaning, indented, newline-terminated."""
+    return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Write schemas/ (each file replaced atomically); return the files written."""
+    from kdata.fs import atomic_write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in schema_files().items():
+        atomic_write(folder / name, content)
+        written.append(folder / name)
+    return written

@@ -1,0 +1,333 @@
+"""Atomic writes, and whole-folder swaps shared safely by the processes that read and write a folder.
+
+``os.replace`` cannot replace a non-empty folder, so a whole ``dist/`` (or a version in the
+download cache) is swapped in one of two ways:
+
+- **Exchange** (Linux): ``renameat2(RENAME_EXCHANGE)`` swaps the staging folder and the target in
+  one step; the target is never missing. No library offers this call, hence the ctypes.
+- **Renames** (macOS, Windows, file systems that refuse the exchange): ``T`` -> ``.T-old-X``, then
+  ``.T-new-X`` -> ``T``, then ``.T-old-X`` -> ``.T-trash-X``, which is deleted. Between the first two
+  renames ``T`` is missing and ``.T-old-X`` holds the only copy of the previous content.
+
+A swap that died between its first two renames looks exactly like one that is still running.
+Putting ``.T-old-X`` back is right in the first case and wrong in the second: the running writer's
+second rename then fails, its build is lost, and a reader that "recovered" can crash on a folder
+the writer renames or deletes under it. Only the lock tells the two cases apart. Hence:
+
+1. **One lock per target**: the file ``.T.lock`` beside it, held through ``locked``. filelock takes
+   ``flock`` on Unix and ``LockFileEx`` on Windows, which the system releases when a process dies
+   (where neither exists, a marker file naming the holder's pid, reclaimed once that process is
+   gone); a lock still held therefore means a live writer.
+2. **Every swap and every repair runs under the lock.** Writers (build, download) hold it from
+   before they stage until after they swap; ``swap_in`` takes it too (reentrantly), so no caller
+   can swap without it; ``locked`` repairs on entry. Whoever holds the lock knows no swap is in
+   flight, so a missing ``T`` with ``.T-old-X`` beside it is a dead swap, safe to undo.
+3. **An ``old`` folder is always a whole previous version.** The third rename moves it to ``trash``
+   before it is deleted, so a deletion stopped half-way (a file held open on Windows) leaves only
+   trash. Under the lock, with ``T`` missing, at most one ``old`` folder exists: the one to restore.
+4. **Readers take no lock on the common path** (``T`` there, nothing beside it), so reading never
+   waits for a build and never creates a lock file (the bundled package may be read-only).
+   ``recover`` takes the lock only when leftovers are visible: it then waits for the running swap
+   to end, or repairs a dead one. A read that fails or looks inconsistent (``T`` missing between
+   two renames, or exchanged between two files of one read) runs once more holding the lock
+   (``read_whole``), where no swap can interleave, wherever a reader may take it without leaving
+   a file behind.
+"""
+
+from __future__ import annotations
+
+import errno as errnos
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from kdata.errors import KdataError
+
+if TYPE_CHECKING:
+    import filelock
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_T = TypeVar("_T")
+
+
+#: Plain words for the write errors a user can fix, by errno.
+_WRITE_ERRORS = {
+    errnos.ENOSPC: "the disk is full",
+    errnos.EDQUOT: "the disk quota is used up",
+    errnos.EFBIG: "a file grew past the size limit (a full disk or a file-size ulimit)",
+    errnos.EROFS: "the file system is read-only",
+    errnos.EACCES: "permission was denied",
+    errnos.EPERM: "the operation is not permitted (the folder may be read-only or immutable)",
+}
+
+
+#: Environment variable: the folder for kdata's caches (downloads, validation results).
+ENV_CACHE = "KDATA_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """kdata's cache folder: ``$KDATA_CACHE_DIR``, else the user cache folder (platformdirs)."""
+    configured = os.environ.get(ENV_CACHE)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kdata", appauthor=False))
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _token() -> str:
+    """8 random hex digits for a unique name (``secrets.token_hex(4)``, without its ~13 ms import)."""
+    return os.urandom(4).hex()
+
+
+def write_error(exc: OSError) -> str:
+    """What went wrong with a write, in plain words: ``the disk is full``, ``the file system is read-only``."""
+    reason = _WRITE_ERRORS.get(exc.errno or 0) or exc.strerror or str(exc)
+    return f"{reason} ({exc.filename})" if exc.filename else reason
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk, so renames inside it survive a crash.
+
+    A no-op on Windows, which cannot open a folder as a file (NTFS journals its metadata).
+    """
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` in one step: readers see the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{_token()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+#: One lock object per lock file and process. filelock's locks are reentrant per object, so
+#: ``swap_in`` can take the lock its caller already holds; the process id keeps a forked child
+#: from reusing its parent's objects.
+_LOCKS: dict[tuple[int, str], filelock.BaseFileLock] = {}
+
+
+def _lock_file(target: Path) -> str:
+    """``.NAME.lock`` beside the target: ``dist`` -> ``.dist.lock``, ``cache/0.1.0`` -> ``cache/.0.1.0.lock``."""
+    folder, name = os.path.split(os.path.abspath(target))
+    return os.path.join(folder, f".{name}.lock")
+
+
+@contextmanager
+def locked(target: Path) -> Iterator[None]:
+    """Hold the lock of ``target`` (waiting while another process holds it) and repair what a dead swap left.
+
+    The one lock of kdata: builds, downloads and swaps of the same folder take turns through it.
+    Reentrant within a thread. filelock is imported here, not at module level: it costs ~0.1 s
+    of start-up that only commands which write should pay.
+
+    Args:
+        target: The folder the lock guards (``dist``, ``<cache>/0.1.0``); its parent must exist.
+    """
+    import filelock
+
+    path = _lock_file(target)
+    key = (os.getpid(), path)
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = _LOCKS.setdefault(key, filelock.FileLock(path))  # one winner if two threads get here at once
+    with lock:
+        _repair(target)
+        yield
+
+
+def _leftovers(target: Path, *kinds: str) -> list[Path]:
+    """Folders named ``.NAME-KIND-*`` beside ``target``, sorted by name."""
+    folder, name = os.path.split(os.path.abspath(target))
+    prefixes = tuple(f".{name}-{kind}-" for kind in kinds)
+    try:
+        entries = os.listdir(folder)
+    except OSError:  # no parent folder: nothing beside the target
+        return []
+    return sorted(Path(folder, entry) for entry in entries if entry.startswith(prefixes))
+
+
+def _discard(old: Path, target: Path) -> None:
+    """Rename an ``old`` folder to ``trash`` and delete it; what cannot be deleted now, the next repair deletes."""
+    trash = target.with_name(f".{target.name}-trash-{_token()}")
+    os.rename(old, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _repair(target: Path) -> None:
+    """Finish or undo a swap that died half-way. Only with the target's lock held (see the module docstring)."""
+    target = Path(os.path.abspath(target))  # a name to put beside, also for "."
+    old = _leftovers(target, "old")
+    if old and not os.path.lexists(target):
+        os.rename(old.pop(), target)  # died between the first two renames; at most one ``old`` (rule 3)
+    for folder in old:  # died after the second rename: the previous content, to delete
+        _discard(folder, target)
+    for folder in _leftovers(target, "trash"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def recover(target: Path) -> None:
+    """Repair what a swap of ``target`` that died half-way left, or wait for a swap in progress to end.
+
+    Safe in any process at any time: it renames and deletes only while holding the target's lock,
+    which it takes only when leftovers are visible beside the target. Otherwise (the usual case)
+    it lists the parent folder and returns, creating nothing.
+
+    Args:
+        target: The folder that swaps replace (e.g. ``dist/``).
+    """
+    if _leftovers(target, "old", "trash"):
+        with locked(target):
+            pass
+
+
+def clear_staging(target: Path) -> None:
+    """Delete the staging folders of killed writers. Only for writers that stage while holding ``locked(target)``."""
+    for folder in _leftovers(target, "new"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _lock_to_read(target: Path) -> bool:
+    """Whether a reader should take the target's lock to read it whole.
+
+    Yes where the lock file exists: writers lock this target. flock leaves the file when it is
+    released, so there its absence means no writer ever locked here (a read-only installed
+    package, a folder of the user's), and a reader should not leave a file behind. The other
+    kinds (Windows, filelock's marker fallback) delete it on release, so its absence says
+    nothing, and taking the lock leaves no trace.
+    """
+    lock = _lock_file(target)
+    if os.path.exists(lock):
+        return True
+    if not os.path.isdir(os.path.dirname(lock)):
+        return False  # no folder to lock in (filelock would create it)
+    import filelock
+
+    return not issubclass(filelock.FileLock, filelock.UnixFileLock)
+
+
+def read_whole(target: Path, read: Callable[[], _T], suspect: Callable[[_T], bool] | None = None) -> _T:
+    """``read()``, which reads files under ``target``, as of one whole version of it.
+
+    The first attempt takes no lock. If it raises (``OSError`` or ``KdataError``), or ``suspect``
+    finds its result doubtful, a swap may have run under it: ``read`` runs once more holding the
+    target's lock, so that no swap can interleave, and that result, or exception, is final.
+    """
+    try:
+        result = read()
+    except (OSError, KdataError):
+        pass
+    else:
+        if suspect is None or not suspect(result):
+            return result
+    with ExitStack() as stack:
+        try:
+            if _lock_to_read(target):
+                stack.enter_context(locked(target))
+        except OSError:  # the lock file cannot be made (a read-only folder): no kdata writer swaps there
+            pass
+        recover(target)  # a no-op under the lock; without it, waits for a swap in flight
+        return read()
+
+
+def staging_dir(target: Path) -> Path:
+    """A new, empty folder beside ``target`` to build its replacement in."""
+    path = target.with_name(f".{target.name}-new-{_token()}")
+    path.mkdir(parents=True)
+    return path
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with renameat2; False where the system lacks it."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    libc = ctypes.CDLL(name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result != 0:
+        errno = ctypes.get_errno()
+        if errno in (38, 22, 95):  # ENOSYS, EINVAL, EOPNOTSUPP: the filesystem cannot exchange
+            return False
+        raise OSError(errno, os.strerror(errno), str(b))
+    return True
+
+
+def _rename(source: Path, destination: Path) -> None:
+    """``os.rename``; on Windows retried for a few seconds, since a folder with a file open in it cannot move there."""
+    for delay in (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2) if sys.platform == "win32" else ():
+        try:
+            os.rename(source, destination)
+            return
+        except PermissionError:  # a reader has a file open; readers hold files for moments only
+            time.sleep(delay)
+    os.rename(source, destination)
+
+
+def _swap_by_renames(new: Path, target: Path) -> None:
+    """The fallback swap: three renames (see the module docstring). Only with the target's lock held."""
+    old = target.with_name(f".{target.name}-old-{_token()}")
+    _rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)  # put the previous content back now rather than leave it to a repair
+        raise
+    _discard(old, target)
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Make ``new`` the folder at ``target``; the previous content is removed.
+
+    Holds the target's lock (taking it if the caller does not hold it already): readers that
+    recover never rename anything while a swap is in flight.
+
+    Args:
+        new: A complete folder beside ``target`` (see ``staging_dir``).
+        target: The folder to replace; created if missing.
+    """
+    for folder in (new, *new.rglob("*")):
+        if folder.is_dir():
+            fsync_dir(folder)
+    with locked(target):
+        if not target.exists():
+            os.rename(new, target)
+        elif _exchange(new, target):
+            shutil.rmtree(new)  # `new` now holds the previous content
+        else:
+            _swap_by_renames(new, target)
+        fsync_dir(target.parent)

@@ -1,0 +1,386 @@
+"""pydantic models of the records: the one source of truth for every table and schema.
+
+Each record kind is one file under ``raw/<table>/<id>.yaml``. Models are strict
+(``"1"`` is not a number, ``"yes"`` is not a boolean) and refuse unknown fields.
+The JSON Schemas for editors and the Table Schemas of the package are generated
+from these classes by :mod:`kdata.datapackage.schemas`; field descriptions written here are
+the documentation users read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from kdata.records import vocab
+from kdata.records.dates import parse_edtf
+
+# Characters that reorder or hide text (bidi controls, zero-width marks) and C0/C1 controls.
+_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("kd_text", "The text is empty or only whitespace.")
+    if value != value.strip():
+        raise PydanticCustomError("kd_text", "The text starts or ends with whitespace; remove it.")
+    bad = _HIDDEN.search(value)
+    if bad:
+        raise PydanticCustomError(
+            "kd_text",
+            "The text holds the invisible character U+{cp} at position {pos}.",
+            {"cp": f"{ord(bad.group()):04X}", "pos": bad.start() + 1},
+        )
+    if unicodedata.normalize("NFC", value) != value:
+        raise PydanticCustomError(
+            "kd_text", "The text is not in Unicode NFC form; normalise it (e.g. compose accents)."
+        )
+    if value.startswith(_FORMULA_START):
+        raise PydanticCustomError(
+            "kd_text",
+            "The text starts with '{c}', which spreadsheets run as a formula; start it with a letter, digit or quote mark.",
+            {"c": value[0]},
+        )
+    return value
+
+
+def _edtf(value: str) -> str:
+    try:
+        parse_edtf(value)
+    except ValueError as exc:
+        raise PydanticCustomError("kd_date", "{reason}.", {"reason": str(exc)}) from None
+    return value
+
+
+def _url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
+        raise PydanticCustomError("kd_url", "Expected an http:// or https:// URL, found '{v}'.", {"v": value})
+    return value
+
+
+class OneOf:
+    """Annotated metadata: a text field that takes one term of a controlled vocabulary.
+
+    Validation says which terms are allowed; the JSON Schema (and so the Table
+    Schema) gets them as ``enum``.
+    """
+
+    def __init__(self, terms: dict[str, str]) -> None:
+        self.terms = tuple(terms)
+
+    def _check(self, value: str) -> str:
+        if value not in self.terms:
+            raise PydanticCustomError(
+                "kd_vocab",
+                "Expected one of {allowed}; found '{value}'.",
+                {"allowed": ", ".join(self.terms), "value": value},
+            )
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        out = handler(schema)
+        out["enum"] = list(self.terms)
+        return out
+
+
+# max_length comes before the validator, so pydantic still knows the value is text.
+Text = Annotated[str, Field(max_length=2000), AfterValidator(_text)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
+Edtf = Annotated[str, AfterValidator(_edtf), Field(json_schema_extra={"x-edtf": True})]
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_url)]
+Count = Annotated[int, Field(ge=0)]
+SourceKind = Annotated[str, OneOf(vocab.SOURCE_KINDS)]
+ActorKind = Annotated[str, OneOf(vocab.ACTOR_KINDS)]
+PlaceKind = Annotated[str, OneOf(vocab.PLACE_KINDS)]
+EventKind = Annotated[str, OneOf(vocab.EVENT_KINDS)]
+EventStatus = Annotated[str, OneOf(vocab.EVENT_STATUSES)]
+EventRole = Annotated[str, OneOf(vocab.EVENT_ROLES)]
+Measure = Annotated[str, OneOf(vocab.MEASURES)]
+Unit = Annotated[str, OneOf(vocab.UNITS)]
+Qualifier = Annotated[str, OneOf(vocab.QUALIFIERS)]
+
+
+def ref(table: str, description: str) -> Any:
+    """A field that holds the id of a record in ``table`` (a foreign key)."""
+    return Field(default=None, description=description, json_schema_extra={"x-references": table})
+
+
+class Record(BaseModel):
+    """Base of every record: strict types, no unknown fields, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+SemVer = Annotated[str, Field(pattern=vocab.SEMVER_PATTERN)]
+
+
+class Retraction(Record):
+    """Why and when a record was withdrawn. Ids are never reused: a withdrawn record stays as a tombstone."""
+
+    reason: Text = Field(description="Why the record was withdrawn, e.g. 'duplicate of events/x' or 'misread source'.")
+    version: SemVer = Field(description="Dataset version that withdrew the record.")
+
+
+#: The column that marks a tombstone in every published table of records: the version that withdrew it.
+TOMBSTONE = "retracted_version"
+
+
+def retraction_field() -> Any:
+    """The optional ``retracted`` field every record kind has (published as ``retracted_*`` columns)."""
+    return Field(
+        default=None,
+        description="Set when the record is withdrawn: the row stays as a tombstone, and kdata.load leaves it out unless asked.",
+    )
+
+
+class Citation(Record):
+    """Evidence for an event or figure: who claims it, in which source, in what words."""
+
+    source: Id = Field(
+        description="Id of the source document that reports the claim.", json_schema_extra={"x-references": "sources"}
+    )
+    claimant: Id = Field(
+        description="Id of the actor who asserts the claim (may differ from the publisher: a ministry quoted by a news site).",
+        json_schema_extra={"x-references": "actors"},
+    )
+    quote: Text = Field(
+        description="Verbatim words of the source that support the claim; loaded terms stay inside quotes only."
+    )
+    locator: Text | None = Field(default=None, description="Where the quote stands in the source, e.g. 'paragraph 4'.")
+
+
+class EventActor(Record):
+    """An actor taking part in an event, with the part it plays."""
+
+    actor: Id = Field(description="Id of the actor.", json_schema_extra={"x-references": "actors"})
+    role: EventRole = Field(description="The actor's part in the event.")
+
+
+class Source(Record):
+    """One archived document, described only by what it states about itself."""
+
+    id: Id = Field(description="Stable identifier, equal to the file name.")
+    title: Text = Field(
+        description="Title or headline as printed; empty headlines get a neutral description in brackets."
+    )
+    publisher: Text | None = Field(
+        default=None, description="Outlet or body that published the document, if the document names it."
+    )
+    author: Text | None = Field(default=None, description="Author named in the document; empty when none is named.")
+    published: Edtf | None = Field(default=None, description="Publication date as printed in the document (EDTF).")
+    url: Url | None = Field(default=None, description="URL printed in the document itself; never reconstructed.")
+    via: Text | None = Field(default=None, description="Agency or outlet the document says it is citing, e.g. 'APA'.")
+    language: str = Field(pattern=r"^[a-z]{2,3}$", description="Language of the archived text (ISO 639 code).")
+    kind: SourceKind = Field(description="What kind of document it is.")
+    sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the archived text, which identifies it in the archive."
+    )
+    note: Text | None = Field(default=None, description="Curator's neutral note on the document.")
+    retracted: Retraction | None = retraction_field()
+
+
+class Actor(Record):
+    """A person, organisation or state that acts or speaks in the sources."""
+
+    id: Id = Field(description="Stable identifier, equal to the file name.")
+    name: Text = Field(description="Name as the sources write it.")
+    kind: ActorKind = Field(description="What kind of actor it is.")
+    role: Text | None = Field(default=None, description="Role or title as stated in the sources.")
+    parent: Id | None = ref("actors", "Id of the organisation or state the actor belongs to.")
+    note: Text | None = Field(default=None, description="Curator's neutral note.")
+    retracted: Retraction | None = retraction_field()
+
+
+class Place(Record):
+    """A named place; no coordinates unless a source states them."""
+
+    id: Id = Field(description="Stable identifier, equal to the file name.")
+    name: Text = Field(description="Name as the sources write it.")
+    kind: PlaceKind = Field(description="What kind of place it is.")
+    parent: Id | None = ref("places", "Id of the place that contains it, as the sources state.")
+    note: Text | None = Field(default=None, description="Curator's neutral note, e.g. other spellings in the sources.")
+    retracted: Retraction | None = retraction_field()
+
+
+class Event(Record):
+    """Something that happened, or was announced to happen, at a date."""
+
+    id: Id = Field(description="Stable identifier, equal to the file name.")
+    title: Text = Field(description="Neutral one-line title in plain verbs.")
+    kind: EventKind = Field(description="What kind of event it is.")
+    status: EventStatus = Field(description="Whether it is claimed to have happened or is planned.")
+    date: Edtf = Field(description="Date as precise as the sources state it (EDTF).")
+    date_phrase: Text | None = Field(
+        default=None, description="The source's own words for the date, e.g. 'next year', 'early April 1993'."
+    )
+    place: Id | None = ref("places", "Id of the place where it happened.")
+    topic: Id | None = Field(
+        default=None,
+        description="Key shared by records that speak of the same thing; kdata compares them for disagreements.",
+    )
+    term: Text | None = Field(
+        default=None, description="The name the source gives the thing, verbatim (e.g. a medal's name)."
+    )
+    description: Text | None = Field(default=None, description="Neutral description.")
+    actors: list[EventActor] = Field(default_factory=list, description="Actors taking part, with their roles.")
+    citations: list[Citation] = Field(min_length=1, description="Evidence: at least one citation.")
+    retracted: Retraction | None = retraction_field()
+
+
+class Figure(Record):
+    """One number a source states, with its hedge kept."""
+
+    id: Id = Field(description="Stable identifier, equal to the file name.")
+    measure: Measure = Field(description="What is counted or measured.")
+    unit: Unit = Field(description="Unit of value, low and high.")
+    qualifier: Qualifier = Field(description="How the source hedges the number.")
+    value: Count | None = Field(default=None, description="The number, or best estimate, as stated.")
+    low: Count | None = Field(default=None, description="Lower bound, as stated.")
+    high: Count | None = Field(default=None, description="Upper bound, as stated.")
+    stated_as: Text = Field(description="The number with its hedge as the source writes it, e.g. 'up to 60.000'.")
+    term: Text | None = Field(default=None, description="What the source says is counted, in its words.")
+    as_of: Edtf | None = Field(default=None, description="Date the number refers to (EDTF).")
+    place: Id | None = ref("places", "Id of the place the number is about.")
+    event: Id | None = ref("events", "Id of the event the number is about.")
+    topic: Id | None = Field(
+        default=None,
+        description="Key shared by figures about the same quantity; kdata compares them for disagreements.",
+    )
+    note: Text | None = Field(default=None, description="Curator's neutral note.")
+    citations: list[Citation] = Field(min_length=1, description="Evidence: at least one citation.")
+    retracted: Retraction | None = retraction_field()
+
+    @model_validator(mode="after")
+    def _hedge_rules(self) -> Figure:
+        problem = figure_problem(self.qualifier, self.value, self.low, self.high)
+        if problem:
+            raise PydanticCustomError("kd_figure", "{problem}", {"problem": problem})
+        return self
+
+
+# Which of value/low/high each qualifier requires (True), forbids (False) or allows (None).
+_HEDGE_FIELDS: dict[str, tuple[bool | None, bool | None, bool | None]] = {
+    "exact": (True, False, False),
+    "approximately": (True, None, None),
+    "more_than": (False, True, False),
+    "at_least": (False, True, False),
+    "at_most": (False, False, True),
+    "less_than": (False, False, True),
+    "range": (None, True, True),
+}
+
+
+def figure_problem(qualifier: str, value: int | None, low: int | None, high: int | None) -> str:
+    """Say what is wrong with a figure's numbers for its qualifier, or '' if nothing."""
+    given = {"value": value, "low": low, "high": high}
+    for (name, number), rule in zip(given.items(), _HEDGE_FIELDS[qualifier], strict=True):
+        if rule is True and number is None:
+            return f"A figure qualified '{qualifier}' needs {name}; it is empty."
+        if rule is False and number is not None:
+            return f"A figure qualified '{qualifier}' leaves {name} empty; found {number}."
+    if low is not None and high is not None and not low < high:
+        return f"low ({low}) must be less than high ({high})."
+    if value is not None and low is not None and value < low:
+        return f"value ({value}) is below low ({low})."
+    if value is not None and high is not None and value > high:
+        return f"value ({value}) is above high ({high})."
+    return ""
+
+
+class License(Record):
+    """A licence of the data package."""
+
+    name: str = Field(description="SPDX identifier, e.g. CC-BY-4.0.")
+    path: Url = Field(description="URL of the licence text.")
+    title: Text = Field(description="Human-readable title.")
+
+
+class Contributor(Record):
+    """A contributor to the data package."""
+
+    title: Text = Field(description="Name of the person or team.")
+    roles: list[str] = Field(description="Roles, e.g. ['creator'].")
+
+
+class PackageInfo(Record):
+    """Package-level metadata, kept in ``raw/package.yaml``."""
+
+    name: Id = Field(description="Package name.")
+    title: Text = Field(description="Package title.")
+    description: Text = Field(description="What the package holds.")
+    version: SemVer = Field(description="SemVer version of the data.")
+    homepage: Url | None = Field(default=None, description="Project home page.")
+    licenses: list[License] = Field(min_length=1, description="Licences of the data.")
+    contributors: list[Contributor] = Field(min_length=1, description="Who made the data.")
+    keywords: list[Text] = Field(default_factory=list, description="Keywords.")
+
+
+class Conflict(Record):
+    """A derived row: two records on one topic that disagree (not written by hand)."""
+
+    topic: Id = Field(description="The topic both records share.")
+    table: str = Field(description="The table both records are in.")
+    record_a: Id = Field(description="Id of the first record (sorted).")
+    record_b: Id = Field(description="Id of the second record.")
+    aspect: Literal["number", "wording", "date"] = Field(
+        description="What differs: the number and its hedge, the wording, or the date."
+    )
+    value_a: Text = Field(description="What the first record states.")
+    value_b: Text = Field(description="What the second record states.")
+
+
+class TableSpec(NamedTuple):
+    """How a table is made: its model, where its rows come from, its primary key."""
+
+    model: type[Record]
+    primary_key: tuple[str, ...]
+    owners: dict[str, str]  # owner table -> column that refers to the owner (child tables only)
+    description: str
+
+
+#: Tables written from raw/<table>/*.yaml, one record a file.
+RECORD_TABLES: dict[str, type[Record]] = dict(
+    zip(vocab.RECORD_TABLES, (Source, Actor, Place, Event, Figure), strict=True)
+)
+
+#: Every table of the package, in the order of the descriptor.
+TABLES: dict[str, TableSpec] = {
+    "sources": TableSpec(Source, ("id",), {}, "Archived documents the data cites."),
+    "actors": TableSpec(Actor, ("id",), {}, "People, organisations and states that act or speak in the sources."),
+    "places": TableSpec(Place, ("id",), {}, "Places the facts refer to."),
+    "events": TableSpec(Event, ("id",), {}, "Events, with dates kept at the sources' precision."),
+    "figures": TableSpec(Figure, ("id",), {}, "Every number the sources state, with its hedge."),
+    "event_actors": TableSpec(
+        EventActor, ("event", "actor", "role"), {"events": "event"}, "Which actors take part in which events."
+    ),
+    "citations": TableSpec(
+        Citation,
+        ("id",),
+        {"events": "event", "figures": "figure"},
+        "Evidence for each event and figure: source, claimant and verbatim quote.",
+    ),
+    "conflicts": TableSpec(
+        Conflict,
+        ("topic", "record_a", "record_b", "aspect"),
+        {},
+        "Derived: records on one topic whose sources disagree.",
+    ),
+}

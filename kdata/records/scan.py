@@ -1,0 +1,309 @@
+"""Check record files one by one: in worker processes for large trees, and incrementally.
+
+Each file is read, parsed and validated on its own (embarrassingly parallel);
+what the checks across records need from it is kept in a small ``FileResult``.
+``kdata validate`` keeps those results in a cache outside raw/, keyed by each
+file's stat and by a fingerprint of kdata's own checking code, so a second run
+only rechecks the files that changed. The checks across records always run in
+full, so a cached run reports exactly what a cold run reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from kdata.errors import Issue
+from kdata.records import models
+from kdata.records.issues import from_validation_error
+from kdata.records.yamlio import Loc, read
+
+#: Below this many files, worker processes cost more than they save.
+PARALLEL_MIN_FILES = 2000
+#: kdata's modules whose code decides what a file check finds (the cache's fingerprint).
+_CHECKING_CODE = ("dates.py", "../errors.py", "issues.py", "models.py", "scan.py", "vocab.py", "yamlio.py")
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What checking one record file found, and what the checks across records need from it.
+
+    Kept for every file of the tree at once, so it is small: slots, shared empty
+    tuples, and references without their locations (``ref_locations`` finds them
+    again in the rare case one dangles); ``load_raw`` checks the references as
+    results arrive and then drops them.
+    """
+
+    table: str
+    path: str
+    name: str
+    id: str | None = None
+    issues: Sequence[Issue] = ()
+    refs: tuple[tuple[str, str], ...] = ()  # (target table, target id), each once
+    parent: str | None = None
+    sha256: str | None = None
+    quotes: tuple[tuple[int, str, str], ...] = ()  # (citation index, source, quote)
+    record: Any = None
+
+
+def display(path: str | os.PathLike[str]) -> str:
+    """How a file is named in messages: relative to the working directory if inside it."""
+    # abspath, not resolve: a symlink is named as itself, not as its target.
+    full, here = os.path.abspath(path), os.getcwd()
+    return full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
+
+
+@cache
+def _ref_paths(model: type[BaseModel]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Where a model holds foreign keys: (path with '*' for list items, target table)."""
+    paths: list[tuple[tuple[str, ...], str]] = []
+    for key, info in model.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "x-references" in extra:
+            paths.append(((key,), str(extra["x-references"])))
+            continue
+        origin, args = get_origin(info.annotation), get_args(info.annotation)
+        for arg in args or (info.annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                prefix = (key, "*") if origin is list else (key,)
+                paths.extend((prefix + sub, table) for sub, table in _ref_paths(arg))
+    return tuple(paths)
+
+
+def _follow(value: Any, path: tuple[str, ...], loc: Loc) -> Iterator[tuple[Loc, Any]]:
+    """Values at ``path`` inside parsed YAML data, with their locations."""
+    if not path:
+        if value is not None:
+            yield loc, value
+    elif path[0] == "*":
+        for i, item in enumerate(value if isinstance(value, list) else ()):
+            yield from _follow(item, path[1:], loc + (i,))
+    elif isinstance(value, dict) and path[0] in value:
+        yield from _follow(value[path[0]], path[1:], loc + (path[0],))
+
+
+def ref_locations(table: str, data: Any, target: str, value: str) -> list[Loc]:
+    """Where a record's parsed data refers to ``value`` in ``target``."""
+    return [
+        loc
+        for sub, into in _ref_paths(models.RECORD_TABLES[table])
+        if into == target
+        for loc, found in _follow(data, sub, ())
+        if found == value
+    ]
+
+
+def check_file(table: str, path: str) -> FileResult:
+    """Read, parse and validate one record file."""
+    name = display(path)
+    name = path if name == path else name  # one string, not two equal ones, per file
+    doc = read(path, name)
+    result = FileResult(table, path, name, issues=tuple(doc.issues))
+    if doc.issues:
+        return result
+    model = models.RECORD_TABLES[table]
+    try:
+        record = model.model_validate(doc.data)
+    except ValidationError as exc:
+        result.issues = from_validation_error(exc, model, doc, name)
+        return result
+    fields = record.__dict__
+    result.record, result.id = record, fields["id"]
+    result.parent, result.sha256 = fields.get("parent"), fields.get("sha256")
+    result.quotes = tuple((i, c.source, c.quote) for i, c in enumerate(fields.get("citations", ())))
+    refs = {(target, value): None for sub, target in _ref_paths(model) for _, value in _follow(doc.data, sub, ())}
+    result.refs = tuple(refs)
+    stem = os.path.basename(path)[: -len(".yaml")]
+    if result.id != stem:
+        line, col = doc.pos[("id",)]
+        result.issues = [
+            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{stem}'.")
+        ]
+    return result
+
+
+#: Turns a chunk's valid records, as (table, record) pairs, into tables of rows. A later stage passes
+#: one in (the build: ``kdata.datapackage.rows.chunk_tables``); it must be a module-level function,
+#: so that worker processes can receive it.
+Convert = Callable[[list[tuple[str, Any]]], dict[str, Any]]
+#: What a scan keeps of each valid record besides its FileResult: the model, nothing, or what a
+#: ``Convert`` makes of it (in the worker, so only rows cross between processes).
+Keep = Literal["nothing", "records"] | Convert
+
+
+@dataclass
+class Chunk:
+    """The results of checking a run of files, and the rows of its valid records (if asked for)."""
+
+    results: list[FileResult]
+    tables: dict[str, Any] | None = None  # table -> Arrow table of this chunk's rows (see rows.py)
+
+
+def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool) -> Chunk:
+    """Check files; keep each valid record as a model (or its ``dump``), as rows, or not at all."""
+    results = [check_file(table, path) for table, path in chunk]
+    out = Chunk(results)
+    if callable(keep):
+        out.tables = keep([(r.table, r.record) for r in results if r.record is not None])
+        for result in results:
+            result.quotes = ()  # the build never checks quotes against the archive
+    for result in results:
+        if keep != "records":
+            result.record = None
+        elif dump and result.record is not None:
+            result.record = result.record.model_dump()  # cheaper to send between processes than a model
+    return out
+
+
+@cache
+def _nested(model: type[BaseModel]) -> tuple[tuple[str, type[BaseModel], bool], ...]:
+    """The fields of a model that hold sub-models: (name, sub-model, is a list)."""
+    out = []
+    for key, info in model.model_fields.items():
+        for arg in get_args(info.annotation) or (info.annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                out.append((key, arg, get_origin(info.annotation) is list))
+    return tuple(out)
+
+
+def construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """A model from the dump of an instance validated before, without validating it again."""
+    for key, sub, many in _nested(model):
+        value = data.get(key)
+        if value is not None:
+            data[key] = [construct(sub, item) for item in value] if many else construct(sub, value)
+    return model.model_construct(**data)
+
+
+def _parallel(chunks: list[list[tuple[str, str]]], jobs: int, keep: Keep) -> Iterator[Chunk]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from itertools import repeat
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        for chunk in pool.map(_check_chunk, chunks, repeat(keep), repeat(True)):
+            for result in chunk.results:
+                if result.record is not None:  # strictly validated in the worker already: rebuild, don't recheck
+                    result.record = construct(models.RECORD_TABLES[result.table], result.record)
+            yield chunk
+
+
+def scan(files: list[tuple[str, str]], jobs: int, keep: Keep) -> Iterator[Chunk]:
+    """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time."""
+    parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
+    size = max(50, min(2000, len(files) // (jobs * 8))) if parallel else 2000
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    if parallel:
+        yield from _parallel(chunks, jobs, keep)
+    else:
+        yield from (_check_chunk(chunk, keep, False) for chunk in chunks)
+
+
+def jobs_default() -> int:
+    """Worker processes to use: ``KDATA_JOBS`` if set, else one per core."""
+    return int(os.environ.get("KDATA_JOBS") or os.cpu_count() or 1)
+
+
+def _fingerprint() -> str:
+    import pydantic
+
+    digest = hashlib.sha256(pydantic.VERSION.encode())
+    here = Path(__file__).parent
+    for module in _CHECKING_CODE:
+        digest.update((here / module).read_bytes())
+    return digest.hexdigest()
+
+
+def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
+    """A result as plain tuples (all marshal needs), without its quotes (kept apart)."""
+    issues = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
+    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256)
+
+
+def _load(file: Path, fingerprint: str) -> dict[str, tuple[Any, ...]]:
+    """Entries of a cache file, or none if it is missing, damaged or made by other checking code."""
+    try:
+        stored = marshal.loads(file.read_bytes())
+        if stored[0] == fingerprint and isinstance(stored[1], dict):
+            return stored[1]
+    except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
+        pass  # no cache, or an unreadable one: check everything
+    return {}
+
+
+class ScanCache:
+    """Results of earlier file checks, kept outside raw/ in the user's cache folder.
+
+    Each entry is keyed by the file's path and stat (mtime, ctime, size, inode).
+    The quotes, which only ``--archive`` needs and which are most of the bytes,
+    live in a second file that is read only when asked for; its entries carry
+    their own stat keys, so a run without quotes never leaves them wrong.
+
+    Stored with ``marshal``: it reads and writes 100,000 entries several times
+    faster than json, and unlike pickle it cannot run code; a damaged file only
+    means a cold run.
+    """
+
+    def __init__(self, root: Path, quotes: bool = True) -> None:
+        from kdata.fs import cache_dir
+
+        where = f"{Path(root).resolve()}\0{os.getcwd()}"  # file names in issues depend on both
+        stem = cache_dir() / "validate" / hashlib.sha256(where.encode()).hexdigest()[:24]
+        self.fingerprint = _fingerprint()
+        self.files = {"results": stem.with_suffix(".marshal"), "quotes": stem.with_suffix(".quotes.marshal")}
+        self.stored = {
+            kind: _load(file, self.fingerprint) for kind, file in self.files.items() if quotes or kind == "results"
+        }
+        self.fresh: dict[str, dict[str, tuple[Any, ...]]] = {kind: {} for kind in self.stored}
+
+    def scan(self, files: list[tuple[str, str]], jobs: int) -> list[FileResult]:
+        """Results for every file: cached where the file's stat is unchanged, fresh otherwise."""
+        results: list[FileResult | None] = []
+        stale: list[tuple[str, str]] = []
+        keys: dict[str, tuple[tuple[int, ...], int]] = {}  # stale path -> (stat key, index in results)
+        entries, quotes = self.fresh["results"], self.fresh.get("quotes")
+        stored, stored_quotes = self.stored["results"], self.stored.get("quotes")
+        stat = os.stat
+        for table, path in files:  # the hot loop of a cached run: one stat and a few lookups a file
+            st = stat(path)
+            key: tuple[int, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            entry = stored.get(path)
+            kept = (key, ()) if stored_quotes is None else stored_quotes.get(path)
+            if entry is None or entry[0] != key or entry[1] != table or kept is None or kept[0] != key:
+                keys[path] = (key, len(results))
+                stale.append((table, path))
+                results.append(None)
+                continue
+            if quotes is not None:
+                quotes[path] = kept
+            issues = tuple(Issue(*i) for i in entry[4]) if entry[4] else ()
+            results.append(FileResult(table, path, entry[2], entry[3], issues, entry[5], entry[6], entry[7], kept[1]))
+            entries[path] = entry
+        for result in (r for chunk in scan(stale, jobs, "nothing") for r in chunk.results):
+            key, index = keys[result.path]
+            results[index], entries[result.path] = result, _encode(result, key)
+            if quotes is not None:
+                quotes[result.path] = (key, result.quotes)
+        return [result for result in results if result is not None]  # every None was replaced above
+
+    def save(self) -> None:
+        """Write what changed, each file atomically; a cache that cannot be written only slows the next run."""
+        from kdata.fs import atomic_write
+
+        for kind, entries in self.fresh.items():
+            if entries == self.stored[kind]:
+                continue
+            try:
+                self.files[kind].parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.files[kind], marshal.dumps((self.fingerprint, entries)))
+            except OSError:
+                pass

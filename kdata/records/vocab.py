@@ -1,0 +1,156 @@
+"""Controlled vocabularies: every allowed term with the neutral meaning we give it.
+
+The models build their ``Literal`` types from these tables, and the Table
+Schemas, JSON Schemas and README take their descriptions from here, so a term
+is defined once. Add a term only with a neutral description.
+"""
+
+from __future__ import annotations
+
+#: A dataset version: MAJOR.MINOR.PATCH without leading zeros (Semantic Versioning 2.0, no suffixes).
+SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+
+#: The record tables, one folder of raw/ each (kdata.records.models maps each to its model).
+RECORD_TABLES: tuple[str, ...] = ("sources", "actors", "places", "events", "figures")
+
+SOURCE_KINDS: dict[str, str] = {
+    "news_report": "An article written by a news outlet.",
+    "official_statement": "A statement of a government body, as published by the body or reprinted by an outlet.",
+    "speech_transcript": "A transcript of a speech or of the exchanges at a public meeting.",
+}
+
+ACTOR_KINDS: dict[str, str] = {
+    "person": "A named individual.",
+    "state": "A sovereign state acting as a whole.",
+    "government_body": "A government, ministry, administration or official office.",
+    "armed_forces": "The armed forces of a state, or a named part of them.",
+    "international_organization": "A body of several states (the UN Security Council, the OSCE Minsk Group).",
+    "news_agency": "A news agency or outlet that publishes or is cited as reporting.",
+    "political_group": "A political party, movement or alliance.",
+    "group": "An unnamed collective the sources speak of (residents, servicemen, delegations).",
+}
+
+PLACE_KINDS: dict[str, str] = {
+    "country": "A sovereign state's territory.",
+    "region": "A region without administrative status in the sources (Karabakh, Nagorno-Karabakh).",
+    "autonomous_republic": "An autonomous republic.",
+    "district": "An administrative district (rayon).",
+    "city": "A city or town.",
+    "village": "A village or rural settlement.",
+    "pass": "A mountain pass.",
+    "mountain": "A mountain, ridge or height.",
+    "reservoir": "A water reservoir.",
+    "river": "A river.",
+    "sea": "A sea or lake.",
+    "power_station": "A power station.",
+    "tunnel": "A road or rail tunnel.",
+    "road": "A road or route between places.",
+    "railway": "A railway line.",
+    "airport": "An airport.",
+    "cableway": "An aerial cableway.",
+    "facility": "A building or site such as a school, plant or residential complex.",
+    "checkpoint": "A border or road checkpoint.",
+    "settlement": "A populated place whose kind (city, town or village) the sources do not state.",
+}
+
+EVENT_KINDS: dict[str, str] = {
+    "change_of_control": "Armed forces took control of a place.",
+    "handover": "Control of a place was handed over under an agreement.",
+    "military_operation": "A military offensive or operation over a period.",
+    "armed_clash": "Fighting between armed forces.",
+    "ceasefire": "Fighting stopped under an agreement or order.",
+    "agreement": "A document was signed or initialled by two or more parties.",
+    "resolution": "An international body adopted a resolution or decision.",
+    "statement": "A body or person issued a statement or address.",
+    "blockade": "A place's access was cut off or restricted.",
+    "displacement": "People left or were made to leave their homes.",
+    "destruction": "Property, buildings or monuments were damaged, destroyed or taken.",
+    "incident": "A single violent or harmful occurrence, such as a mine explosion.",
+    "visit": "A person or delegation travelled to a place.",
+    "opening": "A facility, road or building was opened or put into operation.",
+    "construction": "Building work was started, carried out or completed.",
+    "return_of_residents": "Former residents moved back to a place.",
+    "award_established": "A medal, order or other award was created.",
+    "award_conferred": "An award was given to people.",
+    "election": "A person was elected to an office.",
+    "transfer_of_power": "A group or person took office or power.",
+    "negotiations": "Talks between parties over a period.",
+    "communication": "A message or letter was sent.",
+    "death": "A person died.",
+    "proposal": "A body drew up a plan, proposal or timetable.",
+    "resettlement": "People were brought to live in a place.",
+    "resource_extraction": "Natural resources of a place were extracted or exploited.",
+    "mine_laying": "Landmines were laid.",
+    "deadline_extension": "A deadline was extended at the request of a party.",
+    "creative_work": "A poem, song or other work was written or created.",
+    "status_change": "The status, name or use of a place or road was changed.",
+    "military_buildup": "A state enlarged, re-equipped or reorganised its armed forces.",
+    "public_service": "A public service such as schooling was provided or arranged.",
+}
+
+EVENT_STATUSES: dict[str, str] = {
+    "occurred": "The claim is that it happened.",
+    "ongoing": "The claim is that it was under way when the source was published.",
+    "planned": "Announced as intended, with the target the source states (if any).",
+}
+
+EVENT_ROLES: dict[str, str] = {
+    "agent": "Carried out the action, as the source presents it.",
+    "signatory": "Signed or initialled a document.",
+    "participant": "Took part.",
+    "speaker": "Spoke or issued the statement.",
+    "mediator": "Mediated between parties.",
+    "affected": "Was affected by the action (killed, injured, displaced, targeted).",
+    "recipient": "Received an award, message or handover.",
+    "host": "Received visitors or hosted the occasion.",
+}
+
+MEASURES: dict[str, str] = {
+    "people_killed": "People killed.",
+    "people_injured": "People injured.",
+    "people_displaced": "People who left or were made to leave their homes.",
+    "people_displaced_current": "People living displaced at the time of the statement.",
+    "people_captured_or_missing": "People captured, taken prisoner or hostage, or missing.",
+    "residents": "People living, or to live, in a place or in buildings.",
+    "military_personnel": "Soldiers, officers or other military personnel.",
+    "deserters": "Soldiers who deserted.",
+    "settlements": "Settlements (cities, towns, villages).",
+    "buildings": "Buildings.",
+    "residential_complexes": "Residential complexes.",
+    "tunnels": "Tunnels.",
+    "cableways": "Cableways.",
+    "countries": "Countries.",
+    "duration": "Length of a period of time.",
+    "elapsed_time": "Time between an event and the statement.",
+    "travel_time": "Time needed to travel a route.",
+    "length": "Length of a road, tunnel or other structure.",
+    "monetary_value": "Value in money.",
+    "rank": "Position in a ranking (1 is first).",
+    "casualties": "People killed or injured, where the source does not separate them.",
+    "shots_fired": "Shots fired.",
+    "lanes": "Traffic lanes of a road, tunnel or bridge.",
+    "routes": "Roads or directions by which a place can be reached.",
+}
+
+UNITS: dict[str, str] = {
+    "people": "Persons.",
+    "items": "Things counted one by one (settlements, buildings, tunnels, countries).",
+    "years": "Years.",
+    "months": "Months.",
+    "days": "Days.",
+    "hours": "Hours.",
+    "minutes": "Minutes.",
+    "kilometres": "Kilometres.",
+    "usd": "United States dollars.",
+    "ordinal": "A rank (1 is first).",
+}
+
+QUALIFIERS: dict[str, str] = {
+    "exact": "Stated as an exact number: value is set; low and high are empty.",
+    "approximately": "'about', 'approximately': value is set; low and high may bound it.",
+    "more_than": "'more than', 'over': low is set and excluded; value and high are empty.",
+    "at_least": "'at least', 'tens of thousands': low is set and included; value and high are empty.",
+    "at_most": "'up to', 'at most': high is set and included; value and low are empty.",
+    "less_than": "'less than', 'under': high is set and excluded; value and low are empty.",
+    "range": "'5-6', 'seven to eight': low and high are set, low < high; value may give a best estimate.",
+}

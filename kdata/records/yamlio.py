@@ -1,0 +1,433 @@
+"""Strict YAML reading with positions.
+
+PyYAML's loaders guess types the YAML 1.1 way (``no`` is False, ``0755`` is 493,
+``1:20`` is 80, dates become ``datetime.date``), accept duplicate keys and expand
+aliases without limit. We therefore build the document ourselves from libyaml's
+event stream (``CSafeLoader``'s C parser: fast and without recursion), which lets
+us refuse anchors, aliases, tags and duplicate keys, keep every value's line and
+column, and type plain scalars by the YAML 1.2 core schema only: null, true/false,
+decimal integers and floats. Everything else, dates included, stays a string for
+the pydantic models to type.
+
+What a contributor reads does not depend on the installed PyYAML or libyaml:
+libyaml's problem texts are reworded through one table (``_YAML_PROBLEMS``), and
+nesting is limited by kdata (``MAX_DEPTH``) far below libyaml's own limit, so the
+same file gives the same issue, at the same place, under every supported version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from kdata.errors import Issue
+
+#: A path into a document: mapping keys and sequence indices.
+Loc = tuple[str | int, ...]
+
+#: Largest record file accepted, in bytes.
+MAX_BYTES = 256 * 1024
+#: Deepest nesting of mappings and sequences accepted. The deepest record nests 4 levels (package.yaml:
+#: contributors, a contributor, its roles); 16 leaves room for new fields and sits far below libyaml's own
+#: limit (1000 levels in the libyaml of PyYAML 6.0.4, none in 6.0.1 to 6.0.3), so that kdata, not the
+#: parser, refuses every too-deep file, with the same issue under every version (see ``parse_events`` for
+#: files deeper than libyaml's limit). Both parsing paths stop at this depth.
+MAX_DEPTH = 16
+#: At most this many issues are reported for one file.
+MAX_ISSUES = 20
+
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+# Floats need a point or an exponent, and no leading zeros: "0755" stays text, never octal or 755.0.
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)")
+_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+# Control characters, and the Unicode line breaks libyaml counts as new lines where editors may not.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class Document:
+    """A parsed record file: its data, where each value and key sits, and its issues."""
+
+    data: Any = None
+    pos: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    keypos: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def plain_scalar(text: str) -> Any:
+    """Type an unquoted scalar by the YAML 1.2 core schema; anything else stays text."""
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return _SPECIAL_FLOAT.get(text.lower(), text)
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of ``text[index]``, counting CR, LF and CRLF as line breaks (as libyaml does)."""
+    line, start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start + 1
+
+
+def _decode(raw: bytes, name: str, doc: Document) -> str | None:
+    """UTF-8 text of a file (a byte-order mark is accepted), or None with an issue."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _position(raw[: exc.start].decode("utf-8"), exc.start)
+        doc.issues.append(
+            Issue(
+                name,
+                line,
+                col,
+                "KD002",
+                "",
+                f"The file is not valid UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded.",
+            )
+        )
+        return None
+    bad = _CONTROL.search(text)
+    if bad:
+        line, col = _position(text, bad.start())
+        doc.issues.append(
+            Issue(name, line, col, "KD010", "", f"The file holds the control character U+{ord(bad.group()):04X}.")
+        )
+        return None
+    return text
+
+
+class _Builder:
+    """Turns libyaml events into plain Python values, refusing what we do not allow."""
+
+    def __init__(self, name: str, doc: Document) -> None:
+        self.name = name
+        self.doc = doc
+        # Each frame: [container, its location, pending (key, mark) of a mapping or None].
+        self.stack: list[list[Any]] = []
+        self.documents = 0
+
+    def issue(self, mark: Any, code: str, loc: Loc, message: str) -> None:
+        line, col = _mark(mark)
+        self.doc.issues.append(Issue(self.name, line, col, code, ".".join(map(str, loc)), message))
+
+    def _refuse_decorations(self, event: Any, loc: Loc) -> None:
+        if getattr(event, "anchor", None) is not None:
+            self.issue(event.start_mark, "KD004", loc, f"Anchors are not allowed, found '&{event.anchor}'.")
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
+            self.issue(event.start_mark, "KD005", loc, f"Tags are not allowed, found '{tag}'.")
+
+    def _place(self, value: Any, event: Any) -> Loc | None:
+        """Attach a finished value to its parent; return its location (None for a key)."""
+        if not self.stack:
+            self.doc.data = value
+            self.doc.pos[()] = _mark(event.start_mark)
+            return ()
+        frame = self.stack[-1]
+        container: Any = frame[0]
+        loc: Loc = frame[1]
+        if isinstance(container, list):
+            sub = loc + (len(container),)
+            container.append(value)
+            self.doc.pos[sub] = _mark(event.start_mark)
+            return sub
+        if frame[2] is None:  # this value is a key
+            if not isinstance(value, str):
+                self.issue(event.start_mark, "KD001", loc, "A mapping key must be plain text.")
+                value = repr(value)
+            frame[2] = (value, event.start_mark)
+            return None
+        key, key_mark = frame[2]
+        frame[2] = None
+        sub = loc + (key,)
+        if key in container:
+            self.issue(
+                key_mark,
+                "KD003",
+                sub,
+                f"The key '{key}' appears twice in the same mapping (first on line {self.doc.keypos[sub][0]}).",
+            )
+        else:
+            container[key] = value
+            self.doc.keypos[sub] = _mark(key_mark)
+            self.doc.pos[sub] = _mark(event.start_mark)
+        return sub
+
+    def _next_loc(self) -> Loc:
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        loc: Loc = frame[1]
+        if isinstance(frame[0], list):
+            return loc + (len(frame[0]),)
+        return loc + ((frame[2][0],) if frame[2] else ())
+
+    def feed(self, event: Any) -> bool:
+        """Consume one event; return False to stop reading the file."""
+        kind = type(event)
+        if kind is yaml.DocumentStartEvent:
+            self.documents += 1
+            if self.documents > 1:
+                self.issue(
+                    event.start_mark, "KD001", (), "A record file holds one YAML document; found a second '---'."
+                )
+                return False
+            return True
+        if kind is yaml.ScalarEvent:
+            loc = self._next_loc()
+            self._refuse_decorations(event, loc)
+            value = plain_scalar(event.value) if not event.style and event.implicit[0] else event.value
+            self._place(value, event)
+            return True
+        if kind is yaml.AliasEvent:
+            loc = self._next_loc()
+            self.issue(event.start_mark, "KD004", loc, f"Aliases are not allowed, found '*{event.anchor}'.")
+            self._place(None, event)
+            return True
+        if kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
+            loc = self._next_loc()
+            self._refuse_decorations(event, loc)
+            if len(self.stack) >= MAX_DEPTH:
+                self.issue(event.start_mark, "KD009", loc, f"Values nest more than {MAX_DEPTH} levels deep.")
+                return False
+            container: Any = {} if kind is yaml.MappingStartEvent else []
+            if self.stack and not isinstance(self.stack[-1][0], list) and self.stack[-1][2] is None:
+                self.issue(event.start_mark, "KD001", loc, "A mapping key must be plain text.")
+                return False
+            placed = self._place(container, event)
+            self.stack.append([container, placed if placed is not None else loc, None])
+            return True
+        if kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+            self.stack.pop()
+        return True
+
+
+_DEFAULT_TAGS = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+
+
+class _PlainLoader(yaml.CSafeLoader):
+    """libyaml's C composer with no implicit resolvers: scalars stay text until we type them."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class attribute
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """Every node gets its kind's default tag: typing is ours (and tagged files never come here)."""
+        return _DEFAULT_TAGS[kind]
+
+
+class _Fallback(Exception):
+    """The fast path met something only the strict event path reports exactly."""
+
+
+#: Characters that may start an anchor, alias, tag or flow collection: files holding any take the event path.
+_EVENT_PATH_ONLY = re.compile(r"[&*!\[\]{}]")
+#: A line's indentation and leading block indicators ('- ', '? ', ': ') this long or longer. Without flow
+#: brackets a block collection starts at most that far in, and nests at most about twice as many levels
+#: deep (a nested block collection is indented more, a list under a key at most once at the same column).
+#: libyaml's C composer recurses once per level and, without the limit of newer libyaml, overflows the C
+#: stack: a 200 KB line '- - - ...' crashes PyYAML 6.0.1. Files with such a line take the event path,
+#: whose stacks live on the heap and which stops at MAX_DEPTH.
+_LONG_LEAD = re.compile(r"[ \t?:-]{256}")
+_LONG_LEAD_AFTER_BREAK = re.compile(r"\n[ \t?:-]{256}")
+#: Keys the fast path takes as they are (field names); anything else goes to the event path.
+_PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def _walk(node: Any, loc: Loc, doc: Document, depth: int) -> Any:
+    """Turn a composed node into plain values, recording positions; raise _Fallback on anything unusual."""
+    doc.pos[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if type(node) is yaml.ScalarNode:
+        return plain_scalar(node.value) if not node.style else node.value
+    if depth >= MAX_DEPTH:
+        raise _Fallback
+    if type(node) is yaml.SequenceNode:
+        return [_walk(item, loc + (i,), doc, depth + 1) for i, item in enumerate(node.value)]
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if (
+            type(key_node) is not yaml.ScalarNode
+            or key_node.style
+            or not _PLAIN_KEY.fullmatch(key)
+            or key in _BOOL
+            or key in _NULL
+        ):
+            raise _Fallback  # keys other than plain words: let the event path word any issue
+        if key in out:
+            raise _Fallback  # duplicate key
+        sub = loc + (key,)
+        doc.keypos[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        out[key] = _walk(value_node, sub, doc, depth + 1)
+    return out
+
+
+def _compose(text: str) -> Document:
+    """Fast path: libyaml composes the whole document in C, we walk the nodes once.
+
+    Only for text without anchors, aliases, tags or flow collections (checked by
+    the caller), and only when nothing is wrong: any problem raises _Fallback
+    (or a YAML error) and the event path reparses the text to report it exactly.
+    Both paths give the same Document for the same text (a test checks this).
+    """
+    loader = _PlainLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    doc = Document()
+    if node is not None:
+        doc.data = _walk(node, (), doc, 0)
+    return doc
+
+
+def _long_lead(text: str) -> bool:
+    """Whether a line of ``text`` could start a block collection nested hundreds of levels deep."""
+    if "\r" in text:  # CR or CRLF line breaks: libyaml counts a lone CR as a line break too
+        text = text.replace("\r", "\n")
+    return _LONG_LEAD.match(text) is not None or _LONG_LEAD_AFTER_BREAK.search(text) is not None
+
+
+def parse(text: str, name: str) -> Document:
+    """Parse YAML text strictly; problems become issues named after ``name``."""
+    if not _EVENT_PATH_ONLY.search(text) and not _long_lead(text):
+        try:
+            return _compose(text)
+        except (_Fallback, yaml.YAMLError):
+            pass
+    return parse_events(text, name)
+
+
+def _read_events(text: str, builder: _Builder) -> yaml.YAMLError | None:
+    """Feed libyaml's events to ``builder`` until it stops; return the error that ended them early, if any."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if not builder.feed(event) or len(builder.doc.issues) >= MAX_ISSUES:
+                break
+    except yaml.YAMLError as exc:
+        return exc
+    return None
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    """Index in ``text`` of the 1-based ``line`` and ``col`` (line breaks counted as ``_position`` does)."""
+    start = 0
+    for n, match in enumerate(_LINE_BREAK.finditer(text), start=2):
+        if n > line:
+            break
+        start = match.end()
+    return start + col - 1
+
+
+def parse_events(text: str, name: str) -> Document:
+    """Parse YAML text strictly from libyaml's events: the reference path that words every issue."""
+    doc = Document()
+    error = _read_events(text, _Builder(name, doc))
+    if error is None:
+        return doc
+    # libyaml reports every error with a mark; an error without one is reported at line 0.
+    mark = (error.problem_mark or error.context_mark) if isinstance(error, yaml.MarkedYAMLError) else None
+    line, col = _mark(mark) if mark else (0, 0)
+    if mark is not None:
+        # libyaml scans ahead of the events it hands over (a whole line of flow brackets, say), so it can
+        # fail, past its own nesting limit for one, before the event nested deeper than MAX_DEPTH reaches
+        # the builder; a libyaml without that limit hands the event over and the builder stops there.
+        # The text before the failure is read again on its own: if it already nests too deep, that is the
+        # file's issue, the same under every libyaml.
+        before = Document()
+        _read_events(text[: _offset(text, line, col)], _Builder(name, before))
+        if any(issue.code == "KD009" for issue in before.issues):
+            return before
+    doc.issues.append(Issue(name, line, col, "KD001", "", f"The YAML cannot be parsed: {_problem(error)}."))
+    return doc
+
+
+#: kdata's words for libyaml's problems, by libyaml's text. libyaml's texts name tokens and parser
+#: states ("mapping values are not allowed in this context (while scanning ...)"), not what to fix, and
+#: belong to libyaml; these say what is wrong in a record file. A problem not listed keeps libyaml's
+#: words, with its context. A test makes each listed problem happen, so a reworded libyaml shows up.
+_YAML_PROBLEMS: dict[str, str] = {
+    "mapping values are not allowed in this context": (
+        "a ':' stands where no 'field: value' may start; check this line's indentation, "
+        "or put a value that holds ': ' in quotes"
+    ),
+    "found a tab character that violates indentation": "a tab indents this line; indent with spaces only",
+    "found a tab character where an indentation space is expected": (
+        "a tab indents this line; indent with spaces only"
+    ),
+    "found character that cannot start any token": (
+        "this character cannot start a value (a tab used for indentation, or '@' or '`' first in a value); "
+        "indent with spaces and put such a value in quotes"
+    ),
+    "found unexpected end of stream": "the file ends inside a quoted text; add the closing quote",
+    "did not find expected '-' indicator": (
+        "a line inside a list does not start with '- ' at the indentation of the items before it"
+    ),
+    "did not find expected key": (
+        "a line inside a mapping is not a 'field: value' at the indentation of the fields before it"
+    ),
+    "could not find expected ':'": "a field name is not followed by ':' (or a quoted text is not closed on its line)",
+    "block sequence entries are not allowed in this context": (
+        "a '- ' list item stands where no list may start; start the list on the line after its field name"
+    ),
+    "did not find expected ',' or ']'": "a '[' list is not closed by ']', or its items are not separated by ','",
+    "did not find expected ',' or '}'": "a '{' mapping is not closed by '}', or its pairs are not separated by ','",
+    "found unknown escape character": (
+        "a double-quoted text holds an unknown escape sequence (a '\\' before a letter YAML does not know); "
+        "use single quotes, or write '\\\\' for a backslash"
+    ),
+    "found unexpected document indicator": "a line starting with '---' or '...' inside a quoted text ends the document",
+}
+
+
+def _problem(error: yaml.YAMLError) -> str:
+    """What libyaml found wrong, in kdata's words where it has them (without the final full stop)."""
+    problem, context = (error.problem, error.context) if isinstance(error, yaml.MarkedYAMLError) else (None, None)
+    problem = (problem or str(error)).rstrip(".")
+    if problem in _YAML_PROBLEMS:
+        return _YAML_PROBLEMS[problem]
+    return problem + (f" ({context})" if context else "")
+
+
+def read(path: str | os.PathLike[str], name: str) -> Document:
+    """Read and parse one record file; ``name`` is how issues refer to it."""
+    doc = Document()
+    size = os.stat(path).st_size
+    if size > MAX_BYTES:
+        doc.issues.append(Issue(name, 0, 0, "KD008", "", f"The file has {size} bytes; the limit is {MAX_BYTES}."))
+        return doc
+    with open(path, "rb") as handle:
+        text = _decode(handle.read(), name, doc)
+    if text is None:
+        return doc
+    doc = parse(text, name)
+    if not doc.issues and doc.data is None:
+        doc.issues.append(Issue(name, 1, 1, "KD007", "", "The file holds no record."))
+    elif not doc.issues and not isinstance(doc.data, dict):
+        found = type(doc.data).__name__.replace("str", "text").replace("list", "a list")
+        doc.issues.append(
+            Issue(name, 1, 1, "KD006", "", f"Expected a mapping of field: value at the top level, found {found}.")
+        )
+    return doc

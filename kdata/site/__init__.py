@@ -1,0 +1,5 @@
+"""The static site: a built package in (read through :mod:`kdata.api`), an offline website out.
+
+Pages rendered with Jinja2 templates (:mod:`.render`, ``templates/``) and the timeline's layout
+(:mod:`.timeline`). Never reads ``raw/``.
+"""

@@ -1,0 +1,322 @@
+"""A browsable datasheet: a static, offline website of a built data package (``kdata site``).
+
+The site is made from a built package (never from ``raw/``), read through
+:mod:`kdata.api`. Jinja2 renders the pages with autoescaping on, so text from the
+records is always shown as text. The output is plain HTML, one stylesheet and one
+small script; every link is relative, so the site works from ``file://`` with no
+server and makes no network request.
+
+Pages: the front page (with the timeline of :mod:`kdata.site.timeline`), one page per
+table (data dictionary and rows), one per event and per figure (every claim with
+claimant, source and quote), the disagreements and a datasheet in the sections of
+"Datasheets for Datasets" (Gebru et al.).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from kdata import fs
+from kdata.api import load_table, metadata, package_dir, resources
+from kdata.errors import PackageError, UsageError
+from kdata.site.timeline import layout
+
+if TYPE_CHECKING:
+    import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Files copied unchanged into the site's static/ folder.
+STATIC = ("style.css", "site.js")
+#: A file that marks a folder as written by ``kdata site``; only such a folder is ever replaced.
+MARKER = ".kdata-site"
+#: Ids become file names: only the package's id pattern is accepted.
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Columns that hold the sources' own words: shown as quotations wherever they appear.
+VERBATIM = {
+    ("citations", "quote"),
+    ("events", "term"),
+    ("figures", "term"),
+    ("figures", "stated_as"),
+    ("sources", "title"),
+    ("conflicts", "value_a"),
+    ("conflicts", "value_b"),
+}
+#: Columns that hold the id of an event or a figure, which have pages of their own.
+PAGE_LINKS = {
+    ("events", "id"): "events",
+    ("figures", "id"): "figures",
+    ("citations", "event"): "events",
+    ("citations", "figure"): "figures",
+    ("figures", "event"): "events",
+    ("event_actors", "event"): "events",
+}
+#: How each qualifier reads, with the numbers the figure fills in.
+READINGS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "exact": lambda f: _n(f["value"]),
+    "approximately": lambda f: f"about {_n(f['value'])}",
+    "more_than": lambda f: f"more than {_n(f['low'])}",
+    "at_least": lambda f: f"at least {_n(f['low'])}",
+    "at_most": lambda f: f"at most {_n(f['high'])}",
+    "less_than": lambda f: f"less than {_n(f['high'])}",
+    "range": lambda f: f"{_n(f['low'])} to {_n(f['high'])}",
+}
+
+
+def _n(number: int | None) -> str:
+    return "?" if number is None else f"{number:,}"
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """What ``build_site`` wrote: the folder and the number of HTML pages."""
+
+    out: Path
+    pages: int
+
+
+class Cell(NamedTuple):
+    """One cell of a table page: its text, a link to a record's page if any, and whether it quotes a source."""
+
+    text: str
+    href: str | None
+    verbatim: bool
+    null: bool
+
+
+def _first(fields: str | list[str]) -> str:
+    """The first field of a Table Schema key (a key is a name or a list of names)."""
+    return fields if isinstance(fields, str) else fields[0]
+
+
+def reading(figure: dict[str, Any]) -> str:
+    """A figure's numbers as kdata reads them, e.g. ``at most 60,000 people``."""
+    return f"{READINGS[figure['qualifier']](figure)} {figure['unit']}"
+
+
+def is_verbatim_title(title: str) -> bool:
+    """Whether a source's title is its printed headline (kdata's own descriptions are in brackets)."""
+    return not title.startswith("[")
+
+
+def _constraints(field: dict[str, Any], references: dict[str, str]) -> list[str]:
+    """A Table Schema field's constraints in words, for the data dictionary."""
+    rules = field.get("constraints", {})
+    words = []
+    if rules.get("required"):
+        words.append("required")
+    if "enum" in rules:
+        words.append("one of: " + ", ".join(rules["enum"]))
+    for key, label in (
+        ("minimum", "minimum"),
+        ("maximum", "maximum"),
+        ("maxLength", "at most"),
+        ("pattern", "pattern"),
+    ):
+        if key in rules:
+            words.append(f"{label} {rules[key]}" + (" characters" if key == "maxLength" else ""))
+    if field["name"] in references:
+        words.append(f"references {references[field['name']]}")
+    return words
+
+
+class _Package:
+    """A built package loaded for the site: its descriptor, its rows and indexes over them."""
+
+    def __init__(self, package: str | os.PathLike[str] | None) -> None:
+        self.folder = package_dir(package)
+        self.meta = metadata(self.folder)
+        self.names = resources(self.folder)
+        self.rows: dict[str, list[dict[str, Any]]] = {n: load_table(n, self.folder).to_pylist() for n in self.names}
+        missing = {"sources", "actors", "places", "events", "figures", "event_actors", "citations", "conflicts"}
+        missing -= set(self.names)
+        if missing:
+            raise PackageError(f"The package in {self.folder} has no table {', '.join(sorted(missing))}; rebuild it.")
+        self.by_id = {n: {r["id"]: r for r in rows if "id" in r} for n, rows in self.rows.items()}
+        for table in ("events", "figures"):
+            for record_id in self.by_id[table]:
+                if not _ID.match(record_id):
+                    raise PackageError(f"{table} id '{record_id}' is not a valid id; the site names pages after ids.")
+        self.citations = self._group("citations", ("event", "figure"))
+        self.event_actors = self._group("event_actors", ("event",))
+        self.figures_of = self._group("figures", ("event",))
+        self.conflicts_of = self._group("conflicts", ("record_a", "record_b"))
+
+    def _group(self, table: str, columns: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self.rows[table]:
+            for column in columns:
+                if row[column] is not None:
+                    groups[row[column]].append(row)
+        return groups
+
+    def resource(self, name: str) -> dict[str, Any]:
+        """The CSV resource of a table in the descriptor (its schema and description)."""
+        return next(r for r in self.meta["resources"] if r["name"] == name)
+
+    def claims(self, record_id: str) -> list[dict[str, Any]]:
+        """Citations of an event or figure, each with its source and claimant rows."""
+        return [
+            {
+                **c,
+                "source_row": self.by_id["sources"].get(c["source"]),
+                "claimant_row": self.by_id["actors"].get(c["claimant"]),
+            }
+            for c in self.citations.get(record_id, [])
+        ]
+
+    def cells(self, table: str) -> tuple[list[dict[str, Any]], list[list[Cell]]]:
+        """A table's fields (from its Table Schema) and its rows as cells for the table page."""
+        schema = self.resource(table)["schema"]
+        fields = schema["fields"]
+        rows = []
+        for row in self.rows[table]:
+            cells = []
+            for field in fields:
+                name, value = field["name"], row[field["name"]]
+                target = PAGE_LINKS.get((table, name))
+                if table == "conflicts" and name in ("record_a", "record_b") and row["table"] in ("events", "figures"):
+                    target = row["table"]
+                href = f"../{target}/{value}.html" if target and value in self.by_id[target] else None
+                text = "" if value is None else str(value)
+                verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
+                cells.append(Cell(text, href, verbatim and value is not None, value is None))
+            rows.append(cells)
+        return fields, rows
+
+    def dictionary(self, table: str) -> list[dict[str, Any]]:
+        """The data dictionary of a table: field, type, description and constraints in words."""
+        schema = self.resource(table)["schema"]
+        references = {
+            _first(fk["fields"]): f"{fk['reference'].get('resource') or table}.{_first(fk['reference']['fields'])}"
+            for fk in schema.get("foreignKeys", [])
+        }
+        return [
+            {
+                "name": f["name"],
+                "type": f["type"],
+                "description": f.get("description", ""),
+                "constraints": _constraints(f, references),
+            }
+            for f in schema["fields"]
+        ]
+
+
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value from the data is escaped: a record holding <script> shows as text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["number"] = _n
+    env.globals.update(reading=reading, is_verbatim_title=is_verbatim_title)
+    return env
+
+
+def _facts(data: _Package) -> dict[str, Any]:
+    """The numbers the datasheet quotes, counted from the package's rows."""
+    events, citations = data.rows["events"], data.rows["citations"]
+    return {
+        "first_year": min((e["date_start"].year for e in events), default=None),
+        "last_year": max((e["date_end"].year for e in events), default=None),
+        "precisions": sorted(Counter(e["date_precision"] for e in events).items()),
+        "planned": sum(e["status"] == "planned" for e in events),
+        "claims": len(citations),
+        "claimants": len({c["claimant"] for c in citations}),
+        "topics": len({c["topic"] for c in data.rows["conflicts"]}),
+        "sources": data.rows["sources"],
+    }
+
+
+def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """Every page of the site: (path inside the site, template, context)."""
+    meta = data.meta
+    counts = {n: len(data.rows[n]) for n in data.names}
+    pages = {(table, record_id) for table in ("events", "figures") for record_id in data.by_id[table]}
+    common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages}
+    yield "index.html", "index.html", {**common, "root": "", "timeline": layout(data.rows["events"])}
+    yield "datasheet.html", "datasheet.html", {**common, "root": "", "facts": _facts(data)}
+    conflicts = sorted(data.rows["conflicts"], key=lambda c: (c["topic"], c["record_a"], c["record_b"], c["aspect"]))
+    yield "disagreements.html", "disagreements.html", {**common, "root": "", "conflicts": conflicts}
+    for name in data.names:
+        fields, rows = data.cells(name)
+        context: dict[str, Any] = {"table": name, "resource": data.resource(name), "dictionary": data.dictionary(name)}
+        yield f"tables/{name}.html", "table.html", {**common, **context, "root": "../", "fields": fields, "rows": rows}
+    for event in data.rows["events"]:
+        context = {
+            "event": event,
+            "place": data.by_id["places"].get(event["place"] or ""),
+            "actors": [(data.by_id["actors"].get(a["actor"]), a) for a in data.event_actors.get(event["id"], [])],
+            "claims": data.claims(event["id"]),
+            "figures": data.figures_of.get(event["id"], []),
+            "conflicts": data.conflicts_of.get(event["id"], []),
+            "related": [e for e in data.rows["events"] if event["topic"] and e["topic"] == event["topic"]],
+        }
+        yield f"events/{event['id']}.html", "event.html", {**common, **context, "root": "../"}
+    for figure in data.rows["figures"]:
+        context = {
+            "figure": figure,
+            "place": data.by_id["places"].get(figure["place"] or ""),
+            "event": data.by_id["events"].get(figure["event"] or ""),
+            "claims": data.claims(figure["id"]),
+            "conflicts": data.conflicts_of.get(figure["id"], []),
+            "related": [f for f in data.rows["figures"] if figure["topic"] and f["topic"] == figure["topic"]],
+        }
+        yield f"figures/{figure['id']}.html", "figure.html", {**common, **context, "root": "../"}
+
+
+def _check_target(out: Path) -> None:
+    """Refuse to replace a folder that holds anything but a previous site."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        raise UsageError(
+            f"'{out}' exists and is not a site written by kdata; choose a new or empty folder, or remove it first."
+        )
+
+
+def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | None = None) -> SiteResult:
+    """Write the static site of a built package to ``out``, replacing a previous site there in one step.
+
+    Args:
+        out: Folder to write; it must be new, empty, or a site an earlier call wrote.
+        package: A built package folder; default: the bundled package.
+
+    Returns:
+        The folder written and how many HTML pages it holds.
+
+    Raises:
+        UsageError: ``out`` holds something other than a kdata site, or ``package`` is not a package.
+        PackageError: The package cannot be read or lacks a table the site shows.
+    """
+    target = Path(out)
+    fs.recover(target)
+    _check_target(target)
+    data = _Package(package)
+    env = _environment()
+    staging = fs.staging_dir(target)
+    try:
+        pages = 0
+        for path, template, context in _pages(data):
+            page = staging / path
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(env.get_template(template).render(context), "utf-8")
+            pages += 1
+        (staging / "static").mkdir()
+        for name in STATIC:
+            shutil.copyfile(TEMPLATES / name, staging / "static" / name)
+        (staging / MARKER).write_text("Written by `kdata site`; the next run replaces this folder whole.\n", "utf-8")
+        fs.swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return SiteResult(target, pages)

@@ -1,0 +1,271 @@
+"""The whole path on real files: raw YAML -> validate -> build -> frictionless -> load.
+
+Builds, frictionless and the command as users start it run as real processes; the checks of what
+``verify``, ``build --check``, ``info`` and ``conflicts`` print call the command in the test process.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import GOOD, run_kdata, snapshot
+from inprocess import run_kdata_here
+
+import kdata
+
+FRICTIONLESS = Path(sys.executable).parent / "frictionless"
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test project, built once for this module by the real command."""
+    root = tmp_path_factory.mktemp("built")
+    shutil.copytree(GOOD / "raw", root / "raw")
+    shutil.copytree(GOOD / "archive", root / "archive")
+    result = run_kdata("build", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture
+def built(built_once: Path, tmp_path: Path) -> Path:
+    """A copy of the built project of its own for each test (tests change raw/ and dist/)."""
+    project = tmp_path / "project"
+    shutil.copytree(built_once, project, symlinks=True)
+    return project
+
+
+def test_validate_accepts_the_good_project(project: Path) -> None:
+    """A valid tree exits 0 and says how many records it checked."""
+    result = run_kdata("validate", "raw", "--archive", "archive", cwd=project)
+    assert result.returncode == 0, result.stdout
+    assert "raw is valid: 10 records in 5 tables and every quote found in the archive." in result.stdout
+
+
+def test_built_package_passes_real_frictionless_validate(built: Path) -> None:
+    """frictionless-py, run as users run it, reports the package valid, Parquet twins included."""
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"], cwd=built, capture_output=True, text=True
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 0 and report["valid"], result.stdout
+    names = sorted(task["name"] for task in report["tasks"])
+    assert "events" in names and "events-parquet" in names and len(names) == 16
+
+
+def test_frictionless_catches_a_tampered_file(built: Path) -> None:
+    """The declared bytes and hash are real: frictionless rejects a changed CSV."""
+    with open(built / "dist" / "events.csv", "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"], cwd=built, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert not json.loads(result.stdout)["valid"]
+
+
+def test_descriptor_declares_keys_types_and_integrity(built: Path) -> None:
+    """Every resource has path, format, mediatype, bytes and sha256; tables have keys."""
+    descriptor = json.loads((built / "dist" / "datapackage.json").read_text())
+    assert descriptor["version"] == "0.1.0" and descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    for resource in descriptor["resources"]:
+        content = (built / "dist" / resource["path"]).read_bytes()
+        assert resource["bytes"] == len(content)
+        assert resource["hash"] == "sha256:" + hashlib.sha256(content).hexdigest()
+        assert resource["mediatype"] in ("text/csv", "application/vnd.apache.parquet")
+    events = next(r for r in descriptor["resources"] if r["name"] == "events")
+    fields = {f["name"]: f for f in events["schema"]["fields"]}
+    assert events["schema"]["primaryKey"] == ["id"]
+    assert fields["date_start"]["type"] == "date" and fields["date_precision"]["constraints"]["enum"] == [
+        "day",
+        "month",
+        "year",
+    ]
+    assert {"fields": ["place"], "reference": {"resource": "places", "fields": ["id"]}} in events["schema"][
+        "foreignKeys"
+    ]
+    assert all(f.get("description") for f in events["schema"]["fields"])
+
+
+def _csv_rows(path: Path, schema: dict) -> list[dict]:
+    """Read a CSV with the standard library, typing cells by the Table Schema."""
+    casts = {
+        "string": str,
+        "integer": int,
+        "number": float,
+        "date": date.fromisoformat,
+        "boolean": lambda v: v == "true",
+    }
+    types = {f["name"]: casts[f["type"]] for f in schema["fields"]}
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [{k: (types[k](v) if v != "" else None) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def test_csv_and_parquet_hold_the_same_rows_and_types(built: Path) -> None:
+    """Each table's two files agree cell for cell, with the declared types."""
+    dist = built / "dist"
+    descriptor = json.loads((dist / "datapackage.json").read_text())
+    for resource in (r for r in descriptor["resources"] if r["format"] == "csv"):
+        from_csv = _csv_rows(dist / resource["path"], resource["schema"])
+        from_parquet = kdata.load_table(resource["name"], package=dist).to_pylist()
+        assert from_csv == from_parquet, resource["name"]
+        assert len(from_csv) == resource["kdata:rows"]
+
+
+def test_load_returns_the_yaml_values_with_proper_dtypes(built: Path) -> None:
+    """kdata.load gives back what the YAML says: hedges, dates and their precision."""
+    figures = kdata.load("figures", package=built / "dist").set_index("id")
+    upto = figures.loc["riverton-returnees-other"]
+    assert upto["qualifier"] == "at_most" and upto["high"] == 1500 and upto["stated_as"] == "up to 1,500"
+    assert upto["low"] is __import__("pandas").NA
+    assert (
+        upto["as_of_start"] == date(2020, 3, 1)
+        and upto["as_of_end"] == date(2020, 3, 31)
+        and upto["as_of_precision"] == "month"
+    )
+    assert str(figures["value"].dtype) == "int64[pyarrow]"
+    assert str(figures["as_of_start"].dtype) == "date32[day][pyarrow]"
+    citations = kdata.load("citations", package=built / "dist")
+    assert set(citations["figure"].dropna()) == set(figures.index)
+    conflicts = kdata.load("conflicts", package=built / "dist")
+    assert sorted(conflicts["aspect"]) == ["number", "wording"]
+
+
+def test_two_builds_are_byte_identical(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds from the same raw/ in different places and times give the same bytes."""
+    other = tmp_path_factory.mktemp("second")
+    shutil.copytree(project / "raw", other / "raw")
+    assert run_kdata("build", cwd=project).returncode == 0
+    time.sleep(1.1)
+    assert run_kdata("build", cwd=other).returncode == 0
+    assert snapshot(project / "dist") == snapshot(other / "dist")
+    assert snapshot(project / "schemas") == snapshot(other / "schemas")
+
+
+def test_invalid_data_leaves_dist_untouched(built: Path) -> None:
+    """A build that fails validation writes nothing and names the problem."""
+    before = snapshot(built / "dist")
+    record = built / "raw" / "events" / "riverton-return-2020.yaml"
+    record.write_text(record.read_text().replace("status: occurred", "status: happened"))
+    result = run_kdata_here("build", cwd=built)
+    assert result.returncode == 1
+    assert "raw/events/riverton-return-2020.yaml:4:9: KD103 not-in-vocabulary: status:" in result.stdout
+    assert snapshot(built / "dist") == before
+    assert not [p for p in built.iterdir() if p.name.startswith(".dist-")]
+
+
+def test_check_names_stale_missing_and_extra_files(built: Path) -> None:
+    """build --check passes on a fresh build and names every stale file otherwise."""
+    fresh = run_kdata_here("build", "--check", cwd=built)
+    assert fresh.returncode == 0, fresh.stdout
+    record = built / "raw" / "places" / "riverton.yaml"
+    record.write_text(record.read_text().replace("name: Riverton", "name: Riverton Town"))
+    (built / "schemas" / "events.schema.json").unlink()
+    (built / "dist" / "notes.txt").write_text("stray")
+    result = run_kdata_here("build", "--check", cwd=built)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "dist/places.csv differs from a fresh build" in lines
+    assert "dist/places.parquet differs from a fresh build" in lines
+    assert "dist/datapackage.json differs from a fresh build" in lines
+    assert "schemas/events.schema.json is missing" in lines
+    assert "dist/notes.txt is not produced by the build" in lines
+    assert "dist/events.csv differs from a fresh build" not in lines
+
+
+def test_verify_names_a_tampered_parquet_file(built: Path) -> None:
+    """kdata verify checks bytes and sha256 of Parquet files too."""
+    assert run_kdata_here("verify", cwd=built).returncode == 0
+    target = built / "dist" / "figures.parquet"
+    content = bytearray(target.read_bytes())
+    content[100] ^= 0xFF
+    target.write_bytes(bytes(content))
+    result = run_kdata_here("verify", cwd=built)
+    assert result.returncode == 1
+    assert result.stdout.startswith("figures.parquet: sha256 is sha256:")
+
+
+def test_verify_finds_rows_that_break_keys(built: Path) -> None:
+    """A package whose files match their hashes but break a foreign key is reported."""
+    dist = built / "dist"
+    path = dist / "events.csv"
+    path.write_text(path.read_text().replace(",riverton,", ",atlantis,"))
+    descriptor = json.loads((dist / "datapackage.json").read_text())
+    for resource in descriptor["resources"]:
+        if resource["path"] == "events.csv":
+            resource["bytes"] = path.stat().st_size
+            resource["hash"] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    (dist / "datapackage.json").write_text(json.dumps(descriptor))
+    result = run_kdata_here("verify", cwd=built)
+    assert result.returncode == 1
+    assert "events.csv and events.parquet do not hold the same rows" in result.stdout
+
+
+def _duplicate_first_row(dist: Path, table: str) -> None:
+    """Repeat a table's first row in its CSV and Parquet files, with hashes that match again."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv_path, parquet_path = dist / f"{table}.csv", dist / f"{table}.parquet"
+    lines = csv_path.read_text().splitlines(keepends=True)
+    csv_path.write_text("".join([*lines, lines[1]]))
+    rows = pq.read_table(parquet_path)
+    pq.write_table(pa.concat_tables([rows, rows.slice(0, 1)]), parquet_path)
+    descriptor = json.loads((dist / "datapackage.json").read_text())
+    for resource in descriptor["resources"]:
+        if resource["path"] in (csv_path.name, parquet_path.name):
+            content = (dist / resource["path"]).read_bytes()
+            resource["bytes"], resource["hash"] = len(content), "sha256:" + hashlib.sha256(content).hexdigest()
+    (dist / "datapackage.json").write_text(json.dumps(descriptor))
+
+
+def test_verify_finds_duplicate_primary_keys(built: Path) -> None:
+    """A row repeated in both twins (hashes updated) breaks the primary key, of one column or of three."""
+    dist = built / "dist"
+    _duplicate_first_row(dist, "places")
+    _duplicate_first_row(dist, "event_actors")
+    result = run_kdata_here("verify", cwd=built)
+    assert result.returncode == 1
+    assert "places: primary key ['id'] is not unique" in result.stdout
+    assert "event_actors: primary key ['event', 'actor', 'role'] is not unique" in result.stdout
+    assert "citations" not in result.stdout
+
+
+def test_info_and_conflicts_commands(built: Path) -> None:
+    """info prints name, version, licence and rows; conflicts lists disagreements."""
+    info = run_kdata_here("info", "dist", cwd=built)
+    assert info.returncode == 0
+    assert info.stdout.splitlines()[0] == "kdata-test 0.1.0 (CC-BY-4.0)"
+    assert "  figures             3 rows" in info.stdout
+    conflicts = run_kdata_here("conflicts", "dist", "--format", "json", cwd=built)
+    rows = json.loads(conflicts.stdout)
+    assert [(r["record_a"], r["record_b"], r["aspect"]) for r in rows] == [
+        ("riverton-returnees-council", "riverton-returnees-other", "number"),
+        ("riverton-returnees-council", "riverton-returnees-other", "wording"),
+    ]
+    assert rows[0]["value_a"] == "about 1,200" and rows[0]["value_b"] == "up to 1,500"
+
+
+def test_usage_errors_exit_2(project: Path) -> None:
+    """A missing folder or unknown command is a usage error, not a crash."""
+    missing = run_kdata("validate", "nowhere", cwd=project)
+    assert missing.returncode == 2 and "No raw data folder at 'nowhere'" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    assert run_kdata("frobnicate", cwd=project).returncode == 2
+
+
+def test_python_m_kdata_matches_the_command(project: Path) -> None:
+    """python -m kdata and the installed kdata script behave alike."""
+    script = Path(sys.executable).parent / "kdata"
+    a = run_kdata("validate", "raw", cwd=project)
+    b = subprocess.run([str(script), "validate", "raw"], cwd=project, capture_output=True, text=True)
+    assert (a.returncode, a.stdout) == (b.returncode, b.stdout)

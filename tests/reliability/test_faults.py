@@ -1,0 +1,254 @@
+"""Faults of the machine: a full disk, a read-only folder, many processes downloading at once.
+
+- Disk full is simulated two ways: a file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored so a
+  write fails with EFBIG) that needs no privileges, and, where the test may mount one, a real
+  tiny tmpfs that runs out of space (ENOSPC).
+- Read-only is a folder made immutable with ``chattr +i`` when running as root (root ignores
+  permissions), else one whose write permission is removed.
+- Each time kdata must exit 1 with one clear sentence and no traceback, and leave the old dist/
+  or cache byte-identical.
+- Concurrency: 8 ``kdata download`` processes at once on a cold cache, trial after trial, against
+  a real HTTP server; every process succeeds and one valid copy is left. The suite runs 5 trials;
+  ``benchmarks/stress.py`` runs 30.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import GOOD, run_kdata, snapshot
+from releasing import kdata_ok, released_project, serve
+
+from kdata.datapackage.verify import verify
+
+FRICTIONLESS = Path(sys.executable).parent / "frictionless"
+
+
+def run_limited(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None, fsize: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real kdata command, optionally unable to write files larger than ``fsize`` bytes."""
+
+    def limit() -> None:
+        if fsize is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    return run_kdata(*args, cwd=cwd, env=env, preexec_fn=limit)
+
+
+def clear_error(result: subprocess.CompletedProcess[str], words: str) -> None:
+    """Exit 1, one 'Error: ...' line on stderr naming the cause, no traceback."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], result.stderr
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make ``folder`` refuse new entries: immutable for root (root ignores permissions), else r-x."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("chattr +i is not available here")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(mode)
+
+
+@contextmanager
+def tiny_disk(where: Path, size: str) -> Iterator[Path]:
+    """A real tmpfs of ``size`` mounted at ``where`` (skips when mounting is not allowed)."""
+    where.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    ).returncode:
+        pytest.skip("mounting a tmpfs is not allowed here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+def fill(folder: Path, leave: int) -> None:
+    """Fill the file system of ``folder`` until about ``leave`` bytes are free."""
+    free = shutil.disk_usage(folder).free
+    with open(folder / "filler", "wb") as handle:
+        handle.write(b"\0" * max(free - leave, 0))
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(GOOD / "raw", project / "raw")
+    kdata_ok("build", cwd=project)
+    return project
+
+
+def _changed_title(project: Path) -> None:
+    record = project / "raw" / "events" / "riverton-return-2020.yaml"
+    record.write_text(record.read_text().replace("Residents returned", "Residents moved back"))
+
+
+def test_build_past_a_file_size_limit_keeps_the_old_dist(built: Path) -> None:
+    """EFBIG while writing the new package: a clear error, the old dist/ untouched, no staging left."""
+    before = snapshot(built / "dist")
+    _changed_title(built)
+    result = run_limited("build", cwd=built, fsize=4096)
+    clear_error(result, "a file grew past the size limit")
+    assert "The previous build is unchanged." in result.stderr
+    assert snapshot(built / "dist") == before
+    assert not list(built.glob(".dist-*"))
+    assert verify(built / "dist") == []
+
+
+def test_build_on_a_full_disk_keeps_the_old_dist(tmp_path: Path) -> None:
+    """ENOSPC on a real, full tmpfs: a clear error and the old dist/ untouched."""
+    with tiny_disk(tmp_path / "disk", "1m") as disk:
+        project = disk / "project"
+        shutil.copytree(GOOD / "raw", project / "raw")
+        kdata_ok("build", cwd=project)
+        before = snapshot(project / "dist")
+        _changed_title(project)
+        fill(disk, 8 * 1024)
+        result = run_limited("build", cwd=project)
+        clear_error(result, "the disk is full")
+        assert snapshot(project / "dist") == before
+        assert not list(project.glob(".dist-*"))
+        (disk / "filler").unlink()
+        kdata_ok("build", cwd=project)  # with space again, the build goes through
+        assert snapshot(project / "dist") != before
+
+
+def test_build_into_a_read_only_folder_keeps_the_old_dist(built: Path) -> None:
+    """The folder that holds dist/ accepts no new entry: a clear error, dist/ untouched."""
+    before = snapshot(built / "dist")
+    _changed_title(built)
+    with read_only(built):
+        result = run_limited("build", cwd=built)
+    clear_error(result, "Could not write the package to dist")
+    assert snapshot(built / "dist") == before
+
+
+@dataclass(frozen=True)
+class Site:
+    project: Path
+    registry: Path
+    url: str
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("faults")
+    project, registry = released_project(root, root / "www")
+    with serve(root / "www") as url:
+        yield Site(project, registry, url)
+
+
+def _env(site: Site, cache: Path) -> dict[str, str]:
+    return {"KDATA_REGISTRY": str(site.registry), "KDATA_CACHE_DIR": str(cache), "KDATA_BASE_URL": site.url}
+
+
+def test_download_past_a_file_size_limit_leaves_the_cache_as_it_was(site: Site, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "other.txt").write_text("kept")
+    before = snapshot(cache)
+    result = run_limited("download", "0.1.0", cwd=tmp_path, env=_env(site, cache), fsize=8192)
+    clear_error(result, "a file grew past the size limit")
+    assert "What was cached before is unchanged" in result.stderr
+    after = snapshot(cache)
+    assert after.pop(".0.1.0.lock") == hashlib.sha256(b"").hexdigest()
+    assert after == before
+
+
+def test_download_into_a_full_disk_leaves_the_cache_as_it_was(site: Site, tmp_path: Path) -> None:
+    with tiny_disk(tmp_path / "disk", "1m") as disk:
+        cache = disk / "cache"
+        cache.mkdir()
+        fill(disk, 16 * 1024)
+        before = snapshot(cache)
+        clear_error(run_limited("download", "0.1.0", cwd=tmp_path, env=_env(site, cache)), "the disk is full")
+        after = snapshot(cache)
+        after.pop(".0.1.0.lock", None)
+        assert after == before
+
+
+def test_download_into_a_read_only_cache(site: Site, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with read_only(cache):
+        result = run_limited("download", "0.1.0", cwd=tmp_path, env=_env(site, cache))
+    clear_error(result, "Could not write to the cache")
+    assert list(cache.iterdir()) == []
+
+
+def concurrent_trials(site: Site, root: Path, trials: int, processes: int = 8) -> dict[str, int]:
+    """``trials`` cold caches, each filled by ``processes`` simultaneous ``kdata download`` runs.
+
+    Returns:
+        Counts: trials, processes run, errors (non-zero exits), valid single copies.
+    """
+    counts = {"trials": 0, "processes": 0, "errors": 0, "valid_copies": 0}
+    for trial in range(trials):
+        cache = root / f"cache-{trial}"
+        env = {**os.environ, **_env(site, cache)}
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "kdata", "download", "0.1.0"],
+                cwd=root,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
+        outputs = [p.communicate(timeout=300) for p in procs]
+        counts["trials"] += 1
+        counts["processes"] += processes
+        counts["errors"] += sum(
+            p.returncode != 0 or "Traceback" in err for p, (_, err) in zip(procs, outputs, strict=True)
+        )
+        folders = {out.strip().splitlines()[-1] if out.strip() else "" for out, _ in outputs}
+        visible = sorted(p.name for p in cache.iterdir() if not p.name.startswith("."))
+        hidden = sorted(p.name for p in cache.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock"))
+        if folders == {str(cache / "0.1.0")} and verify(cache / "0.1.0") == [] and len(visible) == 2 and not hidden:
+            counts["valid_copies"] += 1
+        shutil.rmtree(cache)
+    return counts
+
+
+def test_eight_processes_download_one_version_at_once(site: Site, tmp_path: Path) -> None:
+    """8 processes x 5 cold-cache trials: no error, one valid copy each time (frictionless agrees)."""
+    counts = concurrent_trials(site, tmp_path, trials=5)
+    assert counts == {"trials": 5, "processes": 40, "errors": 0, "valid_copies": 5}, counts
+    cache = tmp_path / "last"
+    env = {**os.environ, **_env(site, cache)}
+    subprocess.run([sys.executable, "-m", "kdata", "download", "0.1.0"], env=env, check=True, capture_output=True)
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(cache / "0.1.0" / "datapackage.json")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and json.loads(result.stdout)["valid"], result.stdout[-2000:]

@@ -1,0 +1,410 @@
+"""kdata where ``fcntl`` and ``renameat2`` do not exist (Windows, macOS), run here by taking both away.
+
+Each test runs real kdata processes with a prelude (``PRELUDE``) that can:
+
+- make ``import fcntl`` raise ImportError (``sys.modules["fcntl"] = None``), as on Windows: kdata
+  must not need it, and filelock then locks with its own fallback (a marker file);
+- refuse the ``renameat2`` exchange (``kdata.fs._exchange`` answers False), as on macOS and
+  Windows: every swap of a folder takes the rename fallback, where the target is missing between
+  two renames;
+- widen that window (sleep after the first rename), so that concurrent readers really fall into it;
+- trace, and hold at a gate, each acquisition of the real lock (``kdata.fs.locked``), so a
+  test can see a second build or download wait for the first.
+
+Nothing under test is replaced: the builds, downloads, locks, swaps, repairs and reads are kdata's
+own, on real files, with real processes and a real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import GOOD, snapshot
+from releasing import released_project
+
+from kdata.datapackage.verify import verify
+
+PRELUDE = r"""
+import json, os, sys, time
+from contextlib import contextmanager
+from pathlib import Path
+
+if os.environ.get("T_NO_FCNTL"):
+    sys.modules["fcntl"] = None  # `import fcntl` now raises ImportError, as on Windows
+    try:
+        import fcntl
+    except ImportError:
+        pass
+    else:
+        raise SystemExit("fcntl is still importable")
+
+import kdata.fs as fs
+
+if os.environ.get("T_NO_EXCHANGE"):
+    def _refuse(a, b):  # as where renameat2 is missing: the swap takes the rename fallback
+        if os.environ.get("T_REFUSED"):
+            with open(os.environ["T_REFUSED"], "a") as log:
+                log.write(f"{b}\n")
+        return False
+
+    fs._exchange = _refuse
+
+if os.environ.get("T_PAUSE"):
+    _rename, _pause = os.rename, float(os.environ["T_PAUSE"])
+
+    def _slow(a, b):  # widen the window between the first two renames, where the target is missing
+        _rename(a, b)
+        if "-old-" in os.path.basename(b):
+            start = time.time()
+            time.sleep(_pause)
+            if os.environ.get("T_WINDOWS"):
+                with open(os.environ["T_WINDOWS"], "a") as log:
+                    log.write(f"{start} {time.time()}\n")
+
+    os.rename = _slow
+
+if os.environ.get("T_TRACE"):
+    _locked, _trace, _gate = fs.locked, Path(os.environ["T_TRACE"]), os.environ.get("T_GATE")
+
+    @contextmanager
+    def _traced(target):  # the real lock, with marks when it is wanted and held, and an optional gate
+        (_trace / f"wants-{os.getpid()}").touch()
+        with _locked(target):
+            (_trace / f"holds-{os.getpid()}").touch()
+            while _gate and not os.path.exists(_gate):
+                time.sleep(0.02)
+            yield
+
+    fs.locked = _traced
+"""
+
+#: The ``kdata`` command after the prelude.
+CLI = "from kdata.cli import main\nmain(sys.argv[1:], prog_name='kdata')\n"
+
+#: As on Windows: no fcntl, no renameat2.
+PORTABLE = {"T_NO_FCNTL": "1", "T_NO_EXCHANGE": "1"}
+#: The two lock implementations a process can get here: flock (Linux, macOS), and filelock's
+#: marker-file fallback, which it uses where fcntl is missing.
+LOCKS = {"flock": {}, "no-fcntl": {"T_NO_FCNTL": "1"}}
+
+RECORD = Path("events/riverton-return-2020.yaml")
+TITLES = (
+    "title: Residents returned to Riverton",
+    "title: Residents moved back to Riverton",
+    "title: Residents came back to Riverton",
+)
+
+BUILDER = r"""
+from kdata.datapackage.build import build
+count, raws = int(sys.argv[1]), [Path(p) for p in sys.argv[2:]]
+for n in range(count):
+    build(raws[n % len(raws)], Path("dist"))
+print("built", count, flush=True)
+"""
+
+READER = r"""
+import kdata
+from kdata.datapackage.verify import verify
+
+mode, stop, refs = sys.argv[1], Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]]
+dist = Path("dist")
+tables = [kdata.load_table("events", package=r) for r in refs]
+frames = [kdata.load("events", package=r) for r in refs]
+descriptors = [kdata.metadata(r) for r in refs]
+
+
+def which(found, wanted, what):
+    for n, want in enumerate(wanted):
+        if (found.equals(want) if hasattr(found, "equals") else found == want):
+            return n
+    raise AssertionError(f"{what} read from dist/ is neither build")
+
+
+stats = {"reads": [], "seen": []}
+n = 0
+while not stop.exists() or n < 3:
+    n += 1
+    began = time.time()
+    if n % 2:
+        fs.recover(dist)  # the cleanup readers run first (every other turn: reads must cope without it)
+    if mode == "load":
+        seen = {which(kdata.load_table("events", package=dist), tables, "load_table"),
+                which(kdata.load("events", package=dist), frames, "load"),
+                which(kdata.metadata(dist), descriptors, "metadata")}
+    else:
+        problems = verify(dist)
+        assert problems == [], problems
+        seen = {which(kdata.metadata(dist), descriptors, "metadata")}
+    stats["reads"].append([began, time.time()])
+    stats["seen"] = sorted(set(stats["seen"]) | seen)
+print(json.dumps(stats), flush=True)
+"""
+
+
+def command(*args: str | Path, code: str = CLI) -> list[str]:
+    """``python -c PRELUDE+code ARGS``: by default the ``kdata`` command."""
+    return [sys.executable, "-c", PRELUDE + code, *map(str, args)]
+
+
+def environ(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("T_") and k != "KDATA_OFFLINE"}
+    return {**env, **extra}
+
+
+def run(*args: str | Path, cwd: Path, env: dict[str, str], code: str = CLI) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command(*args, code=code), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def start(*args: str | Path, cwd: Path, env: dict[str, str], code: str = CLI) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command(*args, code=code), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 300) -> str:
+    """Wait for a process; fail the test unless it exited 0 without a traceback; return its stdout."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0 and "Traceback" not in err, out + err
+    return out
+
+
+def wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} did not appear in {timeout} s"
+        time.sleep(0.02)
+
+
+def leftovers(folder: Path, name: str) -> list[str]:
+    """Swap folders beside ``name`` (``.NAME-new-*``, ``-old-*``, ``-trash-*``)."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{name}-"))
+
+
+def raw_with_title(root: Path, title: str) -> Path:
+    """A copy of the good test raw/ whose Riverton record has ``title``."""
+    shutil.copytree(GOOD / "raw", root)
+    record = root / RECORD
+    record.write_text(record.read_text().replace(TITLES[0], title))
+    return root
+
+
+# -- (a) kdata build and a versioned load without fcntl and without renameat2 ----------------------
+
+
+def test_build_without_fcntl_or_renameat2_gives_the_normal_bytes(built: Path, tmp_path: Path) -> None:
+    """`kdata build` twice (the second swaps dist/ by renames) where `import fcntl` fails: same bytes as the normal build."""
+    project = tmp_path / "portable"
+    shutil.copytree(GOOD / "raw", project / "raw")
+    refused = tmp_path / "refused.log"
+    env = environ(**PORTABLE, T_REFUSED=str(refused))
+    for _ in range(2):
+        result = run("build", cwd=project, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert refused.read_text().count("\n") == 1  # the second build's swap was refused the exchange
+    assert snapshot(project / "dist") == snapshot(built / "dist")
+    assert snapshot(project / "schemas") == snapshot(built / "schemas")
+    assert leftovers(project, "dist") == []
+    result = run("verify", "dist", cwd=project, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+class _Counting(http.server.SimpleHTTPRequestHandler):
+    hits: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        super().do_GET()
+
+
+@dataclass(frozen=True)
+class Release:
+    """Version 0.1.0 released, registered and served over HTTP; ``hits`` lists the paths requested."""
+
+    registry: Path
+    url: str
+    file: str
+    hits: list[str]
+
+    def env(self, cache: Path, **extra: str) -> dict[str, str]:
+        return environ(
+            KDATA_REGISTRY=str(self.registry), KDATA_BASE_URL=f"{self.url}/", KDATA_CACHE_DIR=str(cache), **extra
+        )
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Release]:
+    root = tmp_path_factory.mktemp("portable-release")
+    _, registry = released_project(root, root / "www")
+    entry = json.loads(registry.read_text())["releases"]["0.1.0"]
+    handler = type("Handler", (_Counting,), {"hits": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root / "www")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Release(registry, f"http://127.0.0.1:{server.server_address[1]}", entry["file"], handler.hits)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+LOAD = r"""
+import hashlib, kdata
+frame = kdata.load("events", version="0.1.0")
+digest = hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+print(kdata.metadata(version="0.1.0")["version"], len(frame), digest)
+"""
+
+
+def test_versioned_load_without_fcntl_or_renameat2(release: Release, tmp_path: Path) -> None:
+    """`kdata.load(version=...)` and `kdata download --refresh` where `import fcntl` fails and renameat2 is refused.
+
+    The load fetches over HTTP into a fresh cache and gives what the normal path gives, byte for
+    byte; a damaged cached copy is then replaced by the rename fallback, again byte-identical.
+    """
+    normal, portable, refused = tmp_path / "normal", tmp_path / "portable", tmp_path / "refused.log"
+    expected = run(cwd=tmp_path, env=release.env(normal), code=LOAD)
+    assert expected.returncode == 0, expected.stderr
+    env = release.env(portable, **PORTABLE, T_REFUSED=str(refused))
+    result = run(cwd=tmp_path, env=env, code=LOAD)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected.stdout and result.stdout.startswith("0.1.0 ")
+    assert snapshot(portable / "0.1.0") == snapshot(normal / "0.1.0")
+    assert (portable / release.file).read_bytes() == (normal / release.file).read_bytes()
+
+    csv = portable / "0.1.0" / "events.csv"
+    csv.write_text(csv.read_text() + "x\n")
+    stale = run("download", "0.1.0", cwd=tmp_path, env=env)
+    assert stale.returncode == 1 and "no longer matches the registry" in stale.stderr, stale.stderr
+    fresh = run("download", "0.1.0", "--refresh", cwd=tmp_path, env=env)
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stdout.strip().splitlines()[-1] == str(portable / "0.1.0")
+    assert refused.read_text().count("\n") == 1  # the refresh swapped the folder by renames
+    assert snapshot(portable / "0.1.0") == snapshot(normal / "0.1.0")
+    assert leftovers(portable, "0.1.0") == [] and verify(portable / "0.1.0") == []
+
+
+# -- (b) the rename fallback with concurrent readers -------------------------------------------------
+
+
+@pytest.mark.parametrize("lock", sorted(LOCKS))
+def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None:
+    """Two builders rebuild dist/ 8 times in turn, A and B, by renames held open 0.3 s; two readers read meanwhile.
+
+    One reader loads (``load_table``, ``load``, ``metadata``), the other runs ``verify``; both run
+    ``fs.recover`` every other turn, as readers do. Every read must equal one whole build, no
+    process may fail, the readers must have met dist/ missing (the window was really hit) and seen
+    both builds, and the final dist/ must be one build, verified, with nothing left beside it.
+    """
+    project = tmp_path / "project"
+    raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
+    refs = []
+    for raw in raws:  # each content built once on its own, to compare every read with
+        ref = tmp_path / f"ref-{raw.name}"
+        ref.mkdir()
+        finish(start(1, raw, cwd=ref, env=environ(), code=BUILDER))
+        refs.append(ref / "dist")
+    env = environ(**LOCKS[lock], T_NO_EXCHANGE="1")
+    finish(start(1, raws[0], cwd=project, env=env, code=BUILDER))
+
+    stop, windows = tmp_path / "stop", tmp_path / "windows.log"
+    readers = [start(mode, stop, *refs, cwd=project, env=env, code=READER) for mode in ("load", "verify")]
+    builder_env = {**env, "T_PAUSE": "0.3", "T_WINDOWS": str(windows)}
+    builders = [start(4, *order, cwd=project, env=builder_env, code=BUILDER) for order in (raws, raws[::-1])]
+    try:
+        outputs = [finish(b) for b in builders]
+    finally:
+        stop.touch()
+    stats = [json.loads(finish(r).strip().splitlines()[-1]) for r in readers]
+    assert outputs == ["built 4\n", "built 4\n"]
+    gaps = [[float(t) for t in line.split()] for line in windows.read_text().splitlines()]
+    assert len(gaps) == 8  # all 8 swaps went by renames
+    caught = [sum(a < gap_end and gap_start < b for a, b in s["reads"] for gap_start, gap_end in gaps) for s in stats]
+    print(lock, "reads", [len(s["reads"]) for s in stats], "reads across a missing dist/", caught)
+    assert all(len(s["reads"]) >= 3 for s in stats)
+    assert sum(caught) >= 3, caught  # the readers did read while dist/ was missing, and succeeded
+    assert set().union(*(s["seen"] for s in stats)) == {0, 1}, stats
+    assert snapshot(project / "dist") in [snapshot(ref) for ref in refs]
+    assert leftovers(project, "dist") == []
+    result = run("verify", "dist", cwd=project, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- (c) two builds, two downloads: they take turns through the lock ---------------------------------
+
+
+def _second_waits(first: subprocess.Popen[str], second: subprocess.Popen[str], trace: Path) -> None:
+    """While ``first`` holds the lock at the gate, ``second`` wants it and does not get it."""
+    wait_for(trace / f"wants-{second.pid}", second)
+    time.sleep(1.0)
+    assert second.poll() is None, second.communicate()
+    assert not (trace / f"holds-{second.pid}").exists()
+    assert first.poll() is None
+
+
+@pytest.mark.parametrize("lock", sorted(LOCKS))
+def test_two_builds_take_turns(tmp_path: Path, lock: str) -> None:
+    """A second `kdata build` waits while a first one holds the lock (held at a gate before its swap)."""
+    project, trace, gate = tmp_path / "project", tmp_path / "trace", tmp_path / "gate"
+    trace.mkdir()
+    raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("abc", TITLES, strict=True)]
+    env = environ(**LOCKS[lock], T_NO_EXCHANGE="1", T_TRACE=str(trace))
+    assert run("build", "--raw", raws[0], cwd=project, env=env).returncode == 0
+    before = snapshot(project / "dist")
+    first = start("build", "--raw", raws[1], cwd=project, env={**env, "T_GATE": str(gate)})
+    try:
+        wait_for(trace / f"holds-{first.pid}", first)
+        second = start("build", "--raw", raws[2], cwd=project, env=env)
+        _second_waits(first, second, trace)
+        assert snapshot(project / "dist") == before
+        assert leftovers(project, "dist") == []  # the second has not staged: it stages only with the lock
+    finally:
+        gate.touch()
+    finish(first)
+    finish(second)
+    assert run("build", "--raw", raws[2], "--dist", tmp_path / "ref", cwd=project, env=env).returncode == 0
+    assert snapshot(project / "dist") == snapshot(tmp_path / "ref")  # raw-c: the second build swapped last
+    assert leftovers(project, "dist") == []
+    assert run("verify", "dist", cwd=project, env=env).returncode == 0
+
+
+@pytest.mark.parametrize("lock", sorted(LOCKS))
+def test_two_downloads_take_turns(release: Release, tmp_path: Path, lock: str) -> None:
+    """A second `kdata download` waits for the first, then finds its copy: the archive is fetched once."""
+    cache, trace, gate = tmp_path / "cache", tmp_path / "trace", tmp_path / "gate"
+    trace.mkdir()
+    env = release.env(cache, **LOCKS[lock], T_NO_EXCHANGE="1", T_TRACE=str(trace))
+    hits = len(release.hits)
+    first = start("download", "0.1.0", cwd=tmp_path, env={**env, "T_GATE": str(gate)})
+    try:
+        wait_for(trace / f"holds-{first.pid}", first)
+        second = start("download", "0.1.0", cwd=tmp_path, env=env)
+        _second_waits(first, second, trace)
+        assert not (cache / "0.1.0").exists() and release.hits[hits:] == []
+    finally:
+        gate.touch()
+    outputs = [finish(first), finish(second)]
+    assert {out.strip().splitlines()[-1] for out in outputs} == {str(cache / "0.1.0")}
+    assert release.hits[hits:] == [f"/{release.file}"]  # one download; the second process found it
+    assert verify(cache / "0.1.0") == [] and leftovers(cache, "0.1.0") == []

@@ -1,0 +1,345 @@
+"""The static site: its pages, links, escaping and timeline; then the real site in headless Chromium.
+
+Browser tests drive Debian's ``chromium`` through Playwright (no browser download).
+Locally they skip, saying why, when Chromium or Playwright is missing; in CI
+(``KDATA_REQUIRE_ALL=1``, see conftest) a skip fails the run, so a green CI always includes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GOOD, REPO
+from inprocess import run_kdata_here
+from wording import LOADED, QUOTED
+
+import kdata
+from kdata.datapackage.build import build
+from kdata.errors import UsageError
+from kdata.site.render import MARKER, build_site, reading
+from kdata.site.timeline import MIN_BAR, layout
+
+DIST = REPO / "dist"
+#: Debian's Chromium; KDATA_CHROMIUM names another build (the GitHub workflow uses Playwright's own).
+CHROMIUM = Path(os.environ.get("KDATA_CHROMIUM", "/usr/bin/chromium"))
+#: Where the browser tests leave their screenshots (CI keeps the folder as an artifact).
+ARTIFACTS = Path(os.environ.get("KDATA_TEST_ARTIFACTS", REPO / "test-artifacts"))
+#: Flags that keep Chromium from reaching the network on its own (updates, sync, field trials).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of the repository's built package, written once for the module."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site(out, DIST)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of a small package whose records hold HTML and script in their text."""
+    root = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(GOOD / "raw", root / "raw")
+    event = root / "raw" / "events" / "riverton-return-2020.yaml"
+    text = event.read_text("utf-8")
+    text = text.replace("title: Residents returned to Riverton", f"title: 'Residents returned {HOSTILE}'")
+    text = text.replace("quote: about 1,200", f"quote: 'Quoted {HOSTILE} about 1,200")
+    text = text.replace("returned to Riverton on 2 March 2020", "returned to Riverton on 2 March 2020'")
+    event.write_text(text, "utf-8")
+    figure = root / "raw" / "figures" / "riverton-returnees-other.yaml"
+    figure.write_text(figure.read_text("utf-8").replace("stated_as: up to 1,500", f"stated_as: 'up to {HOSTILE}'"))
+    withdrawn = root / "raw" / "figures" / "riverton-returnees-council.yaml"  # a tombstone: left out of the site
+    withdrawn.write_text(withdrawn.read_text("utf-8") + "retracted:\n  reason: Misread the source.\n  version: 0.2.0\n")
+    build(root / "raw", root / "dist", root / "schemas")
+    assert any(HOSTILE in title for title in kdata.load("events", package=root / "dist")["title"])
+    build_site(root / "site", root / "dist")
+    return root / "site"
+
+
+def _pages(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+class _Text(HTMLParser):
+    """Collects a page's links and its text outside quotations (<q>, <blockquote>)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.outside: list[str] = []
+        self.links: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.depth += tag in ("q", "blockquote")
+        self.links += [(tag, value) for name, value in attrs if name in ("href", "src") and value is not None]
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag in ("q", "blockquote")
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth:
+            self.outside.append(data)
+
+
+def _parse(page: Path) -> _Text:
+    parser = _Text()
+    parser.feed(page.read_text("utf-8"))
+    return parser
+
+
+def test_every_page_is_written(site: Path) -> None:
+    """Front page, datasheet, disagreements, one page per table, event and figure, and the static files."""
+    events, figures = kdata.load("events", package=DIST), kdata.load("figures", package=DIST)
+    names = kdata.resources(DIST)
+    expected = {"index.html", "datasheet.html", "disagreements.html"}
+    expected |= {f"tables/{n}.html" for n in names}
+    expected |= {f"events/{i}.html" for i in events["id"]} | {f"figures/{i}.html" for i in figures["id"]}
+    assert {p.relative_to(site).as_posix() for p in _pages(site)} == expected
+    assert (site / "static" / "style.css").is_file() and (site / "static" / "site.js").is_file()
+    front = (site / "index.html").read_text("utf-8")
+    meta = kdata.metadata(DIST)
+    assert meta["version"] in front and "CC-BY-4.0" in front and "How to cite" in front
+    for name in names:  # counts as kdata.load gives them (withdrawn records left out)
+        assert (
+            f'<span class="n">{len(kdata.load(name, package=DIST)):,}</span> <span class="name">{name}</span>' in front
+        )
+
+
+def test_links_stay_inside_the_site(site: Path) -> None:
+    """Every stylesheet, script and image is a file of the site; every relative link resolves."""
+    for page in _pages(site):
+        for tag, link in _parse(page).links:
+            if tag == "a" and link.startswith(("https://", "http://")):
+                continue  # a link the reader may follow, never loaded by the page
+            assert not re.match(r"^[a-z]+:|^//", link), f"{page.name}: {tag} loads {link}"
+            target = (page.parent / link.split("#")[0]).resolve()
+            assert target.is_file() or link.startswith("#"), f"{page.relative_to(site)}: broken link {link}"
+
+
+def test_loaded_terms_appear_only_inside_quotes(site: Path) -> None:
+    """Outside <q> and <blockquote> (and quotation marks in notes), no page uses a loaded term."""
+    found = []
+    for page in _pages(site):
+        text = QUOTED.sub('""', " ".join(_parse(page).outside))
+        found += [f"{page.relative_to(site)}: {m.group()}" for m in LOADED.finditer(text)]
+    assert found == []
+
+
+def test_event_page_shows_every_claim(site: Path) -> None:
+    """Each citation of an event is on its page: quote, claimant name and source."""
+    citations = kdata.load("citations", package=DIST)
+    mine = citations[citations["event"] == "kalbajar-handover-2020"]
+    page = (site / "events" / "kalbajar-handover-2020.html").read_text("utf-8")
+    assert page.count('<blockquote class="verbatim">') == len(mine) > 1
+    for quote in mine["quote"]:
+        assert quote.replace('"', "&#34;").replace("'", "&#39;") in page
+    assert "Claimed by <strong" in page and "Ilham Aliyev" in page
+
+
+def test_figure_page_keeps_the_hedge(site: Path) -> None:
+    """A figure shows its number as the source wrote it, and how kdata reads it."""
+    page = (site / "figures" / "kalbajar-displaced-1993-newsaz.html").read_text("utf-8")
+    assert '<q class="verbatim">up to 60.000</q>' in page
+    assert "at most 60,000 people" in page and "at_most" in page
+    assert reading({"qualifier": "range", "low": 5, "high": 6, "unit": "months"}) == "5 to 6 months"
+
+
+def test_disagreements_and_datasheet(site: Path) -> None:
+    """The disagreements page lists every conflict; the datasheet has the seven sections."""
+    page = (site / "disagreements.html").read_text("utf-8")
+    assert page.count("<tr>") - 1 == len(kdata.load("conflicts", package=DIST))
+    assert '<q class="verbatim">about 60,000</q>' in page and '<q class="verbatim">up to 60.000</q>' in page
+    sheet = (site / "datasheet.html").read_text("utf-8")
+    for section in ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses", "Distribution"):
+        assert f"<h2>{section}" in sheet
+    assert "<h2>Maintenance</h2>" in sheet and "CONTRIBUTING.md" in sheet
+
+
+def test_withdrawn_records_are_left_out(hostile_site: Path) -> None:
+    """A tombstone gets no page, and nothing links to a page that does not exist."""
+    assert not (hostile_site / "figures" / "riverton-returnees-council.html").exists()
+    assert (hostile_site / "figures" / "riverton-returnees-other.html").is_file()
+    test_links_stay_inside_the_site(hostile_site)
+
+
+def test_hostile_text_is_escaped(hostile_site: Path) -> None:
+    """A record holding HTML is shown as text: no tag from the data reaches any page."""
+    pages = "".join(p.read_text("utf-8") for p in _pages(hostile_site))
+    assert "<script>alert" not in pages and "<img" not in pages and "onerror=alert(1)>" not in pages
+    event = (hostile_site / "events" / "riverton-return-2020.html").read_text("utf-8")
+    assert (
+        "Residents returned &lt;script&gt;alert(1)&lt;/script&gt; &#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in event
+    )
+    assert "Quoted &lt;script&gt;" in event
+    assert "up to &lt;script&gt;" in (hostile_site / "figures" / "riverton-returnees-other.html").read_text("utf-8")
+    assert "&lt;script&gt;" in (hostile_site / "tables" / "events.html").read_text("utf-8")
+
+
+def test_timeline_draws_dates_at_their_precision() -> None:
+    """A day is a point, a month spans the month, an interval spans its range; marks never overlap."""
+
+    def event(i: str, date: str, start: dt.date, end: dt.date, precision: str) -> dict[str, Any]:
+        return dict(
+            id=i, title=i, date=date, date_start=start, date_end=end, date_precision=precision, status="occurred"
+        )
+
+    events = [
+        event("day", "2000-06-15", dt.date(2000, 6, 15), dt.date(2000, 6, 15), "day"),
+        event("month", "2000-06", dt.date(2000, 6, 1), dt.date(2000, 6, 30), "month"),
+        event("year", "2000~", dt.date(2000, 1, 1), dt.date(2000, 12, 31), "year"),
+        event("range", "2000/2001", dt.date(2000, 1, 1), dt.date(2001, 12, 31), "year"),
+    ]
+    timeline = layout(events, width=731 + 32)  # 731 days in 2000-2001, 16 units of margin each side: a unit a day
+    marks = {m.id: m for m in timeline.marks}
+    assert marks["day"].shape == "point" and marks["day"].x == pytest.approx(16 + 166)
+    assert marks["month"].shape == "bar" and marks["month"].width == pytest.approx(30)
+    assert marks["year"].width == pytest.approx(366) and marks["year"].uncertain
+    assert marks["range"].width == pytest.approx(731) and not marks["range"].uncertain
+    assert len({m.y for m in timeline.marks}) == 4  # all overlap in time: four lanes
+    assert [t.label for t in timeline.ticks] == ["2000", "", "2002"]
+    tiny = layout([event("d", "2000-06", dt.date(2000, 6, 1), dt.date(2000, 6, 30), "month")], width=60)
+    assert tiny.marks[0].width == MIN_BAR
+
+
+def test_site_command(tmp_path: Path) -> None:
+    """`kdata site OUT --package DIST` writes the site; it replaces an old site but never other files."""
+    out = tmp_path / "public"
+    result = run_kdata_here("site", out, "--package", DIST, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "index.html" in result.stdout and (out / MARKER).is_file()
+    (out / "events" / "stale.html").write_text("old")
+    assert run_kdata_here("site", out, "--package", DIST, cwd=tmp_path).returncode == 0
+    assert not (out / "events" / "stale.html").exists()
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep")
+    refused = run_kdata_here("site", other, "--package", DIST, cwd=tmp_path)
+    assert refused.returncode == 2 and "not a site written by kdata" in refused.stderr
+    assert (other / "mine.txt").read_text() == "keep"
+    with pytest.raises(UsageError):
+        build_site(tmp_path / "x", tmp_path / "no-package")
+
+
+# --- In a real browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from Debian's package, driven by Playwright."""
+    missing = ""
+    if not CHROMIUM.is_file():
+        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = missing or "playwright is not installed (make test installs it)"
+    if missing:
+        pytest.skip(f"browser tests need Chromium: {missing}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class _Watched:
+    """A page whose requests, console errors, page errors and dialogs are recorded."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def check(self) -> None:
+        """No request left file://, the console shows no error and no dialog opened."""
+        assert self.requests and all(url.startswith("file://") for url in self.requests), self.requests
+        assert self.errors == [] and self.dialogs == []
+        self.context.close()
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[_Watched]:
+    watched = _Watched(browser)
+    yield watched
+    watched.check()
+
+
+def test_front_page_in_the_browser(site: Path, watched: _Watched) -> None:
+    """The front page opens from file://, shows the timeline, and is saved as a screenshot."""
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    assert page.locator("h1").inner_text().startswith("Kalbajar")
+    assert page.locator("svg.timeline a.mark").count() == len(kdata.load("events", package=DIST))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "site-front.png"), full_page=True)
+    if os.environ.get("KDATA_UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
+        page.screenshot(path=str(REPO / "docs" / "site-front.png"), full_page=True)
+
+
+def test_click_an_event_on_the_timeline(site: Path, watched: _Watched) -> None:
+    """Clicking a mark opens the event's page with every quote about it."""
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    page.locator('svg.timeline a[data-event="kalbajar-handover-2020"]').click()
+    page.wait_for_url("**/events/kalbajar-handover-2020.html")
+    citations = kdata.load("citations", package=DIST)
+    quotes = list(citations[citations["event"] == "kalbajar-handover-2020"]["quote"])
+    shown = page.locator("blockquote.verbatim").all_inner_texts()
+    assert [q.strip("\u201c\u201d") for q in shown] == quotes
+    assert page.locator("figure.claim figcaption").first.is_visible()
+
+
+def test_filter_and_sort_a_table(site: Path, watched: _Watched) -> None:
+    """Typing in the filter hides rows that do not match; a header click sorts the rows."""
+    page = watched.page
+    page.goto((site / "tables" / "events.html").as_uri())
+    rows = page.locator("#rows-table tbody tr:visible")
+    assert rows.count() == 87
+    page.locator("input[data-filter]").fill("handover")
+    events = kdata.load_table("events", package=DIST).to_pylist()
+    expected = sum("handover" in " ".join(str(v) for v in row.values() if v is not None).lower() for row in events)
+    assert 0 < rows.count() == expected < 87
+    assert page.locator("[data-count-for]").inner_text() == f"{expected} of 87 rows"
+    page.locator("input[data-filter]").fill("")
+    page.locator("th button", has_text="date_end").click()
+    page.locator("th button", has_text="date_end").click()  # descending: the latest first
+    latest = max(row["date_end"] for row in events).isoformat()
+    assert page.locator("#rows-table tbody tr").first.locator("td").nth(6).inner_text() == latest
+
+
+def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) -> None:
+    """The hostile text is shown literally; no script runs and no dialog opens."""
+    page = watched.page
+    page.goto((hostile_site / "events" / "riverton-return-2020.html").as_uri())
+    assert HOSTILE in page.locator("h1").inner_text()
+    assert HOSTILE in page.locator("blockquote.verbatim").first.inner_text()
+    page.goto((hostile_site / "tables" / "citations.html").as_uri())
+    page.locator("input[data-filter]").fill("onerror")
+    assert page.locator("#rows-table tbody tr:visible").count() == 1
+    assert page.locator("img").count() == 0
