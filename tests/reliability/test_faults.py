@@ -178,7 +178,8 @@ def test_download_past_a_file_size_limit_leaves_the_cache_as_it_was(site: Site, 
     clear_error(result, "a file grew past the size limit")
     assert "What was cached before is unchanged" in result.stderr
     after = snapshot(cache)
-    assert after.pop(".0.1.0.lock") == hashlib.sha256(b"").hexdigest()
+    empty = hashlib.sha256(b"").hexdigest()
+    assert after.pop(".0.1.0.lock", empty) == empty  # filelock may remove the empty lock file or leave it
     assert after == before
 
 
