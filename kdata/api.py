@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kdata import fs
 from kdata.datapackage.parquet import read_parquet
-from kdata.datapackage.read import bundled_dir, package_folder, read_descriptor
+from kdata.datapackage.read import DESCRIPTOR, FORMATS, bundled_dir, package_folder, read_descriptor
 from kdata.errors import PackageError, UsageError
 from kdata.records.models import TOMBSTONE
 from kdata.release.registry import is_version
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     import frictionless
     import pandas
     import pyarrow
-
-#: File suffix of each format.
-FORMATS = {"parquet": ".parquet", "csv": ".csv"}
 
 
 def package_dir(package: str | os.PathLike[str] | None = None, version: str | None = None) -> Path:
@@ -107,7 +104,7 @@ def package(package: str | os.PathLike[str] | None = None, *, version: str | Non
     """
     import frictionless
 
-    descriptor = package_dir(package, version) / "datapackage.json"
+    descriptor = package_dir(package, version) / DESCRIPTOR
     try:
         return frictionless.Package(str(descriptor))
     except frictionless.FrictionlessException as exc:
@@ -182,9 +179,9 @@ def load_table(
     """
     folder = package_dir(package, version)
 
-    def read() -> pyarrow.Table:
-        table = read_parquet(path(name, "parquet", folder))
-        return table if include_retracted else _without_retracted(name, table, folder)
+    def read(where: Path) -> pyarrow.Table:
+        table = read_parquet(path(name, "parquet", where))
+        return table if include_retracted else _without_retracted(name, table, where)
 
     return fs.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
 

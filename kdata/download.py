@@ -71,13 +71,6 @@ def cache_problem(release: Release, cache: Path) -> str | None:
     return None
 
 
-def cached(version: str, registry: Registry | None = None) -> Path | None:
-    """The cached package folder of a version if it is in the cache (checked or not), else None."""
-    registry = registry or load_registry()
-    folder = cache_dir() / registry.get(version).version
-    return folder if (folder / "datapackage.json").is_file() else None
-
-
 class _Progress:
     """The progress bar pooch's downloader drives (``total``, ``update``, ``reset``, ``close``), on stderr."""
 

@@ -32,6 +32,9 @@ the writer renames or deletes under it. Only the lock tells the two cases apart.
    two renames, or exchanged between two files of one read) runs once more holding the lock
    (``read_whole``), where no swap can interleave, wherever a reader may take it without leaving
    a file behind.
+5. **Checks repair nothing.** ``kdata verify`` reads as readers do, but holds the lock without
+   repairing (``read_whole(..., repair=False)``): a dead swap's ``old`` folder is read where it
+   lies, and put back by the next command that writes (or reader that recovers).
 """
 
 from __future__ import annotations
@@ -153,6 +156,14 @@ def locked(target: Path) -> Iterator[None]:
     Args:
         target: The folder the lock guards (``dist``, ``<cache>/0.1.0``); its parent must exist.
     """
+    with _held(target):
+        _repair(target)
+        yield
+
+
+@contextmanager
+def _held(target: Path) -> Iterator[None]:
+    """Hold the lock of ``target``, repairing nothing: ``locked`` without its repair, for reads that change nothing."""
     import filelock
 
     path = _lock_file(target)
@@ -161,7 +172,6 @@ def locked(target: Path) -> Iterator[None]:
     if lock is None:
         lock = _LOCKS.setdefault(key, filelock.FileLock(path))  # one winner if two threads get here at once
     with lock:
-        _repair(target)
         yield
 
 
@@ -235,28 +245,46 @@ def _lock_to_read(target: Path) -> bool:
     return not issubclass(filelock.FileLock, filelock.UnixFileLock)
 
 
-def read_whole(target: Path, read: Callable[[], _T], suspect: Callable[[_T], bool] | None = None) -> _T:
-    """``read()``, which reads files under ``target``, as of one whole version of it.
+def read_whole(
+    target: Path, read: Callable[[Path], _T], suspect: Callable[[_T], bool] | None = None, repair: bool = True
+) -> _T:
+    """``read(folder)``, which reads the files of ``target`` found in ``folder``, as of one whole version of it.
 
-    The first attempt takes no lock. If it raises (``OSError`` or ``KdataError``), or ``suspect``
-    finds its result doubtful, a swap may have run under it: ``read`` runs once more holding the
-    target's lock, so that no swap can interleave, and that result, or exception, is final.
+    The first attempt reads ``target`` and takes no lock. If it raises (``OSError`` or ``KdataError``),
+    or ``suspect`` finds its result doubtful, a swap may have run under it: ``read`` runs once more
+    holding the target's lock, so that no swap can interleave, and that result, or exception, is final.
+
+    Holding the lock, a swap that died between its first two renames is repaired first (rule 2).
+    With ``repair=False`` (a check, which changes nothing) it is left for the next writer: ``read``
+    is then given the folder that holds the previous version meanwhile (``.T-old-X``, rule 3).
     """
     try:
-        result = read()
+        result = read(target)
     except (OSError, KdataError):
         pass
     else:
         if suspect is None or not suspect(result):
             return result
     with ExitStack() as stack:
+        held = False
         try:
             if _lock_to_read(target):
-                stack.enter_context(locked(target))
+                stack.enter_context(locked(target) if repair else _held(target))
+                held = True
         except OSError:  # the lock file cannot be made (a read-only folder): no kdata writer swaps there
             pass
-        recover(target)  # a no-op under the lock; without it, waits for a swap in flight
-        return read()
+        if repair:
+            recover(target)  # a no-op under the lock; without it, waits for a swap in flight
+        return read(_whole_version(target) if held and not repair else target)
+
+
+def _whole_version(target: Path) -> Path:
+    """The folder that holds ``target``'s content now. Only with the target's lock held.
+
+    ``target`` itself, or, where a swap died between its first two renames, its ``old`` folder (rule 3: at most one).
+    """
+    old = _leftovers(target, "old")
+    return old[-1] if old and not os.path.lexists(target) else target
 
 
 def staging_dir(target: Path) -> Path:

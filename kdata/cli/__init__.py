@@ -191,13 +191,10 @@ def verify(dist: Path) -> None:
 @click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
 def info(dist: Path | None) -> None:
     """Print the package name, version, licence and each table's rows (default: bundled)."""
-    from kdata.datapackage.read import bundled_dir
+    from kdata.datapackage.read import bundled_dir, read_descriptor
 
     folder = dist or bundled_dir()
-    try:
-        descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KdataError(f"Cannot read {folder / 'datapackage.json'}: {exc}.") from None
+    descriptor = read_descriptor(folder, KdataError)
     licences = ", ".join(lic["name"] for lic in descriptor.get("licenses", []))
     click.echo(f"{descriptor['name']} {descriptor['version']} ({licences})")
     click.echo(descriptor.get("title", ""))

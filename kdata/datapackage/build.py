@@ -7,19 +7,21 @@ failed or killed build leaves the previous ``dist/`` as it was.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kdata import fs
-from kdata.datapackage.rows import chunk_tables
+from kdata.datapackage.read import DESCRIPTOR, read_descriptor
+from kdata.datapackage.rows import Part, TableRows, chunk_tables, merge
 from kdata.datapackage.schemas import schema_files, write_schemas
-from kdata.datapackage.write import write_package
-from kdata.errors import BuildError, DataError
-from kdata.records.validate import RawData, load_raw
+from kdata.datapackage.write import table_parts, write_package
+from kdata.errors import BuildError, DataError, PackageError
+from kdata.records import models
+from kdata.records.validate import load_raw
 
 #: Folders inside dist/ that a build carries over untouched (published releases).
 KEEP = ("releases",)
@@ -33,13 +35,36 @@ class BuildResult:
     rows: dict[str, int]
 
 
-def validated(raw: Path) -> RawData:
-    """Read raw/ into the package's rows; raise DataError listing every issue, if there is any."""
+class Valid(NamedTuple):
+    """What the build keeps of a valid raw/: the package metadata and each table's rows, part by part."""
+
+    info: models.PackageInfo
+    parts: dict[str, list[Part]]
+
+
+def validated(raw: Path) -> Valid:
+    """Read raw/ into the package's rows; raise DataError listing every issue, if there is any.
+
+    Only the metadata and the rows are kept: what else ``load_raw`` returns (a small
+    check result per file, ~0.5 KB) is dropped before the rows are gathered by table.
+    """
     data = load_raw(raw, keep=chunk_tables)
     if data.issues:
         raise DataError(data.issues)
-    data.results.clear()  # the checks are done: the build needs only the rows (frees ~0.5 KB a file)
-    return data
+    info, chunks = data.info, data.parts
+    assert info is not None, "a raw/ without issues has valid package metadata"
+    del data  # frees the file results now, before the conflicts table is made on top of them
+    return Valid(info, table_parts(chunks))
+
+
+def _merged(parts: dict[str, list[Part]]) -> Iterator[tuple[str, TableRows]]:
+    """Each table's rows in turn, merged only when asked for.
+
+    Takes each table's parts out of ``parts`` (the build's own, from ``validated``)
+    as it merges them, so a table's parts are freed once it is written.
+    """
+    for table in models.TABLES:
+        yield table, merge(table, parts.pop(table))
 
 
 def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
@@ -57,14 +82,14 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
         DataError: raw/ holds invalid records; nothing is written.
         BuildError: The files could not be written; the old dist/ is untouched.
     """
-    data = validated(raw)
+    info, parts = validated(raw)
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
         with fs.locked(dist):  # .dist.lock: repairs a swap that died half-way on entry
             fs.clear_staging(dist)  # left by killed builds; ours are the only staging folders
             stage = fs.staging_dir(dist)
             try:
-                counts = write_package(data, stage)
+                counts = write_package(info, _merged(parts), stage)
                 for keep in KEEP:
                     if (dist / keep).is_dir():
                         shutil.copytree(dist / keep, stage / keep)
@@ -89,43 +114,50 @@ def _parquet_equal(a: bytes, b: bytes) -> bool:
     return bool(read_parquet(io.BytesIO(a), threads=False).equals(read_parquet(io.BytesIO(b), threads=False)))
 
 
-def _comparable(descriptor: bytes) -> Any:
+def _comparable(descriptor: dict[str, Any]) -> dict[str, Any]:
     """A descriptor without the Parquet files' bytes and hashes, which vary with the writer."""
-    content = json.loads(descriptor)
-    for resource in content["resources"]:
-        if resource["format"] == "parquet":
-            resource.pop("bytes", None)
-            resource.pop("hash", None)
-    return content
+    varying = ("bytes", "hash")
+    resources = [
+        {key: value for key, value in resource.items() if resource["format"] != "parquet" or key not in varying}
+        for resource in descriptor["resources"]
+    ]
+    return {**descriptor, "resources": resources}
 
 
-def _differs(name: str, want: bytes, have: bytes) -> bool:
-    if name.endswith(".parquet"):
-        return not _parquet_equal(want, have)
-    if name == "datapackage.json":
-        return bool(_comparable(want) != _comparable(have))
-    return want != have
+def _differs(path: Path, want: bytes, descriptor: dict[str, Any]) -> bool:
+    """Whether the file at ``path`` differs from a fresh build's ``want`` (``descriptor``: the fresh one, comparable)."""
+    if path.suffix == ".parquet":
+        return not _parquet_equal(want, path.read_bytes())
+    if path.name == DESCRIPTOR:
+        try:
+            return _comparable(read_descriptor(path.parent, repair=False)) != descriptor
+        except PackageError:  # unreadable: stale too
+            return True
+    return want != path.read_bytes()
 
 
 def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
     """What in ``dist`` and ``schemas`` differs from a fresh build of ``raw``.
 
-    CSV, JSON and schema files are compared byte for byte. Parquet files are
-    compared by content, since their bytes depend on the pyarrow version.
+    CSV, JSON and schema files are compared byte for byte, except ``datapackage.json``
+    and the Parquet files: their bytes depend on the pyarrow version, so Parquet files
+    are compared by content and the descriptor without their sizes and hashes.
 
     Returns:
         One line per stale, missing or unexpected file; empty when all is fresh.
     """
-    data = validated(raw)
+    info, parts = validated(raw)
     with tempfile.TemporaryDirectory(prefix="kdata-check-") as scratch:
-        write_package(data, Path(scratch), sync=False)
-        expected = {dist / path.name: path.read_bytes() for path in Path(scratch).iterdir()}
+        fresh = Path(scratch)
+        write_package(info, _merged(parts), fresh, sync=False)
+        expected = {dist / path.name: path.read_bytes() for path in fresh.iterdir()}
+        descriptor = _comparable(read_descriptor(fresh, BuildError))
     expected.update({schemas / name: content for name, content in schema_files().items()})
     problems = []
     for path, content in expected.items():
         if not path.is_file():
             problems.append(f"{path} is missing")
-        elif _differs(path.name, content, path.read_bytes()):
+        elif _differs(path, content, descriptor):
             problems.append(f"{path} differs from a fresh build")
     for folder in (dist, schemas):
         if folder.is_dir():

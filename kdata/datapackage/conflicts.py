@@ -11,13 +11,15 @@ from collections.abc import Callable
 from itertools import combinations
 from typing import Any
 
+from kdata.records import models
 from kdata.records.dates import parse_edtf
 
 Row = dict[str, Any]
 Differs = Callable[[Row, Row], bool]
 Shows = Callable[[Row], Any]
 
-_NUMBER = ("unit", "qualifier", "value", "low", "high")
+#: What a figure states of its number: two figures whose number differs in any of these disagree.
+_NUMBER = ("unit", "qualifier", *models.NUMBERS)
 
 
 def _numbers_differ(a: Row, b: Row) -> bool:

@@ -33,7 +33,7 @@ def bundled_dir() -> Path:
     """
     for look in ("first", "again"):
         for folder in _CANDIDATES:
-            if (folder / "datapackage.json").is_file():
+            if (folder / DESCRIPTOR).is_file():
                 return folder
         if look == "first":
             for folder in _CANDIDATES:
@@ -41,15 +41,20 @@ def bundled_dir() -> Path:
     raise PackageError("No built data package found. In a source checkout, run `kdata build` first.")
 
 
-def read_descriptor(folder: Path, error: type[KdataError] = PackageError, hint: str = "") -> dict[str, Any]:
+def read_descriptor(
+    folder: Path, error: type[KdataError] = PackageError, hint: str = "", repair: bool = True
+) -> dict[str, Any]:
     """The ``datapackage.json`` of a package folder, as a dict.
+
+    A failed read is retried once a rebuild's swap is over (``fs.read_whole``); ``repair=False``
+    for checks, which leave a swap that died half-way to the next writer.
 
     Raises:
         KdataError: ``error``, naming the file and why it cannot be read (plus ``hint``).
     """
-    path = folder / "datapackage.json"
 
-    def read() -> dict[str, Any]:
+    def read(where: Path) -> dict[str, Any]:
+        path = where / DESCRIPTOR
         try:
             content = json.loads(path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
@@ -58,7 +63,7 @@ def read_descriptor(folder: Path, error: type[KdataError] = PackageError, hint: 
             raise error(f"{path} holds no data package descriptor (a JSON object).{hint}")
         return content
 
-    return fs.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
+    return fs.read_whole(folder, read, repair=repair)
 
 
 def package_folder(package: str | os.PathLike[str]) -> Path:
@@ -72,5 +77,5 @@ def package_folder(package: str | os.PathLike[str]) -> Path:
     if not (folder / DESCRIPTOR).is_file():
         fs.recover(folder)  # between the two renames of a rebuild: wait for it
     if not (folder / DESCRIPTOR).is_file():
-        raise UsageError(f"No datapackage.json in '{folder}'. Pass a built package folder, e.g. dist.")
+        raise UsageError(f"No {DESCRIPTOR} in '{folder}'. Pass a built package folder, e.g. dist.")
     return folder

@@ -1,26 +1,58 @@
 """Records -> rows: each table's typed rows and CSV lines, made where the records are checked.
 
 The worker processes that check the record files also turn each valid record
-into rows (its own row, its citations, its actors) and return them as Arrow
-tables, one per table and chunk of files. The parent never holds the records
-themselves: it only concatenates the chunks and sorts them by primary key
-(``merge``). Each row carries its CSV line too (column ``_csv``), written by the
-csv module where the row was made, so the parent only joins them.
+into rows (its own row, and the rows of the child tables its lists fill) and
+return them as one ``Part`` per table and chunk of files: an Arrow table, and
+the same rows as CSV text written by the csv module where they were made. The
+parent never holds the records themselves: it only concatenates each table's
+parts and sorts them by primary key (``merge``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate, pairwise
 from typing import Any, get_args, get_origin
 
 from kdata.records import models
 from kdata.records.dates import parse_edtf
 
-#: The column of each chunk table that holds a row's CSV line (dropped before Parquet).
-CSV_COLUMN = "_csv"
-_OWNER_PREFIX = {"events": "event", "figures": "figure"}
+
+@dataclass(frozen=True)
+class Part:
+    """One table's rows made from one chunk of records: typed, and as the lines of the table's CSV file.
+
+    Attributes:
+        arrow: The rows as a ``pyarrow.Table`` typed by the table's Arrow schema.
+        csv: The same rows, in the same order, as CSV lines (UTF-8, no header).
+        ends: Where each row's line ends in ``csv`` (byte offsets), so that ``merge`` can reorder the lines.
+    """
+
+    arrow: Any
+    csv: bytes
+    ends: Sequence[int]
+
+    def lines(self) -> list[bytes]:
+        """Each row's CSV line."""
+        return [self.csv[start:end] for start, end in pairwise((0, *self.ends))]
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """All rows of one table, sorted by primary key: typed, and as its CSV file without the header.
+
+    Attributes:
+        arrow: The rows as a ``pyarrow.Table`` (possibly in several chunks).
+        csv: The same rows as CSV lines, in pieces to write one after the other.
+    """
+
+    arrow: Any
+    csv: tuple[bytes, ...]
 
 
 @cache
@@ -83,6 +115,24 @@ def _expand(record: models.Record, plan: tuple[Step, ...], row: dict[str, Any]) 
     return row
 
 
+@cache
+def _children(table: str) -> tuple[tuple[str, str, str, bool], ...]:
+    """The child tables a record of ``table`` fills: (its list field, child table, owner column, numbered).
+
+    A list field fills the child table whose model its items are (``Event.citations`` -> ``citations``).
+    """
+    out = []
+    for key, info in models.TABLES[table].model.model_fields.items():
+        if get_origin(info.annotation) is list:
+            (item,) = get_args(info.annotation)
+            out += [
+                (key, child, spec.owners[table], spec.numbered)
+                for child, spec in models.TABLES.items()
+                if spec.model is item and table in spec.owners
+            ]
+    return tuple(out)
+
+
 class Rows:
     """Rows of every table for one chunk of records, in the order they were added."""
 
@@ -94,19 +144,18 @@ class Rows:
         self.rows[table].append(tuple(map(row.get, columns(table))))
 
     def add(self, table: str, record: models.Record) -> None:
-        """Add a valid record's row, and the rows of its citations and actors."""
+        """Add a valid record's row, and the rows of the child tables its lists fill (citations, actors)."""
         self.add_row(table, _expand(record, _plan(type(record), table), {}))
         fields = record.__dict__
         rid = fields["id"]
-        for n, citation in enumerate(fields.get("citations", ()), start=1):
-            owner = _OWNER_PREFIX[table]
-            row = {"id": f"{owner}:{rid}:{n}", owner: rid}
-            self.add_row("citations", _expand(citation, _plan(models.Citation, "citations"), row))
-        for link in fields.get("actors", ()):
-            self.add_row("event_actors", _expand(link, _plan(models.EventActor, "event_actors"), {"event": rid}))
+        for key, child, owner, numbered in _children(table):
+            items: list[models.Record] = fields[key]
+            for n, item in enumerate(items, start=1):
+                row = {"id": f"{owner}:{rid}:{n}", owner: rid} if numbered else {owner: rid}
+                self.add_row(child, _expand(item, _plan(type(item), child), row))
 
-    def tables(self) -> dict[str, Any]:
-        """The rows as one Arrow table per table, typed by its schema, plus the ``_csv`` column."""
+    def tables(self) -> dict[str, Part]:
+        """The rows as one ``Part`` per table: an Arrow table typed by its schema, and its CSV lines."""
         import pyarrow as pa
 
         from kdata.datapackage.schemas import arrow_schema
@@ -116,13 +165,12 @@ class Rows:
             schema = arrow_schema(table)
             data = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
             arrays = [pa.array(values, type=f.type) for values, f in zip(data, schema, strict=True)]
-            arrays.append(pa.array(_csv_lines(table, rows), type=pa.string()))
-            out[table] = pa.Table.from_arrays(arrays, schema=schema.append(pa.field(CSV_COLUMN, pa.string())))
+            out[table] = Part(pa.Table.from_arrays(arrays, schema=schema), *_csv(table, rows))
         return out
 
 
-def chunk_tables(records: list[tuple[str, models.Record]]) -> dict[str, Any]:
-    """The rows of a chunk of valid (table, record) pairs, one Arrow table per table (see ``Rows.tables``).
+def chunk_tables(records: list[tuple[str, models.Record]]) -> dict[str, Part]:
+    """The rows of a chunk of valid (table, record) pairs, one ``Part`` per table (see ``Rows.tables``).
 
     The build hands this to :func:`kdata.records.validate.load_raw` as ``keep``, so
     worker processes turn records into rows where they were checked.
@@ -133,19 +181,19 @@ def chunk_tables(records: list[tuple[str, models.Record]]) -> dict[str, Any]:
     return rows.tables()
 
 
-def _csv_lines(table: str, rows: list[tuple[Any, ...]]) -> list[str]:
-    """Each row as its CSV line (empty cell = null, booleans as true/false)."""
+def _csv(table: str, rows: list[tuple[Any, ...]]) -> tuple[bytes, array[int]]:
+    """The rows as CSV lines (empty cell = null, booleans as true/false), and where each line ends."""
     flags = _bool_columns(table)
     if flags:
         rows = [tuple(_bool(v) if i in flags else v for i, v in enumerate(row)) for row in rows]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     lengths = [writer.writerow(row) for row in rows]  # writerow returns the characters it wrote
-    text, lines, start = out.getvalue(), [], 0
-    for length in lengths:
-        lines.append(text[start : start + length])
-        start += length
-    return lines
+    text = out.getvalue()
+    data = text.encode("utf-8")
+    if len(data) != len(text):  # not all ASCII: count each line's bytes, not its characters
+        lengths = [len(text[start:end].encode("utf-8")) for start, end in pairwise(accumulate(lengths, initial=0))]
+    return data, array("I", accumulate(lengths))  # 4 bytes a row; a chunk's CSV is far below 4 GB
 
 
 def _bool(value: Any) -> Any:
@@ -159,20 +207,21 @@ def csv_header(table: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def merge(table: str, parts: list[Any]) -> Any:
-    """One Arrow table from a table's chunks, sorted by primary key.
+def merge(table: str, parts: Sequence[Part]) -> TableRows:
+    """All rows of a table from its parts, sorted by primary key.
 
-    Chunks mostly arrive in order already (files are read sorted by name, which
-    is the id): then nothing is copied. The result may still be in several
-    chunks; ``package`` combines the columns it writes to Parquet, whose bytes
-    depend on the chunks.
+    Parts mostly arrive in order already (files are read sorted by name, which
+    is the id): then nothing is copied, and the CSV lines are the parts' own
+    bytes. The Arrow table may still be in several chunks; the Parquet writer
+    combines them, since Parquet bytes depend on the chunks.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    joined = pa.concat_tables(parts) if parts else Rows().tables()[table]
-    parts.clear()  # the joined table holds the chunks now
+    parts = parts or [Rows().tables()[table]]
+    joined = pa.concat_tables([part.arrow for part in parts])
     order = pc.sort_indices(joined, [(key, "ascending") for key in models.TABLES[table].primary_key])
-    if not pc.all(pc.equal(order, pa.array(range(len(order)), type=order.type))).as_py() and len(order):
-        joined = joined.take(order)
-    return joined
+    if len(order) and not pc.all(pc.equal(order, pa.array(range(len(order)), type=order.type))).as_py():
+        lines = [line for part in parts for line in part.lines()]
+        return TableRows(joined.take(order), (b"".join([lines[i] for i in order.to_pylist()]),))
+    return TableRows(joined, tuple(part.csv for part in parts))

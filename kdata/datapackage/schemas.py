@@ -77,12 +77,13 @@ def table_fields(table: str) -> list[dict[str, Any]]:
     spec = models.TABLES[table]
     schema = spec.model.model_json_schema()
     fields: list[dict[str, Any]] = []
-    if table == "citations":
+    if spec.numbered:  # the id the build makes: "Citation id: '<event|figure>:<record id>:<n>'."
+        owners = "|".join(spec.owners.values())
         fields.append(
             {
                 "name": "id",
                 "type": "string",
-                "description": "Citation id: '<event|figure>:<record id>:<n>'.",
+                "description": f"{spec.model.__name__} id: '<{owners}>:<record id>:<n>'.",
                 "constraints": {"required": True},
             }
         )

@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kdata.datapackage.read import DESCRIPTOR
 from kdata.errors import PackageError
-from kdata.fs import read_whole, recover, sha256_file
+from kdata.fs import read_whole, sha256_file
 
 #: Table Schema type -> the Arrow type id names Parquet columns must have.
 _ARROW_TYPES = {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}
@@ -80,24 +81,25 @@ def verify(folder: Path) -> list[str]:
     the CSV holds the same rows as the Parquet, required cells are filled,
     primary keys are unique and foreign keys resolve.
 
-    A swap of the folder by a build or a download in another process can make a check see files of
-    two versions, or none: a check that finds problems (or cannot read) is done once more holding
-    the folder's lock (``fs.read_whole``), and that answer is final.
+    The check changes nothing. A swap of the folder by a build or a download in another process can
+    make it see files of two versions, or none: a check that finds problems (or cannot read) is done
+    once more holding the folder's lock (``fs.read_whole``), and that answer is final. A swap that
+    died half-way is not repaired here (the next build or download does it): holding the lock, the
+    check reads the previous version where that swap left it.
 
     Raises:
         PackageError: The folder has no readable ``datapackage.json``.
     """
-    recover(folder)  # repairs a swap that died half-way; safe beside a live one (see kdata.fs)
-    return read_whole(folder, lambda: _verify(folder), suspect=bool)
+    return read_whole(folder, _verify, suspect=bool, repair=False)
 
 
 def _verify(folder: Path) -> list[str]:
     import pyarrow.compute as pc
 
-    try:
-        descriptor = json.loads((folder / "datapackage.json").read_text("utf-8"))
+    try:  # read here, not with read.read_descriptor: once, without its retry (verify's own, repairing nothing)
+        descriptor = json.loads((folder / DESCRIPTOR).read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise PackageError(f"{folder} is not a data package: cannot read datapackage.json ({exc}).") from None
+        raise PackageError(f"{folder} is not a data package: cannot read {DESCRIPTOR} ({exc}).") from None
     problems: list[str] = []
     for resource in descriptor["resources"]:
         file = folder / resource["path"]

@@ -1,4 +1,4 @@
-"""Records -> rows -> CSV + Parquet + datapackage.json.
+"""Rows -> CSV + Parquet + datapackage.json: the files of the data package.
 
 Every table is written twice: CSV (the Data Package's own format, validated by
 ``frictionless validate``) and Parquet (typed and fast for ``kdata.load``).
@@ -16,61 +16,61 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from kdata.datapackage.conflicts import COMPARED, find_conflicts
-from kdata.datapackage.rows import CSV_COLUMN, Rows, csv_header, merge
+from kdata.datapackage.read import DESCRIPTOR
+from kdata.datapackage.rows import Part, Rows, TableRows, csv_header
 from kdata.datapackage.schemas import dump_json, table_schema
 from kdata.records import models
-from kdata.records.validate import RawData
 
 PARQUET_SUFFIX = "-parquet"
+#: The derived table of disagreements.
+CONFLICTS = models.table_of(models.Conflict)
+#: The table whose rows the descriptor lists as the package's ``sources``.
+SOURCES = models.table_of(models.Source)
 
 
-def _conflicts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+def table_parts(chunks: Iterable[dict[str, Part]]) -> dict[str, list[Part]]:
+    """Each table's parts, in the order of the chunks, plus the rows of the derived conflicts table.
+
+    Args:
+        chunks: The parts of each chunk of records, by table (what ``load_raw`` keeps with
+            ``keep=rows.chunk_tables``); left as they are: the lists returned are new.
+
+    Returns:
+        Table -> its parts, for every table of ``models.TABLES``.
+    """
+    parts: dict[str, list[Part]] = {table: [] for table in models.TABLES}
+    for chunk in chunks:
+        for table, part in chunk.items():
+            parts[table].append(part)
+    parts[CONFLICTS].append(_conflicts(parts))
+    return parts
+
+
+def _conflicts(parts: dict[str, list[Part]]) -> Part:
     """The rows of the derived conflicts table, as one more part."""
     import pyarrow.compute as pc
 
     compared = {
-        table: [row for part in parts for row in part[table].filter(pc.is_valid(part[table]["topic"])).to_pylist()]
+        table: [row for part in parts[table] for row in part.arrow.filter(pc.is_valid(part.arrow["topic"])).to_pylist()]
         for table in COMPARED
     }
     found = Rows()
     for row in find_conflicts(compared):
-        found.add_row("conflicts", row)
-    return found.tables()
+        found.add_row(CONFLICTS, row)
+    return found.tables()[CONFLICTS]
 
 
-def package_tables(data: RawData) -> Iterator[tuple[str, Any]]:
-    """Each table in turn as one Arrow table sorted by primary key (with its CSV lines).
-
-    Consumes ``data.parts``: each table's chunks are freed once it is merged.
-    """
-    parts, data.parts = data.parts, []
-    parts.append(_conflicts(parts))
-    for table in models.TABLES:
-        yield table, merge(table, [part.pop(table) for part in parts])
-
-
-def csv_pieces(table: str, rows: Any) -> list[Any]:
+def csv_pieces(table: str, rows: TableRows) -> list[Any]:
     """The CSV file of a table as pieces to write: header, then one line per row (empty cell = null)."""
-    pieces = [csv_header(table)]
-    for lines in rows[CSV_COLUMN].chunks:
-        if not len(lines):
-            continue
-        assert not lines.null_count, "every row carries its CSV line"
-        # The chunk's lines lie back to back, UTF-8, in its data buffer: write them as they are (no copy).
-        offsets, data = lines.buffers()[1:3]
-        first, last = (
-            int.from_bytes(offsets[i * 4 : i * 4 + 4], "little") for i in (lines.offset, lines.offset + len(lines))
-        )
-        pieces.append(data.slice(first, last - first))
-    return pieces
+    return [csv_header(table), *rows.csv]
 
 
-def parquet_pieces(table: str, rows: Any) -> list[Any]:
+def parquet_pieces(table: str, rows: TableRows) -> list[Any]:
     """The Parquet file of a table, typed by its Arrow schema.
 
     The columns are combined into one chunk first: Parquet bytes depend on the
@@ -79,7 +79,7 @@ def parquet_pieces(table: str, rows: Any) -> list[Any]:
     import pyarrow.parquet as pq
 
     sink = io.BytesIO()
-    pq.write_table(rows.drop_columns([CSV_COLUMN]).combine_chunks(), sink, compression="zstd")
+    pq.write_table(rows.arrow.combine_chunks(), sink, compression="zstd")
     return [sink.getbuffer()]
 
 
@@ -97,7 +97,7 @@ def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-_KINDS: dict[str, tuple[Callable[[str, Any], list[Any]], str, dict[str, str]]] = {
+_KINDS: dict[str, tuple[Callable[[str, TableRows], list[Any]], str, dict[str, str]]] = {
     "csv": (
         csv_pieces,
         "",
@@ -112,26 +112,29 @@ _KINDS: dict[str, tuple[Callable[[str, Any], list[Any]], str, dict[str, str]]] =
 }
 
 
-def write_package(data: RawData, folder: Path, sync: bool = True) -> dict[str, int]:
+def write_package(
+    info: models.PackageInfo, tables: Iterable[tuple[str, TableRows]], folder: Path, sync: bool = True
+) -> dict[str, int]:
     """Write every file of the data package into ``folder``, ``datapackage.json`` last.
 
-    Each table is merged, written as CSV and Parquet, and freed before the next,
-    so only one table's rows are held twice at a time.
+    Each table is written as CSV and Parquet as it comes. Given a generator that
+    merges each table only when asked for it (as the build does), only one
+    table's rows are held twice at a time.
 
     Args:
-        data: Valid raw data, read with ``keep=rows.chunk_tables`` (its ``parts`` are consumed).
+        info: The package metadata (``raw/package.yaml``).
+        tables: Every table of ``models.TABLES``, in that order, with its rows (see ``rows.merge``).
         folder: An empty folder (the build's staging folder).
         sync: fsync each file (a build does; a freshness check writes to a scratch folder).
 
     Returns:
         Rows by table.
     """
-    assert data.info is not None, "write_package needs valid package metadata"
     resources: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _KINDS}
     counts: dict[str, int] = {}
     source_rows: list[dict[str, Any]] = []
-    for table, rows in package_tables(data):
-        spec, counts[table] = models.TABLES[table], rows.num_rows
+    for table, rows in tables:
+        spec, counts[table] = models.TABLES[table], rows.arrow.num_rows
         for kind, (pieces, suffix, meta) in _KINDS.items():
             path = f"{table}.{kind}"
             size, digest = _write(folder / path, pieces(table, rows), sync)
@@ -144,12 +147,12 @@ def write_package(data: RawData, folder: Path, sync: bool = True) -> dict[str, i
                     "description": description,
                     "bytes": size,
                     "hash": f"sha256:{digest}",
-                    "kdata:rows": rows.num_rows,
+                    "kdata:rows": counts[table],
                     "schema": table_schema(table, suffix),
                 }
             )
-        if table == "sources":
-            source_rows = rows.select(["publisher", "via", "title", "published", "url"]).to_pylist()
+        if table == SOURCES:
+            source_rows = rows.arrow.select(["publisher", "via", "title", "published", "url"]).to_pylist()
     sources = [
         {
             "title": f"{s['publisher'] or s['via'] or 'Unnamed publisher'}: {s['title']}"
@@ -160,9 +163,9 @@ def write_package(data: RawData, folder: Path, sync: bool = True) -> dict[str, i
     ]
     descriptor = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
-        **data.info.model_dump(exclude_none=True),
+        **info.model_dump(exclude_none=True),
         "sources": sources,
         "resources": [r for kind in _KINDS for r in resources[kind]],
     }
-    _write(folder / "datapackage.json", [dump_json(descriptor)], sync)
+    _write(folder / DESCRIPTOR, [dump_json(descriptor)], sync)
     return counts

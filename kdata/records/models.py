@@ -276,22 +276,44 @@ class Figure(Record):
         return self
 
 
-# Which of value/low/high each qualifier requires (True), forbids (False) or allows (None).
-_HEDGE_FIELDS: dict[str, tuple[bool | None, bool | None, bool | None]] = {
-    "exact": (True, False, False),
-    "approximately": (True, None, None),
-    "more_than": (False, True, False),
-    "at_least": (False, True, False),
-    "at_most": (False, False, True),
-    "less_than": (False, False, True),
-    "range": (None, True, True),
+class Hedge(NamedTuple):
+    """The rule of one qualifier: which of a figure's numbers it needs, and how the hedged number reads.
+
+    ``value``, ``low`` and ``high`` say whether the qualifier requires that number (True), leaves it
+    empty (False) or allows it (None); ``reads`` is how kdata words the figure, with its numbers put
+    in (``"at most {high}"``).
+    """
+
+    value: bool | None
+    low: bool | None
+    high: bool | None
+    reads: str
+
+
+#: The figure rules, one per qualifier (what each means in words: ``vocab.QUALIFIERS``). The model
+#: checks every figure by them (``figure_problem``), ``kdata new`` writes them into a new figure's
+#: comments, and the site reads each figure by them.
+HEDGES: dict[str, Hedge] = {
+    "exact": Hedge(True, False, False, "{value}"),
+    "approximately": Hedge(True, None, None, "about {value}"),
+    "more_than": Hedge(False, True, False, "more than {low}"),
+    "at_least": Hedge(False, True, False, "at least {low}"),
+    "at_most": Hedge(False, False, True, "at most {high}"),
+    "less_than": Hedge(False, False, True, "less than {high}"),
+    "range": Hedge(None, True, True, "{low} to {high}"),
 }
+assert list(HEDGES) == list(vocab.QUALIFIERS), "every qualifier of the vocabulary has one rule"
+
+#: A figure's numbers, which its qualifier governs.
+NUMBERS: tuple[str, ...] = ("value", "low", "high")
 
 
 def figure_problem(qualifier: str, value: int | None, low: int | None, high: int | None) -> str:
-    """Say what is wrong with a figure's numbers for its qualifier, or '' if nothing."""
-    given = {"value": value, "low": low, "high": high}
-    for (name, number), rule in zip(given.items(), _HEDGE_FIELDS[qualifier], strict=True):
+    """Say what is wrong with a figure's numbers for its qualifier (see ``HEDGES``), or '' if nothing."""
+    given = dict(zip(NUMBERS, (value, low, high), strict=True))
+    hedge = HEDGES[qualifier]
+    for name, number in given.items():
+        rule = getattr(hedge, name)
         if rule is True and number is None:
             return f"A figure qualified '{qualifier}' needs {name}; it is empty."
         if rule is False and number is not None:
@@ -348,12 +370,25 @@ class Conflict(Record):
 
 
 class TableSpec(NamedTuple):
-    """How a table is made: its model, where its rows come from, its primary key."""
+    """How a table is made: its model, its primary key, the tables that own its rows, its description.
+
+    A child table (one with owners) gets its rows from a list field of each owner's records whose
+    items are its model (``Event.citations`` -> ``citations``); each row names its owner's id in
+    the owner's column.
+    """
 
     model: type[Record]
     primary_key: tuple[str, ...]
     owners: dict[str, str]  # owner table -> column that refers to the owner (child tables only)
     description: str
+
+    @property
+    def numbered(self) -> bool:
+        """Whether the build makes each row's id, ``<owner column>:<owner id>:<n>``: a child table keyed by ``id``.
+
+        Its model has no id of its own: ``event:riverton-return-2020:1`` is the first citation of that event.
+        """
+        return bool(self.owners) and self.primary_key == ("id",) and "id" not in self.model.model_fields
 
 
 #: Tables written from raw/<table>/*.yaml, one record a file.
@@ -384,3 +419,8 @@ TABLES: dict[str, TableSpec] = {
         "Derived: records on one topic whose sources disagree.",
     ),
 }
+
+
+def table_of(model: type[Record]) -> str:
+    """The table whose rows ``model`` describes, e.g. ``Source`` -> ``"sources"``."""
+    return next(table for table, spec in TABLES.items() if spec.model is model)

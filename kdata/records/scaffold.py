@@ -31,8 +31,8 @@ def _hedges() -> str:
     from kdata.records import models
 
     needs: dict[str, list[str]] = {}
-    for qualifier, rules in models._HEDGE_FIELDS.items():
-        fields = " and ".join(f for f, rule in zip(("value", "low", "high"), rules, strict=True) if rule)
+    for qualifier, hedge in models.HEDGES.items():
+        fields = " and ".join(name for name in models.NUMBERS if getattr(hedge, name))
         needs.setdefault(fields, []).append(qualifier)
     return "Then fill " + "; ".join(f"{fields} for {', '.join(qs)}" for fields, qs in needs.items()) + "."
 

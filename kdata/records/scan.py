@@ -144,7 +144,7 @@ class Chunk:
     """The results of checking a run of files, and the rows of its valid records (if asked for)."""
 
     results: list[FileResult]
-    tables: dict[str, Any] | None = None  # table -> Arrow table of this chunk's rows (see rows.py)
+    tables: dict[str, Any] | None = None  # table -> what the Convert made of this chunk's records
 
 
 def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool) -> Chunk:

@@ -33,6 +33,10 @@ _TYPOGRAPHIC = str.maketrans(
     | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
 )
 _SPACE = re.compile(r"\s+")
+#: Tables whose records may name a parent of the same table (``Actor.parent``, ``Place.parent``): checked for cycles.
+_TREES = tuple(table for table, model in models.RECORD_TABLES.items() if "parent" in model.model_fields)
+#: The table of archived documents, whose texts quotes are checked against.
+_SOURCES = models.table_of(models.Source)
 
 
 @dataclass
@@ -42,7 +46,7 @@ class RawData:
     root: Path
     info: models.PackageInfo | None = None
     records: dict[str, list[Any]] = field(default_factory=dict)  # table -> models (keep="records")
-    parts: list[dict[str, Any]] = field(default_factory=list)  # Arrow tables of rows by chunk (keep=a Convert)
+    parts: list[dict[str, Any]] = field(default_factory=list)  # what a Convert made of each chunk (keep=a Convert)
     results: dict[tuple[str, str], FileResult] = field(default_factory=dict)  # (table, id) -> its file check
     issues: list[Issue] = field(default_factory=list)
 
@@ -211,7 +215,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
     for result, (target, value) in unresolved:
         if (target, value) not in present:
             _dangling(data, result, target, value)
-    for table in ("actors", "places"):
+    for table in _TREES:
         _check_cycles(data, table)
     _load_info(data)
     data.issues.sort()
@@ -265,7 +269,7 @@ def verify_quotes(data: RawData, archive: Path) -> list[Issue]:
     texts: dict[str, str | None] = {}
     issues = []
     for (table, rid), result in sorted(data.results.items()):
-        if table == "sources" and result.sha256 is not None:
+        if table == _SOURCES and result.sha256 is not None:
             texts[rid] = index.get(result.sha256)
             if texts[rid] is None:
                 line, col = data.where(table, rid, ("sha256",))

@@ -1,8 +1,10 @@
 """Controlled vocabularies: every allowed term with the neutral meaning we give it.
 
-The models build their ``Literal`` types from these tables, and the Table
-Schemas, JSON Schemas and README take their descriptions from here, so a term
-is defined once. Add a term only with a neutral description.
+Each vocabulary is defined here once. The models accept exactly its terms (``models.OneOf``),
+in this order, and the JSON Schemas and Table Schemas list them as ``enum``; ``kdata docs``
+writes the long ones (event kinds, measures, place kinds) with their meanings into README.md.
+Rules that go with a term live beside the model that enforces them (which numbers each
+qualifier needs: ``models.HEDGES``). Add a term only with a neutral description.
 """
 
 from __future__ import annotations
@@ -145,12 +147,13 @@ UNITS: dict[str, str] = {
     "ordinal": "A rank (1 is first).",
 }
 
+#: How a source hedges a number. Which of a figure's value, low and high each one needs: ``models.HEDGES``.
 QUALIFIERS: dict[str, str] = {
-    "exact": "Stated as an exact number: value is set; low and high are empty.",
-    "approximately": "'about', 'approximately': value is set; low and high may bound it.",
-    "more_than": "'more than', 'over': low is set and excluded; value and high are empty.",
-    "at_least": "'at least', 'tens of thousands': low is set and included; value and high are empty.",
-    "at_most": "'up to', 'at most': high is set and included; value and low are empty.",
-    "less_than": "'less than', 'under': high is set and excluded; value and low are empty.",
-    "range": "'5-6', 'seven to eight': low and high are set, low < high; value may give a best estimate.",
+    "exact": "Stated as an exact number.",
+    "approximately": "Stated as an estimate: 'about', 'approximately'.",
+    "more_than": "Stated as above a bound, the bound excluded: 'more than', 'over'.",
+    "at_least": "Stated as a bound or more, the bound included: 'at least', 'tens of thousands'.",
+    "at_most": "Stated as a bound or less, the bound included: 'up to', 'at most'.",
+    "less_than": "Stated as below a bound, the bound excluded: 'less than', 'under'.",
+    "range": "Stated as two bounds: '5-6', 'seven to eight'.",
 }

@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from kdata.datapackage.read import read_descriptor
+from kdata.datapackage.read import DESCRIPTOR, read_descriptor
 from kdata.errors import IntegrityError, ReleaseError
 
 MANIFEST = "SHA256SUMS"
@@ -71,7 +71,7 @@ def descriptor_id(dist: Path) -> dict[str, str]:
     try:
         return {"name": str(content["name"]), "version": str(content["version"])}
     except KeyError as exc:
-        raise ReleaseError(f"{dist / 'datapackage.json'} names no {exc}; run `kdata build` first.") from None
+        raise ReleaseError(f"{dist / DESCRIPTOR} names no {exc}; run `kdata build` first.") from None
 
 
 def archive_bytes(dist: Path) -> tuple[str, bytes]:

@@ -33,7 +33,7 @@ def parse_version(text: str) -> tuple[int, int, int]:
     Raises:
         UsageError: The text is not a MAJOR.MINOR.PATCH version.
     """
-    match = _SEMVER.match(text)
+    match = _SEMVER.fullmatch(text)  # fullmatch: "$" alone would let a final newline through
     if not match:
         raise UsageError(f"'{text}' is not a version; expected MAJOR.MINOR.PATCH, e.g. 0.1.0.")
     major, minor, patch = (int(part) for part in match.groups())
@@ -42,7 +42,7 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 def is_version(text: str) -> bool:
     """Whether ``text`` looks like a MAJOR.MINOR.PATCH version."""
-    return bool(_SEMVER.match(text))
+    return bool(_SEMVER.fullmatch(text))
 
 
 @dataclass(frozen=True)

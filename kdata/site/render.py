@@ -1,10 +1,12 @@
-"""A browsable datasheet: a static, offline website of a built data package (``kdata site``).
+"""Render the static site of a built package: what ``kdata site`` writes (``build_site``).
 
-The site is made from a built package (never from ``raw/``), read through
-:mod:`kdata.api`. Jinja2 renders the pages with autoescaping on, so text from the
-records is always shown as text. The output is plain HTML, one stylesheet and one
-small script; every link is relative, so the site works from ``file://`` with no
-server and makes no network request.
+The site is made from a built package (never from ``raw/``), read through :mod:`kdata.api`.
+Jinja2 renders the pages from ``templates/`` with autoescaping on, so text from the records is
+always shown as text. The output is plain HTML, one stylesheet and one small script; links
+between its pages are relative and it loads nothing from the network, so it works from
+``file://`` with no server. It is written into a staging folder that replaces the previous
+site in one step (``fs.swap_in``), and only a folder an earlier run wrote (marked by
+``.kdata-site``) is ever replaced.
 
 Pages: the front page (with the timeline of :mod:`kdata.site.timeline`), one page per
 table (data dictionary and rows), one per event and per figure (every claim with
@@ -18,7 +20,7 @@ import os
 import re
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
 from kdata.errors import PackageError, UsageError
+from kdata.records import models
 from kdata.site.timeline import layout
 
 if TYPE_CHECKING:
@@ -48,6 +51,8 @@ VERBATIM = {
     ("conflicts", "value_a"),
     ("conflicts", "value_b"),
 }
+#: Tables whose records have pages of their own (every claim, with claimant, source and quote).
+PAGES = ("events", "figures")
 #: Columns that hold the id of an event or a figure, which have pages of their own.
 PAGE_LINKS = {
     ("events", "id"): "events",
@@ -56,16 +61,6 @@ PAGE_LINKS = {
     ("citations", "figure"): "figures",
     ("figures", "event"): "events",
     ("event_actors", "event"): "events",
-}
-#: How each qualifier reads, with the numbers the figure fills in.
-READINGS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "exact": lambda f: _n(f["value"]),
-    "approximately": lambda f: f"about {_n(f['value'])}",
-    "more_than": lambda f: f"more than {_n(f['low'])}",
-    "at_least": lambda f: f"at least {_n(f['low'])}",
-    "at_most": lambda f: f"at most {_n(f['high'])}",
-    "less_than": lambda f: f"less than {_n(f['high'])}",
-    "range": lambda f: f"{_n(f['low'])} to {_n(f['high'])}",
 }
 
 
@@ -96,8 +91,9 @@ def _first(fields: str | list[str]) -> str:
 
 
 def reading(figure: dict[str, Any]) -> str:
-    """A figure's numbers as kdata reads them, e.g. ``at most 60,000 people``."""
-    return f"{READINGS[figure['qualifier']](figure)} {figure['unit']}"
+    """A figure's numbers as kdata reads them (``models.HEDGES``), e.g. ``at most 60,000 people``."""
+    numbers = {name: _n(figure.get(name)) for name in models.NUMBERS}
+    return f"{models.HEDGES[figure['qualifier']].reads.format(**numbers)} {figure['unit']}"
 
 
 def is_verbatim_title(title: str) -> bool:
@@ -134,12 +130,11 @@ class _Package:
         self.meta = metadata(self.folder)
         self.names = resources(self.folder)
         self.rows: dict[str, list[dict[str, Any]]] = {n: load_table(n, self.folder).to_pylist() for n in self.names}
-        missing = {"sources", "actors", "places", "events", "figures", "event_actors", "citations", "conflicts"}
-        missing -= set(self.names)
+        missing = set(models.TABLES) - set(self.names)
         if missing:
             raise PackageError(f"The package in {self.folder} has no table {', '.join(sorted(missing))}; rebuild it.")
         self.by_id = {n: {r["id"]: r for r in rows if "id" in r} for n, rows in self.rows.items()}
-        for table in ("events", "figures"):
+        for table in PAGES:
             for record_id in self.by_id[table]:
                 if not _ID.match(record_id):
                     raise PackageError(f"{table} id '{record_id}' is not a valid id; the site names pages after ids.")
@@ -181,7 +176,7 @@ class _Package:
             for field in fields:
                 name, value = field["name"], row[field["name"]]
                 target = PAGE_LINKS.get((table, name))
-                if table == "conflicts" and name in ("record_a", "record_b") and row["table"] in ("events", "figures"):
+                if table == "conflicts" and name in ("record_a", "record_b") and row["table"] in PAGES:
                     target = row["table"]
                 href = f"../{target}/{value}.html" if target and value in self.by_id[target] else None
                 text = "" if value is None else str(value)
@@ -243,7 +238,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     """Every page of the site: (path inside the site, template, context)."""
     meta = data.meta
     counts = {n: len(data.rows[n]) for n in data.names}
-    pages = {(table, record_id) for table in ("events", "figures") for record_id in data.by_id[table]}
+    pages = {(table, record_id) for table in PAGES for record_id in data.by_id[table]}
     common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages}
     yield "index.html", "index.html", {**common, "root": "", "timeline": layout(data.rows["events"])}
     yield "datasheet.html", "datasheet.html", {**common, "root": "", "facts": _facts(data)}

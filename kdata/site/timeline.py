@@ -10,7 +10,7 @@ prints, and is checked by the same tests as the rest of the HTML.
 
 Dates are drawn at the precision the sources give: a single day is a point, a
 month or a year is a bar over the whole month or year, and an interval is a bar
-over its range. Approximate or uncertain dates (EDTF ``~`` and ``?``) are marked.
+over its range. Approximate or uncertain dates (EDTF ``~``, ``?`` and ``%``, both) are marked.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def layout(events: Sequence[Mapping[str, Any]], width: int = WIDTH) -> Timeline:
             x=round(left + POINT if point else left, 2),
             y=round(axis_y - 6 - (lane + 1) * LANE + LANE / 2, 2),
             width=round(0 if point else right - left, 2),
-            uncertain="~" in event["date"] or "?" in event["date"],
+            uncertain=any(mark in event["date"] for mark in "~?%"),
         )
         for event, point, left, right, lane in placed
     ]

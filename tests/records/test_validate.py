@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import REPO
 
 from kdata.datapackage import write as package
-from kdata.datapackage.rows import chunk_tables
+from kdata.datapackage.rows import chunk_tables, merge
 from kdata.records import scan
 from kdata.records.validate import load_raw
 
@@ -28,9 +28,10 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
     built = []
     for jobs in (1, 2):
         data = load_raw(raw, jobs=jobs, keep=chunk_tables)
-        data.issues, out = [], tmp_path / f"dist-{jobs}"
+        assert data.info is not None
+        parts, out = package.table_parts(data.parts), tmp_path / f"dist-{jobs}"
         out.mkdir()
-        counts = package.write_package(data, out)
+        counts = package.write_package(data.info, ((table, merge(table, p)) for table, p in parts.items()), out)
         assert counts["events"] > 900 and counts["citations"] > counts["events"]
         built.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert built[0] == built[1] and len(built[0]) == 2 * len(counts) + 1

@@ -11,11 +11,11 @@ itself (SIGSTOP) right inside it, after ``renameat2`` exchanged the folders or b
 renames of the fallback, and is killed there. Half of the kills force the two-rename fallback that
 systems without ``renameat2`` use, so its recovery is exercised too.
 
-After each kill, before anything else reads dist/, it is recovered as every kdata command does
-first (``fs.recover``); dist/ must then be byte-identical to the build before the kill or to
-the new one (both verified when they were made). Every tenth kill (every fifth in the suite) is
-checked with the real ``kdata verify`` command instead, and every fiftieth (every twenty-fifth in
-the suite) also with the real ``frictionless validate``.
+After each kill, dist/ is recovered as the next build does first (``fs.recover``); it must then
+be byte-identical to the build before the kill or to the new one (both verified when they were
+made). Every tenth kill (every fifth in the suite) is first checked with the real ``kdata verify``
+command, which must find one whole, valid build and change nothing (it repairs no swap), and
+every fiftieth (every twenty-fifth in the suite) also with the real ``frictionless validate``.
 
 ``benchmarks/stress.py`` runs the same ``kill_cycles`` 1,000 times.
 """
@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pytest
 from conftest import GOOD, run_kdata, snapshot
+
+from kdata.fs import recover
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 RECORD = Path("raw/events/riverton-return-2020.yaml")
@@ -232,15 +234,14 @@ class KillStats:
 
 
 def check_dist(project: Path, allowed: list[dict[str, str]], cli: bool, frictionless: bool, stats: KillStats) -> None:
-    """Recover as the next kdata command does, then demand a complete, valid dist/ of one build."""
-    from kdata.fs import recover
-
+    """Verify (read-only), recover as the next build does, then demand a complete, valid dist/ of one build."""
     if cli:
+        before = sorted(p.name for p in project.iterdir())
         result = run_kdata("verify", cwd=project)
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+        assert sorted(p.name for p in project.iterdir()) == before  # a check repairs nothing
         stats.cli_verified += 1
-    else:
-        recover(project / "dist")  # what every kdata command does first
+    recover(project / "dist")  # what the next build does first
     assert snapshot(project / "dist") in allowed  # byte-identical to a complete build that verified
     assert not _leftovers(project, "old")
     if frictionless:
@@ -403,8 +404,9 @@ def test_sigkill_of_cold_cli_builds(built_project: Path) -> None:
         time.sleep(rng.uniform(0.5 * duration, 1.05 * duration))  # mostly past the imports, into the build
         proc.send_signal(signal.SIGKILL)
         kills += proc.wait() == -signal.SIGKILL
-        result = run_kdata("verify", cwd=built_project)
+        result = run_kdata("verify", cwd=built_project)  # one whole build, whatever the kill left
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+        recover(built_project / "dist")  # what the next build does first
         assert snapshot(built_project / "dist") in versions
     assert kills >= 3
 
@@ -412,8 +414,8 @@ def test_sigkill_of_cold_cli_builds(built_project: Path) -> None:
 def test_killed_builds_leave_old_or_new_dist(built: Path) -> None:
     """SIGKILL at random moments of builds that alternate between two contents.
 
-    After each kill, dist/ (once any kdata command has run its recovery) equals
-    one of the two complete builds, never a mix, and verifies. Six kills (twelve before): most
+    After each kill, dist/ verifies and (once the next build's recovery has run) equals
+    one of the two complete builds, never a mix. Six kills (twelve before): most
     kills are above: forked builds aimed at every phase and 6 more cold.
     """
     record = built / "raw" / "events" / "riverton-return-2020.yaml"
@@ -436,5 +438,6 @@ def test_killed_builds_leave_old_or_new_dist(built: Path) -> None:
         time.sleep(rng.uniform(0.1, duration))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        assert run_kdata("verify", cwd=built).returncode == 0  # any command recovers first
+        assert run_kdata("verify", cwd=built).returncode == 0  # one whole build, whatever the kill left
+        recover(built / "dist")  # what the next build does first
         assert snapshot(built / "dist") in versions

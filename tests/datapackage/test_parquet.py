@@ -1,0 +1,54 @@
+"""kdata.datapackage.parquet: a Parquet file read whole, or some of its columns, from a path or a file object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kdata.datapackage.parquet import read_parquet
+
+TABLE = pa.table(
+    {
+        "id": pa.array(["a", "b", "c"]),
+        "value": pa.array([1, None, 3], type=pa.int64()),
+        "date_start": pa.array([dt.date(1993, 4, 1), None, dt.date(2020, 3, 2)], type=pa.date32()),
+    }
+)
+
+
+@pytest.fixture
+def parquet_file(tmp_path: Path) -> Path:
+    path = tmp_path / "events.parquet"
+    pq.write_table(TABLE, path, compression="zstd")
+    return path
+
+
+def test_reads_the_whole_table_with_types_and_nulls(parquet_file: Path) -> None:
+    table = read_parquet(parquet_file)
+    assert table.equals(TABLE)
+    assert table.schema.field("date_start").type == pa.date32()
+    assert table.column("value").null_count == 1
+
+
+def test_reads_from_a_path_string_or_a_binary_file_object(parquet_file: Path) -> None:
+    assert read_parquet(str(parquet_file)).equals(TABLE)
+    assert read_parquet(io.BytesIO(parquet_file.read_bytes())).equals(TABLE)
+    with open(parquet_file, "rb") as handle:
+        assert read_parquet(handle, threads=False).equals(TABLE)
+
+
+def test_reads_only_the_columns_asked_for_in_the_order_asked(parquet_file: Path) -> None:
+    assert read_parquet(parquet_file, columns=["value", "id"]).equals(TABLE.select(["value", "id"]))
+    assert read_parquet(parquet_file, columns=["id"]).equals(TABLE.select(["id"]))
+
+
+def test_refuses_a_file_that_is_not_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    path.write_text("id,value\na,1\n")
+    with pytest.raises(pa.ArrowInvalid):
+        read_parquet(path)

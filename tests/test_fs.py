@@ -1,0 +1,152 @@
+"""kdata.fs: atomic writes, hashes, the cache folder, and whole-folder swaps that a dead writer cannot break."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from kdata import fs
+
+
+def beside(target: Path) -> list[str]:
+    """What lies beside ``target`` in its folder, the target itself left out."""
+    return sorted(name for name in os.listdir(target.parent) if name != target.name)
+
+
+def test_atomic_write_creates_and_replaces_the_file_and_leaves_nothing_beside(tmp_path: Path) -> None:
+    path = tmp_path / "registry.json"
+    fs.atomic_write(path, b"first")
+    fs.atomic_write(path, b"second, longer than the first")
+    assert path.read_bytes() == b"second, longer than the first"
+    assert beside(path) == []
+
+
+def test_atomic_write_that_fails_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "registry.json"
+    path.write_bytes(b"old")
+    with pytest.raises(TypeError):
+        fs.atomic_write(path, "text, not bytes")  # type: ignore[arg-type]  # the point: the write itself fails
+    assert path.read_bytes() == b"old" and beside(path) == []
+    folder = tmp_path / "dist"  # a non-empty folder cannot be replaced by a file: the last step fails
+    (folder / "keep").mkdir(parents=True)
+    with pytest.raises(OSError):
+        fs.atomic_write(folder, b"new")
+    assert (folder / "keep").is_dir() and beside(folder) == ["registry.json"]
+    with pytest.raises(FileNotFoundError):
+        fs.atomic_write(tmp_path / "missing" / "file", b"x")  # the folder is not created
+    assert not (tmp_path / "missing").exists()
+
+
+def test_sha256_file_hashes_the_whole_file_in_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    content = os.urandom((1 << 20) * 2 + 123)  # over two 1 MiB chunks
+    path.write_bytes(content)
+    assert fs.sha256_file(path) == hashlib.sha256(content).hexdigest()
+    (tmp_path / "empty").write_bytes(b"")
+    assert fs.sha256_file(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
+
+
+def test_cache_dir_is_kdata_cache_dir_else_the_users_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(fs.ENV_CACHE, str(tmp_path / "cache"))
+    assert fs.cache_dir() == tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # where platformdirs puts it on Linux
+    monkeypatch.setenv(fs.ENV_CACHE, "")  # set but empty counts as unset
+    default = fs.cache_dir()
+    monkeypatch.delenv(fs.ENV_CACHE)
+    assert fs.cache_dir() == default and default.name == "kdata"
+    if sys.platform.startswith("linux"):
+        assert default == tmp_path / "xdg" / "kdata"
+
+
+def test_write_error_says_what_went_wrong_in_words() -> None:
+    assert fs.write_error(OSError(errno.ENOSPC, "No space left", "/dist/a.csv")) == "the disk is full (/dist/a.csv)"
+    assert fs.write_error(OSError(errno.EROFS, "Read-only file system")) == "the file system is read-only"
+    assert fs.write_error(OSError(errno.ENOENT, "No such file or directory", "x")) == "No such file or directory (x)"
+
+
+def test_swap_in_replaces_a_folder_whole_and_leaves_only_its_lock(tmp_path: Path) -> None:
+    target = tmp_path / "dist"
+    first = fs.staging_dir(target)
+    assert first.parent == tmp_path and first.name.startswith(".dist-new-") and list(first.iterdir()) == []
+    (first / "a.csv").write_text("v1")
+    fs.swap_in(first, target)  # the target did not exist
+    assert (target / "a.csv").read_text() == "v1" and not first.exists()
+    second = fs.staging_dir(target)
+    assert second != first
+    (second / "b.csv").write_text("v2")
+    fs.swap_in(second, target)
+    assert sorted(p.name for p in target.iterdir()) == ["b.csv"]  # nothing of the previous version is left
+    assert beside(target) == [".dist.lock"]
+
+
+def test_a_swap_that_died_between_its_renames_is_undone_by_recover(tmp_path: Path) -> None:
+    """``dist`` missing and ``.dist-old-X`` beside it: the previous version is put back; trash is deleted."""
+    target = tmp_path / "dist"
+    old = tmp_path / ".dist-old-0badc0de"
+    old.mkdir()
+    (old / "a.csv").write_text("previous")
+    (tmp_path / ".dist-trash-12345678" / "x").mkdir(parents=True)
+    (tmp_path / ".dist-new-87654321").mkdir()  # a dead writer's staging folder: only clear_staging removes it
+    fs.recover(target)
+    assert (target / "a.csv").read_text() == "previous"
+    assert beside(target) == [".dist-new-87654321", ".dist.lock"]
+    fs.clear_staging(target)
+    assert beside(target) == [".dist.lock"]
+
+
+def test_a_swap_that_died_after_its_second_rename_keeps_the_new_version(tmp_path: Path) -> None:
+    target = tmp_path / "dist"
+    (target / "new.csv").parent.mkdir()
+    (target / "new.csv").write_text("new")
+    (tmp_path / ".dist-old-0badc0de").mkdir()
+    (tmp_path / ".dist-old-0badc0de" / "old.csv").write_text("old")
+    fs.recover(target)
+    assert [p.name for p in target.iterdir()] == ["new.csv"] and beside(target) == [".dist.lock"]
+
+
+def test_recover_with_nothing_to_repair_creates_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "dist"
+    target.mkdir()
+    fs.recover(target)
+    fs.recover(tmp_path / "missing" / "dist")  # no parent folder: nothing to do either
+    assert os.listdir(tmp_path) == ["dist"]
+
+
+def test_read_whole_retries_a_failed_read_once_and_returns_the_second_answer(tmp_path: Path) -> None:
+    target = tmp_path / "dist"
+    target.mkdir()
+    calls: list[int] = []
+
+    def read(folder: Path) -> str:
+        assert folder == target
+        calls.append(1)
+        if len(calls) == 1:
+            raise FileNotFoundError("between two renames")
+        return "whole"
+
+    assert fs.read_whole(target, read) == "whole" and len(calls) == 2
+    answers = iter([["a problem"], []])
+    assert fs.read_whole(target, lambda folder: next(answers), suspect=bool) == []  # a doubtful answer is read again
+    with pytest.raises(FileNotFoundError):
+        fs.read_whole(target, lambda folder: (folder / "nothing").read_text())  # the second failure is final
+
+
+def test_a_check_reads_the_previous_version_of_a_dead_swap_without_repairing_it(tmp_path: Path) -> None:
+    """``repair=False`` (``kdata verify``): the dead swap's ``old`` folder is read where it lies and left there."""
+    target = tmp_path / "dist"
+    with fs.locked(target):  # a writer has locked here before: the lock file exists
+        pass
+    old = tmp_path / ".dist-old-0badc0de"
+    old.mkdir()
+    (old / "a.csv").write_text("previous")
+    assert fs.read_whole(target, lambda folder: (folder / "a.csv").read_text(), repair=False) == "previous"
+    assert not target.exists() and old.is_dir()  # nothing was changed
+    assert fs.read_whole(target, lambda folder: (folder / "a.csv").read_text()) == "previous"
+    assert target.is_dir() and not old.exists()  # a reader that repairs puts it back
