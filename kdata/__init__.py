@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# A literal list, so that type checkers and linters read it (a test keeps it equal to dir(kdata)).
 __all__ = [
     "BuildError",
     "DataError",
@@ -35,26 +36,20 @@ __all__ = [
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (import time matters here)
 if TYPE_CHECKING:
     from kdata.api import load, load_table, metadata, package, path, resources
-    from kdata.errors import BuildError, DataError, Issue, KdataError, PackageError, UsageError
+    from kdata.errors import (
+        BuildError,
+        DataError,
+        DownloadError,
+        IntegrityError,
+        Issue,
+        KdataError,
+        PackageError,
+        ReleaseError,
+        UsageError,
+    )
 
-#: Public name -> the module that defines it, imported on first use.
-_LAZY = {
-    **dict.fromkeys(("load", "load_table", "metadata", "package", "path", "resources"), "api"),
-    **dict.fromkeys(
-        (
-            "BuildError",
-            "DataError",
-            "DownloadError",
-            "IntegrityError",
-            "Issue",
-            "KdataError",
-            "PackageError",
-            "ReleaseError",
-            "UsageError",
-        ),
-        "errors",
-    ),
-}
+#: Public name -> the module that defines it: the classes come from kdata.errors, the functions from kdata.api.
+_LAZY = {name: "errors" if name[0].isupper() else "api" for name in __all__ if name != "__version__"}
 
 
 def __getattr__(name: str) -> object:
