@@ -84,6 +84,13 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("kdata", appauthor=False))
 
 
+def sha256_bytes(content: bytes) -> str:
+    """Hex sha256 of some bytes."""
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks."""
     import hashlib

@@ -67,7 +67,7 @@ _CONSTRAINTS: dict[str, str] = {
 
 #: What each pattern of the models means, in words (a test checks that every pattern has them).
 _PATTERNS: dict[str, str] = {
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$": "an id: lowercase letters and digits, in words joined by single hyphens",
+    vocab.ID_PATTERN: "an id: lowercase letters and digits, in words joined by single hyphens",
     r"^[a-z]{2,3}$": "a language code of two or three lowercase letters (ISO 639, e.g. 'az')",
     r"^[0-9a-f]{64}$": "a sha256: 64 lowercase hexadecimal digits",
     vocab.SEMVER_PATTERN: "a version MAJOR.MINOR.PATCH such as 0.1.0",

@@ -103,7 +103,7 @@ class OneOf:
 
 # max_length comes before the validator, so pydantic still knows the value is text.
 Text = Annotated[str, Field(max_length=2000), AfterValidator(_text)]
-Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=100)]
+Id = Annotated[str, Field(pattern=vocab.ID_PATTERN, max_length=100)]
 Edtf = Annotated[str, AfterValidator(_edtf), Field(json_schema_extra={"x-edtf": True})]
 Url = Annotated[str, Field(max_length=2000), AfterValidator(_url)]
 Count = Annotated[int, Field(ge=0)]

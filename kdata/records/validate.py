@@ -6,7 +6,6 @@ issue found, sorted, so a contributor sees all problems in one run.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kdata.errors import Issue, UsageError
+from kdata.fs import sha256_bytes
 from kdata.records import models
 from kdata.records.issues import from_validation_error
 from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
@@ -259,7 +259,7 @@ def archive_index(archive: Path) -> dict[str, str]:
     for path in sorted(archive.iterdir()):
         if path.is_file():
             raw = path.read_bytes()
-            index[hashlib.sha256(raw).hexdigest()] = normalise(raw.decode("utf-8", errors="replace"))
+            index[sha256_bytes(raw)] = normalise(raw.decode("utf-8", errors="replace"))
     return index
 
 

@@ -9,6 +9,8 @@ qualifier needs: ``models.HEDGES``). Add a term only with a neutral description.
 
 from __future__ import annotations
 
+#: A record id: lowercase letters and digits, in words joined by single hyphens (also the file name).
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 #: A dataset version: MAJOR.MINOR.PATCH without leading zeros (Semantic Versioning 2.0, no suffixes).
 SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
 

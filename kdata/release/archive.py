@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from kdata.datapackage.read import DESCRIPTOR, read_descriptor
 from kdata.errors import IntegrityError, ReleaseError
+from kdata.fs import sha256_bytes
 
 MANIFEST = "SHA256SUMS"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -39,11 +40,6 @@ MAX_RATIO = 200
 def archive_name(name: str, version: str) -> str:
     """File name of a release archive, e.g. ``kalbajar-0.1.0.zip``."""
     return f"{name}-{version}.zip"
-
-
-def sha256_hex(content: bytes) -> str:
-    """The sha256 of some bytes, as hex."""
-    return hashlib.sha256(content).hexdigest()
 
 
 def sums_text(hashes: dict[str, str]) -> str:
@@ -83,7 +79,7 @@ def archive_bytes(dist: Path) -> tuple[str, bytes]:
     meta = descriptor_id(dist)
     root = f"{meta['name']}-{meta['version']}"
     files = {p.name: p.read_bytes() for p in sorted(dist.iterdir()) if p.is_file() and not p.name.startswith(".")}
-    files[MANIFEST] = sums_text({name: sha256_hex(content) for name, content in files.items()}).encode()
+    files[MANIFEST] = sums_text({name: sha256_bytes(content) for name, content in files.items()}).encode()
     sink = io.BytesIO()
     with zipfile.ZipFile(sink, "w") as archive:
         for name in sorted(files):

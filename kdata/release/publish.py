@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kdata.errors import ReleaseError
-from kdata.fs import sha256_file
-from kdata.release.archive import MANIFEST, archive_bytes, descriptor_id, extract, sha256_hex, sums_text
+from kdata.fs import sha256_bytes, sha256_file
+from kdata.release.archive import MANIFEST, archive_bytes, descriptor_id, extract, sums_text
 from kdata.release.registry import LEVELS, Registry, Release, add_release, bump_of, load_registry, unpublished_or_same
 
 
@@ -112,7 +112,7 @@ def make_release(
         )
     registry = load_registry()
     name, content = archive_bytes(dist)
-    release = Release(version, name, sha256_hex(content), len(content), _changelog_date(changelog, version))
+    release = Release(version, name, sha256_bytes(content), len(content), _changelog_date(changelog, version))
     known = unpublished_or_same(registry, release, str(dist))
     previous, required = (None, "none") if known else _check_bump(dist, version, registry, out, fetch)
     out.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
 from kdata.errors import PackageError, UsageError
-from kdata.records import models
+from kdata.records import models, vocab
 from kdata.site.timeline import layout
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ STATIC = ("style.css", "site.js")
 #: A file that marks a folder as written by ``kdata site``; only such a folder is ever replaced.
 MARKER = ".kdata-site"
 #: Ids become file names: only the package's id pattern is accepted.
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ID = re.compile(vocab.ID_PATTERN)
 #: Columns that hold the sources' own words: shown as quotations wherever they appear.
 VERBATIM = {
     ("citations", "quote"),

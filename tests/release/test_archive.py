@@ -28,7 +28,8 @@ from releasing import released_project, run_env, serve
 from kdata.datapackage.verify import verify
 from kdata.download import fetch
 from kdata.errors import IntegrityError
-from kdata.release.archive import MANIFEST, MAX_MEMBERS, sha256_hex, sums_text
+from kdata.fs import sha256_bytes
+from kdata.release.archive import MANIFEST, MAX_MEMBERS, sums_text
 
 ROOT = "kdata-test-0.1.0"
 CRAFTED = "kdata-test-0.2.0.zip"
@@ -70,7 +71,7 @@ Members = dict[str, bytes]
 
 def _with_manifest(files: Members, root: str = ROOT) -> list[tuple[str | zipfile.ZipInfo, bytes]]:
     """The files under ``root`` with a SHA256SUMS manifest that lists every one of them."""
-    sums = sums_text({name: sha256_hex(content) for name, content in files.items()}).encode()
+    sums = sums_text({name: sha256_bytes(content) for name, content in files.items()}).encode()
     return [(f"{root}/{name}", content) for name, content in sorted({**files, MANIFEST: sums}.items())]
 
 
@@ -225,7 +226,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def registry_of(root: Path, name: str, good: dict[str, object], crafted: bytes, size: int | None = None) -> Path:
     """A registry with the good 0.1.0 and a crafted 0.2.0 described by its own hash and size."""
     path = root / f"registry-{name}.json"
-    entry = {"file": CRAFTED, "sha256": sha256_hex(crafted), "bytes": len(crafted) if size is None else size}
+    entry = {"file": CRAFTED, "sha256": sha256_bytes(crafted), "bytes": len(crafted) if size is None else size}
     path.write_text(json.dumps({"base_url": None, "releases": {"0.1.0": good, "0.2.0": entry}}))
     return path
 

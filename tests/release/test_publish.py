@@ -17,7 +17,8 @@ from releasing import kdata_ok, make_project, run_env, set_version
 
 from kdata.datapackage.build import build
 from kdata.errors import IntegrityError
-from kdata.release.archive import MANIFEST, archive_bytes, extract, sha256_hex, sums_text
+from kdata.fs import sha256_bytes
+from kdata.release.archive import MANIFEST, archive_bytes, extract, sums_text
 from kdata.release.registry import load_registry
 
 
@@ -47,7 +48,9 @@ def test_archive_is_reproducible_and_well_formed(proj: tuple[Path, dict[str, str
     assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in archive.infolist()} == {0o100644}
     sums = archive.read(f"kdata-test-0.1.0/{MANIFEST}").decode()
-    assert sums == sums_text({n.split("/")[1]: sha256_hex(archive.read(n)) for n in names if not n.endswith(MANIFEST)})
+    assert sums == sums_text(
+        {n.split("/")[1]: sha256_bytes(archive.read(n)) for n in names if not n.endswith(MANIFEST)}
+    )
 
 
 def test_release_writes_archive_and_sums_and_keeps_them_across_builds(proj: tuple[Path, dict[str, str]]) -> None:
@@ -56,7 +59,7 @@ def test_release_writes_archive_and_sums_and_keeps_them_across_builds(proj: tupl
     archive = project / "dist" / "releases" / "kdata-test-0.1.0.zip"
     assert out.strip().splitlines()[-1] == f"Wrote {Path('dist/releases/kdata-test-0.1.0.zip')}"
     assert (project / "dist" / "releases" / "SHA256SUMS").read_text() == sums_text(
-        {archive.name: sha256_hex(archive.read_bytes())}
+        {archive.name: sha256_bytes(archive.read_bytes())}
     )
     kdata_ok("build", cwd=project)
     assert archive.is_file()  # kdata build keeps dist/releases/
@@ -108,7 +111,7 @@ def _zip(members: list[tuple[str, bytes]], symlink: str = "") -> bytes:
 
 
 def _manifest(*names: str) -> tuple[str, bytes]:
-    return "r/SHA256SUMS", sums_text({n: sha256_hex(b"x") for n in names}).encode()
+    return "r/SHA256SUMS", sums_text({n: sha256_bytes(b"x") for n in names}).encode()
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name")  # zipfile warns while writing the duplicate on purpose
@@ -145,7 +148,7 @@ def test_shipped_registry_matches_the_published_archive() -> None:
     assert registry.base_url is None
     release = registry.get("0.1.0")
     archive = REPO / "dist" / "releases" / release.file
-    assert archive.stat().st_size == release.bytes and sha256_hex(archive.read_bytes()) == release.sha256
+    assert archive.stat().st_size == release.bytes and sha256_bytes(archive.read_bytes()) == release.sha256
     assert f"{release.sha256}  {release.file}" in (archive.parent / "SHA256SUMS").read_text()
 
 
