@@ -67,12 +67,18 @@ def open_package(spec: str | os.PathLike[str]) -> Iterator[Path]:
 
         with tempfile.TemporaryDirectory(prefix="kdata-package-") as tmp:
             yield extract(path, Path(tmp) / "package")
-    elif path.exists() or not is_version(str(spec)):
-        if not path.exists():
-            raise UsageError(f"'{spec}' is neither a package folder, a .zip release archive nor a version like 0.1.0.")
-        yield package_folder(path)
-    else:
+    elif is_version(str(spec)) and not path.exists():
         yield package_dir(version=str(spec))
+    else:
+        try:
+            folder = package_folder(path)  # waits for a rebuild of it that is between its renames
+        except UsageError:
+            if path.exists():
+                raise
+            raise UsageError(
+                f"'{spec}' is neither a package folder, a .zip release archive nor a version like 0.1.0."
+            ) from None
+        yield folder
 
 
 def metadata(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> dict[str, Any]:

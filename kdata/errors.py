@@ -242,6 +242,10 @@ class DataError(KdataError):
         super().__init__(f"{n} problem{'s' if n != 1 else ''} found in the data.")
 
 
+class LockTimeout(KdataError):
+    """Another kdata process held a folder's lock for longer than ``KDATA_LOCK_TIMEOUT`` seconds."""
+
+
 class PackageError(KdataError):
     """A built data package is missing, stale or does not match its descriptor."""
 

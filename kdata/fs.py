@@ -47,9 +47,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
-from kdata.errors import KdataError
+from kdata.errors import KdataError, LockTimeout
 
 if TYPE_CHECKING:
     import filelock
@@ -146,10 +147,35 @@ def atomic_write(path: Path, content: bytes) -> None:
 _LOCKS: dict[tuple[int, str], filelock.BaseFileLock] = {}
 
 
+def _filelock() -> ModuleType:
+    """filelock, imported on first use (~0.1 s of start-up that only commands which lock should pay).
+
+    Its warning "only soft file lock is available" (where fcntl is missing) is silenced: kdata
+    handles that case itself (``_lock_file``), and a warning would break one-line output.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import filelock
+    return filelock
+
+
+def _platform_lock() -> bool:
+    """Whether filelock locks through the system (``flock``, ``LockFileEx``) rather than a marker file."""
+    filelock = _filelock()
+    return filelock.FileLock is not filelock.SoftFileLock
+
+
 def _lock_file(target: Path) -> str:
-    """``.NAME.lock`` beside the target: ``dist`` -> ``.dist.lock``, ``cache/0.1.0`` -> ``cache/.0.1.0.lock``."""
+    """The lock file beside the target: ``dist`` -> ``.dist.lock``, ``cache/0.1.0`` -> ``cache/.0.1.0.lock``.
+
+    A marker lock (filelock's fallback where the system offers no file locks) uses
+    ``.NAME.marker-lock``: it takes an existing file for a holder, and must never mistake the
+    empty file a system lock leaves behind for one that is held forever.
+    """
     folder, name = os.path.split(os.path.abspath(target))
-    return os.path.join(folder, f".{name}.lock")
+    return os.path.join(folder, f".{name}.lock" if _platform_lock() else f".{name}.marker-lock")
 
 
 @contextmanager
@@ -170,16 +196,31 @@ def locked(target: Path) -> Iterator[None]:
 
 @contextmanager
 def _held(target: Path) -> Iterator[None]:
-    """Hold the lock of ``target``, repairing nothing: ``locked`` without its repair, for reads that change nothing."""
-    import filelock
+    """Hold the lock of ``target``, repairing nothing: ``locked`` without its repair, for reads that change nothing.
 
+    Waits at most ``KDATA_LOCK_TIMEOUT`` seconds (default 600), then raises ``LockTimeout``.
+    """
+    from kdata import settings
+
+    filelock = _filelock()
     path = _lock_file(target)
     key = (os.getpid(), path)
     lock = _LOCKS.get(key)
     if lock is None:
         lock = _LOCKS.setdefault(key, filelock.FileLock(path))  # one winner if two threads get here at once
-    with lock:
+    timeout = settings.number("KDATA_LOCK_TIMEOUT")
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise LockTimeout(
+            f"Another kdata process has been using {target} for over {timeout} s "
+            f"(lock file {path}). Wait for it to finish and run the command again; if no kdata process "
+            "is running, delete the lock file. KDATA_LOCK_TIMEOUT sets the wait in seconds."
+        ) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def _leftovers(target: Path, *kinds: str) -> list[Path]:
@@ -247,8 +288,7 @@ def _lock_to_read(target: Path) -> bool:
         return True
     if not os.path.isdir(os.path.dirname(lock)):
         return False  # no folder to lock in (filelock would create it)
-    import filelock
-
+    filelock = _filelock()
     return not issubclass(filelock.FileLock, filelock.UnixFileLock)
 
 

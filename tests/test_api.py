@@ -30,6 +30,7 @@ def test_public_api_is_exactly_all() -> None:
             "IntegrityError",
             "Issue",
             "KdataError",
+            "LockTimeout",
             "PackageError",
             "ReleaseError",
             "UsageError",

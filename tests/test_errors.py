@@ -107,6 +107,7 @@ def test_every_error_is_a_kdata_error_with_its_exit_code() -> None:
         errors.ReleaseError: 1,
         errors.DownloadError: 1,
         errors.IntegrityError: 1,
+        errors.LockTimeout: 1,
     }
     found = {
         value

@@ -12,14 +12,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from kdata import fs
-from kdata.datapackage.read import DESCRIPTOR, read_descriptor
 from kdata.datapackage.rows import Part, TableRows, chunk_tables, merge
 from kdata.datapackage.schemas import schema_files, write_schemas
 from kdata.datapackage.write import table_parts, write_package
-from kdata.errors import BuildError, DataError, PackageError
+from kdata.errors import BuildError, DataError
 from kdata.records import models
 from kdata.records.validate import load_raw
 
@@ -89,7 +88,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
             fs.clear_staging(dist)  # left by killed builds; ours are the only staging folders
             stage = fs.staging_dir(dist)
             try:
-                counts = write_package(info, _merged(parts), stage)
+                counts = write_package(info, _merged(parts), stage, previous=dist)
                 for keep in KEEP:
                     if (dist / keep).is_dir():
                         shutil.copytree(dist / keep, stage / keep)
@@ -105,43 +104,13 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
     return BuildResult(dist, counts)
 
 
-def _parquet_equal(a: bytes, b: bytes) -> bool:
-    """Parquet files hold the same typed table (bytes may differ between pyarrow versions)."""
-    import io
-
-    from kdata.datapackage.parquet import read_parquet
-
-    return bool(read_parquet(io.BytesIO(a), threads=False).equals(read_parquet(io.BytesIO(b), threads=False)))
-
-
-def _comparable(descriptor: dict[str, Any]) -> dict[str, Any]:
-    """A descriptor without the Parquet files' bytes and hashes, which vary with the writer."""
-    varying = ("bytes", "hash")
-    resources = [
-        {key: value for key, value in resource.items() if resource["format"] != "parquet" or key not in varying}
-        for resource in descriptor["resources"]
-    ]
-    return {**descriptor, "resources": resources}
-
-
-def _differs(path: Path, want: bytes, descriptor: dict[str, Any]) -> bool:
-    """Whether the file at ``path`` differs from a fresh build's ``want`` (``descriptor``: the fresh one, comparable)."""
-    if path.suffix == ".parquet":
-        return not _parquet_equal(want, path.read_bytes())
-    if path.name == DESCRIPTOR:
-        try:
-            return _comparable(read_descriptor(path.parent, repair=False)) != descriptor
-        except PackageError:  # unreadable: stale too
-            return True
-    return want != path.read_bytes()
-
-
 def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
     """What in ``dist`` and ``schemas`` differs from a fresh build of ``raw``.
 
-    CSV, JSON and schema files are compared byte for byte, except ``datapackage.json``
-    and the Parquet files: their bytes depend on the pyarrow version, so Parquet files
-    are compared by content and the descriptor without their sizes and hashes.
+    Every file is compared byte for byte. Parquet bytes name the pyarrow version that
+    wrote them; the fresh build, like a real one, keeps the Parquet files of ``dist``
+    whose tables are unchanged (``write.parquet_pieces``), so a package built with
+    another pyarrow is fresh when its tables are.
 
     Returns:
         One line per stale, missing or unexpected file; empty when all is fresh.
@@ -149,15 +118,14 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
     info, parts = validated(raw)
     with tempfile.TemporaryDirectory(prefix="kdata-check-") as scratch:
         fresh = Path(scratch)
-        write_package(info, _merged(parts), fresh, sync=False)
+        write_package(info, _merged(parts), fresh, sync=False, previous=dist)
         expected = {dist / path.name: path.read_bytes() for path in fresh.iterdir()}
-        descriptor = _comparable(read_descriptor(fresh, BuildError))
     expected.update({schemas / name: content for name, content in schema_files().items()})
     problems = []
     for path, content in expected.items():
         if not path.is_file():
             problems.append(f"{path} is missing")
-        elif _differs(path, content, descriptor):
+        elif path.read_bytes() != content:
             problems.append(f"{path} differs from a fresh build")
     for folder in (dist, schemas):
         if folder.is_dir():

@@ -74,8 +74,11 @@ def package_folder(package: str | os.PathLike[str]) -> Path:
     """
     folder = Path(package)
     folder = folder.parent if folder.name == DESCRIPTOR else folder
-    if not (folder / DESCRIPTOR).is_file():
-        fs.recover(folder)  # between the two renames of a rebuild: wait for it
-    if not (folder / DESCRIPTOR).is_file():
-        raise UsageError(f"No {DESCRIPTOR} in '{folder}'. Pass a built package folder, e.g. dist.")
-    return folder
+
+    def check(where: Path) -> Path:
+        if not (where / DESCRIPTOR).is_file():
+            raise UsageError(f"No {DESCRIPTOR} in '{folder}'. Pass a built package folder, e.g. dist.")
+        return folder
+
+    # Missing between the two renames of a rebuild: checked once more under the lock, after it.
+    return fs.read_whole(folder, check)

@@ -65,22 +65,49 @@ def _conflicts(parts: dict[str, list[Part]]) -> Part:
     return found.tables()[CONFLICTS]
 
 
-def csv_pieces(table: str, rows: TableRows) -> list[Any]:
+def csv_pieces(table: str, rows: TableRows, previous: Path | None = None) -> list[Any]:
     """The CSV file of a table as pieces to write: header, then one line per row (empty cell = null)."""
     return [csv_header(table), *rows.csv]
 
 
-def parquet_pieces(table: str, rows: TableRows) -> list[Any]:
+def parquet_pieces(table: str, rows: TableRows, previous: Path | None = None) -> list[Any]:
     """The Parquet file of a table, typed by its Arrow schema.
 
     The columns are combined into one chunk first: Parquet bytes depend on the
-    chunks, and must depend only on the rows (the build is reproducible).
+    chunks, and must depend only on the rows (the build is reproducible). They
+    also name the pyarrow version that wrote them, so where the previous build's
+    file (``previous``, the current package folder) holds the same table, its
+    bytes are kept: a build with another pyarrow leaves an unchanged table's
+    file, its hash and the descriptor as they were.
     """
     import pyarrow.parquet as pq
 
+    table_rows = rows.arrow.combine_chunks()
+    kept = _same_parquet(previous / f"{table}.parquet", table_rows) if previous else None
+    if kept is not None:
+        return [kept]
     sink = io.BytesIO()
-    pq.write_table(rows.arrow.combine_chunks(), sink, compression="zstd")
+    pq.write_table(table_rows, sink, compression="zstd")
     return [sink.getbuffer()]
+
+
+def _same_parquet(path: Path, table_rows: Any) -> bytes | None:
+    """The bytes of the Parquet file at ``path`` if it holds ``table_rows`` (schema and metadata too), one zstd row group."""
+    import pyarrow.parquet as pq
+
+    try:
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        if not content:
+            return None
+        with pq.ParquetFile(io.BytesIO(content)) as handle:
+            meta = handle.metadata
+            chunks = [meta.row_group(g).column(c) for g in range(meta.num_row_groups) for c in range(meta.num_columns)]
+            if meta.num_row_groups > 1 or any(chunk.compression != "ZSTD" for chunk in chunks):
+                return None
+            found = handle.read(use_threads=False)
+    except Exception:  # any damaged or foreign file: written afresh
+        return None
+    return content if found.equals(table_rows, check_metadata=True) else None
 
 
 def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
@@ -97,7 +124,7 @@ def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-_KINDS: dict[str, tuple[Callable[[str, TableRows], list[Any]], str, dict[str, str]]] = {
+_KINDS: dict[str, tuple[Callable[[str, TableRows, Path | None], list[Any]], str, dict[str, str]]] = {
     "csv": (
         csv_pieces,
         "",
@@ -113,7 +140,11 @@ _KINDS: dict[str, tuple[Callable[[str, TableRows], list[Any]], str, dict[str, st
 
 
 def write_package(
-    info: models.PackageInfo, tables: Iterable[tuple[str, TableRows]], folder: Path, sync: bool = True
+    info: models.PackageInfo,
+    tables: Iterable[tuple[str, TableRows]],
+    folder: Path,
+    sync: bool = True,
+    previous: Path | None = None,
 ) -> dict[str, int]:
     """Write every file of the data package into ``folder``, ``datapackage.json`` last.
 
@@ -126,6 +157,7 @@ def write_package(
         tables: Every table of ``models.TABLES``, in that order, with its rows (see ``rows.merge``).
         folder: An empty folder (the build's staging folder).
         sync: fsync each file (a build does; a freshness check writes to a scratch folder).
+        previous: The package folder this one replaces: its Parquet files are kept where their tables are unchanged.
 
     Returns:
         Rows by table.
@@ -137,7 +169,7 @@ def write_package(
         spec, counts[table] = models.TABLES[table], rows.arrow.num_rows
         for kind, (pieces, suffix, meta) in _KINDS.items():
             path = f"{table}.{kind}"
-            size, digest = _write(folder / path, pieces(table, rows), sync)
+            size, digest = _write(folder / path, pieces(table, rows, previous), sync)
             description = spec.description + (" (Parquet)" if suffix else "")
             resources[kind].append(
                 {

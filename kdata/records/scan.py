@@ -209,8 +209,10 @@ def scan(files: list[tuple[str, str]], jobs: int, keep: Keep) -> Iterator[Chunk]
 
 
 def jobs_default() -> int:
-    """Worker processes to use: ``KDATA_JOBS`` if set, else one per core."""
-    return int(os.environ.get("KDATA_JOBS") or os.cpu_count() or 1)
+    """Worker processes to use: ``KDATA_JOBS`` if set (1 to 64), else one per core."""
+    from kdata import settings
+
+    return settings.number("KDATA_JOBS", default=os.cpu_count() or 1)
 
 
 def _fingerprint() -> str:

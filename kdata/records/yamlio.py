@@ -228,7 +228,13 @@ _DEFAULT_TAGS = {
 }
 
 
-class _PlainLoader(yaml.CSafeLoader):
+#: libyaml's C parser where PyYAML was built with it; else PyYAML's own parser, in Python: the same
+#: events, slower. Its composer recurses once per level, so without libyaml the fast path is skipped.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LIBYAML = _LOADER is not yaml.SafeLoader
+
+
+class _PlainLoader(_LOADER):  # type: ignore[misc]
     """libyaml's C composer with no implicit resolvers: scalars stay text until we type them."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML's class attribute
@@ -312,7 +318,7 @@ def _long_lead(text: str) -> bool:
 
 def parse(text: str, name: str) -> Document:
     """Parse YAML text strictly; problems become issues named after ``name``."""
-    if not _EVENT_PATH_ONLY.search(text) and not _long_lead(text):
+    if _LIBYAML and not _EVENT_PATH_ONLY.search(text) and not _long_lead(text):
         try:
             return _compose(text)
         except (_Fallback, yaml.YAMLError):
@@ -323,7 +329,7 @@ def parse(text: str, name: str) -> Document:
 def _read_events(text: str, builder: _Builder) -> yaml.YAMLError | None:
     """Feed libyaml's events to ``builder`` until it stops; return the error that ended them early, if any."""
     try:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             if not builder.feed(event) or len(builder.doc.issues) >= MAX_ISSUES:
                 break
     except yaml.YAMLError as exc:

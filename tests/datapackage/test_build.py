@@ -151,6 +151,46 @@ def test_two_builds_are_byte_identical(project: Path, tmp_path_factory: pytest.T
     assert snapshot(project / "schemas") == snapshot(other / "schemas")
 
 
+def _rewrite_parquet(path: Path, **options: object) -> None:
+    """Write the table of a Parquet file again with other writer options: other bytes, the same table."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    before = path.read_bytes()
+    pq.write_table(table, path, **options)
+    assert path.read_bytes() != before and pq.read_table(path).equals(table, check_metadata=True)
+
+
+def test_a_rebuild_keeps_parquet_bytes_whose_table_is_unchanged(built: Path) -> None:
+    """As if another pyarrow wrote dist/: unchanged tables keep their bytes; changed, damaged or foreign ones do not.
+
+    Parquet files name the pyarrow version that wrote them, so without this a build on another
+    Python (another pyarrow in the lock) rewrote every committed Parquet file and the descriptor.
+    """
+    dist = built / "dist"
+    _rewrite_parquet(dist / "events.parquet", compression="zstd", write_statistics=False)  # kept
+    _rewrite_parquet(dist / "actors.parquet", compression="snappy")  # another codec: written afresh
+    _rewrite_parquet(dist / "figures.parquet", compression="zstd", row_group_size=1)  # split: afresh
+    (dist / "claims.parquet").write_bytes(b"PAR1 not really")  # damaged: afresh
+    (dist / "sources.parquet").unlink()
+    (dist / "sources.parquet").symlink_to(dist / "events.parquet")  # a link is never read: afresh
+    kept = (dist / "events.parquet").read_bytes()
+    record = built / "raw" / "places" / "riverton.yaml"
+    record.write_text(record.read_text().replace("name: Riverton", "name: Riverton Town"))
+    _rewrite_parquet(dist / "places.parquet", compression="zstd", write_statistics=False)  # its table changes
+    assert run_kdata_here("build", cwd=built).returncode == 0
+    assert (dist / "events.parquet").read_bytes() == kept
+    reference = built.parent / "reference"
+    shutil.copytree(built / "raw", reference / "raw")
+    assert run_kdata_here("build", cwd=reference).returncode == 0
+    fresh = snapshot(reference / "dist")
+    now = snapshot(dist)
+    assert {name for name in fresh if now[name] != fresh[name]} == {"events.parquet", "datapackage.json"}
+    assert not (dist / "sources.parquet").is_symlink()
+    assert run_kdata_here("verify", cwd=built).returncode == 0
+    assert run_kdata_here("build", "--check", cwd=built).returncode == 0  # fresh: its tables are the build's
+
+
 def test_invalid_data_leaves_dist_untouched(built: Path) -> None:
     """A build that fails validation writes nothing and names the problem."""
     before = snapshot(built / "dist")

@@ -12,9 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grimp
 import pytest
 from conftest import REPO
+
+# The lowest-versions drift run leaves import-linter out (see .ci/drift); CI's KDATA_REQUIRE_ALL fails on this skip.
+grimp = pytest.importorskip(
+    "grimp", reason="import-linter is not installed (the drift run's lowest versions leave it out)"
+)
 
 #: The stage packages, in the order the data flows through them (ARCHITECTURE.md).
 STAGES = ("records", "datapackage", "release", "site", "cli")

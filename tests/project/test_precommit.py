@@ -21,6 +21,9 @@ import pytest
 import yaml
 from conftest import DATA, GOOD, REPO
 
+# The lowest-versions drift run leaves pre-commit out (see .ci/drift); CI's KDATA_REQUIRE_ALL fails on this skip.
+pytest.importorskip("pre_commit", reason="pre-commit is not installed (the drift run's lowest versions leave it out)")
+
 BAD_RECORD = DATA / "malformed" / "misspelt-field" / "files" / "raw" / "events" / "riverton-bridge-opened.yaml"
 #: Left out of the copy of this repository that try-repo installs: not in a clone, or not needed.
 NOT_IN_CLONE = shutil.ignore_patterns(

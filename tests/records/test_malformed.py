@@ -103,6 +103,35 @@ def test_malformed_case(case: Path, tmp_path: Path) -> None:
         assert message in text.stdout
 
 
+#: Cases where PyYAML's Python parser and libyaml disagree on the YAML itself: the same file and code, another place.
+PARSERS_DIFFER = {
+    "bom-with-crlf-and-tab": "the Python parser refuses the tab after 'note:' (line 4) that libyaml accepts",
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_malformed_case_without_libyaml(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML built without libyaml (no ``CSafeLoader``): the same issues, from PyYAML's own parser, in this process."""
+    import yaml
+
+    from kdata.records import yamlio
+
+    monkeypatch.setattr(yamlio, "_LOADER", yaml.SafeLoader)  # what yamlio picks where CSafeLoader is missing
+    monkeypatch.setattr(yamlio, "_LIBYAML", False)
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))  # no result cached by the libyaml runs
+    project = _project(case, tmp_path)
+    result = run_kdata_here("validate", "raw", *_lines(case / "args.txt"), "--format", "json", cwd=project)
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = [{key: row[key] for key in KEYS} for row in json.loads(result.stdout)]
+    if case.name in PARSERS_DIFFER:
+        where = ("file", "code", "field")
+        found, expected = ([{k: row[k] for k in where} for row in rows] for rows in (found, _expected(case)))
+        assert found == expected, PARSERS_DIFFER[case.name]
+    else:
+        assert found == _expected(case)
+
+
 def test_corpus_is_broad() -> None:
     """The corpus holds at least 30 cases covering at least 15 distinct codes."""
     assert len(CASES) >= 30

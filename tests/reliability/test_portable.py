@@ -7,6 +7,7 @@ Each test runs real kdata processes with a prelude (``PRELUDE``) that can:
 - refuse the ``renameat2`` exchange (``kdata.fs._exchange`` answers False), as on macOS and
   Windows: every swap of a folder takes the rename fallback, where the target is missing between
   two renames;
+- hide libyaml (``sys.modules["yaml._yaml"] = None``), as where PyYAML was built without it;
 - widen that window (sleep after the first rename), so that concurrent readers really fall into it;
 - trace, and hold at a gate, each acquisition of the real lock (``kdata.fs.locked``), so a
   test can see a second build or download wait for the first.
@@ -49,6 +50,11 @@ if os.environ.get("T_NO_FCNTL"):
         pass
     else:
         raise SystemExit("fcntl is still importable")
+
+if os.environ.get("T_NO_LIBYAML"):
+    sys.modules["yaml._yaml"] = None  # as where PyYAML was built without libyaml: no CSafeLoader
+    import yaml
+    assert not yaml.__with_libyaml__ and not hasattr(yaml, "CSafeLoader")
 
 import kdata.fs as fs
 
@@ -225,6 +231,21 @@ def test_build_without_fcntl_or_renameat2_gives_the_normal_bytes(built: Path, tm
     assert leftovers(project, "dist") == []
     result = run("verify", "dist", cwd=project, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_and_build_without_libyaml_give_the_normal_output(built: Path, tmp_path: Path) -> None:
+    """PyYAML without its C parser (no ``CSafeLoader``): validate and build run on PyYAML's own, same bytes."""
+    project = tmp_path / "no-libyaml"
+    shutil.copytree(GOOD / "raw", project / "raw")
+    env = environ(T_NO_LIBYAML="1", KDATA_CACHE_DIR=str(tmp_path / "cache"))
+    for args in (("validate",), ("build",)):
+        result = run(*args, cwd=project, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert snapshot(project / "dist") == snapshot(built / "dist")
+    record = project / "raw" / RECORD
+    record.write_text(record.read_text() + "unknown_field: 1\n")
+    result = run("validate", cwd=project, env=env)
+    assert result.returncode == 1 and "KD104" in result.stdout, result.stdout + result.stderr
 
 
 class _Counting(http.server.SimpleHTTPRequestHandler):
@@ -408,3 +429,37 @@ def test_two_downloads_take_turns(release: Release, tmp_path: Path, lock: str) -
     assert {out.strip().splitlines()[-1] for out in outputs} == {str(cache / "0.1.0")}
     assert release.hits[hits:] == [f"/{release.file}"]  # one download; the second process found it
     assert verify(cache / "0.1.0") == [] and leftovers(cache, "0.1.0") == []
+
+
+@pytest.mark.parametrize("lock", sorted(LOCKS))
+def test_a_build_that_waits_too_long_for_the_lock_stops_with_one_line(tmp_path: Path, lock: str) -> None:
+    """``KDATA_LOCK_TIMEOUT`` bounds the wait: the second build names the folder and the lock file, and changes nothing."""
+    project, trace, gate = tmp_path / "project", tmp_path / "trace", tmp_path / "gate"
+    trace.mkdir()
+    raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
+    env = environ(**LOCKS[lock], T_TRACE=str(trace))
+    assert run("build", "--raw", raws[0], cwd=project, env=env).returncode == 0
+    before = snapshot(project / "dist")
+    first = start("build", "--raw", raws[0], cwd=project, env={**env, "T_GATE": str(gate)})
+    try:
+        wait_for(trace / f"holds-{first.pid}", first)
+        began = time.monotonic()
+        second = run("build", "--raw", raws[1], cwd=project, env={**env, "KDATA_LOCK_TIMEOUT": "1"})
+        waited = time.monotonic() - began
+    finally:
+        gate.touch()
+    finish(first)
+    assert second.returncode == 1 and waited < 30, (waited, second.stderr)
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "over 1 s" in lines[0] and "dist" in lines[0] and "KDATA_LOCK_TIMEOUT" in lines[0]
+    assert snapshot(project / "dist") == before and leftovers(project, "dist") == []
+
+
+def test_builds_alternate_between_the_system_lock_and_the_marker_lock(tmp_path: Path) -> None:
+    """The file a system lock leaves behind is never taken for a held marker lock (that build waited forever)."""
+    project = tmp_path / "project"
+    raw = raw_with_title(project / "raw", TITLES[1])
+    for kind in ("flock", "no-fcntl", "flock", "no-fcntl"):
+        result = run("build", "--raw", raw, cwd=project, env=environ(**LOCKS[kind], KDATA_LOCK_TIMEOUT="20"))
+        assert result.returncode == 0, (kind, result.stdout + result.stderr)
+    assert run("verify", "dist", cwd=project, env=environ()).returncode == 0

@@ -1,0 +1,54 @@
+"""The environment variables kdata reads for numbers, each with its default and its bounds.
+
+One table: a value that is not a whole number, or lies outside its bounds, is refused in one
+line naming the variable, before any work starts.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+from kdata.errors import UsageError
+
+
+class Setting(NamedTuple):
+    """A numeric environment variable: what it sets, its bounds and its default (``None``: computed)."""
+
+    meaning: str
+    low: int
+    high: int
+    default: int | None
+
+
+#: Every numeric environment variable kdata reads.
+SETTINGS: dict[str, Setting] = {
+    "KDATA_JOBS": Setting("worker processes for validating large trees", 1, 64, None),
+    "KDATA_LOCK_TIMEOUT": Setting("seconds to wait for another kdata process to release a folder", 0, 86_400, 600),
+}
+
+
+def number(name: str, default: int | None = None) -> int:
+    """The value of the numeric environment variable ``name``, or its default when unset or empty.
+
+    Args:
+        name: A key of ``SETTINGS``.
+        default: Used where the table's default is ``None`` (a value computed by the caller).
+
+    Raises:
+        UsageError: The variable is set to something other than a whole number within its bounds.
+    """
+    setting = SETTINGS[name]
+    raw = os.environ.get(name, "").strip()
+    fallback = setting.default if setting.default is not None else default
+    if not raw:
+        if fallback is None:
+            raise TypeError(f"{name} has no default; pass one")
+        return min(max(fallback, setting.low), setting.high)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not setting.low <= int(raw) <= setting.high:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise UsageError(
+            f"{name}={shown!r} is not allowed: {setting.meaning} must be a whole number "
+            f"from {setting.low} to {setting.high}."
+        )
+    return int(raw)
