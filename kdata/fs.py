@@ -50,7 +50,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
-from kdata.errors import KdataError, LockTimeout
+from kdata.errors import KdataError, LockTimeout, UsageError
 
 if TYPE_CHECKING:
     import filelock
@@ -385,7 +385,73 @@ def _swap_by_renames(new: Path, target: Path) -> None:
     _discard(old, target)
 
 
-def swap_in(new: Path, target: Path) -> None:
+#: The file inside every folder kdata replaces whole (dist/, schemas/, a site): which command wrote
+#: the folder, and every file it wrote there. Only such a folder, or an empty one, is ever replaced,
+#: and only while it holds nothing else: a command replaces only what it made.
+MADE = ".kdata-made"
+#: How many unknown entries a refusal names before "and N more".
+_NAMED = 3
+
+
+def _made_files(folder: Path) -> set[str] | None:
+    """The files the marker of ``folder`` lists, or None where there is no marker (or it is not a regular file)."""
+    marker = folder / MADE
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        text = marker.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return {line for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def _entries(folder: Path) -> list[str]:
+    """Every file, link and empty folder under ``folder``, as relative POSIX paths (links are not followed)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        base = Path(root).relative_to(folder)
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            found.append((base / name).as_posix())
+        if not dirs and not files and root != str(folder):
+            found.append(base.as_posix() + "/")
+    return sorted(found)
+
+
+def check_replaceable(target: Path, command: str, keep: tuple[str, ...] = ()) -> None:
+    """Refuse, in one line, to replace ``target`` unless it is missing, an empty folder, or all made by kdata.
+
+    Args:
+        target: The folder a command is about to replace whole.
+        command: The command that replaces it (``kdata build``), for the message.
+        keep: Subfolders that the command carries over into the new folder whole (``releases``).
+
+    Raises:
+        UsageError: ``target`` is a link or a file, or holds anything kdata did not write there.
+    """
+    shown = str(target) or "."
+    if os.path.islink(target):
+        raise UsageError(f"'{shown}' is a symbolic link; {command} writes only a real folder. Pass another folder.")
+    if not os.path.lexists(target):
+        return
+    if not target.is_dir():
+        raise UsageError(f"'{shown}' is a file, not a folder; {command} writes a folder there. Pass another folder.")
+    made = _made_files(target)
+    kept = tuple(f"{name}/" for name in keep)
+    strays = [e for e in _entries(target) if e != MADE and e not in (made or ()) and not e.startswith(kept)]
+    if strays and made is None:
+        raise UsageError(
+            f"'{shown}' is not empty and was not written by kdata (no {MADE} file in it); {command} replaces only a "
+            "folder it made. Pass a new or empty folder, or move that folder away first."
+        )
+    if strays:
+        more = f" and {len(strays) - _NAMED} more" if len(strays) > _NAMED else ""
+        raise UsageError(
+            f"'{shown}' holds files that kdata did not write: {', '.join(strays[:_NAMED])}{more}; {command} would "
+            "delete them. Move them out of that folder, then run the command again."
+        )
+
+
+def swap_in(new: Path, target: Path, command: str | None = None, keep: tuple[str, ...] = ()) -> None:
     """Make ``new`` the folder at ``target``; the previous content is removed.
 
     Holds the target's lock (taking it if the caller does not hold it already): readers that
@@ -394,11 +460,24 @@ def swap_in(new: Path, target: Path) -> None:
     Args:
         new: A complete folder beside ``target`` (see ``staging_dir``).
         target: The folder to replace; created if missing.
+        command: The command writing ``target`` (``kdata build``): the folder gets its marker
+            (``MADE``), and ``target`` is replaced only if ``check_replaceable`` allows it. None
+            for kdata's own cache folders, which only kdata writes.
+        keep: Subfolders of ``target`` the caller has copied into ``new`` (see ``check_replaceable``).
+
+    Raises:
+        UsageError: ``command`` is given and ``target`` may not be replaced; nothing was changed.
     """
+    if command is not None:
+        listing = "\n".join(entry for entry in _entries(new) if entry != MADE)
+        header = f"# Written by `{command}`, which replaces this folder whole. The files it wrote:\n"
+        atomic_write(new / MADE, (header + listing + "\n").encode("utf-8"))
     for folder in (new, *new.rglob("*")):
         if folder.is_dir():
             fsync_dir(folder)
     with locked(target):
+        if command is not None:
+            check_replaceable(target, command, keep)
         if not target.exists():
             os.rename(new, target)
         elif _exchange(new, target):

@@ -26,11 +26,16 @@ _skips: Counter[str] = Counter()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/reliability/ (kills, faults, concurrency) carries the ``reliability`` marker."""
+    """Every test under tests/reliability/ (kills, faults, concurrency) carries the ``reliability`` marker.
+
+    They also run first: the longest tests, started early, end while the two workers still share
+    the short ones, instead of leaving one worker alone with them at the end.
+    """
     folder = REPO / "tests" / "reliability"
     for item in items:
         if item.path.is_relative_to(folder):
             item.add_marker(pytest.mark.reliability)
+    items.sort(key=lambda item: not item.path.is_relative_to(folder))  # stable: the order within each part stays
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -98,9 +103,19 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def built(project: Path) -> Path:
-    """The test project with dist/ and schemas/ built by the real command."""
-    result = run_kdata("build", cwd=project)
+@pytest.fixture(scope="session")
+def _built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test project built once per test process by the real command (a build costs a Python start)."""
+    root = tmp_path_factory.mktemp("built-once")
+    shutil.copytree(GOOD / "raw", root / "raw")
+    result = run_kdata("build", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture
+def built(project: Path, _built_once: Path) -> Path:
+    """The test project with dist/ and schemas/ as the real command builds them (copies of one build)."""
+    for folder in ("dist", "schemas"):
+        shutil.copytree(_built_once / folder, project / folder, symlinks=True)
     return project

@@ -89,6 +89,11 @@ class _Group(click.Group):
         except KdataError as exc:
             click.echo(click.style("Error: ", fg="red") + str(exc), err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:  # a read or write the command did not word itself: still one line
+            from kdata.fs import write_error
+
+            click.echo(click.style("Error: ", fg="red") + f"the command stopped: {write_error(exc)}.", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

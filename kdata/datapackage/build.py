@@ -18,12 +18,33 @@ from kdata import fs
 from kdata.datapackage.rows import Part, TableRows, chunk_tables, merge
 from kdata.datapackage.schemas import schema_files, write_schemas
 from kdata.datapackage.write import table_parts, write_package
-from kdata.errors import BuildError, DataError
+from kdata.errors import BuildError, DataError, UsageError
 from kdata.records import models
 from kdata.records.validate import load_raw
 
 #: Folders inside dist/ that a build carries over untouched (published releases).
 KEEP = ("releases",)
+#: The command named in the folders a build writes (their ``fs.MADE`` marker) and in its refusals.
+COMMAND = "kdata build"
+
+
+def _check_places(raw: Path, dist: Path, schemas: Path | None) -> None:
+    """Refuse output folders that would replace or sit inside raw/, or that hold what kdata did not write.
+
+    Raises:
+        UsageError: In one line, before anything is read or written.
+    """
+    raw_at, dist_at = Path(raw).resolve(), dist.resolve()
+    pairs = [(dist, raw_at, "the records folder")]
+    if schemas is not None:
+        pairs += [(schemas, raw_at, "the records folder"), (schemas, dist_at, "the package folder")]
+    for out, taken, what in pairs:
+        place = out.resolve()
+        if place == taken or taken.is_relative_to(place) or place.is_relative_to(taken):
+            raise UsageError(f"'{out}' overlaps {what}; {COMMAND} writes each folder apart. Pass another folder.")
+    fs.check_replaceable(dist, COMMAND, KEEP)
+    if schemas is not None:
+        fs.check_replaceable(schemas, COMMAND)
 
 
 @dataclass(frozen=True)
@@ -79,28 +100,33 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
 
     Raises:
         DataError: raw/ holds invalid records; nothing is written.
-        BuildError: The files could not be written; the old dist/ is untouched.
+        UsageError: ``dist`` or ``schemas`` overlaps raw/ or each other, or holds what kdata did not write.
+        BuildError: The files could not be written; the message says what was left as it was.
     """
+    _check_places(raw, dist, schemas)
     info, parts = validated(raw)
+    state = "The previous build is unchanged."
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
         with fs.locked(dist):  # .dist.lock: repairs a swap that died half-way on entry
+            fs.check_replaceable(dist, COMMAND, KEEP)  # again, under the lock
             fs.clear_staging(dist)  # left by killed builds; ours are the only staging folders
             stage = fs.staging_dir(dist)
             try:
                 counts = write_package(info, _merged(parts), stage, previous=dist)
                 for keep in KEEP:
                     if (dist / keep).is_dir():
-                        shutil.copytree(dist / keep, stage / keep)
-                fs.swap_in(stage, dist)
+                        shutil.copytree(dist / keep, stage / keep, symlinks=True)
+                if schemas is not None:
+                    write_schemas(schemas, COMMAND)  # before dist/: a failure here leaves both as they were
+                    state = f"{schemas} was rewritten (it depends only on kdata's models); {dist} is unchanged."
+                fs.swap_in(stage, dist, COMMAND, KEEP)
             finally:
                 if stage.exists():
                     shutil.rmtree(stage, ignore_errors=True)
-        if schemas is not None:
-            write_schemas(schemas)
     except OSError as exc:
         reason = fs.write_error(exc)
-        raise BuildError(f"Could not write the package to {dist}: {reason}. The previous build is unchanged.") from None
+        raise BuildError(f"Could not write the package to {dist}: {reason}. {state}") from None
     return BuildResult(dist, counts)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kdata.datapackage.schemas import table_schema
 from kdata.errors import CODES
+from kdata.fs import atomic_write
 from kdata.records import models, vocab
 
 
@@ -85,5 +86,5 @@ def update(paths: list[Path], check: bool = False) -> list[Path]:
         if new != old:
             changed.append(path)
             if not check:
-                path.write_text(new, "utf-8")
+                atomic_write(path, new.encode("utf-8"))  # a full disk leaves the old file whole
     return changed

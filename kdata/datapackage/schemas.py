@@ -11,6 +11,7 @@ tables, and ``x-references`` becomes a foreign key.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -163,13 +164,30 @@ def dump_json(content: Any) -> bytes:
     return (json.dumps(content, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_schemas(folder: Path) -> list[Path]:
-    """Write schemas/ (each file replaced atomically); return the files written."""
-    from kdata.fs import atomic_write
+def write_schemas(folder: Path, command: str = "kdata schemas") -> list[Path]:
+    """Replace the folder ``folder`` with the generated schemas in one step; return the files written.
 
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, content in schema_files().items():
-        atomic_write(folder / name, content)
-        written.append(folder / name)
-    return written
+    Args:
+        folder: The schemas folder; it must be new, empty or written by kdata (``fs.check_replaceable``).
+        command: The command that writes it, for its marker and messages.
+
+    Raises:
+        UsageError: ``folder`` holds something kdata did not write.
+        OSError: The files could not be written; ``folder`` is unchanged.
+    """
+    from kdata import fs
+
+    fs.check_replaceable(folder, command)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with fs.locked(folder):
+        fs.clear_staging(folder)
+        stage = fs.staging_dir(folder)
+        try:
+            names = []
+            for name, content in schema_files().items():
+                (stage / name).write_bytes(content)
+                names.append(name)
+            fs.swap_in(stage, folder, command)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    return [folder / name for name in names]

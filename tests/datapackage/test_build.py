@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -171,7 +172,7 @@ def test_a_rebuild_keeps_parquet_bytes_whose_table_is_unchanged(built: Path) -> 
     _rewrite_parquet(dist / "events.parquet", compression="zstd", write_statistics=False)  # kept
     _rewrite_parquet(dist / "actors.parquet", compression="snappy")  # another codec: written afresh
     _rewrite_parquet(dist / "figures.parquet", compression="zstd", row_group_size=1)  # split: afresh
-    (dist / "claims.parquet").write_bytes(b"PAR1 not really")  # damaged: afresh
+    (dist / "citations.parquet").write_bytes(b"PAR1 not really")  # damaged: afresh
     (dist / "sources.parquet").unlink()
     (dist / "sources.parquet").symlink_to(dist / "events.parquet")  # a link is never read: afresh
     kept = (dist / "events.parquet").read_bytes()
@@ -309,3 +310,87 @@ def test_python_m_kdata_matches_the_command(project: Path) -> None:
     a = run_kdata("validate", "raw", cwd=project)
     b = subprocess.run([str(script), "validate", "raw"], cwd=project, capture_output=True, text=True)
     assert (a.returncode, a.stdout) == (b.returncode, b.stdout)
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (hidden ones and links too) with its content, or where a link points."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[key] = "-> " + os.readlink(path)
+        elif path.is_file():
+            found[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+@pytest.mark.parametrize(
+    "dist",
+    [
+        "raw",
+        ".",
+        "",
+        "raw/events",
+        "..",
+        "raw/new-dist",
+        "notes",
+        "notes.txt",
+        "linked",
+        "schemas",
+    ],
+)
+def test_build_refuses_a_dist_it_did_not_make_and_changes_nothing(built: Path, dist: str) -> None:
+    """`--dist` may name only a new or empty folder, or one an earlier build wrote; one line, nothing touched."""
+    (built / "notes").mkdir()
+    (built / "notes" / "keep.md").write_text("mine")
+    (built / "notes.txt").write_text("mine")
+    (built / "empty").mkdir()
+    (built / "linked").symlink_to(built / "empty")
+    before = _tree(built.parent)
+    result = run_kdata_here("build", "--dist", dist, cwd=built)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr and lines[-1].startswith("Error: ")
+    assert len(lines) == 1 or dist == "notes.txt"  # a file: click's own usage message (4 lines) refuses it
+    assert _tree(built.parent) == before
+
+
+@pytest.mark.parametrize(
+    "stray",
+    ["kalbajar_data-0.1.0-py3-none-any.whl", ".DS_Store", "releases-notes/x.txt", "sub/deep/file.csv", "empty-dir/"],
+)
+def test_build_refuses_to_delete_files_it_did_not_write_in_its_own_dist(built: Path, stray: str) -> None:
+    """A wheel that `python -m build` wrote into dist/, or any other stray: named, kept, nothing rebuilt."""
+    path = built / "dist" / stray
+    if stray.endswith("/"):
+        path.mkdir(parents=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("not kdata's")
+    before = _tree(built)
+    result = run_kdata_here("build", cwd=built)
+    assert result.returncode == 2 and stray.rstrip("/") in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _tree(built) == before
+
+
+def test_build_replaces_its_own_dist_an_empty_folder_and_keeps_releases(built: Path) -> None:
+    """What a build may replace: its own earlier output (releases/ carried over), a new or an empty folder."""
+    (built / "dist" / "releases").mkdir()
+    (built / "dist" / "releases" / "SHA256SUMS").write_text("kept\n")
+    assert run_kdata_here("build", cwd=built).returncode == 0
+    assert (built / "dist" / "releases" / "SHA256SUMS").read_text() == "kept\n"
+    made = (built / "dist" / ".kdata-made").read_text().splitlines()
+    assert "datapackage.json" in made and "events.parquet" in made and "releases/SHA256SUMS" in made
+    (built / "out").mkdir()
+    assert run_kdata_here("build", "--dist", "out", "--schemas", "out-schemas", cwd=built).returncode == 0
+    assert (built / "out" / "datapackage.json").is_file() and (built / "out-schemas" / ".kdata-made").is_file()
+    assert run_kdata_here("build", "--dist", "new/deeper/dist", cwd=built).returncode == 0
+
+
+def test_a_schemas_folder_with_other_files_stops_the_build_before_dist_changes(built: Path) -> None:
+    (built / "schemas" / "mine.json").write_text("{}")
+    before = _tree(built)
+    result = run_kdata_here("build", cwd=built)
+    assert result.returncode == 2 and "mine.json" in result.stderr
+    assert _tree(built) == before

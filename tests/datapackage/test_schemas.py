@@ -114,7 +114,9 @@ def test_the_json_schemas_accept_the_good_records_and_refuse_broken_ones() -> No
 def test_write_schemas_writes_every_file_as_dumped_json(tmp_path: Path) -> None:
     folder = tmp_path / "schemas"
     written = schemas.write_schemas(folder)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in written)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([".kdata-made", *(p.name for p in written)])
+    marker = (folder / ".kdata-made").read_text("utf-8").splitlines()
+    assert marker[0].startswith("# Written by `kdata schemas`") and marker[1:] == sorted(p.name for p in written)
     assert {p.name for p in written} == {
         *schemas.json_schemas(),
         *(f"{table}.tableschema.json" for table in models.TABLES),
