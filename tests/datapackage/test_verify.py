@@ -34,12 +34,17 @@ def dist(pristine: Path, tmp_path: Path) -> Path:
 
 
 def rehash(folder: Path) -> None:
-    """Declare every file's current bytes and sha256 in the descriptor, as a careful forger would."""
+    """Declare every file's current bytes, sha256 and rows in the descriptor, as a careful forger would."""
     path = folder / "datapackage.json"
     descriptor = json.loads(path.read_text("utf-8"))
     for resource in descriptor["resources"]:
         content = (folder / resource["path"]).read_bytes()
         resource["bytes"], resource["hash"] = len(content), "sha256:" + hashlib.sha256(content).hexdigest()
+        twin = folder / (resource["path"].removesuffix(".csv").removesuffix(".parquet") + ".parquet")
+        try:
+            resource["kdata:rows"] = pq.read_metadata(twin).num_rows
+        except Exception:  # a twin the test made unreadable: its declared rows stay
+            pass
     path.write_text(json.dumps(descriptor), "utf-8")
 
 
@@ -82,7 +87,7 @@ def test_a_truncated_or_missing_file_is_named(dist: Path) -> None:
 
 
 def test_a_folder_without_a_readable_descriptor_is_no_package(tmp_path: Path) -> None:
-    with pytest.raises(PackageError, match=r"is not a data package: cannot read datapackage\.json"):
+    with pytest.raises(PackageError, match=r"Cannot read .*datapackage\.json: No such file"):
         verify(tmp_path)
     (tmp_path / "datapackage.json").write_text("{not json")
     with pytest.raises(PackageError, match=str(tmp_path)):
