@@ -20,6 +20,10 @@ _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 #: The schemes a link may have.
 WEB_SCHEMES = ("http", "https")
 _WEB_URL = re.compile(r"https?://[^\s/?#\\]+[^\s\\]*", re.IGNORECASE)
+#: A scheme (``javascript:``) or a drive (``C:``) at the start of a URL.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+#: What a link whose URL the policy refuses points at instead: nowhere.
+NOWHERE = "#"
 
 
 def _escape(char: str) -> str:
@@ -62,3 +66,20 @@ def web_url(text: object) -> str | None:
     if not isinstance(text, str) or not _WEB_URL.fullmatch(text) or not text.isprintable():
         return None
     return text
+
+
+def href(url: object) -> str:
+    """The one URL policy of every link the site writes: ``url`` itself if it is an ``http(s)``
+    URL (``web_url``) or a relative link inside the site (no scheme, not rooted, no backslash,
+    no space or control character), else ``NOWHERE``.
+
+    Jinja2's autoescaping keeps a URL from breaking out of its attribute, not ``javascript:`` or
+    ``data:`` URLs from running: this does.
+    """
+    if web_url(url):
+        return str(url)
+    if not isinstance(url, str) or not url.isprintable() or any(c.isspace() for c in url):
+        return NOWHERE
+    if _SCHEME.match(url) or url.startswith(("/", "\\")) or "\\" in url:
+        return NOWHERE
+    return url
