@@ -195,6 +195,7 @@ def _verify(folder: Path) -> list[str]:
         return problems
     tables: dict[str, Any] = {}
     schemas = {}
+    unreadable: set[str] = set()
     for resource in descriptor["resources"]:
         if resource["format"] != "csv":
             continue
@@ -208,9 +209,13 @@ def _verify(folder: Path) -> list[str]:
         problems.extend(found)
         if table is not None:
             tables[name], schemas[name] = table, resource["schema"]
+        else:
+            unreadable.add(name)
     for name, schema in schemas.items():
         for fk in schema.get("foreignKeys", []):
             fields, target, keys = fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"]
+            if target in unreadable:
+                continue  # its own problem is named already
             if len(fields) != 1 or len(keys) != 1 or target not in tables or fields[0] not in tables[name].column_names:
                 problems.append(f"{name}: the foreign key {fields} -> {target} cannot be checked")
                 continue
