@@ -34,6 +34,6 @@ def read_parquet(source: str | Path | IO[bytes], columns: list[str] | None = Non
         with pq.ParquetFile(source) as handle:
             return handle.read(columns=columns, use_threads=threads)
     except (pa.ArrowException, ValueError) as exc:  # ArrowInvalid, ArrowIOError...: damaged bytes
-        name = getattr(source, "name", source)
+        name = source if isinstance(source, (str, Path)) else getattr(source, "name", "a Parquet stream")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PackageError(f"{name}: not a readable Parquet file ({first}).") from None
