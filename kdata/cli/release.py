@@ -53,12 +53,13 @@ def versions_command() -> None:
 def cite_command(version: str | None) -> None:
     """Print how to cite VERSION (default: the newest published), as plain text and BibTeX."""
     from kdata.api import metadata
+    from kdata.datapackage.safety import printable_lines
     from kdata.release.cite import bibtex, citation, plain
 
     parts = citation(metadata(), version)
-    click.echo(plain(parts))
+    click.echo(printable_lines(plain(parts)))
     click.echo()
-    click.echo(bibtex(parts))
+    click.echo(printable_lines(bibtex(parts)))
 
 
 @click.command(name="diff")

@@ -19,7 +19,7 @@ import unicodedata
 _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 #: The schemes a link may have.
 WEB_SCHEMES = ("http", "https")
-_WEB_URL = re.compile(r"https?://[^\s/?#\\]+[^\s\\]*", re.IGNORECASE)
+_WEB_URL = re.compile(r"https?://[^\s/?#\\]+[^\s]*", re.IGNORECASE)
 #: A scheme (``javascript:``) or a drive (``C:``) at the start of a URL.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 #: What a link whose URL the policy refuses points at instead: nowhere.
