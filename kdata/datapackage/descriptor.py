@@ -162,6 +162,10 @@ def check_descriptor(content: Any, folder: Path) -> str | None:
             if resource[key] in values:
                 return f"resources[{i}].{key} '{resource[key]}' is declared twice"
             values.add(resource[key])
-        if not (folder / resource["path"]).resolve().is_relative_to(root):
+        try:
+            inside = (folder / resource["path"]).resolve().is_relative_to(root)
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            inside = False
+        if not inside:
             return f"resources[{i}].path '{printable(resource['path'])}' resolves to a place outside the package folder"
     return None

@@ -142,7 +142,7 @@ CONTENT: dict[str, bytes | Edit] = {
     "licences-not-a-list": _top("licenses", {"name": "CC-BY-4.0"}),
 }
 #: Variants made on the file system rather than in the text.
-KINDS = ("fifo", "directory", "huge", "symlink-outside", "symlink-folder-outside")
+KINDS = ("fifo", "directory", "huge", "symlink-outside", "symlink-folder-outside", "symlink-loop")
 VARIANTS = [*CONTENT, *KINDS]
 
 
@@ -191,6 +191,9 @@ def crafted(variant: str, pristine: Path, where: Path) -> Path:
         descriptor = json.loads(path.read_text("utf-8"))
         descriptor["resources"][0]["path"] = "sub/events.csv"
         path.write_text(json.dumps(descriptor), "utf-8")
+    elif variant == "symlink-loop":
+        (folder / "events.csv").unlink()
+        (folder / "events.csv").symlink_to(folder / "events.csv")
     _made[variant] = folder
     return folder
 
