@@ -46,7 +46,7 @@ def _value(value: Any) -> str:
 
 
 def _cells(cells: dict[str, tuple[Any, Any]]) -> str:
-    return "; ".join(f"{c}: {_value(a)} → {_value(b)}" for c, (a, b) in cells.items())
+    return "; ".join(f"{printable(c)}: {_value(a)} → {_value(b)}" for c, (a, b) in cells.items())
 
 
 def _counts(t: TableDiff) -> str:
@@ -54,13 +54,14 @@ def _counts(t: TableDiff) -> str:
 
 
 def _schema_lines(t: TableDiff) -> list[str]:
+    """The schema changes of a table, one line each (names from the descriptors through ``printable``)."""
     lines = [f"field {n} added" for n in t.fields_added]
     lines += [f"field {n} removed" for n in t.fields_removed]
     lines += [f"field {n} retyped: {a} → {b}" for n, a, b in t.fields_retyped]
     lines += [f"field {n}: description or constraints edited" for n in t.fields_edited]
     if t.key_changed:
         lines.append(f"primary key {t.key_changed[0]} → {t.key_changed[1]}")
-    return lines
+    return [printable(line) for line in lines]
 
 
 def _verdict(d: PackageDiff) -> str:

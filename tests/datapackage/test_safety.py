@@ -214,3 +214,17 @@ def test_bibtex_escapes_every_latex_special_character(text: str, written: str) -
 @pytest.mark.parametrize("value", HOSTILE)
 def test_md_leaves_no_markup(value: str) -> None:
     assert not re.search(r"[<>|`*_\[\]@#~\\\n\r]", re.sub(r"&#\d+;|<br>", "", md(value)))
+
+
+@pytest.mark.parametrize("name", ["evil\nfield", "x|y", "</details>", "a\x1b[2Jb", "rtl\u202ename"])
+def test_field_names_from_a_descriptor_keep_their_line_and_cell(name: str) -> None:
+    from kdata.release import diff_format
+    from kdata.release.diff import PackageDiff, TableDiff
+
+    table = TableDiff("events", ["id"], fields_added=[name], changed=[((name,), {name: (name, None)})])
+    diff = PackageDiff("0.1.0", "0.2.0", tables={"events": table}, reasons=[("minor", "events: 1 field(s) added")])
+    text = diff_format.text(diff).splitlines()
+    assert len(text) == 6 and not any(c in "".join(text) for c, _ in HIDDEN)
+    markdown = diff_format.markdown(diff)
+    assert [line.count("|") for line in markdown.splitlines() if line.startswith("|")] == [6, 6, 6]
+    assert markdown.count("</details>") == 1 and "\x1b" not in markdown and "\u202e" not in markdown
