@@ -177,7 +177,7 @@ def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
 @main.command()
 @click.argument("dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"))
 def verify(dist: Path) -> None:
-    """Check a built package in DIST (default: dist): bytes, sha256, types and keys."""
+    """Check a built package in DIST (default: dist): descriptor, bytes, sha256, types, constraints and keys."""
     from kdata.datapackage.verify import verify as check
 
     problems = check(dist)
@@ -185,7 +185,7 @@ def verify(dist: Path) -> None:
         click.echo(printable(line))
     if problems:
         sys.exit(1)
-    click.echo(f"{dist} is valid: every file matches its bytes and sha256; types and keys hold.")
+    click.echo(f"{dist} is valid: every file matches its bytes and sha256; types, constraints and keys hold.")
 
 
 @main.command()
