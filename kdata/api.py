@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from kdata import fs
 from kdata.datapackage.parquet import read_parquet
-from kdata.datapackage.read import DESCRIPTOR, FORMATS, bundled_dir, package_folder, read_descriptor
+from kdata.datapackage.read import DESCRIPTOR, FORMATS, bundled_dir, package_folder, read_descriptor, table_file
 from kdata.errors import PackageError, UsageError
 from kdata.records.models import TOMBSTONE
 from kdata.release.registry import is_version
@@ -110,7 +110,11 @@ def package(package: str | os.PathLike[str] | None = None, *, version: str | Non
     """
     import frictionless
 
-    descriptor = package_dir(package, version) / DESCRIPTOR
+    folder = package_dir(package, version)
+    metadata(
+        folder
+    )  # checked as every reader checks it (paths inside the folder, http(s) links) before frictionless reads it
+    descriptor = folder / DESCRIPTOR
     try:
         return frictionless.Package(str(descriptor))
     except frictionless.FrictionlessException as exc:
@@ -139,16 +143,16 @@ def path(
     if format not in FORMATS:
         raise UsageError(f"Unknown format '{format}'; expected one of {', '.join(FORMATS)}.")
     folder = package_dir(package, version)
-    names = resources(folder)
+    descriptor = metadata(folder)
+    names = [r["name"] for r in descriptor["resources"] if r["format"] == "csv"]
     if name not in names:
         raise UsageError(f"No table named '{name}'; the tables are {', '.join(names)}.")
-    return folder / f"{name}{FORMATS[format]}"
+    return folder / table_file(descriptor, name, format)
 
 
 def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow.Table:
     """Drop tombstones, and rows of a dependent table whose owner is a tombstone."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     if TOMBSTONE in table.column_names:
         if table[TOMBSTONE].null_count == table.num_rows:
@@ -157,10 +161,12 @@ def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow
     from kdata.records.models import TABLES
 
     spec = TABLES.get(name)
+    descriptor = metadata(folder)
     for owner, column in (spec.owners if spec else {}).items():
-        owner_file = folder / f"{owner}{FORMATS['parquet']}"
-        if column not in table.column_names or TOMBSTONE not in pq.read_schema(owner_file).names:
+        declared = {f["name"] for r in descriptor["resources"] if r["name"] == owner for f in r["schema"]["fields"]}
+        if column not in table.column_names or TOMBSTONE not in declared:
             continue
+        owner_file = path(owner, "parquet", folder)
         owners = read_parquet(owner_file, columns=["id", TOMBSTONE])
         gone = owners.filter(pc.is_valid(owners[TOMBSTONE]))["id"]
         if len(gone):

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from kdata.cli.report import FORMATS, report
+from kdata.datapackage.safety import printable, printable_lines
 from kdata.errors import CODES, DataError, KdataError
 
 _RAW = click.Path(path_type=Path, file_okay=False)
@@ -87,7 +88,7 @@ class _Group(click.Group):
             report(exc.issues)
             ctx.exit(1)
         except KdataError as exc:
-            click.echo(click.style("Error: ", fg="red") + str(exc), err=True)
+            click.echo(click.style("Error: ", fg="red") + printable_lines(str(exc)), err=True)
             ctx.exit(exc.exit_code)
         except OSError as exc:  # a read or write the command did not word itself: still one line
             from kdata.fs import write_error
@@ -181,15 +182,15 @@ def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
 @main.command()
 @click.argument("dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"))
 def verify(dist: Path) -> None:
-    """Check a built package in DIST (default: dist): bytes, sha256, types and keys."""
+    """Check a built package in DIST (default: dist): descriptor, bytes, sha256, types, constraints and keys."""
     from kdata.datapackage.verify import verify as check
 
     problems = check(dist)
     for line in problems:
-        click.echo(line)
+        click.echo(printable(line))
     if problems:
         sys.exit(1)
-    click.echo(f"{dist} is valid: every file matches its bytes and sha256; types and keys hold.")
+    click.echo(f"{dist} is valid: every file matches its bytes and sha256; types, constraints and keys hold.")
 
 
 @main.command()
@@ -201,12 +202,12 @@ def info(dist: Path | None) -> None:
     folder = dist or bundled_dir()
     descriptor = read_descriptor(folder, KdataError)
     licences = ", ".join(lic["name"] for lic in descriptor.get("licenses", []))
-    click.echo(f"{descriptor['name']} {descriptor['version']} ({licences})")
-    click.echo(descriptor.get("title", ""))
-    click.echo(f"Location: {folder}")
+    click.echo(printable(f"{descriptor['name']} {descriptor['version']} ({licences})"))
+    click.echo(printable(descriptor.get("title", "")))
+    click.echo(printable(f"Location: {folder}"))
     for resource in descriptor["resources"]:
         if resource["format"] == "csv":
-            click.echo(f"  {resource['name']:<14} {resource['kdata:rows']:>6} rows")
+            click.echo(printable(f"  {resource['name']:<14} {resource['kdata:rows']:>6} rows"))
 
 
 @main.command()
@@ -228,21 +229,27 @@ def conflicts(dist: Path | None, fmt: str) -> None:
     """List where sources disagree (the package's conflicts table; default: bundled)."""
     import csv
 
-    from kdata.datapackage.read import bundled_dir
+    from kdata.datapackage.read import bundled_dir, read_descriptor, table_file
 
     folder = dist or bundled_dir()
+    path = folder / table_file(read_descriptor(folder, KdataError), "conflicts", "csv")
     try:
-        with open(folder / "conflicts.csv", encoding="utf-8", newline="") as handle:
+        with open(path, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise KdataError(f"Cannot read {folder / 'conflicts.csv'}: {exc.strerror}.") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise KdataError(f"Cannot read {path}: {reason}.") from None
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(printable_lines(json.dumps(rows, indent=2, ensure_ascii=False)))
         return
     for row in rows:
-        click.echo(f"{click.style(row['topic'], bold=True)} ({row['table']}, {row['aspect']}):")
-        click.echo(f"  {row['record_a']}: {row['value_a']}")
-        click.echo(f"  {row['record_b']}: {row['value_b']}")
+        line = {
+            k: printable(row.get(k) or "")
+            for k in ("topic", "table", "aspect", "record_a", "value_a", "record_b", "value_b")
+        }
+        click.echo(f"{click.style(line['topic'], bold=True)} ({line['table']}, {line['aspect']}):")
+        click.echo(f"  {line['record_a']}: {line['value_a']}")
+        click.echo(f"  {line['record_b']}: {line['value_b']}")
     click.echo(f"{len(rows)} disagreement(s).")
 
 

@@ -53,12 +53,13 @@ def versions_command() -> None:
 def cite_command(version: str | None) -> None:
     """Print how to cite VERSION (default: the newest published), as plain text and BibTeX."""
     from kdata.api import metadata
+    from kdata.datapackage.safety import printable_lines
     from kdata.release.cite import bibtex, citation, plain
 
     parts = citation(metadata(), version)
-    click.echo(plain(parts))
+    click.echo(printable_lines(plain(parts)))
     click.echo()
-    click.echo(bibtex(parts))
+    click.echo(printable_lines(bibtex(parts)))
 
 
 @click.command(name="diff")
@@ -75,10 +76,11 @@ def cite_command(version: str | None) -> None:
 def diff_command(old: str, new: str, fmt: str) -> None:
     """Compare OLD with NEW (default: dist): folders, .zip archives or versions; print the bump needed."""
     from kdata.api import open_package
+    from kdata.datapackage.safety import printable_lines
     from kdata.release.diff import diff_packages
 
     with open_package(old) as old_dir, open_package(new) as new_dir:
-        click.echo(FORMATS[fmt](diff_packages(old_dir, new_dir)))
+        click.echo(printable_lines(FORMATS[fmt](diff_packages(old_dir, new_dir))))
 
 
 @click.command(name="release")

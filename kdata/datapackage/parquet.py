@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
+from kdata.errors import PackageError
+
 
 def read_parquet(source: str | Path | IO[bytes], columns: list[str] | None = None, threads: bool = True) -> Any:
     """The Arrow table in a Parquet file (or only ``columns`` of it).
@@ -20,8 +22,18 @@ def read_parquet(source: str | Path | IO[bytes], columns: list[str] | None = Non
         threads: Decode on Arrow's thread pool. Pass False in commands that read small
             files and exit: a pool started only to be torn down at exit has aborted a
             process under load ("terminate called without an active exception").
+
+    Raises:
+        PackageError: The bytes are not a readable Parquet file (damaged, or not Parquet at all):
+            one line naming the file. A missing file raises ``OSError`` as before.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with pq.ParquetFile(source) as handle:
-        return handle.read(columns=columns, use_threads=threads)
+    try:
+        with pq.ParquetFile(source) as handle:
+            return handle.read(columns=columns, use_threads=threads)
+    except (pa.ArrowException, ValueError) as exc:  # ArrowInvalid, ArrowIOError...: damaged bytes
+        name = source if isinstance(source, (str, Path)) else getattr(source, "name", "a Parquet stream")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PackageError(f"{name}: not a readable Parquet file ({first}).") from None

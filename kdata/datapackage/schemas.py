@@ -21,7 +21,13 @@ from kdata.records.dates import PRECISIONS
 #: JSON Schema type -> Table Schema type.
 _TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 #: Table Schema constraint -> JSON Schema keyword it comes from.
-_CONSTRAINTS = {"enum": "enum", "minimum": "minimum", "maxLength": "maxLength", "pattern": "pattern"}
+_CONSTRAINTS = {
+    "enum": "enum",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "maxLength": "maxLength",
+    "pattern": "pattern",
+}
 
 
 def _flatten(prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:

@@ -6,11 +6,10 @@ row by row in Python; this check covers every file and runs on Arrow.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from kdata.datapackage.read import DESCRIPTOR
+from kdata.datapackage.read import load_descriptor, table_file
 from kdata.errors import PackageError
 from kdata.fs import read_whole, sha256_file
 
@@ -29,28 +28,108 @@ def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
     return pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=False), convert_options=options)
 
 
-def _check_table(name: str, csv_path: Path, parquet_path: Path, schema: dict[str, Any]) -> tuple[list[str], Any]:
+def _constraint_breakers(column: Any, rule: str, value: Any) -> Any:
+    """The non-null values of ``column`` that break the Table Schema constraint ``rule: value``."""
+    import re
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = column.drop_null()
+    if rule == "pattern":
+        matcher = re.compile(value)
+        distinct = pc.unique(values).to_pylist()
+        bad = pa.array([v for v in distinct if not matcher.fullmatch(str(v))], values.type)
+        return values.filter(pc.is_in(values, value_set=bad))
+    tests = {
+        "enum": lambda: pc.invert(pc.is_in(values, value_set=pa.array(value, values.type))),
+        "minimum": lambda: pc.less(values, pa.scalar(value, values.type)),
+        "maximum": lambda: pc.greater(values, pa.scalar(value, values.type)),
+        "maxLength": lambda: pc.greater(pc.utf8_length(values), value),
+    }
+    return values.filter(tests[rule]())
+
+
+#: The Table Schema constraints ``kdata verify`` checks on every cell (``required`` has its own check).
+CHECKED_CONSTRAINTS = ("enum", "minimum", "maximum", "pattern", "maxLength")
+
+
+def _check_constraints(name: str, table: Any, schema: dict[str, Any]) -> list[str]:
+    """One line per column and constraint of ``schema`` that a value of ``table`` breaks."""
+    problems = []
+    for field in schema["fields"]:
+        rules = field.get("constraints", {})
+        for rule in (r for r in CHECKED_CONSTRAINTS if r in rules):
+            try:
+                bad = _constraint_breakers(table.column(field["name"]), rule, rules[rule])
+            except Exception as exc:  # a constraint that does not fit its column's type (pyarrow, re)
+                problems.append(f"{name}.{field['name']}: its {rule} constraint cannot be checked ({exc})")
+                continue
+            if len(bad):
+                problems.append(
+                    f"{name}.{field['name']}: {len(bad)} value(s) break its {rule} constraint"
+                    f" {rules[rule]!r}, e.g. {bad[0].as_py()!r}"
+                )
+    return problems
+
+
+def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
+    """The primary key and foreign keys the models define for ``name`` that ``schema`` lacks or changed."""
+    from kdata.datapackage.schemas import table_schema
+    from kdata.records.models import TABLES
+
+    if name not in TABLES:
+        return [f"{name}: no table of that name is defined by the models"]
+    expected = table_schema(name)
+    problems = []
+    if schema.get("primaryKey") != expected["primaryKey"]:
+        problems.append(
+            f"{name}: primary key is {schema.get('primaryKey')}, the models define {expected['primaryKey']}"
+        )
+    declared = schema.get("foreignKeys", [])
+    for fk in expected.get("foreignKeys", []):
+        if fk not in declared:
+            problems.append(f"{name}: the foreign key {fk['fields']} -> {fk['reference']['resource']} is missing")
+    return problems
+
+
+def _check_table(
+    name: str, csv_path: Path, parquet_path: Path, resource: dict[str, Any]
+) -> tuple[list[str], Any | None]:
     from kdata.datapackage.parquet import read_parquet
 
-    problems = []
-    table = read_parquet(parquet_path, threads=False)
+    schema = resource["schema"]
+    problems = _check_keys(name, schema)
+    try:
+        table = read_parquet(parquet_path, threads=False)
+    except PackageError as exc:
+        return [*problems, str(exc)], None
     want = [(f["name"], _ARROW_TYPES[f["type"]]) for f in schema["fields"]]
     have = [(f.name, str(f.type)) for f in table.schema]
     if want != have:
         problems.append(f"{parquet_path.name}: columns {have} do not match the Table Schema {want}")
-        return problems, table
+        return problems, None
+    if table.num_rows != resource["kdata:rows"]:
+        problems.append(f"{parquet_path.name}: {table.num_rows} rows, the descriptor declares {resource['kdata:rows']}")
     try:
         from_csv = _read_csv(csv_path, schema)
     except Exception as exc:  # pyarrow raises ArrowInvalid subclasses for any unreadable cell
         problems.append(f"{csv_path.name}: cannot be read with its Table Schema types: {exc}")
         return problems, table
-    if not from_csv.cast(table.schema).equals(table):
+    if from_csv.num_rows != table.num_rows:
+        problems.append(f"{csv_path.name} holds {from_csv.num_rows} rows, {parquet_path.name} {table.num_rows}")
+    elif not from_csv.cast(table.schema).equals(table):
         problems.append(f"{csv_path.name} and {parquet_path.name} do not hold the same rows")
+        problems += _check_constraints(csv_path.name, from_csv, schema)  # each file on its own
+        name = parquet_path.name
+    problems += _check_constraints(name, table, schema)
     for field in schema["fields"]:
         if field.get("constraints", {}).get("required") and table.column(field["name"]).null_count:
             problems.append(f"{name}: required column '{field['name']}' has empty cells")
     key = schema.get("primaryKey", [])
-    if key and not _unique(table, key):
+    if key and not set(key) <= set(table.column_names):
+        problems.append(f"{name}: primary key {key} names a column the table does not have")
+    elif key and not _unique(table, key):
         problems.append(f"{name}: primary key {key} is not unique")
     return problems, table
 
@@ -76,10 +155,13 @@ def _unique(table: Any, key: list[str]) -> bool:
 def verify(folder: Path) -> list[str]:
     """Check a built package folder; return one line per problem (empty when valid).
 
-    Checks, for every resource: the file exists with the declared bytes and
-    sha256; for every table: Parquet columns and types match the Table Schema,
-    the CSV holds the same rows as the Parquet, required cells are filled,
-    primary keys are unique and foreign keys resolve.
+    Checks the descriptor (``read.load_descriptor``: shape, paths inside the folder, http(s)
+    links); for every resource: the file exists with the declared bytes and sha256; for every
+    table: its primary and foreign keys are those the models define, the Parquet twin is
+    readable and its columns and types match the Table Schema, it holds the declared number of
+    rows and the same rows as the CSV, every cell meets its field's ``enum``, ``minimum``,
+    ``maximum``, ``pattern`` and ``maxLength`` constraints (in both files), required cells are
+    filled, primary keys are unique and foreign keys resolve.
 
     The check changes nothing. A swap of the folder by a build or a download in another process can
     make it see files of two versions, or none: a check that finds problems (or cannot read) is done
@@ -96,10 +178,7 @@ def verify(folder: Path) -> list[str]:
 def _verify(folder: Path) -> list[str]:
     import pyarrow.compute as pc
 
-    try:  # read here, not with read.read_descriptor: once, without its retry (verify's own, repairing nothing)
-        descriptor = json.loads((folder / DESCRIPTOR).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PackageError(f"{folder} is not a data package: cannot read {DESCRIPTOR} ({exc}).") from None
+    descriptor = load_descriptor(folder)  # once, without read_descriptor's retry: verify's own, repairing nothing
     problems: list[str] = []
     for resource in descriptor["resources"]:
         file = folder / resource["path"]
@@ -116,23 +195,33 @@ def _verify(folder: Path) -> list[str]:
         return problems
     tables: dict[str, Any] = {}
     schemas = {}
-    by_path = {r["path"]: r for r in descriptor["resources"]}
+    unreadable: set[str] = set()
     for resource in descriptor["resources"]:
         if resource["format"] != "csv":
             continue
         name = resource["name"]
-        twin = by_path.get(resource["path"].removesuffix(".csv") + ".parquet")
-        if twin is None:
+        try:
+            twin = table_file(descriptor, name, "parquet")
+        except PackageError:
             problems.append(f"{name}: no Parquet twin")
             continue
-        found, tables[name] = _check_table(name, folder / resource["path"], folder / twin["path"], resource["schema"])
-        schemas[name] = resource["schema"]
+        found, table = _check_table(name, folder / resource["path"], folder / twin, resource)
         problems.extend(found)
+        if table is not None:
+            tables[name], schemas[name] = table, resource["schema"]
+        else:
+            unreadable.add(name)
     for name, schema in schemas.items():
         for fk in schema.get("foreignKeys", []):
-            (column,), target = fk["fields"], fk["reference"]["resource"]
+            fields, target, keys = fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"]
+            if target in unreadable:
+                continue  # its own problem is named already
+            if len(fields) != 1 or len(keys) != 1 or target not in tables or fields[0] not in tables[name].column_names:
+                problems.append(f"{name}: the foreign key {fields} -> {target} cannot be checked")
+                continue
+            (column,), (key,) = fields, keys
             values = tables[name].column(column).drop_null()
-            known = tables[target].column(fk["reference"]["fields"][0])
+            known = tables[target].column(key) if key in tables[target].column_names else values[:0]
             missing = pc.filter(values, pc.invert(pc.is_in(values, value_set=known)))
             if len(missing):
                 problems.append(f"{name}.{column}: {len(missing)} value(s) not found in {target}, e.g. '{missing[0]}'")

@@ -9,10 +9,41 @@ the package metadata or the registry states it.
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
+from urllib.parse import quote
 
+from kdata.datapackage.safety import web_url
 from kdata.release.registry import Release, load_registry
+
+#: BibTeX (LaTeX) special characters in a field's text, each as LaTeX writes it literally.
+_BIBTEX = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "{": r"\{",
+        "}": r"\}",
+        "&": r"\&",
+        "%": r"\%",
+        "#": r"\#",
+        "_": r"\_",
+        "$": r"\$",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+        "\r": " ",
+        "\n": " ",
+    }
+)
+#: Characters a URL may keep as they are inside a BibTeX ``url`` field (read verbatim); others are %-encoded.
+_URL_SAFE = "/:?&=#%+-._~@!$'()*,;[]"
+
+
+def bibtex_text(text: str) -> str:
+    """``text`` for a BibTeX field: every LaTeX special character escaped, line breaks as spaces."""
+    return text.translate(_BIBTEX)
+
+
+def bibtex_url(url: str) -> str:
+    """``url`` for a BibTeX ``url`` field (verbatim): braces, backslashes and spaces %-encoded."""
+    return quote(url, safe=_URL_SAFE)
 
 
 def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]:
@@ -37,7 +68,7 @@ def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]
     date = (release.date if release else None) or ""
     year = date[:4] or str(datetime.date.today().year)
     authors = [c["title"] for c in meta.get("contributors", [])]
-    url = meta.get("homepage") or (
+    url = web_url(meta.get("homepage")) or web_url(
         registry.base_url.rstrip("/") + "/" + release.file if release and registry.base_url else ""
     )
     return {
@@ -50,7 +81,7 @@ def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]
         "license": ", ".join(lic["name"] for lic in meta.get("licenses", [])),
         "file": release.file if release else "",
         "sha256": release.sha256 if release else "",
-        "url": url,
+        "url": url or "",
     }
 
 
@@ -62,19 +93,18 @@ def plain(c: dict[str, str]) -> str:
 
 
 def bibtex(c: dict[str, str]) -> str:
-    """A BibTeX ``@misc`` entry (braces in values kept balanced)."""
-
-    def value(text: str) -> str:
-        return re.sub(r"[{}]", "", text)
-
+    """A BibTeX ``@misc`` entry: every value escaped (``bibtex_text``), the URL %-encoded (``bibtex_url``)."""
+    authors = " and ".join("{" + bibtex_text(a) + "}" for a in c["authors"].split("; ") if a)
     fields = {
-        "author": "{" + value(c["authors"]).replace("; ", "} and {") + "}",
-        "title": value(c["title"]),
-        "year": c["year"],
-        "version": c["version"],
-        "note": f"Data set, licence {c['license']}"
-        + (f"; archive {c['file']}, sha256 {c['sha256']}" if c["file"] else ""),
-        **({"url": c["url"]} if c["url"] else {}),
+        "author": authors,
+        "title": bibtex_text(c["title"]),
+        "year": bibtex_text(c["year"]),
+        "version": bibtex_text(c["version"]),
+        "note": bibtex_text(
+            f"Data set, licence {c['license']}" + (f"; archive {c['file']}, sha256 {c['sha256']}" if c["file"] else "")
+        ),
+        **({"url": bibtex_url(c["url"])} if c["url"] else {}),
     }
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items())
-    return f"@misc{{{c['key']},\n{body}\n}}"
+    key = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "_-:.") else "_" for ch in c["key"])
+    return f"@misc{{{key},\n{body}\n}}"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kdata.datapackage.parquet import read_parquet
-from kdata.datapackage.read import read_descriptor
+from kdata.datapackage.read import read_descriptor, table_file
 from kdata.errors import UsageError
 from kdata.records.models import TOMBSTONE
 from kdata.release.registry import LEVELS, bumped
@@ -82,8 +82,10 @@ def _tables(descriptor: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in descriptor["resources"] if r.get("format") == "csv"}
 
 
-def _rows(folder: Path, resource: dict[str, Any], key: list[str]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    path = folder / (resource["path"].removesuffix(".csv") + ".parquet")
+def _rows(
+    folder: Path, descriptor: dict[str, Any], resource: dict[str, Any], key: list[str]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    path = folder / table_file(descriptor, resource["name"])
     return {tuple(row[k] for k in key): row for row in read_parquet(path).to_pylist()}
 
 
@@ -94,7 +96,7 @@ def _referenced(folder: Path, descriptor: dict[str, Any], table: str, keys: list
     for resource in _tables(descriptor).values():
         for fk in resource["schema"].get("foreignKeys", []):
             if fk["reference"]["resource"] == table:
-                path = folder / (resource["path"].removesuffix(".csv") + ".parquet")
+                path = folder / table_file(descriptor, resource["name"])
                 values = set(read_parquet(path, columns=fk["fields"]).column(0).to_pylist())
                 found |= wanted & values
     return found
@@ -121,7 +123,8 @@ def _compare_schema(diff: TableDiff, old: dict[str, Any], new: dict[str, Any]) -
 
 
 def _compare_table(old_dir: Path, new_dir: Path, old_desc: dict[str, Any], name: str, result: PackageDiff) -> None:
-    old, new = _tables(old_desc)[name], _tables(_descriptor(new_dir))[name]
+    new_desc = _descriptor(new_dir)
+    old, new = _tables(old_desc)[name], _tables(new_desc)[name]
     key = list(new["schema"].get("primaryKey", []))
     diff = TableDiff(name, key)
     shared = _compare_schema(diff, old, new)
@@ -139,7 +142,7 @@ def _compare_table(old_dir: Path, new_dir: Path, old_desc: dict[str, Any], name:
     if any(old.get(k) != new.get(k) for k in _RESOURCE_KEYS):
         why.append(("patch", f"{name}: resource description edited"))
     if not diff.key_changed and all(k in shared for k in key):
-        before, after = _rows(old_dir, old, key), _rows(new_dir, new, key)
+        before, after = _rows(old_dir, old_desc, old, key), _rows(new_dir, new_desc, new, key)
         diff.added = sorted((k for k in after if k not in before), key=str)
         diff.removed = sorted((k for k in before if k not in after), key=str)
         for k in sorted((k for k in after if k in before), key=str):

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
+from kdata.datapackage.safety import href
 from kdata.errors import PackageError, UsageError
 from kdata.records import models, vocab
 from kdata.site.timeline import layout
@@ -215,6 +216,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["number"] = _n
+    env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(reading=reading, is_verbatim_title=is_verbatim_title)
     return env
 

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from kdata.datapackage.parquet import read_parquet
+from kdata.errors import PackageError
 
 TABLE = pa.table(
     {
@@ -50,5 +51,7 @@ def test_reads_only_the_columns_asked_for_in_the_order_asked(parquet_file: Path)
 def test_refuses_a_file_that_is_not_parquet(tmp_path: Path) -> None:
     path = tmp_path / "events.parquet"
     path.write_text("id,value\na,1\n")
-    with pytest.raises(pa.ArrowInvalid):
+    with pytest.raises(PackageError) as caught:
         read_parquet(path)
+    assert str(caught.value).startswith(f"{path}: not a readable Parquet file (")
+    assert "\n" not in str(caught.value)

@@ -11,15 +11,16 @@ from kdata.datapackage import read
 from kdata.errors import DownloadError, PackageError, UsageError
 
 
-def package(folder: Path, content: str = '{"name": "kdata-test", "resources": []}') -> Path:
+def package(folder: Path, content: str = '{"name": "kdata-test", "version": "0.1.0", "resources": []}') -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "datapackage.json").write_text(content, "utf-8")
     return folder
 
 
 def test_read_descriptor_returns_the_json_object(tmp_path: Path) -> None:
-    folder = package(tmp_path / "dist", json.dumps({"name": "kdata-test", "title": "Kəlbəcər"}, ensure_ascii=False))
-    assert read.read_descriptor(folder) == {"name": "kdata-test", "title": "Kəlbəcər"}
+    content = {"name": "kdata-test", "version": "0.1.0", "title": "Kəlbəcər", "resources": []}
+    folder = package(tmp_path / "dist", json.dumps(content, ensure_ascii=False))
+    assert read.read_descriptor(folder) == content
 
 
 @pytest.mark.parametrize(

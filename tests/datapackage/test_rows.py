@@ -134,3 +134,40 @@ def test_merge_joins_parts_and_sorts_them_by_primary_key() -> None:
     empty = merge("places", [])
     assert empty.arrow.num_rows == 0 and empty.arrow.column_names == list(columns("places"))
     assert b"".join(empty.csv) == b""
+
+
+#: Cells that test CSV quoting; values that look like formulas stay as they are (a data question).
+AWKWARD = [
+    'a "quoted" word',
+    "comma, inside",
+    "line one\nline two",
+    "carriage\r\nreturn",
+    '=HYPERLINK("http://x")',
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\ttab",
+    " leading space",
+    '"',
+    "Kəlbəcər; ;",
+]
+
+
+def test_awkward_cells_are_quoted_and_read_back_as_written(tmp_path: Any) -> None:
+    """The csv module writes the CSV; the csv module and verify's Arrow reader read back every value."""
+    from kdata.datapackage.rows import Rows
+    from kdata.datapackage.schemas import table_schema
+    from kdata.datapackage.verify import _read_csv
+
+    rows = Rows()
+    for i, value in enumerate(AWKWARD):
+        rows.add_row("actors", {"id": f"a{i}", "name": value, "kind": "person", "note": value})
+    part = rows.tables()["actors"]
+    content = csv_header("actors") + part.csv
+    read = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
+    names = [row[read[0].index("name")] for row in read[1:]]
+    assert names == AWKWARD
+    assert len(part.lines()) == len(AWKWARD)  # one line piece per row, however many line breaks it holds
+    path = tmp_path / "actors.csv"
+    path.write_bytes(content)
+    assert _read_csv(path, table_schema("actors")).column("name").to_pylist() == AWKWARD

@@ -34,12 +34,17 @@ def dist(pristine: Path, tmp_path: Path) -> Path:
 
 
 def rehash(folder: Path) -> None:
-    """Declare every file's current bytes and sha256 in the descriptor, as a careful forger would."""
+    """Declare every file's current bytes, sha256 and rows in the descriptor, as a careful forger would."""
     path = folder / "datapackage.json"
     descriptor = json.loads(path.read_text("utf-8"))
     for resource in descriptor["resources"]:
         content = (folder / resource["path"]).read_bytes()
         resource["bytes"], resource["hash"] = len(content), "sha256:" + hashlib.sha256(content).hexdigest()
+        twin = folder / (resource["path"].removesuffix(".csv").removesuffix(".parquet") + ".parquet")
+        try:
+            resource["kdata:rows"] = pq.read_metadata(twin).num_rows
+        except Exception:  # a twin the test made unreadable: its declared rows stay
+            pass
     path.write_text(json.dumps(descriptor), "utf-8")
 
 
@@ -82,7 +87,7 @@ def test_a_truncated_or_missing_file_is_named(dist: Path) -> None:
 
 
 def test_a_folder_without_a_readable_descriptor_is_no_package(tmp_path: Path) -> None:
-    with pytest.raises(PackageError, match=r"is not a data package: cannot read datapackage\.json"):
+    with pytest.raises(PackageError, match=r"Cannot read .*datapackage\.json: No such file"):
         verify(tmp_path)
     (tmp_path / "datapackage.json").write_text("{not json")
     with pytest.raises(PackageError, match=str(tmp_path)):
@@ -122,3 +127,137 @@ def test_an_empty_required_cell_is_caught(dist: Path) -> None:
     pq.write_table(table.set_column(index, pa.field("name", pa.string()), names), dist / "actors.parquet")
     rehash(dist)
     assert verify(dist) == ["actors: required column 'name' has empty cells"]
+
+
+def set_cell(folder: Path, table: str, column: str, row: int, value: object) -> None:
+    """Write ``value`` into one cell of both files of a table (CSV by the csv module), then rehash."""
+    import csv
+    import io
+
+    parquet = pq.read_table(folder / f"{table}.parquet")
+    index = parquet.schema.get_field_index(column)
+    cells = parquet.column(column).to_pylist()
+    cells[row] = value
+    field = parquet.schema.field(index)
+    parquet = parquet.set_column(index, field, pa.array(cells, field.type))
+    pq.write_table(parquet, folder / f"{table}.parquet")
+    with open(folder / f"{table}.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[row + 1][rows[0].index(column)] = "" if value is None else str(value)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    (folder / f"{table}.csv").write_text(out.getvalue(), "utf-8")
+    rehash(folder)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "problem"),
+    [
+        ("events", "status", "imagined", "events.status: 1 value(s) break its enum constraint"),
+        ("actors", "kind", "Person", "actors.kind: 1 value(s) break its enum constraint"),
+        ("figures", "unit", "kg", "figures.unit: 1 value(s) break its enum constraint"),
+        ("figures", "value", -5, "figures.value: 1 value(s) break its minimum constraint 0, e.g. -5"),
+        ("sources", "language", "english", "sources.language: 1 value(s) break its pattern constraint"),
+        ("sources", "sha256", "0" * 63, "sources.sha256: 1 value(s) break its pattern constraint"),
+        ("events", "topic", "Not An Id", "events.topic: 1 value(s) break its pattern constraint"),
+        ("events", "title", "x" * 2001, "events.title: 1 value(s) break its maxLength constraint 2000"),
+        ("citations", "claimant", "a" * 101, "citations.claimant: 1 value(s) break its maxLength constraint 100"),
+    ],
+)
+def test_a_value_that_breaks_a_constraint_is_named(
+    dist: Path, table: str, column: str, value: object, problem: str
+) -> None:
+    """Both files agree and are rehashed: only the Table Schema's constraint catches the value."""
+    set_cell(dist, table, column, 0, value)
+    problems = verify(dist)
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_constraint_is_checked_in_the_csv_when_the_twins_disagree(dist: Path) -> None:
+    csv = dist / "events.csv"
+    csv.write_text(csv.read_text("utf-8").replace(",occurred,", ",imagined,", 1), "utf-8")
+    rehash(dist)
+    problems = verify(dist)
+    assert "events.csv and events.parquet do not hold the same rows" in problems
+    assert any(p.startswith("events.csv.status: 1 value(s) break its enum constraint") for p in problems), problems
+
+
+def test_a_parquet_twin_with_garbage_bytes_and_a_matching_hash_is_named(dist: Path, tmp_path: Path) -> None:
+    from kdata.errors import KdataError
+    from tests.inprocess import run_kdata_here
+
+    (dist / "events.parquet").write_bytes(b"PAR1" + b"\x00garbage" * 100 + b"PAR1")
+    rehash(dist)
+    problems = verify(dist)
+    assert len(problems) == 1 and "events.parquet: not a readable Parquet file (" in problems[0], problems
+    result = run_kdata_here("verify", dist, cwd=tmp_path)
+    assert result.returncode == 1 and "not a readable Parquet file" in result.stdout
+    for args in (["diff", dist, dist], ["site", tmp_path / "site", "--package", dist]):
+        result = run_kdata_here(*args, cwd=tmp_path)
+        assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result
+        assert "events.parquet: not a readable Parquet file" in result.stderr
+    import kdata
+
+    with pytest.raises(KdataError, match="not a readable Parquet file"):
+        kdata.load("events", dist)
+
+
+def test_a_parquet_twin_with_other_types_or_rows_is_named(dist: Path) -> None:
+    table = pq.read_table(dist / "figures.parquet")
+    index = table.schema.get_field_index("value")
+    pq.write_table(table.set_column(index, "value", pc.cast(table["value"], pa.float64())), dist / "figures.parquet")
+    table = pq.read_table(dist / "places.parquet")
+    pq.write_table(table.slice(0, 1), dist / "places.parquet")
+    rehash(dist)
+    problems = verify(dist)
+    assert any(p.startswith("figures.parquet: columns") and "('value', 'double')" in p for p in problems)
+    assert "places.csv holds 2 rows, places.parquet 1" in problems
+
+
+def test_a_declared_row_count_that_is_wrong_is_named(dist: Path) -> None:
+    path = dist / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    descriptor["resources"][0]["kdata:rows"] += 1
+    path.write_text(json.dumps(descriptor), "utf-8")
+    rows = descriptor["resources"][0]["kdata:rows"]
+    assert verify(dist) == [f"sources.parquet: {rows - 1} rows, the descriptor declares {rows}"]
+
+
+def _schema_of(folder: Path, table: str, edit: object) -> None:
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    for resource in descriptor["resources"]:
+        if resource["name"] == table:
+            edit(resource["schema"])  # type: ignore[operator]  # a callable of the parametrization
+    path.write_text(json.dumps(descriptor), "utf-8")
+
+
+@pytest.mark.parametrize(
+    ("table", "edit", "problem"),
+    [
+        ("citations", lambda s: s.pop("foreignKeys"), "citations: the foreign key ['event'] -> events is missing"),
+        ("figures", lambda s: s["foreignKeys"].pop(1), "figures: the foreign key ['event'] -> events is missing"),
+        ("actors", lambda s: s.pop("foreignKeys"), "actors: the foreign key ['parent'] -> actors is missing"),
+        (
+            "citations",
+            lambda s: s["foreignKeys"][2]["reference"].update(resource="actors"),
+            "citations: the foreign key ['source'] -> sources is missing",
+        ),
+        ("events", lambda s: s.pop("primaryKey"), "events: primary key is None, the models define ['id']"),
+        (
+            "places",
+            lambda s: s.update(primaryKey=["name"]),
+            "places: primary key is ['name'], the models define ['id']",
+        ),
+        (
+            "event_actors",
+            lambda s: s.update(primaryKey=["event", "actor"]),
+            "event_actors: primary key is ['event', 'actor'], the models define ['event', 'actor', 'role']",
+        ),
+    ],
+)
+def test_a_descriptor_that_lost_a_key_the_models_define_is_refused(
+    dist: Path, table: str, edit: object, problem: str
+) -> None:
+    _schema_of(dist, table, edit)
+    assert problem in verify(dist)

@@ -61,7 +61,7 @@ def test_rows_added_changed_and_retracted_need_a_minor_bump(versions: tuple[Path
 
 
 def test_a_removed_field_or_row_needs_a_major_bump(versions: tuple[Path, Path], tmp_path: Path) -> None:
-    """Drop the column `note` from places (Parquet and descriptor), then a place row: both are major."""
+    """Drop the column <code>note</code> from places (Parquet and descriptor), then a place row: both are major."""
     _, v2 = versions
     v3 = tmp_path / "v3"
     shutil.copytree(v2, v3)
@@ -100,9 +100,11 @@ def test_cli_formats_and_archives(versions: tuple[Path, Path], tmp_path: Path) -
     report = json.loads(_diff(v1, v2, "--format", "json", cwd=tmp_path))
     assert report["bump"] == "minor" and report["tables"]["places"]["added"] == [["riverton-ferry"]]
     markdown = _diff(v1, v2, "--format", "markdown", cwd=tmp_path)
-    assert "| `places` | 1 | 0 | 0 | — |" in markdown and "**Required bump: minor" in markdown
+    assert "| <code>places</code> | 1 | 0 | 0 | — |" in markdown and "**Required bump: minor" in markdown
     entry = _diff(v1, v2, "--format", "changelog", cwd=tmp_path)
-    assert entry.startswith("## [0.2.0] - ") and "### Added\n- 1 row(s) in `places`: riverton-ferry." in entry
+    assert (
+        entry.startswith("## [0.2.0] - ") and "### Added\n- 1 row(s) in <code>places</code>: riverton-ferry." in entry
+    )
     bad = run_kdata_here("diff", "not-a-package", v2, cwd=tmp_path)
     assert bad.returncode == 2 and "neither a package folder" in bad.stderr
 

@@ -84,11 +84,13 @@ def test_json_holds_everything_in_full() -> None:
 def test_markdown_has_a_count_table_and_folded_details() -> None:
     lines = diff_format.markdown(a_diff()).splitlines()
     assert lines[:3] == ["### Data changes: 0.1.0 → 0.2.0", "", "**Required bump: major (0.1.0 → at least 1.0.0).**"]
-    assert "| `figures` | 1 | 1 | 1 | field term added; field value retyped: integer → number |" in lines
-    assert "| `places` | 0 | 0 | 0 | — |" in lines and "| `maps` | resource added | | | |" in lines
+    assert "| <code>figures</code> | 1 | 1 | 1 | field term added; field value retyped: integer → number |" in lines
+    assert (
+        "| <code>places</code> | 0 | 0 | 0 | — |" in lines and "| <code>maps</code> | resource added | | | |" in lines
+    )
     assert "<details><summary><code>figures</code>: 1 added, 1 removed, 1 changed</summary>" in lines
     assert "<details><summary><code>places</code>" not in "\n".join(lines)  # nothing to fold for places
-    assert "- changed `bridge-length`: value: 4 → 5; note: ∅ → " + LONG[:57] + "..." in lines
+    assert "- changed <code>bridge-length</code>: value: 4 → 5; note: ∅ → " + LONG[:57] + "..." in lines
     assert lines.count("</details>") == 1
 
 
@@ -98,17 +100,17 @@ def test_changelog_drafts_an_entry_in_keep_a_changelog_sections() -> None:
         f"## [0.2.0] - {today}",
         "",
         "### Added",
-        "- Resource `maps`.",
-        "- Field `figures.term`.",
-        "- 1 row(s) in `figures`: new-figure.",
+        "- Resource <code>maps</code>.",
+        "- Field <code>figures.term</code>.",
+        "- 1 row(s) in <code>figures</code>: new-figure.",
         "",
         "### Changed",
-        "- Field `figures.value` is now number (was integer).",
-        "- 1 row(s) in `figures` corrected: bridge-length (value, note).",
+        "- Field <code>figures.value</code> is now number (was integer).",
+        "- 1 row(s) in <code>figures</code> corrected: bridge-length (value, note).",
         "- Package metadata: title.",
         "",
         "### Removed",
-        "- 1 row(s) from `figures`: old-figure.",
+        "- 1 row(s) from <code>figures</code>: old-figure.",
     ]
     unbumped = PackageDiff("0.1.0", "0.1.0", metadata_changed=["description"], reasons=[("patch", "metadata")])
     assert diff_format.changelog(unbumped).splitlines()[0] == f"## [0.1.1] - {today}"  # the version it needs

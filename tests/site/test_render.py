@@ -343,3 +343,16 @@ def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) ->
     page.locator("input[data-filter]").fill("onerror")
     assert page.locator("#rows-table tbody tr:visible").count() == 1
     assert page.locator("img").count() == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,<b>x</b>", "vbscript:x", "file:///etc/passwd"]
+)
+def test_the_templates_link_filter_never_writes_another_scheme(url: str) -> None:
+    """Jinja2's autoescaping would write these into an href as they are; the ``href`` filter writes ``#``."""
+    from kdata.site.render import _environment
+
+    page = _environment().from_string('<a href="{{ (url) | href }}">x</a>').render(url=url)
+    assert page == '<a href="#">x</a>'
+    page = _environment().from_string('<a href="{{ (url) | href }}">x</a>').render(url="https://example.org/?a=1&b=2")
+    assert page == '<a href="https://example.org/?a=1&amp;b=2">x</a>'
