@@ -145,6 +145,8 @@ _EXPECTED = {
 @functools.cache
 def _registry_model() -> Any:
     """The pydantic model of a registry file, built once (pydantic is imported only when a registry is read)."""
+    from typing import Annotated
+
     import pydantic
 
     class _Entry(pydantic.BaseModel):
@@ -156,10 +158,19 @@ def _registry_model() -> Any:
 
     class _File(pydantic.BaseModel):
         model_config = pydantic.ConfigDict(strict=True, extra="forbid")
-        base_url: str | None = pydantic.Field(max_length=2000)
-        releases: dict[str, _Entry]
+        base_url: str | None = pydantic.Field(default=None, max_length=2000)
+        releases: dict[Annotated[str, pydantic.Field(pattern=SEMVER_PATTERN)], _Entry]
 
     return _File
+
+
+def _problem(loc: tuple[int | str, ...], kind: str, msg: str) -> str:
+    """One pydantic error in plain words: ``releases['0.1.0'].sha256: expected 64 lower-case hex digits``."""
+    if loc and loc[-1] == "[key]":  # a key of "releases" that is not a version
+        return f"{loc[-2]!r} is not a version (MAJOR.MINOR.PATCH)"
+    where = "".join(f"[{part!r}]" if "." in str(part) else f".{part}" for part in loc).lstrip(".")
+    field = str(loc[-1]) if loc and kind != "missing" else ""
+    return f"{where or 'the top level'}: {_EXPECTED.get(field, msg)}"
 
 
 def parse_registry(content: bytes, path: Path) -> Registry:
@@ -178,15 +189,11 @@ def parse_registry(content: bytes, path: Path) -> Registry:
     try:
         parsed: Any = model.model_validate_json(content.decode("utf-8"))
     except pydantic.ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = "".join(f"[{part!r}]" if "." in str(part) else f".{part}" for part in first["loc"]).lstrip(".")
-        field = str(first["loc"][-1]) if first["loc"] and first["type"] != "missing" else ""
-        what = _EXPECTED.get(field, first["msg"])
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ValueError(f"{where or 'the top level'}: {what}{more}") from None
-    for version in parsed.releases:
-        if not is_version(version):
-            raise ValueError(f"'{version[:40]}' is not a version (MAJOR.MINOR.PATCH)")
+        errors = exc.errors(include_url=False)
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise ValueError(
+            "; ".join(_problem(error["loc"], error["type"], error["msg"]) for error in errors[:3]) + more
+        ) from None
     releases = {v: Release(version=v, **entry.model_dump()) for v, entry in parsed.releases.items()}
     return Registry(parsed.base_url, releases, path)
 
@@ -204,14 +211,11 @@ def load_registry(path: Path | None = None) -> Registry:
         return parse_registry(_registry_bytes_of(path), path)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise UsageError(
-            f"Cannot read the release registry {path}: {reason}. Check the file or {ENV_REGISTRY}."
-        ) from None
-    except ValueError as exc:  # also UnicodeDecodeError
-        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise UsageError(
-            f"The release registry {path} is not valid: {reason}. Check the file or {ENV_REGISTRY}."
-        ) from None
+    except UnicodeDecodeError:
+        reason = "it is not UTF-8 text"
+    except ValueError as exc:
+        reason = str(exc)
+    raise UsageError(f"Cannot read the release registry {path}: {reason}. Check the file or {ENV_REGISTRY}.")
 
 
 def registry_bytes(registry: Registry) -> bytes:
