@@ -30,7 +30,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -191,7 +191,12 @@ def _download(url: str, release: Release, part: Path, progress: bool) -> None:
     start = window = time.monotonic()
     received = in_window = 0
     try:
-        with _OPENERS[scheme](url, wait) as (read, announced), open(part, "wb") as handle:
+        with ExitStack() as stack:
+            try:
+                read, announced = stack.enter_context(_OPENERS[scheme](url, wait))
+            except failed as exc:  # opening the location; the reads are mapped in _read, writes go to fetch
+                raise gave_up(_reason(exc)) from None
+            handle = stack.enter_context(open(part, "wb"))
             if announced is not None and announced > release.bytes:  # a shorter one fails the sha256 check below
                 raise IntegrityError(
                     f"{url} is {announced} bytes long, larger than the registry says ({release.bytes} bytes); "
@@ -219,10 +224,6 @@ def _download(url: str, release: Release, part: Path, progress: bool) -> None:
                             f"({ENV_MIN_RATE}, averaged over {ENV_WAIT}={wait} s)"
                         )
                     window, in_window = now, 0
-    except failed as exc:  # opening the location (the reads are mapped in _read)
-        if isinstance(exc, OSError) and exc.filename == str(part):
-            raise  # writing the cache: fetch says so
-        raise gave_up(_reason(exc)) from None
     finally:
         if bar:
             bar.close()
