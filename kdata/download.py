@@ -6,19 +6,28 @@ Cache layout (``$KDATA_CACHE_DIR``, else the user cache folder from platformdirs
     <cache>/0.1.0/                the unpacked package (datapackage.json, CSV, Parquet, SHA256SUMS)
     <cache>/.0.1.0.lock           held while a process fetches or replaces 0.1.0 (see kdata.fs)
 
-The archive is streamed by pooch's ``HTTPDownloader`` into a temporary file
-beside its target, stopped at the registry's size, and its sha256 checked
-against the registry that ships with kdata; a bad file is deleted. We call the
-downloader rather than ``pooch.retrieve`` because ``retrieve`` silently
-downloads again when a cached file stops matching its hash, and we must report
-that instead. Only then is the archive unpacked into a sibling folder, every
-member checked, the package checked with ``kdata verify``; the archive and the
-folder are renamed into place last, all under a per-version file lock, so a
-refused archive leaves the cache as it was and two processes fetching the same
-version leave one valid copy. A valid copy is recognised without the lock;
-anything else is looked at again under it, so a process never mistakes a copy
-that another one is replacing for a missing or damaged one. ``KDATA_OFFLINE=1``
-makes every function here fail before any network access.
+The archive is streamed from ``$KDATA_BASE_URL`` (else the registry's base URL): http(s)
+through requests, or a folder path / ``file://`` URL (a mirror on disk) by plain reads; other
+schemes are refused. Every source goes through one loop that writes into a temporary ``.part``
+file beside its target, stops at the registry's size, gives up after
+``KDATA_DOWNLOAD_TIMEOUT`` seconds in all, after ``KDATA_DOWNLOAD_WAIT`` seconds without a byte,
+or when a ``KDATA_DOWNLOAD_WAIT`` span brings less than ``KDATA_DOWNLOAD_MIN_RATE`` bytes a
+second; then the sha256 is checked against the registry that ships with kdata, and a bad file
+is deleted. (pooch's ``HTTPDownloader`` has only requests' per-read timeout, which a server
+sending a byte a second never trips, and ``pooch.retrieve`` silently downloads again when a
+cached file stops matching, which we must report instead.) Only then is the archive unpacked
+into a sibling folder, every member checked, the package checked with ``kdata verify``; the
+archive and the folder are renamed into place last, all under a per-version file lock, so a
+refused archive leaves the cache as it was and two processes fetching the same version leave
+one valid copy. ``.part`` files and staging folders of killed processes are removed by the next
+fetch of that version, under the lock.
+
+Trust comes from the registry alone (``cache_problem``): a cached copy is valid only if the
+archive has the registry's sha256 and every unpacked file matches the manifest read from that
+verified archive. Nothing in the writable cache vouches for itself. A valid copy is recognised
+without the lock; anything else is looked at again under it, so a process never mistakes a copy
+that another one is replacing for a missing or damaged one. ``KDATA_OFFLINE=1`` makes every
+function here fail before any network access.
 """
 
 from __future__ import annotations
@@ -120,7 +129,9 @@ def _http(url: str, wait: int) -> Iterator[_Source]:
     with requests.get(url, stream=True, timeout=(wait, wait), headers={"Accept-Encoding": "identity"}) as response:
         response.raise_for_status()
         length = response.headers.get("Content-Length", "")
-        yield (lambda: response.raw.read1(1 << 16)), int(length) if length.isascii() and length.isdigit() else None
+        # read1 exists from urllib3 2.3; before it, small reads bound how long a trickle goes unseen.
+        read1 = getattr(response.raw, "read1", None) or (lambda amt: response.raw.read(min(amt, 1 << 10)))
+        yield (lambda: read1(1 << 16)), int(length) if length.isascii() and length.isdigit() else None
 
 
 @contextmanager
