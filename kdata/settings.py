@@ -35,7 +35,7 @@ SETTINGS: dict[str, Setting] = {
     "KDATA_DOWNLOAD_MIN_RATE": Setting(
         "bytes per second a download must average over each KDATA_DOWNLOAD_WAIT span (0: no minimum)",
         0,
-        1 << 40,
+        10**9,
         1000,
     ),
 }
