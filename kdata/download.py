@@ -336,8 +336,9 @@ def fetch(
         # the version, or replacing it (a refresh) right now, and the lock waits for it to finish.
         with locked(folder):
             for left in _leftovers(release, cache):  # of killed processes: only the lock holder writes these
-                left.unlink(missing_ok=True)
-            clear_staging(folder)  # the same for half-unpacked folders
+                if left.suffix == ".part":
+                    left.unlink(missing_ok=True)
+            clear_staging(folder)  # the half-unpacked folders
             problem = cache_problem(release, cache)
             if problem is None:
                 return folder  # another process fetched it while we waited, or it was fine all along
@@ -368,9 +369,13 @@ def fetch(
 
 
 def _leftovers(release: Release, cache: Path) -> list[Path]:
-    """Partial downloads of ``release`` that killed processes left in the cache."""
+    """Partial downloads of ``release``, and its half-unpacked folders, that killed processes left in the cache.
+
+    The staging folders are named by ``kdata.fs.staging_dir`` (``.0.1.0-new-X``); ``fetch`` deletes
+    them through ``clear_staging``, and lists them here only to know that it must take the lock.
+    """
     try:
-        return sorted(cache.glob(f".{release.file}.*.part"))
+        return sorted([*cache.glob(f".{release.file}.*.part"), *cache.glob(f".{release.version}-new-*")])
     except OSError:
         return []
 

@@ -320,16 +320,17 @@ def test_killed_download_leaves_a_part_file_the_next_run_removes(site: Site, env
         cwd=site.project,
         env={**os.environ, **slow},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(300):
+        for _ in range(600):
             parts = list(cache.glob("*.part")) if cache.is_dir() else []
             if parts and parts[0].stat().st_size > 0:
                 break
             time.sleep(0.05)
         else:
-            pytest.fail("no partial download appeared")
+            proc.kill()
+            pytest.fail(f"no partial download appeared: {proc.communicate()[1]!r}")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -339,8 +340,15 @@ def test_killed_download_leaves_a_part_file_the_next_run_removes(site: Site, env
     assert leftovers(cache) == [] and verify(cache / "0.1.0") == []
 
 
-def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(site: Site, env: dict[str, str]) -> None:
-    """A process killed between unpacking and moving into place leaves a half-installed stage and a .part."""
+@pytest.mark.parametrize("when", ["cold-cache", "beside-a-valid-copy"])
+def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
+    site: Site, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """A process killed between unpacking and moving into place leaves a half-installed stage and a .part.
+
+    The next run removes them, also when a valid copy is there meanwhile (put there by another process),
+    where it needs no download at all.
+    """
     cache = Path(env["KDATA_CACHE_DIR"])
     script = (
         "import os, signal, kdata.datapackage.verify as v\n"
@@ -352,6 +360,10 @@ def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(site: Site, 
     left = leftovers(cache)
     assert any(name.startswith(".0.1.0-new-") for name in left) and any(name.endswith(".part") for name in left)
     assert not (cache / "0.1.0").exists()
+    if when == "beside-a-valid-copy":
+        monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "other"))
+        shutil.copytree(fetch("0.1.0"), cache / "0.1.0")
+        shutil.copy(tmp_path / "other" / site.file, cache / site.file)
     result = run_env("download", "0.1.0", cwd=site.project, env=env)
     assert result.returncode == 0, result.stderr
     assert leftovers(cache) == [] and verify(cache / "0.1.0") == []
