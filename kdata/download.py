@@ -81,7 +81,8 @@ def cache_problem(release: Release, cache: Path) -> str | None:
         entries = {entry.name: entry for entry in os.scandir(folder)}
         odd = sorted(set(entries) ^ set(expected))
         if odd:
-            return f"{folder} holds {', '.join(odd)} unlike its archive"
+            shown = ", ".join(repr(name) for name in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+            return f"{folder} holds {shown} unlike its archive (added or missing)"
         for name, want in sorted(expected.items()):
             if not entries[name].is_file(follow_symlinks=False):
                 return f"{folder / name} is a link or special file, not a regular file"

@@ -221,6 +221,12 @@ def _subfolder(folder: Path, outside: Path) -> None:
     (folder / "more").mkdir()
 
 
+def _many_odd_names(folder: Path, outside: Path) -> None:
+    """Files whose names hold a line break, and many of them: the message must stay one short line."""
+    for i in range(50):
+        (folder / f"x{i}\nError: forged").write_text("x")
+
+
 TAMPERINGS: dict[str, Callable[[Path, Path], None]] = {
     "csv-and-sums-line": _edit_with_sums("events.csv", lambda b: b.replace(b"bridge", b"tunnel", 1) + b"\n"),
     "parquet-and-sums-line": _edit_with_sums("events.parquet", _flip_last_byte),
@@ -229,6 +235,7 @@ TAMPERINGS: dict[str, Callable[[Path, Path], None]] = {
     "sums-replaced-wholesale": _sums_wholesale,
     "extra-file": _extra_file,
     "extra-folder": _subfolder,
+    "many-odd-names": _many_odd_names,
     "file-removed-with-its-line": _removed_file,
     "archive-another-valid-zip": _other_zip,
     "archive-truncated": _truncated_archive,
