@@ -6,19 +6,28 @@ Cache layout (``$KDATA_CACHE_DIR``, else the user cache folder from platformdirs
     <cache>/0.1.0/                the unpacked package (datapackage.json, CSV, Parquet, SHA256SUMS)
     <cache>/.0.1.0.lock           held while a process fetches or replaces 0.1.0 (see kdata.fs)
 
-The archive is streamed by pooch's ``HTTPDownloader`` into a temporary file
-beside its target, stopped at the registry's size, and its sha256 checked
-against the registry that ships with kdata; a bad file is deleted. We call the
-downloader rather than ``pooch.retrieve`` because ``retrieve`` silently
-downloads again when a cached file stops matching its hash, and we must report
-that instead. Only then is the archive unpacked into a sibling folder, every
-member checked, the package checked with ``kdata verify``; the archive and the
-folder are renamed into place last, all under a per-version file lock, so a
-refused archive leaves the cache as it was and two processes fetching the same
-version leave one valid copy. A valid copy is recognised without the lock;
-anything else is looked at again under it, so a process never mistakes a copy
-that another one is replacing for a missing or damaged one. ``KDATA_OFFLINE=1``
-makes every function here fail before any network access.
+The archive is streamed from ``$KDATA_BASE_URL`` (else the registry's base URL): http(s)
+through requests, or a folder path / ``file://`` URL (a mirror on disk) by plain reads; other
+schemes are refused. Every source goes through one loop that writes into a temporary ``.part``
+file beside its target, stops at the registry's size, gives up after
+``KDATA_DOWNLOAD_TIMEOUT`` seconds in all, after ``KDATA_DOWNLOAD_WAIT`` seconds without a byte,
+or when a ``KDATA_DOWNLOAD_WAIT`` span brings less than ``KDATA_DOWNLOAD_MIN_RATE`` bytes a
+second; then the sha256 is checked against the registry that ships with kdata, and a bad file
+is deleted. (pooch's ``HTTPDownloader`` has only requests' per-read timeout, which a server
+sending a byte a second never trips, and ``pooch.retrieve`` silently downloads again when a
+cached file stops matching, which we must report instead.) Only then is the archive unpacked
+into a sibling folder, every member checked, the package checked with ``kdata verify``; the
+archive and the folder are renamed into place last, all under a per-version file lock, so a
+refused archive leaves the cache as it was and two processes fetching the same version leave
+one valid copy. ``.part`` files and staging folders of killed processes are removed by the next
+fetch of that version, under the lock.
+
+Trust comes from the registry alone (``cache_problem``): a cached copy is valid only if the
+archive has the registry's sha256 and every unpacked file matches the manifest read from that
+verified archive. Nothing in the writable cache vouches for itself. A valid copy is recognised
+without the lock; anything else is looked at again under it, so a process never mistakes a copy
+that another one is replacing for a missing or damaged one. ``KDATA_OFFLINE=1`` makes every
+function here fail before any network access.
 """
 
 from __future__ import annotations
@@ -26,16 +35,22 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import stat
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TextIO
 
+from kdata import settings
 from kdata.errors import DownloadError, IntegrityError
 from kdata.fs import ENV_CACHE, cache_dir, clear_staging, locked, sha256_file, staging_dir, swap_in, write_error
 from kdata.release.registry import ENV_BASE_URL, Registry, Release, load_registry
 
 ENV_OFFLINE = "KDATA_OFFLINE"
-TIMEOUT = 30  # seconds without data before a download is given up
+#: Numeric settings (kdata.settings): a download's deadline, its wait for bytes, its minimum rate.
+ENV_TIMEOUT, ENV_WAIT, ENV_MIN_RATE = "KDATA_DOWNLOAD_TIMEOUT", "KDATA_DOWNLOAD_WAIT", "KDATA_DOWNLOAD_MIN_RATE"
 
 
 def offline() -> bool:
@@ -46,91 +61,184 @@ def offline() -> bool:
 def cache_problem(release: Release, cache: Path) -> str | None:
     """Why the cached copy of a release does not match the registry, or None if it does.
 
-    The archive must have the registry's sha256, and every unpacked file the
-    sha256 that the archive's manifest lists, with no file added or missing.
+    Trust comes from the registry alone, never from a file in the writable cache: the archive must
+    have the registry's sha256, and the unpacked folder must be a real folder holding exactly the
+    archive's members, each a regular file (no link) whose sha256 is the one the manifest *inside
+    the verified archive* lists (``SHA256SUMS`` too, by the sha256 of its bytes in the archive).
     """
-    from kdata.release.archive import MANIFEST, parse_sums
+    from kdata.release.archive import archive_manifest
 
     archive, folder = cache / release.file, cache / release.version
-    if not archive.is_file():
-        return f"the archive {archive} is missing"
-    actual = sha256_file(archive)
-    if actual != release.sha256:
-        return f"the archive {archive} has sha256 {actual}, expected {release.sha256}"
     try:
-        sums = parse_sums((folder / MANIFEST).read_text("utf-8"))
-    except OSError:
-        return f"{folder / MANIFEST} is missing"
-    present = {p.name for p in folder.iterdir() if p.is_file()} - {MANIFEST}
-    if present != set(sums):
-        return f"{folder} holds {', '.join(sorted(present ^ set(sums)))} unlike its manifest"
-    for name, want in sorted(sums.items()):
-        have = sha256_file(folder / name)
-        if have != want:
-            return f"{folder / name} has sha256 {have}, expected {want}"
+        if not archive.is_file():
+            return f"the archive {archive} is missing"
+        actual = sha256_file(archive)
+        if actual != release.sha256:
+            return f"the archive {archive} has sha256 {actual}, expected {release.sha256}"
+        expected = archive_manifest(archive)
+        if folder.is_symlink() or not folder.is_dir():
+            return f"{folder} is {'a link' if folder.is_symlink() else 'not a folder'}"
+        entries = {entry.name: entry for entry in os.scandir(folder)}
+        odd = sorted(set(entries) ^ set(expected))
+        if odd:
+            shown = ", ".join(repr(name) for name in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+            return f"{folder} holds {shown} unlike its archive (added or missing)"
+        for name, want in sorted(expected.items()):
+            if not entries[name].is_file(follow_symlinks=False):
+                return f"{folder / name} is a link or special file, not a regular file"
+            have = sha256_file(folder / name)
+            if have != want:
+                return f"{folder / name} has sha256 {have}, expected {want}"
+    except IntegrityError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"{exc.filename or folder} cannot be read ({exc.strerror or exc})"
     return None
 
 
 class _Progress:
-    """The progress bar pooch's downloader drives (``total``, ``update``, ``reset``, ``close``), on stderr."""
+    """A progress bar on stderr: ``update(n)`` per chunk, ``close()`` at the end."""
 
-    def __init__(self, label: str, stream: TextIO) -> None:
-        self.label, self.stream, self.total, self.done = label, stream, 0, 0
+    def __init__(self, label: str, stream: TextIO, total: int) -> None:
+        self.label, self.stream, self.total, self.done = label, stream, total, 0
 
     def update(self, n: int) -> None:
-        self.done = min(self.done + n, self.total) if self.total else self.done + n
-        share = self.done / self.total if self.total else 0.0
-        bar = "#" * int(30 * share)
+        self.done = min(self.done + n, self.total)
+        bar = "#" * int(30 * self.done / max(self.total, 1))
         self.stream.write(f"\r{self.label} [{bar:<30}] {self.done / 1e6:6.2f} MB")
         self.stream.flush()
-
-    def reset(self) -> None:
-        self.done = 0
 
     def close(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
 
 
-class _Capped:
-    """A file the downloader writes into that refuses to grow past the registry's size.
+#: A source: a function that returns the next bytes (b"" at the end), and the size it announces (or None).
+_Source = tuple[Callable[[], bytes], "int | None"]
 
-    A server (or a proxy) that sends more than the registry says cannot fill the disk:
-    the download stops at the first byte too many.
+
+@contextmanager
+def _http(url: str, wait: int) -> Iterator[_Source]:
+    """Read an http(s) URL with requests, waiting at most ``wait`` s for the connection and for each read.
+
+    ``read1`` returns as soon as any bytes arrive (plain ``read`` and requests' ``iter_content`` wait for
+    a whole chunk), so the caller sees a trickling server often enough to hold it to a deadline and a
+    rate; pooch's downloader has only requests' per-read timeout, which a trickle never trips.
     """
+    import requests
 
-    def __init__(self, handle: BinaryIO, release: Release, url: str) -> None:
-        self.handle, self.release, self.url, self.size = handle, release, url, 0
+    with requests.get(url, stream=True, timeout=(wait, wait), headers={"Accept-Encoding": "identity"}) as response:
+        response.raise_for_status()
+        length = response.headers.get("Content-Length", "")
+        # read1 exists from urllib3 2.3; before it, small reads bound how long a trickle goes unseen.
+        read1 = getattr(response.raw, "read1", None) or (lambda amt: response.raw.read(min(amt, 1 << 10)))
+        yield (lambda: read1(1 << 16)), int(length) if length.isascii() and length.isdigit() else None
 
-    def write(self, chunk: bytes) -> int:
-        self.size += len(chunk)
-        if self.size > self.release.bytes:
-            raise IntegrityError(
-                f"The file downloaded from {self.url} is larger than the registry says ({self.release.bytes} bytes); "
-                "the download was stopped and nothing was cached. The server sends something else: "
-                "try again later or use another base URL."
-            )
-        return self.handle.write(chunk)
 
-    def flush(self) -> None:
-        self.handle.flush()
+@contextmanager
+def _local(path: Path) -> Iterator[_Source]:
+    """Read a file from a folder (a mirror on disk); opened without blocking, so a FIFO is refused, not waited on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DownloadError(f"{path} is not a regular file; {ENV_BASE_URL} must name the folder of the archives.")
+        yield (lambda: handle.read(1 << 16)), info.st_size
+
+
+def _file_url(url: str) -> Path:
+    """The path of a ``file://`` URL (only on this machine: no host, or ``localhost``)."""
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise DownloadError(f"{url} names the host '{parts.netloc}'; a file:// URL must be on this machine.")
+    return Path(url2pathname(unquote(parts.path)))
+
+
+#: How each kind of location is opened, by URL scheme ("": a folder path).
+_OPENERS: dict[str, Callable[[str, int], AbstractContextManager[_Source]]] = {
+    "http": _http,
+    "https": _http,
+    "file": lambda url, wait: _local(_file_url(url)),
+    "": lambda url, wait: _local(Path(url)),
+}
+
+
+def _scheme(url: str) -> str:
+    """The scheme of a location, lower-case; "" for a folder path (a Windows drive letter included)."""
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(url).scheme.lower()
+    return "" if len(scheme) <= 1 else scheme
 
 
 def _download(url: str, release: Release, part: Path, progress: bool) -> None:
-    """Stream ``url`` into ``part`` (at most the registry's size) and check its sha256."""
-    import pooch
-    import requests
+    """Copy ``url`` into ``part``: at most the registry's size, within the deadline and minimum rate; check its sha256.
 
-    bar: Any = _Progress(f"Downloading {release.file}", sys.stderr) if progress else False
-    try:
-        with open(part, "wb") as handle:
-            downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=1 << 16, timeout=TIMEOUT)
-            downloader(url, _Capped(handle, release, url), None)
-    except requests.RequestException as exc:
+    Raises:
+        DownloadError: The location cannot be read, is too slow, or the deadline passed.
+        IntegrityError: The file is not the registry's (size announced or sent, or sha256).
+    """
+    import requests
+    import urllib3
+
+    scheme = _scheme(url)
+    if scheme not in _OPENERS:
         raise DownloadError(
-            f"Could not download {url}: {exc}. Check the network and the base URL "
+            f"Cannot download from {url[:200]}: the scheme '{scheme}:' is not supported. Set {ENV_BASE_URL} "
+            "to an http://, https:// or file:// URL, or to a folder path."
+        )
+    deadline, wait, rate = (settings.number(name) for name in (ENV_TIMEOUT, ENV_WAIT, ENV_MIN_RATE))
+    failed = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+
+    def gave_up(why: str) -> DownloadError:
+        return DownloadError(
+            f"Could not download {url}: {why}. Nothing was cached; check the network and the base URL "
             f"(set {ENV_BASE_URL} to the folder that holds the release archives), then try again."
-        ) from None
+        )
+
+    bar = _Progress(f"Downloading {release.file}", sys.stderr, release.bytes) if progress else None
+    start = window = time.monotonic()
+    received = in_window = 0
+    try:
+        with ExitStack() as stack:
+            try:
+                read, announced = stack.enter_context(_OPENERS[scheme](url, wait))
+            except failed as exc:  # opening the location; the reads are mapped in _read, writes go to fetch
+                raise gave_up(_reason(exc)) from None
+            handle = stack.enter_context(open(part, "wb"))
+            if announced is not None and announced > release.bytes:  # a shorter one fails the sha256 check below
+                raise IntegrityError(
+                    f"{url} is {announced} bytes long, larger than the registry says ({release.bytes} bytes); "
+                    "nothing was downloaded or cached. The server holds another file: "
+                    "try again later or use another base URL."
+                )
+            while chunk := _read(read, failed, gave_up):
+                received += len(chunk)
+                if received > release.bytes:
+                    raise IntegrityError(
+                        f"The file downloaded from {url} is larger than the registry says ({release.bytes} bytes); "
+                        "the download was stopped and nothing was cached. The server sends something else: "
+                        "try again later or use another base URL."
+                    )
+                handle.write(chunk)
+                if bar:
+                    bar.update(len(chunk))
+                now, in_window = time.monotonic(), in_window + len(chunk)
+                if now - start > deadline:
+                    raise gave_up(f"it took longer than {deadline} s ({ENV_TIMEOUT})")
+                if now - window >= wait:
+                    if in_window < rate * (now - window):
+                        raise gave_up(
+                            f"it slowed to {in_window / (now - window):.0f} bytes/s, below the minimum of {rate} "
+                            f"({ENV_MIN_RATE}, averaged over {ENV_WAIT}={wait} s)"
+                        )
+                    window, in_window = now, 0
+    finally:
+        if bar:
+            bar.close()
     size, actual = part.stat().st_size, sha256_file(part)
     if actual != release.sha256:
         raise IntegrityError(
@@ -138,6 +246,28 @@ def _download(url: str, release: Release, part: Path, progress: bool) -> None:
             f"({release.bytes} bytes), actual {actual} ({size} bytes). It was deleted, not cached. "
             "The file on the server is truncated or altered; try again later or use another base URL."
         )
+
+
+def _read(read: Callable[[], bytes], failed: tuple[type[Exception], ...], gave_up: Callable[[str], Exception]) -> bytes:
+    """The next bytes from a source; a failed read (timeout, connection closed mid-body) becomes a DownloadError."""
+    try:
+        return read()
+    except failed as exc:
+        raise gave_up(_reason(exc)) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception in one line, without a trailing full stop."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return " ".join(text.split()).rstrip(".")
+
+
+def _clear_way(folder: Path) -> None:
+    """Make room for a fresh copy at ``folder``: remove a file or link there, make a locked-up folder removable."""
+    if folder.is_symlink() or (os.path.lexists(folder) and not folder.is_dir()):
+        folder.unlink()  # the link only, never what it points to
+    elif folder.is_dir() and not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+        folder.chmod(0o700)  # e.g. chmod 000: the swap must list and delete what it replaces
 
 
 def _install(release: Release, cache: Path, part: Path | None) -> None:
@@ -159,6 +289,7 @@ def _install(release: Release, cache: Path, part: Path | None) -> None:
         problems = verify(stage)
         if problems:
             raise IntegrityError(f"The package in {release.file} does not verify: {problems[0]}. Nothing was cached.")
+        _clear_way(folder)
         if part is not None:
             os.replace(part, archive)  # the archive first: a kill before the folder is in place is redone
         swap_in(stage, folder)
@@ -194,7 +325,9 @@ def fetch(
     release = registry.get(version)
     cache = cache_dir()
     folder = cache / release.version
-    if not refresh and _valid_copy(release, cache):
+    if os.path.lexists(cache) and not cache.is_dir():
+        raise DownloadError(f"The cache {cache} is a file, not a folder; move it away, or set {ENV_CACHE} to a folder.")
+    if not refresh and not _leftovers(release, cache) and _valid_copy(release, cache):
         return folder  # the usual case, checked without the lock
     if offline() and not cache.is_dir():
         raise _offline_error(release, cache)
@@ -203,22 +336,25 @@ def fetch(
         # Anything but a valid copy is looked at again under the lock: another process may be fetching
         # the version, or replacing it (a refresh) right now, and the lock waits for it to finish.
         with locked(folder):
+            for left in _leftovers(release, cache):  # of killed processes: only the lock holder writes these
+                if left.suffix == ".part":
+                    left.unlink(missing_ok=True)
+            clear_staging(folder)  # the half-unpacked folders
             problem = cache_problem(release, cache)
             if problem is None:
                 return folder  # another process fetched it while we waited, or it was fine all along
-            if folder.exists() and not refresh:
+            if os.path.lexists(folder) and not refresh:
                 raise IntegrityError(
                     f"The cached copy of version {release.version} no longer matches the registry: {problem}. "
                     f"It was left as it is; run `kdata download {release.version} --refresh` to fetch it again."
                 )
             if offline():
                 raise _offline_error(release, cache)
-            url = registry.url(release)
-            clear_staging(folder)  # left by killed downloads; ours are the only staging folders
             archive = cache / release.file
             if archive.is_file() and sha256_file(archive) == release.sha256:
-                _install(release, cache, None)
+                _install(release, cache, None)  # the archive is the registry's: only the folder was damaged
             else:
+                url = registry.url(release)
                 part = cache / f".{release.file}.{secrets.token_hex(4)}.part"
                 try:
                     _download(url, release, part, sys.stderr.isatty() if progress is None else progress)
@@ -231,6 +367,18 @@ def fetch(
             f"free some space, or set {ENV_CACHE} to a writable folder."
         ) from None
     return folder
+
+
+def _leftovers(release: Release, cache: Path) -> list[Path]:
+    """Partial downloads of ``release``, and its half-unpacked folders, that killed processes left in the cache.
+
+    The staging folders are named by ``kdata.fs.staging_dir`` (``.0.1.0-new-X``); ``fetch`` deletes
+    them through ``clear_staging``, and lists them here only to know that it must take the lock.
+    """
+    try:
+        return sorted([*cache.glob(f".{release.file}.*.part"), *cache.glob(f".{release.version}-new-*")])
+    except OSError:
+        return []
 
 
 def _valid_copy(release: Release, cache: Path) -> bool:

@@ -25,6 +25,19 @@ class Setting(NamedTuple):
 SETTINGS: dict[str, Setting] = {
     "KDATA_JOBS": Setting("worker processes for validating large trees", 1, 64, None),
     "KDATA_LOCK_TIMEOUT": Setting("seconds to wait for another kdata process to release a folder", 0, 86_400, 600),
+    "KDATA_DOWNLOAD_TIMEOUT": Setting("seconds a whole download may take", 1, 86_400, 3600),
+    "KDATA_DOWNLOAD_WAIT": Setting(
+        "seconds a download waits for a connection or for more bytes, and the span its rate is measured over",
+        1,
+        3600,
+        30,
+    ),
+    "KDATA_DOWNLOAD_MIN_RATE": Setting(
+        "bytes per second a download must average over each KDATA_DOWNLOAD_WAIT span (0: no minimum)",
+        0,
+        10**9,
+        1000,
+    ),
 }
 
 

@@ -142,6 +142,32 @@ def _check_bounds(path: Path, archive: zipfile.ZipFile, refuse: str) -> None:
         )
 
 
+def archive_manifest(archive_path: Path) -> dict[str, str]:
+    """The sha256 of every member of a release archive, by file name, as its own ``SHA256SUMS`` lists them.
+
+    ``SHA256SUMS`` itself is included, with the sha256 of its bytes in the archive. Read from an archive
+    whose own sha256 was checked, this is what the unpacked files must match: nothing in the unpacked
+    folder (its copy of ``SHA256SUMS`` included) is trusted.
+
+    Raises:
+        IntegrityError: The archive is unreadable, unsafe or its manifest does not list its members.
+    """
+    source = str(archive_path)
+    try:
+        with zipfile.ZipFile(archive_path) as archive:
+            root, members = _check_members(archive, source)
+            manifest = archive.read(f"{root}/{MANIFEST}")
+    except (zipfile.BadZipFile, KeyError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        raise IntegrityError(f"{source} is not a readable release archive ({exc}).") from None
+    try:
+        sums = parse_sums(manifest.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise IntegrityError(f"The {MANIFEST} of {source} is not UTF-8 text.") from None
+    if set(sums) | {MANIFEST} != {PurePosixPath(m.filename).name for m in members}:
+        raise IntegrityError(f"{source} does not match its manifest {MANIFEST}.")
+    return {**sums, MANIFEST: sha256_bytes(manifest)}
+
+
 def extract(archive_path: Path, target: Path, label: str | None = None) -> Path:
     """Unpack a release archive into ``target`` (a new folder), checking everything.
 

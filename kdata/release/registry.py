@@ -9,6 +9,7 @@ names the base URL where the archives are published; while none is known it is
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -105,21 +106,116 @@ class Registry:
         return base.rstrip("/") + "/" + release.file
 
 
+#: A registry larger than this is refused unread (it lists a few hundred releases at most).
+MAX_REGISTRY_BYTES = 1 << 20
+#: What an archive's file name may be: one plain name, no folder, no "..", ending in .zip.
+FILE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.zip$"
+
+
+def _registry_bytes_of(path: Path) -> bytes:
+    """The bytes of a registry file, refusing anything but a regular file of sane size.
+
+    Opened without blocking, so a FIFO (or device) is refused instead of waiting for a writer.
+    """
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("it is not a regular file")
+        if info.st_size > MAX_REGISTRY_BYTES:
+            raise ValueError(f"it is {info.st_size} bytes, more than a registry's {MAX_REGISTRY_BYTES}")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_REGISTRY_BYTES + 1)
+    finally:
+        os.close(fd)
+
+
+#: What each field must hold, in plain words (pydantic would show the pattern).
+_EXPECTED = {
+    "file": "expected a plain archive name such as kalbajar-0.1.0.zip (no folder, no '..')",
+    "sha256": "expected 64 lower-case hex digits",
+    "bytes": "expected a whole number of bytes, at least 1",
+    "date": "expected a date YYYY-MM-DD or null",
+    "base_url": "expected a URL as text, or null",
+}
+
+
+@functools.cache
+def _registry_model() -> Any:
+    """The pydantic model of a registry file, built once (pydantic is imported only when a registry is read)."""
+    from typing import Annotated
+
+    import pydantic
+
+    class _Entry(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(strict=True, extra="forbid")
+        file: str = pydantic.Field(pattern=FILE_PATTERN, max_length=200)
+        sha256: str = pydantic.Field(pattern=r"^[0-9a-f]{64}$")
+        bytes: int = pydantic.Field(ge=1, le=1 << 40)
+        date: str | None = pydantic.Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    class _File(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(strict=True, extra="forbid")
+        base_url: str | None = pydantic.Field(default=None, max_length=2000)
+        releases: dict[Annotated[str, pydantic.Field(pattern=SEMVER_PATTERN)], _Entry]
+
+    return _File
+
+
+def _problem(loc: tuple[int | str, ...], kind: str, msg: str) -> str:
+    """One pydantic error in plain words: ``releases['0.1.0'].sha256: expected 64 lower-case hex digits``."""
+    if loc and loc[-1] == "[key]":  # a key of "releases" that is not a version
+        return f"{loc[-2]!r} is not a version (MAJOR.MINOR.PATCH)"
+    where = "".join(f"[{part!r}]" if "." in str(part) else f".{part}" for part in loc).lstrip(".")
+    field = str(loc[-1]) if loc and kind != "missing" else ""
+    return f"{where or 'the top level'}: {_EXPECTED.get(field, msg)}"
+
+
+def parse_registry(content: bytes, path: Path) -> Registry:
+    """Validate a registry's bytes (the one check every reader goes through) and return it.
+
+    The shape is a pydantic model in strict mode: an object with ``base_url`` (text or null) and
+    ``releases`` mapping SemVer versions to ``file`` (a plain ``*.zip`` name), ``sha256`` (64 lower-case
+    hex digits), ``bytes`` (a whole number from 1) and ``date`` (``YYYY-MM-DD`` or null).
+
+    Raises:
+        ValueError: The bytes are not such a registry (the message names the first problem).
+    """
+    import pydantic
+
+    model = _registry_model()
+    try:
+        parsed: Any = model.model_validate_json(content.decode("utf-8"))
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise ValueError(
+            "; ".join(_problem(error["loc"], error["type"], error["msg"]) for error in errors[:3]) + more
+        ) from None
+    releases = {v: Release(version=v, **entry.model_dump()) for v, entry in parsed.releases.items()}
+    return Registry(parsed.base_url, releases, path)
+
+
 def load_registry(path: Path | None = None) -> Registry:
     """Read a registry file: ``path``, else ``$KDATA_REGISTRY``, else the one shipped with kdata.
 
+    Every reader of a registry comes here, and through ``parse_registry``.
+
     Raises:
-        UsageError: The file cannot be read or is not a registry.
+        UsageError: The file cannot be read or is not a registry (one line naming the first problem).
     """
     path = path or Path(os.environ.get(ENV_REGISTRY) or REGISTRY_FILE)
     try:
-        content: dict[str, Any] = json.loads(path.read_text("utf-8"))
-        releases = {v: Release(version=v, **entry) for v, entry in content.get("releases", {}).items()}
-        for version in releases:
-            parse_version(version)
-        return Registry(content.get("base_url"), releases, path)
-    except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"Cannot read the release registry {path}: {exc}. Check the file or {ENV_REGISTRY}.") from None
+        return parse_registry(_registry_bytes_of(path), path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    except UnicodeDecodeError:
+        reason = "it is not UTF-8 text"
+    except ValueError as exc:
+        reason = str(exc)
+    raise UsageError(f"Cannot read the release registry {path}: {reason}. Check the file or {ENV_REGISTRY}.")
 
 
 def registry_bytes(registry: Registry) -> bytes:

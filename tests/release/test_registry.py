@@ -124,7 +124,7 @@ def test_load_registry_reads_the_given_file_else_the_environments_else_the_shipp
     ("content", "says"),
     [
         (None, "No such file"),
-        ("{", "Expecting"),
+        ("{", "Invalid JSON"),
         ('{"releases": {"0.1.0": {"file": "k.zip", "sha256": "x", "bytes": 1, "size": 2}}}', "size"),
         ('{"releases": {"0.1.0": {"file": "k.zip"}}}', "sha256"),
     ],
