@@ -6,7 +6,7 @@ always shown as text. The output is plain HTML, one stylesheet and one small scr
 between its pages are relative and it loads nothing from the network, so it works from
 ``file://`` with no server. It is written into a staging folder that replaces the previous
 site in one step (``fs.swap_in``), and only a folder an earlier run wrote (marked by
-``.kdata-site``) is ever replaced.
+``fs.MADE``, which lists every file it wrote) is ever replaced, and only while it holds nothing else.
 
 Pages: the front page (with the timeline of :mod:`kdata.site.timeline`), one page per
 table (data dictionary and rows), one per event and per figure (every claim with
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
 from kdata.datapackage.safety import href
-from kdata.errors import PackageError, UsageError
+from kdata.errors import PackageError
 from kdata.records import models, vocab
 from kdata.site.timeline import layout
 
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Files copied unchanged into the site's static/ folder.
 STATIC = ("style.css", "site.js")
-#: A file that marks a folder as written by ``kdata site``; only such a folder is ever replaced.
-MARKER = ".kdata-site"
+#: The command named in the site folder's marker (``fs.MADE``) and in refusals to replace a folder.
+COMMAND = "kdata site"
 #: Ids become file names: only the package's id pattern is accepted.
 _ID = re.compile(vocab.ID_PATTERN)
 #: Columns that hold the sources' own words: shown as quotations wherever they appear.
@@ -273,14 +273,6 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
         yield f"figures/{figure['id']}.html", "figure.html", {**common, **context, "root": "../"}
 
 
-def _check_target(out: Path) -> None:
-    """Refuse to replace a folder that holds anything but a previous site."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
-        raise UsageError(
-            f"'{out}' exists and is not a site written by kdata; choose a new or empty folder, or remove it first."
-        )
-
-
 def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | None = None) -> SiteResult:
     """Write the static site of a built package to ``out``, replacing a previous site there in one step.
 
@@ -297,7 +289,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     """
     target = Path(out)
     fs.recover(target)
-    _check_target(target)
+    fs.check_replaceable(target, COMMAND)  # early, before the pages are rendered; swap_in checks again
     data = _Package(package)
     env = _environment()
     staging = fs.staging_dir(target)
@@ -311,8 +303,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
         (staging / "static").mkdir()
         for name in STATIC:
             shutil.copyfile(TEMPLATES / name, staging / "static" / name)
-        (staging / MARKER).write_text("Written by `kdata site`; the next run replaces this folder whole.\n", "utf-8")
-        fs.swap_in(staging, target)
+        fs.swap_in(staging, target, COMMAND)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

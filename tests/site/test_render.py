@@ -24,7 +24,8 @@ from wording import LOADED, QUOTED
 import kdata
 from kdata.datapackage.build import build
 from kdata.errors import UsageError
-from kdata.site.render import MARKER, build_site, reading
+from kdata.fs import MADE
+from kdata.site.render import build_site, reading
 from kdata.site.timeline import MIN_BAR, layout
 
 DIST = REPO / "dist"
@@ -223,19 +224,21 @@ def test_timeline_draws_dates_at_their_precision() -> None:
 
 
 def test_site_command(tmp_path: Path) -> None:
-    """`kdata site OUT --package DIST` writes the site; it replaces an old site but never other files."""
+    """`kdata site OUT --package DIST` writes the site; it replaces an old site, and never a file it did not write."""
     out = tmp_path / "public"
     result = run_kdata_here("site", out, "--package", DIST, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "index.html" in result.stdout and (out / MARKER).is_file()
-    (out / "events" / "stale.html").write_text("old")
-    assert run_kdata_here("site", out, "--package", DIST, cwd=tmp_path).returncode == 0
-    assert not (out / "events" / "stale.html").exists()
+    assert "index.html" in result.stdout and (out / MADE).is_file()
+    assert run_kdata_here("site", out, "--package", DIST, cwd=tmp_path).returncode == 0  # its own site: replaced
+    (out / "events" / "stale.html").write_text("mine")
+    kept = run_kdata_here("site", out, "--package", DIST, cwd=tmp_path)
+    assert kept.returncode == 2 and "events/stale.html" in kept.stderr
+    assert (out / "events" / "stale.html").read_text() == "mine"
     other = tmp_path / "notes"
     other.mkdir()
     (other / "mine.txt").write_text("keep")
     refused = run_kdata_here("site", other, "--package", DIST, cwd=tmp_path)
-    assert refused.returncode == 2 and "not a site written by kdata" in refused.stderr
+    assert refused.returncode == 2 and "was not written by kdata" in refused.stderr
     assert (other / "mine.txt").read_text() == "keep"
     with pytest.raises(UsageError):
         build_site(tmp_path / "x", tmp_path / "no-package")
