@@ -21,7 +21,7 @@ from kdata.fs import sha256_bytes
 from kdata.records import models
 from kdata.records.issues import from_validation_error
 from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
-from kdata.records.yamlio import Loc, read
+from kdata.records.yamlio import Loc, capped, read
 
 #: The file beside the tables that holds package-level metadata.
 PACKAGE_FILE = "package.yaml"
@@ -181,6 +181,10 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
         raise UsageError(message)
     data = RawData(root)
+    if root.is_symlink():
+        message = f"raw/ may not be a symlink; '{root}' is one. Move the folder it points to here."
+        data.issues.append(Issue(display(root), 0, 0, "KD011", "", message))
+        return data
     files = _record_files(root, data.issues)
     # (table, id) of every record file, valid or not: a reference to a file that exists but is invalid
     # is not dangling (that file's own issues say what is wrong). Ids that differ from their file's name
@@ -198,7 +202,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
         key = (result.table, result.id)
         present.add(key)
         if key in data.results:
-            line, col = read(result.path, result.name).pos[("id",)]
+            line, col = read(result.path, result.name).pos.get(("id",), (0, 0))  # (0, 0): gone since
             message = f"The id '{result.id}' is already used by {data.results[key].name}."
             data.issues.append(Issue(result.name, line, col, "KD201", "id", message))
             continue
@@ -233,17 +237,17 @@ def _results(chunks: Iterable[Chunk], parts: list[dict[str, Any]]) -> Iterator[F
 def _load_info(data: RawData) -> None:
     path = data.root / PACKAGE_FILE
     name = display(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         data.issues.append(Issue(name, 0, 0, "KD101", "", f"The package metadata file {PACKAGE_FILE} is missing."))
         return
-    doc = read(path, name)
+    doc = read(path, name)  # refuses a symlink, pipe, folder or unreadable file as it does a record's
     if doc.issues:
         data.issues.extend(doc.issues)
         return
     try:
         data.info = models.PackageInfo.model_validate(doc.data)
     except ValidationError as exc:
-        data.issues.extend(from_validation_error(exc, models.PackageInfo, doc, name))
+        data.issues.extend(capped(from_validation_error(exc, models.PackageInfo, doc, name), name))
 
 
 def normalise(text: str) -> str:
