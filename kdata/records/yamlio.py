@@ -525,5 +525,6 @@ def capped(issues: list[Issue], name: str) -> list[Issue]:
     ordered = sorted(issues)
     first_left_out = ordered[MAX_ISSUES]
     more = len(ordered) - MAX_ISSUES
-    message = f"{more} more issue{'s' if more != 1 else ''} of this file, from here on, were left out; fix these first."
+    counted = "1 more issue of this file was" if more == 1 else f"{more} more issues of this file were"
+    message = f"{counted} left out, from here on (at most {MAX_ISSUES} are shown a file); fix these first."
     return [*ordered[:MAX_ISSUES], Issue(name, first_left_out.line, first_left_out.col, "KD014", "", message)]
