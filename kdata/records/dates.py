@@ -19,9 +19,10 @@ from kdata.records.chars import visible
 
 _PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?P<q>[~?%])?")
 
-#: The first year a date may name: year 0 does not exist in Python's dates (nor before 1 AD in the proleptic
-#: Gregorian calendar they use); the four-digit pattern stops at 9999, the last year they hold.
-MIN_YEAR = 1
+#: The years a date may name. Year 0 does not exist in Python's dates (the proleptic Gregorian calendar
+#: starts at 1 AD); 9999 is the last year they hold, and the site's timeline draws each event's year up
+#: to the first day of the next one, so the last year a date may name is 9998.
+MIN_YEAR, MAX_YEAR = 1, 9998
 #: Precision names, finest first; an interval takes its coarser end's precision.
 PRECISIONS = ("day", "month", "year")
 
@@ -42,8 +43,8 @@ def _part(text: str) -> EdtfDate:
         raise ValueError(f"'{visible(text)}' is not an EDTF date such as 1993, 1993-04, 1993-04-02 or 1993-04-02~")
     year, month, day, qual = match["y"], match["m"], match["d"], match["q"] or ""
     y = int(year)
-    if y < MIN_YEAR:  # four digits: at most 9999, the last year Python's dates (and the site's timeline) hold
-        raise ValueError(f"'{text}' has year {year}; years run from {MIN_YEAR:04d} to 9999 (there is no year 0)")
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        raise ValueError(f"'{text}' has year {year}; years run from {MIN_YEAR:04d} to {MAX_YEAR} (there is no year 0)")
     if month is None:
         return EdtfDate(
             date(y, 1, 1), date(y, 12, 31), "year", qual in "~%" and bool(qual), qual in "?%" and bool(qual)
