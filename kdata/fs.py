@@ -459,9 +459,15 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        if os.path.islink(path):  # O_NOFOLLOW's ELOOP (EMLINK on some BSDs), or a system without it
-            raise NotRegularFile(path, _FILE_KINDS[stat.S_IFLNK]) from None
-        raise exc from None
+        # A symlink (O_NOFOLLOW's ELOOP, EMLINK on some BSDs) or a socket (ENXIO) cannot be opened so:
+        # say what it is rather than the system's words.
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            raise exc from None
+        if stat.S_ISREG(mode):
+            raise exc from None
+        raise NotRegularFile(path, _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -120,3 +120,39 @@ def test_a_corrupt_cache_is_ignored(project: Path, cache: Path) -> None:
     assert _validate(project, cache) == _validate(project, cache, "--no-cache")
     shutil.rmtree(cache)
     assert _validate(project, cache)[0] == 1
+
+
+@pytest.mark.parametrize("special", ["fifo", "folder", "symlink"])
+def test_a_cache_file_that_is_not_a_regular_file_is_ignored(project: Path, cache: Path, special: str) -> None:
+    """A FIFO (which would block a plain read forever), a folder or a symlink where a cache file was: a cold run."""
+    from conftest import run_kdata
+
+    _validate(project, cache)
+    for stored in _stored(cache).values():
+        stored.unlink()
+        make = {
+            "fifo": os.mkfifo,
+            "folder": Path.mkdir,
+            "symlink": lambda p: p.symlink_to(project / "raw" / "package.yaml"),
+        }
+        make[special](stored)
+    result = run_kdata("validate", "raw", cwd=project, env={"KDATA_CACHE_DIR": str(cache)}, timeout=60)
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
+
+
+def test_a_file_that_vanishes_between_listing_and_reading_is_one_issue(
+    project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """raw/ is listed, then a record file is deleted before it is read: one KD012, cold and cached alike."""
+    from kdata.records import scan, validate
+
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
+    raw = project / "raw"
+    files = validate._record_files(raw, [])
+    gone = raw / "places" / "riverton.yaml"
+    store = scan.ScanCache(raw)
+    gone.unlink()
+    for results in ([r for chunk in scan.scan(files, 1, "nothing") for r in chunk.results], store.scan(files, 1)):
+        (vanished,) = [r for r in results if r.path == str(gone)]
+        assert [(i.code, i.line) for i in vanished.issues] == [("KD012", 0)]
+        assert "vanished" in vanished.issues[0].message

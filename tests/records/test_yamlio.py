@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,65 @@ def test_libyaml_problems_are_reworded(problem: str) -> None:
 def test_every_reworded_problem_is_tested() -> None:
     """The table of kdata's words and the texts that trigger them list the same problems."""
     assert set(PROBLEMS) == set(yamlio._YAML_PROBLEMS)
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0 if hasattr(os, "geteuid") else True,
+    reason="root reads any file: chmod 000 does not bind (and no geteuid: not POSIX)",
+)
+def test_a_record_file_without_read_permission_is_one_issue(project: Path) -> None:
+    """``kdata validate`` on a record file it may not read: one KD012 line, exit 1, no traceback."""
+    from inprocess import run_kdata_here
+
+    record = project / "raw" / "places" / "riverton.yaml"
+    record.chmod(0)
+    try:
+        result = run_kdata_here("validate", "raw", "--no-cache", cwd=project)
+    finally:
+        record.chmod(0o644)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert (
+        "raw/places/riverton.yaml:0:0: KD012 unreadable-file: The file cannot be read: permission was denied"
+        in result.stdout
+    )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "symlink", "missing"])
+def test_read_refuses_anything_but_a_regular_file(kind: str, tmp_path: Path) -> None:
+    """``read`` gives one issue for a FIFO (without waiting for a writer), a folder, a symlink or a missing file."""
+    path = tmp_path / "x.yaml"
+    make = {
+        "fifo": os.mkfifo,
+        "folder": Path.mkdir,
+        "symlink": lambda p: p.symlink_to(DATA / "good" / "raw" / "package.yaml"),
+        "missing": lambda p: None,
+    }
+    make[kind](path)
+    codes = {"fifo": "KD011", "folder": "KD011", "symlink": "KD011", "missing": "KD012"}
+    assert [(i.code, i.line, i.col) for i in yamlio.read(path, "x.yaml").issues] == [(codes[kind], 0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("9223372036854775807", False),
+        ("-9223372036854775808", False),
+        ("9223372036854775808", True),
+        ("-9223372036854775809", True),
+        ("1" * 4301, True),  # beyond Python's int() limit for text: kept as text, never converted
+        ("1" * 100_000, True),
+        ("1.5", False),
+        ("1e308", False),
+        ("1e309", True),
+        ("-1e999", True),
+        ("0." + "1" * 31, True),
+    ],
+)
+def test_numbers_no_column_can_hold_are_refused(text: str, refused: bool, tmp_path: Path) -> None:
+    """Unquoted integers outside 64 bits and floats that overflow or run long: KD013 on their field."""
+    path = tmp_path / "x.yaml"
+    path.write_text(f"id: x\nnested:\n  - value: {text}\n", "utf-8")
+    issues = yamlio.read(path, "x.yaml").issues
+    assert [(i.line, i.col, i.code, i.field) for i in issues] == (
+        [(3, 12, "KD013", "nested.0.value")] if refused else []
+    )
