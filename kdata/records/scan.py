@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from kdata.errors import Issue
 from kdata.fs import read_regular
 from kdata.records import models
+from kdata.records.chars import first_forbidden, visible
 from kdata.records.issues import from_validation_error
 from kdata.records.yamlio import Loc, capped, read
 
@@ -71,7 +72,10 @@ def display(path: str | os.PathLike[str]) -> str:
     """How a file is named in messages: relative to the working directory if inside it."""
     # abspath, not resolve: a symlink is named as itself, not as its target.
     full, here = os.path.abspath(path), os.getcwd()
-    return full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
+    name = full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
+    # A file name may hold a line break or an invisible character: never shown raw (other names, Windows
+    # backslashes included, stay as they are).
+    return name if first_forbidden(name, "") is None else visible(name)
 
 
 @cache
@@ -138,7 +142,7 @@ def check_file(table: str, path: str) -> FileResult:
     if result.id != stem:
         line, col = doc.pos[("id",)]
         result.issues = [
-            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{stem}'.")
+            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{visible(stem)}'.")
         ]
     return result
 

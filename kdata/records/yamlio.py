@@ -439,8 +439,8 @@ def _problem(error: yaml.YAMLError) -> str:
     return problem + (f" ({context})" if context else "")
 
 
-#: Why a file could not be read, in words, by errno; other errors keep the system's words.
-_READ_ERRORS: dict[int, str] = {
+#: Why a file or folder could not be read, in words, by errno; other errors keep the system's words.
+READ_ERRORS: dict[int, str] = {
     errno.ENOENT: "it vanished while raw/ was read (moved or deleted meanwhile); run the command again",
     errno.EACCES: "permission was denied; make it readable",
     errno.EPERM: "the operation was not permitted; make it readable",
@@ -458,7 +458,7 @@ def _bytes(path: str | os.PathLike[str], name: str) -> bytes | Issue:
         message = f"The file is {exc.kind}, not a regular file; put a regular file here."
         return Issue(name, 0, 0, "KD011", "", message)
     except OSError as exc:
-        why = _READ_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
+        why = READ_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
         return Issue(name, 0, 0, "KD012", "", f"The file cannot be read: {why}.")
 
 
@@ -486,6 +486,10 @@ def read(path: str | os.PathLike[str], name: str) -> Document:
         )
     elif not doc.issues:
         _check_values(doc, name)
+    if len(doc.issues) >= MAX_ISSUES:  # the parser and the value checks stop there: say so
+        last = max(doc.issues)
+        message = f"Reading stopped after {MAX_ISSUES} issues; more may follow."
+        doc.issues.append(Issue(name, last.line, last.col, "KD014", "", message))
     return doc
 
 
@@ -526,5 +530,5 @@ def capped(issues: list[Issue], name: str) -> list[Issue]:
     first_left_out = ordered[MAX_ISSUES]
     more = len(ordered) - MAX_ISSUES
     counted = "1 more issue of this file was" if more == 1 else f"{more} more issues of this file were"
-    message = f"{counted} left out, from here on (at most {MAX_ISSUES} are shown a file); fix these first."
+    message = f"{counted} left out, from here on (at most {MAX_ISSUES} are shown a file)."
     return [*ordered[:MAX_ISSUES], Issue(name, first_left_out.line, first_left_out.col, "KD014", "", message)]

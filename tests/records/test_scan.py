@@ -156,3 +156,15 @@ def test_a_file_that_vanishes_between_listing_and_reading_is_one_issue(
         (vanished,) = [r for r in results if r.path == str(gone)]
         assert [(i.code, i.line) for i in vanished.issues] == [("KD012", 0)]
         assert "vanished" in vanished.issues[0].message
+
+
+@pytest.mark.parametrize("name", ["line\nbreak", "zero\u200bwidth", "bidi\u202eyaml.txt", "tab\there"])
+def test_file_names_are_shown_visibly_on_one_line(project: Path, cache: Path, name: str) -> None:
+    """A record file whose name holds a line break or an invisible character: every issue stays one line, escaped."""
+    from kdata.records.chars import visible
+
+    (project / "raw" / "places" / f"{name}.yaml").write_bytes((project / "raw/places/riverton.yaml").read_bytes())
+    result = run_kdata_here("validate", "raw", cwd=project, env={"KDATA_CACHE_DIR": str(cache)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"raw/places/{visible(name)}.yaml:1:5: KD107" in result.stdout
+    assert name not in result.stdout and all(line.startswith("raw/") for line in result.stdout.splitlines()[:-1])
