@@ -201,3 +201,20 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     result = run_kdata_here("validate", "raw", "--archive", "archive", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid" in result.stdout
+
+
+#: The categories of hostile input that once passed validation or crashed it, and so could reach the build.
+BUILD_CATEGORIES = ("special-files", "symlinks", "numbers-out-of-range", "character-policy-everywhere", "issue-limit")
+BUILD_CASES = [MALFORMED / name for category in BUILD_CATEGORIES for name in CATEGORIES[category]]
+
+
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[c.name for c in BUILD_CASES])
+def test_malformed_case_fails_the_build_with_the_same_issues(case: Path, tmp_path: Path) -> None:
+    """``kdata build`` refuses the case with the issues ``kdata validate`` reports: exit 1, no traceback, no dist/."""
+    project = _project(case, tmp_path)
+    result = run_kdata_here("build", cwd=project, env={"KDATA_CACHE_DIR": str(tmp_path / "cache")})
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    for row in _expected(case):
+        assert f"{row['file']}:{row['line']}:{row['column']}: {row['code']}" in result.stdout + result.stderr
+    assert not (project / "dist").exists()
