@@ -436,7 +436,7 @@ def _problem(error: yaml.YAMLError) -> str:
     problem = (problem or str(error)).rstrip(".")
     if problem in _YAML_PROBLEMS:
         return _YAML_PROBLEMS[problem]
-    return problem + (f" ({context})" if context else "")
+    return chars.visible(problem + (f" ({context})" if context else ""))  # libyaml's words may quote a character
 
 
 #: Why a file or folder could not be read, in words, by errno; other errors keep the system's words.
