@@ -455,6 +455,8 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
         FileTooLarge: The file has more than ``limit`` bytes (or grew past it while read).
         OSError: The file is missing (or vanished), unreadable (permission denied), or a read failed.
     """
+    if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows: no flag refuses a symlink at the open
+        raise NotRegularFile(path, _FILE_KINDS[stat.S_IFLNK])
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)

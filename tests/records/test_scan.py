@@ -6,6 +6,7 @@ import json
 import marshal
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,6 +123,7 @@ def test_a_corrupt_cache_is_ignored(project: Path, cache: Path) -> None:
     assert _validate(project, cache)[0] == 1
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
 @pytest.mark.parametrize("special", ["fifo", "folder", "symlink"])
 def test_a_cache_file_that_is_not_a_regular_file_is_ignored(project: Path, cache: Path, special: str) -> None:
     """A FIFO (which would block a plain read forever), a folder or a symlink where a cache file was: a cold run."""
@@ -158,7 +160,19 @@ def test_a_file_that_vanishes_between_listing_and_reading_is_one_issue(
         assert "vanished" in vanished.issues[0].message
 
 
-@pytest.mark.parametrize("name", ["line\nbreak", "zero\u200bwidth", "bidi\u202eyaml.txt", "tab\there"])
+#: Names a file may have on POSIX (Windows refuses control characters in file names).
+_POSIX_NAME = pytest.mark.skipif(sys.platform == "win32", reason="Windows file names cannot hold control characters")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("line\nbreak", marks=_POSIX_NAME),
+        "zero\u200bwidth",
+        "bidi\u202eyaml.txt",
+        pytest.param("tab\there", marks=_POSIX_NAME),
+    ],
+)
 def test_file_names_are_shown_visibly_on_one_line(project: Path, cache: Path, name: str) -> None:
     """A record file whose name holds a line break or an invisible character: every issue stays one line, escaped."""
     from kdata.records.chars import visible

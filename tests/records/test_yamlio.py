@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -192,27 +193,56 @@ def test_every_reworded_problem_is_tested() -> None:
     assert set(PROBLEMS) == set(yamlio._YAML_PROBLEMS)
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0 if hasattr(os, "geteuid") else True,
-    reason="root reads any file: chmod 000 does not bind (and no geteuid: not POSIX)",
+def _without_root_file_access() -> None:
+    """In the child process: drop the capabilities that let root read any file (DAC override and read search).
+
+    Root ignores file permissions only through these two capabilities; removed from the bounding
+    set before ``exec``, the new process is root that obeys permissions like any user.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH (linux/capability.h)
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) was refused")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="file permissions of this kind are POSIX only")
+@pytest.mark.parametrize(
+    ("target", "line"),
+    [
+        ("raw/places/riverton.yaml", "raw/places/riverton.yaml:0:0: KD012 unreadable-file: The file cannot be read"),
+        ("raw/places", "raw/places:0:0: KD012 unreadable-file: The folder cannot be read"),
+        ("raw/package.yaml", "raw/package.yaml:0:0: KD012 unreadable-file: The file cannot be read"),
+    ],
 )
-def test_a_record_file_without_read_permission_is_one_issue(project: Path) -> None:
-    """``kdata validate`` on a record file it may not read: one KD012 line, exit 1, no traceback."""
+def test_a_file_or_folder_without_read_permission_is_one_issue(project: Path, target: str, line: str) -> None:
+    """``kdata validate`` on a record file, table folder or package.yaml it may not read: a KD012 line, exit 1.
+
+    As root, chmod does not bind: the real command then runs as root without the capabilities
+    that bypass permissions (skipped only where the system refuses to drop them).
+    """
+    from conftest import run_kdata
     from inprocess import run_kdata_here
 
-    record = project / "raw" / "places" / "riverton.yaml"
+    record = project / target
+    mode = record.stat().st_mode
     record.chmod(0)
     try:
-        result = run_kdata_here("validate", "raw", "--no-cache", cwd=project)
+        if os.geteuid() != 0:
+            result = run_kdata_here("validate", "raw", "--no-cache", cwd=project)
+        else:
+            try:
+                result = run_kdata("validate", "raw", "--no-cache", cwd=project, preexec_fn=_without_root_file_access)
+            except (OSError, subprocess.SubprocessError) as exc:
+                pytest.skip(f"running as root, and root's file access cannot be dropped here: {exc}")
     finally:
-        record.chmod(0o644)
-    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
-    assert (
-        "raw/places/riverton.yaml:0:0: KD012 unreadable-file: The file cannot be read: permission was denied"
-        in result.stdout
-    )
+        record.chmod(mode)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert f"{line}: permission was denied; make it readable." in result.stdout, result.stdout
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
 @pytest.mark.parametrize("kind", ["fifo", "folder", "symlink", "missing"])
 def test_read_refuses_anything_but_a_regular_file(kind: str, tmp_path: Path) -> None:
     """``read`` gives one issue for a FIFO (without waiting for a writer), a folder, a symlink or a missing file."""
