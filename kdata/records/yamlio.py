@@ -7,7 +7,10 @@ event stream (``CSafeLoader``'s C parser: fast and without recursion), which let
 us refuse anchors, aliases, tags and duplicate keys, keep every value's line and
 column, and type plain scalars by the YAML 1.2 core schema only: null, true/false,
 decimal integers and floats. Everything else, dates included, stays a string for
-the pydantic models to type.
+the pydantic models to type. A number no column can hold (beyond 64 bits, or a float
+that overflows) stays its text, marked ``Unrepresentable``, and ``read`` refuses it
+(KD013), as it refuses any string value against the character policy of
+``kdata.records.chars`` (KD108) after the file's own text passed it (KD010).
 
 What a contributor reads does not depend on the installed PyYAML or libyaml:
 libyaml's problem texts are reworded through one table (``_YAML_PROBLEMS``), and
@@ -89,8 +92,8 @@ def plain_scalar(text: str) -> Any:
         number = int(text) if len(text) <= 20 else None  # 20 characters: a sign and the 19 digits of 2**63
         return number if number is not None and INT_RANGE[0] <= number <= INT_RANGE[1] else Unrepresentable(text)
     if _FLOAT.fullmatch(text):
-        real = float(text)
-        return real if len(text) <= MAX_FLOAT_CHARS and math.isfinite(real) else Unrepresentable(text)
+        real = float(text) if len(text) <= MAX_FLOAT_CHARS else math.inf
+        return real if math.isfinite(real) else Unrepresentable(text)
     return _SPECIAL_FLOAT.get(text.lower(), text)
 
 
