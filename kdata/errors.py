@@ -78,14 +78,34 @@ CODES: dict[str, Code] = {
         Code(
             "KD010",
             "control-character",
-            "Remove NUL and other control characters from the file.",
-            "The file holds NUL or another control character, or a Unicode line break editors may not show.",
+            "Remove the character the message names (shown as an escape, e.g. \\u200b); retype the text around it.",
+            "The file holds a control character (NUL, DEL, C1), an invisible format or bidi control character, "
+            "a Unicode line break editors may not show, a lone surrogate or a non-character.",
         ),
         Code(
             "KD011",
             "not-a-file",
-            "Replace the symlink or special file with a regular file inside raw/.",
-            "A symlink or special file stands where a table folder or record file belongs.",
+            "Replace the symlink or special file with a regular file (or folder) inside raw/.",
+            "A symlink, pipe, socket, device or folder stands where raw/, a table folder or a file belongs.",
+        ),
+        Code(
+            "KD012",
+            "unreadable-file",
+            "Make the file readable (check its permissions), or run again if it was being moved.",
+            "A file under raw/ could not be read: permission denied, or it vanished while raw/ was read.",
+        ),
+        Code(
+            "KD013",
+            "number-out-of-range",
+            "Write a whole number within 64 bits, or put the value in quotes if it is text.",
+            "An unquoted number no column can hold: a whole number beyond the signed 64-bit range, "
+            "or a decimal number that overflows or is written with too many characters.",
+        ),
+        Code(
+            "KD014",
+            "too-many-issues",
+            "Fix the issues shown, then validate again to see the rest.",
+            "A file has more issues than are shown for one file; the rest were left out.",
         ),
         # One record against its model (KD1xx).
         Code(

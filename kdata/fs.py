@@ -42,6 +42,7 @@ from __future__ import annotations
 import errno as errnos
 import os
 import shutil
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -485,3 +486,83 @@ def swap_in(new: Path, target: Path, command: str | None = None, keep: tuple[str
         else:
             _swap_by_renames(new, target)
         fsync_dir(target.parent)
+
+
+#: What ``read_regular`` calls each kind of file that is not a regular one, by ``stat.S_IFMT``.
+_FILE_KINDS: dict[int, str] = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFLNK: "a symlink",
+}
+
+
+class NotRegularFile(OSError):
+    """A path names a symlink, folder, pipe, socket or device where a regular file belongs."""
+
+    def __init__(self, path: str | os.PathLike[str], kind: str) -> None:
+        super().__init__(f"'{os.fspath(path)}' is {kind}, not a regular file")
+        self.kind = kind
+
+
+class FileTooLarge(OSError):
+    """A regular file is larger than its reader's limit."""
+
+    def __init__(self, path: str | os.PathLike[str], size: int, limit: int) -> None:
+        super().__init__(f"'{os.fspath(path)}' has {size} bytes; the limit is {limit}")
+        self.size, self.limit = size, limit
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file, never following a symlink and never waiting on a pipe.
+
+    The file is opened without following a final symlink and without blocking (a FIFO opens at
+    once instead of waiting for a writer), then refused unless ``fstat`` says it is a regular file:
+    what is checked is what is read, with no race between a check and the open.
+
+    Args:
+        path: The file to read.
+        limit: Largest size accepted, in bytes.
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        NotRegularFile: ``path`` is a symlink, folder, FIFO, socket or device.
+        FileTooLarge: The file has more than ``limit`` bytes (or grew past it while read).
+        OSError: The file is missing (or vanished), unreadable (permission denied), or a read failed.
+    """
+    if not hasattr(os, "O_NOFOLLOW") and os.path.islink(path):  # Windows: no flag refuses a symlink at the open
+        raise NotRegularFile(path, _FILE_KINDS[stat.S_IFLNK])
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        # A symlink (O_NOFOLLOW's ELOOP, EMLINK on some BSDs) or a socket (ENXIO) cannot be opened so:
+        # say what it is rather than the system's words.
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            raise exc from None
+        if stat.S_ISREG(mode):
+            raise exc from None
+        raise NotRegularFile(path, _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(path, _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file"))
+        if info.st_size > limit:
+            raise FileTooLarge(path, info.st_size, limit)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        chunks, total = [], 0
+        while chunk := handle.read(limit + 1 - total):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise FileTooLarge(path, total, limit)
+        return b"".join(chunks)

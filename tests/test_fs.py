@@ -150,3 +150,41 @@ def test_a_check_reads_the_previous_version_of_a_dead_swap_without_repairing_it(
     assert not target.exists() and old.is_dir()  # nothing was changed
     assert fs.read_whole(target, lambda folder: (folder / "a.csv").read_text()) == "previous"
     assert target.is_dir() and not old.exists()  # a reader that repairs puts it back
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and Unix sockets are POSIX only")
+@pytest.mark.parametrize("kind", ["fifo", "folder", "symlink", "socket"])
+def test_read_regular_refuses_what_is_not_a_regular_file(kind: str, tmp_path: Path) -> None:
+    """A FIFO is refused at once (no wait for a writer), as are a folder, a symlink and a socket."""
+    import socket
+
+    path = tmp_path / "x"
+
+    def bind(p: Path) -> None:
+        here = os.getcwd()
+        os.chdir(p.parent)
+        try:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.bind(p.name)
+        finally:
+            os.chdir(here)
+
+    make = {"fifo": os.mkfifo, "folder": Path.mkdir, "symlink": lambda p: p.symlink_to(__file__), "socket": bind}
+    make[kind](path)
+    with pytest.raises(fs.NotRegularFile) as caught:
+        fs.read_regular(path, 1000)
+    assert (
+        caught.value.kind
+        == fs._FILE_KINDS[{"fifo": 0o010000, "folder": 0o040000, "symlink": 0o120000, "socket": 0o140000}[kind]]
+    )
+
+
+def test_read_regular_reads_up_to_its_limit(tmp_path: Path) -> None:
+    """A regular file is read whole up to the limit; one byte more is FileTooLarge; a missing file is OSError."""
+    path = tmp_path / "x"
+    path.write_bytes(b"12345")
+    assert fs.read_regular(path, 5) == b"12345"
+    with pytest.raises(fs.FileTooLarge):
+        fs.read_regular(path, 4)
+    with pytest.raises(FileNotFoundError):
+        fs.read_regular(tmp_path / "missing", 5)

@@ -15,8 +15,14 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
+from kdata.records.chars import visible
+
 _PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?P<q>[~?%])?")
 
+#: The years a date may name. Year 0 does not exist in Python's dates (the proleptic Gregorian calendar
+#: starts at 1 AD); 9999 is the last year they hold, and the site's timeline draws each event's year up
+#: to the first day of the next one, so the last year a date may name is 9998.
+MIN_YEAR, MAX_YEAR = 1, 9998
 #: Precision names, finest first; an interval takes its coarser end's precision.
 PRECISIONS = ("day", "month", "year")
 
@@ -34,9 +40,11 @@ class EdtfDate(NamedTuple):
 def _part(text: str) -> EdtfDate:
     match = _PART.fullmatch(text)
     if not match:
-        raise ValueError(f"'{text}' is not an EDTF date such as 1993, 1993-04, 1993-04-02 or 1993-04-02~")
+        raise ValueError(f"'{visible(text)}' is not an EDTF date such as 1993, 1993-04, 1993-04-02 or 1993-04-02~")
     year, month, day, qual = match["y"], match["m"], match["d"], match["q"] or ""
     y = int(year)
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        raise ValueError(f"'{text}' has year {year}; years run from {MIN_YEAR:04d} to {MAX_YEAR} (there is no year 0)")
     if month is None:
         return EdtfDate(
             date(y, 1, 1), date(y, 12, 31), "year", qual in "~%" and bool(qual), qual in "?%" and bool(qual)
@@ -71,7 +79,7 @@ def parse_edtf(text: str) -> EdtfDate:
             does not exist, or an interval that ends before it starts.
     """
     if text.count("/") > 1:
-        raise ValueError(f"'{text}' has more than one '/'; an interval is START/END")
+        raise ValueError(f"'{visible(text)}' has more than one '/'; an interval is START/END")
     if "/" not in text:
         return _part(text)
     first, last = (_part(p) for p in text.split("/"))

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from kdata.errors import Issue
-from kdata.records import vocab
-from kdata.records.yamlio import Document, Loc
+from kdata.records import chars, vocab
+from kdata.records.yamlio import Document, Loc, field_path
 
 #: pydantic error type -> kdata code. Types not listed map to KD106 invalid-value.
 _CODE_BY_TYPE: dict[str, str] = {
@@ -74,13 +74,19 @@ _PATTERNS: dict[str, str] = {
 }
 
 
+def _shown(text: str) -> str:
+    """Text quoted in a message: invisible characters as escapes, at most 60 characters."""
+    text = chars.visible(text)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def describe(value: Any) -> str:
     """Describe a parsed YAML value for an error message."""
     kinds: dict[type, str] = {
         bool: f"{str(value).lower()}",
         int: f"the number {value}",
         float: f"the number {value}",
-        str: f"the text '{value}'" if len(str(value)) <= 60 else f"the text '{str(value)[:57]}...'",
+        str: f"the text '{_shown(str(value))}'",
         list: "a list",
         dict: "a mapping",
         type(None): "nothing (null)",
@@ -94,9 +100,9 @@ def _message(err: Any, model: type[BaseModel], doc: Document) -> str:
         return f"The required field '{loc[-1]}' is missing."
     if kind == "extra_forbidden":
         known = _known_fields(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        close = difflib.get_close_matches(str(loc[-1])[:100], known, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else f" Known fields: {', '.join(known)}."
-        return f"'{loc[-1]}' is not a known field.{hint}"
+        return f"'{_shown(str(loc[-1]))}' is not a known field.{hint}"
     if kind == "literal_error":
         return f"Expected one of {err['ctx']['expected']}; found {describe(found)}."
     if kind in _EXPECTED:
@@ -158,5 +164,5 @@ def from_validation_error(exc: ValidationError, model: type[BaseModel], doc: Doc
         loc = tuple(err["loc"])
         line, col = _where(err["type"], loc, doc)
         code = _CODE_BY_TYPE.get(err["type"], "KD106")
-        issues.append(Issue(name, line, col, code, ".".join(map(str, loc)), _message(err, model, doc)))
+        issues.append(Issue(name, line, col, code, field_path(loc), _message(err, model, doc)))
     return issues

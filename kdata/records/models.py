@@ -10,7 +10,6 @@ the documentation users read.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
@@ -25,11 +24,9 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from kdata.records import vocab
+from kdata.records import chars, vocab
 from kdata.records.dates import parse_edtf
 
-# Characters that reorder or hide text (bidi controls, zero-width marks) and C0/C1 controls.
-_HIDDEN = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,17 +36,9 @@ def _text(value: str) -> str:
         raise PydanticCustomError("kd_text", "The text is empty or only whitespace.")
     if value != value.strip():
         raise PydanticCustomError("kd_text", "The text starts or ends with whitespace; remove it.")
-    bad = _HIDDEN.search(value)
-    if bad:
-        raise PydanticCustomError(
-            "kd_text",
-            "The text holds the invisible character U+{cp} at position {pos}.",
-            {"cp": f"{ord(bad.group()):04X}", "pos": bad.start() + 1},
-        )
-    if unicodedata.normalize("NFC", value) != value:
-        raise PydanticCustomError(
-            "kd_text", "The text is not in Unicode NFC form; normalise it (e.g. compose accents)."
-        )
+    problem = chars.text_problem(value)  # the one character policy (control, invisible, bidi; NFC)
+    if problem:
+        raise PydanticCustomError("kd_text", "{problem}", {"problem": problem})
     if value.startswith(_FORMULA_START):
         raise PydanticCustomError(
             "kd_text",
@@ -68,8 +57,13 @@ def _edtf(value: str) -> str:
 
 
 def _url(value: str) -> str:
+    problem = chars.text_problem(value)
+    if problem:
+        raise PydanticCustomError("kd_text", "{problem}", {"problem": problem})
     if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
-        raise PydanticCustomError("kd_url", "Expected an http:// or https:// URL, found '{v}'.", {"v": value})
+        raise PydanticCustomError(
+            "kd_url", "Expected an http:// or https:// URL, found '{v}'.", {"v": chars.visible(value)}
+        )
     return value
 
 
@@ -88,7 +82,7 @@ class OneOf:
             raise PydanticCustomError(
                 "kd_vocab",
                 "Expected one of {allowed}; found '{value}'.",
-                {"allowed": ", ".join(self.terms), "value": value},
+                {"allowed": ", ".join(self.terms), "value": chars.visible(value)},
             )
         return value
 

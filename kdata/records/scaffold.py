@@ -139,7 +139,8 @@ def new_record(kind: str, record_id: str, raw: Path = Path("raw")) -> Path:
         The path written.
 
     Raises:
-        UsageError: Unknown kind, invalid id, no raw/ folder, or the file exists already.
+        UsageError: Unknown kind, invalid id, no raw/ folder, raw/ or the table folder a symlink or not a
+            folder, the file exists already, or it cannot be written.
     """
     table = KINDS.get(kind.lower())
     if table is None:
@@ -148,8 +149,12 @@ def new_record(kind: str, record_id: str, raw: Path = Path("raw")) -> Path:
     if not raw.is_dir():
         raise UsageError(f"No raw data folder at '{raw}'. Run kdata new from the project root, or pass --raw.")
     path = raw / table / f"{record_id}.yaml"
-    path.parent.mkdir(exist_ok=True)
+    for folder in (raw, path.parent):  # what validate refuses, new never writes into (nor through)
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            what = "a symlink" if folder.is_symlink() else "not a folder"
+            raise UsageError(f"'{folder}' is {what}; kdata writes records only into real folders inside raw/.")
     try:
+        path.parent.mkdir(exist_ok=True)
         with path.open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(render(table, record_id))
     except FileExistsError:
@@ -157,4 +162,8 @@ def new_record(kind: str, record_id: str, raw: Path = Path("raw")) -> Path:
             f"{path} already exists: the id '{record_id}' is taken, and ids are never reused. "
             "Edit that file, or choose another id."
         ) from None
+    except OSError as exc:
+        from kdata.fs import write_error
+
+        raise UsageError(f"{path} cannot be written: {write_error(exc)}.") from None
     return path

@@ -22,14 +22,28 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from kdata.errors import Issue
+from kdata.fs import read_regular
 from kdata.records import models
+from kdata.records.chars import first_forbidden, visible
 from kdata.records.issues import from_validation_error
-from kdata.records.yamlio import Loc, read
+from kdata.records.yamlio import Loc, capped, read
 
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_MIN_FILES = 2000
+#: Largest validate cache file read (a million files' results take about 200 MB); a larger one is ignored.
+MAX_CACHE_BYTES = 1 << 30
 #: kdata's modules whose code decides what a file check finds (the cache's fingerprint).
-_CHECKING_CODE = ("dates.py", "../errors.py", "issues.py", "models.py", "scan.py", "vocab.py", "yamlio.py")
+_CHECKING_CODE = (
+    "chars.py",
+    "dates.py",
+    "../errors.py",
+    "../fs.py",
+    "issues.py",
+    "models.py",
+    "scan.py",
+    "vocab.py",
+    "yamlio.py",
+)
 
 
 @dataclass(slots=True)
@@ -58,7 +72,10 @@ def display(path: str | os.PathLike[str]) -> str:
     """How a file is named in messages: relative to the working directory if inside it."""
     # abspath, not resolve: a symlink is named as itself, not as its target.
     full, here = os.path.abspath(path), os.getcwd()
-    return full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
+    name = full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
+    # A file name may hold a line break or an invisible character: never shown raw (other names, Windows
+    # backslashes included, stay as they are).
+    return name if first_forbidden(name, "") is None else visible(name)
 
 
 @cache
@@ -113,7 +130,7 @@ def check_file(table: str, path: str) -> FileResult:
     try:
         record = model.model_validate(doc.data)
     except ValidationError as exc:
-        result.issues = from_validation_error(exc, model, doc, name)
+        result.issues = capped(from_validation_error(exc, model, doc, name), name)
         return result
     fields = record.__dict__
     result.record, result.id = record, fields["id"]
@@ -125,7 +142,7 @@ def check_file(table: str, path: str) -> FileResult:
     if result.id != stem:
         line, col = doc.pos[("id",)]
         result.issues = [
-            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{stem}'.")
+            Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{visible(stem)}'.")
         ]
     return result
 
@@ -234,10 +251,10 @@ def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
 def _load(file: Path, fingerprint: str) -> dict[str, tuple[Any, ...]]:
     """Entries of a cache file, or none if it is missing, damaged or made by other checking code."""
     try:
-        stored = marshal.loads(file.read_bytes())
+        stored = marshal.loads(read_regular(file, MAX_CACHE_BYTES))  # never a FIFO's wait, nor a symlink
         if stored[0] == fingerprint and isinstance(stored[1], dict):
             return stored[1]
-    except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
+    except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):  # OSError: read_regular's refusals too
         pass  # no cache, or an unreadable one: check everything
     return {}
 
@@ -276,8 +293,11 @@ class ScanCache:
         stored, stored_quotes = self.stored["results"], self.stored.get("quotes")
         stat = os.stat
         for table, path in files:  # the hot loop of a cached run: one stat and a few lookups a file
-            st = stat(path)
-            key: tuple[int, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            try:
+                st = stat(path)
+                key: tuple[int, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            except OSError:  # vanished or unreadable since raw/ was listed: checked afresh, which says so
+                key = ()
             entry = stored.get(path)
             kept = (key, ()) if stored_quotes is None else stored_quotes.get(path)
             if entry is None or entry[0] != key or entry[1] != table or kept is None or kept[0] != key:

@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from kdata.errors import Issue, UsageError
 from kdata.fs import sha256_bytes
-from kdata.records import models
+from kdata.records import models, yamlio
+from kdata.records.chars import visible
 from kdata.records.issues import from_validation_error
 from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
-from kdata.records.yamlio import Loc, read
+from kdata.records.yamlio import Loc, capped, read
 
 #: The file beside the tables that holds package-level metadata.
 PACKAGE_FILE = "package.yaml"
@@ -68,28 +69,40 @@ def _record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
         issues.append(Issue(display(path), 0, 0, code, "", message))
 
     files: list[tuple[str, str]] = []
-    for entry in sorted(root.iterdir()):
+    for entry in sorted(_listing(root, refuse), key=lambda e: e.name):
         if entry.name.startswith(".") or entry.name == PACKAGE_FILE or entry.name.lower().startswith("readme"):
             continue
         if entry.is_symlink():
-            refuse(entry, "KD011", f"raw/ may not hold symlinks; '{entry.name}' is one.")
+            refuse(Path(entry.path), "KD011", f"raw/ may not hold symlinks; '{visible(entry.name)}' is one.")
         elif not entry.is_dir():
-            refuse(entry, "KD203", f"raw/ holds only the folders {tables} and {PACKAGE_FILE}; found '{entry.name}'.")
+            message = f"raw/ holds only the folders {tables} and {PACKAGE_FILE}; found '{visible(entry.name)}'."
+            refuse(Path(entry.path), "KD203", message)
         elif entry.name not in models.RECORD_TABLES:
-            refuse(entry, "KD203", f"'{entry.name}' is not a table; expected one of {tables}.")
+            refuse(Path(entry.path), "KD203", f"'{visible(entry.name)}' is not a table; expected one of {tables}.")
         else:
             names = []
             # scandir: the file type comes with the directory entry, no stat per file.
-            for item in os.scandir(entry):
+            for item in _listing(Path(entry.path), refuse):
                 name = item.name
                 if name.endswith(".yaml") and not name.startswith(".") and item.is_file(follow_symlinks=False):
                     names.append(name)  # the common case, kept to the cheapest tests (100,000 files: ~0.1 s)
                 elif not name.startswith("."):
                     _refuse_entry(item, refuse)
             names.sort()
-            table, folder = entry.name, str(entry)
+            table, folder = entry.name, entry.path
             files.extend([(table, f"{folder}/{name}") for name in names])
     return files
+
+
+def _listing(folder: Path, refuse: Callable[[Path, str, str], None]) -> list[os.DirEntry[str]]:
+    """The entries of a folder of raw/, or none and a KD012 issue if it cannot be listed."""
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError as exc:
+        why = yamlio.READ_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
+        refuse(folder, "KD012", f"The folder cannot be read: {why}.")
+        return []
 
 
 def _refuse_entry(item: os.DirEntry[str], refuse: Callable[[Path, str, str], None]) -> None:
@@ -99,7 +112,7 @@ def _refuse_entry(item: os.DirEntry[str], refuse: Callable[[Path, str, str], Non
         refuse(Path(item.path), "KD011", "Record files must be regular files, not symlinks or special files.")
     else:
         fix = f" Rename it to '{stem}.yaml'." if suffix.lower() in (".yml", ".yaml") else ""
-        message = f"A table folder holds only '<id>.yaml' record files; found '{item.name}'.{fix}"
+        message = f"A table folder holds only '<id>.yaml' record files; found '{visible(item.name)}'.{fix}"
         refuse(Path(item.path), "KD203", message)
 
 
@@ -181,6 +194,10 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
         raise UsageError(message)
     data = RawData(root)
+    if root.is_symlink():
+        message = f"raw/ may not be a symlink; '{root}' is one. Move the folder it points to here."
+        data.issues.append(Issue(display(root), 0, 0, "KD011", "", message))
+        return data
     files = _record_files(root, data.issues)
     # (table, id) of every record file, valid or not: a reference to a file that exists but is invalid
     # is not dangling (that file's own issues say what is wrong). Ids that differ from their file's name
@@ -198,7 +215,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
         key = (result.table, result.id)
         present.add(key)
         if key in data.results:
-            line, col = read(result.path, result.name).pos[("id",)]
+            line, col = read(result.path, result.name).pos.get(("id",), (0, 0))  # (0, 0): gone since
             message = f"The id '{result.id}' is already used by {data.results[key].name}."
             data.issues.append(Issue(result.name, line, col, "KD201", "id", message))
             continue
@@ -233,17 +250,17 @@ def _results(chunks: Iterable[Chunk], parts: list[dict[str, Any]]) -> Iterator[F
 def _load_info(data: RawData) -> None:
     path = data.root / PACKAGE_FILE
     name = display(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         data.issues.append(Issue(name, 0, 0, "KD101", "", f"The package metadata file {PACKAGE_FILE} is missing."))
         return
-    doc = read(path, name)
+    doc = read(path, name)  # refuses a symlink, pipe, folder or unreadable file as it does a record's
     if doc.issues:
         data.issues.extend(doc.issues)
         return
     try:
         data.info = models.PackageInfo.model_validate(doc.data)
     except ValidationError as exc:
-        data.issues.extend(from_validation_error(exc, models.PackageInfo, doc, name))
+        data.issues.extend(capped(from_validation_error(exc, models.PackageInfo, doc, name), name))
 
 
 def normalise(text: str) -> str:
@@ -281,7 +298,8 @@ def verify_quotes(data: RawData, archive: Path) -> list[Issue]:
             if text is None or normalise(quote) in text:
                 continue
             line, col = data.where(table, rid, ("citations", i, "quote"))
-            short = quote if len(quote) <= 70 else quote[:67] + "..."
+            shown = visible(quote)
+            short = shown if len(shown) <= 70 else shown[:67] + "..."
             message = f"The quote '{short}' is not in the archived text of source '{source}'."
             issues.append(Issue(result.name, line, col, "KD301", f"citations.{i}.quote", message))
     return sorted(issues)

@@ -7,7 +7,10 @@ event stream (``CSafeLoader``'s C parser: fast and without recursion), which let
 us refuse anchors, aliases, tags and duplicate keys, keep every value's line and
 column, and type plain scalars by the YAML 1.2 core schema only: null, true/false,
 decimal integers and floats. Everything else, dates included, stays a string for
-the pydantic models to type.
+the pydantic models to type. A number no column can hold (beyond 64 bits, or a float
+that overflows) stays its text, marked ``Unrepresentable``, and ``read`` refuses it
+(KD013), as it refuses any string value against the character policy of
+``kdata.records.chars`` (KD108) after the file's own text passed it (KD010).
 
 What a contributor reads does not depend on the installed PyYAML or libyaml:
 libyaml's problem texts are reworded through one table (``_YAML_PROBLEMS``), and
@@ -17,6 +20,8 @@ same file gives the same issue, at the same place, under every supported version
 
 from __future__ import annotations
 
+import errno
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,6 +30,8 @@ from typing import Any
 import yaml
 
 from kdata.errors import Issue
+from kdata.fs import FileTooLarge, NotRegularFile, read_regular
+from kdata.records import chars
 
 #: A path into a document: mapping keys and sequence indices.
 Loc = tuple[str | int, ...]
@@ -37,8 +44,12 @@ MAX_BYTES = 256 * 1024
 #: parser, refuses every too-deep file, with the same issue under every version (see ``parse_events`` for
 #: files deeper than libyaml's limit). Both parsing paths stop at this depth.
 MAX_DEPTH = 16
-#: At most this many issues are reported for one file.
+#: At most this many issues are reported for one file (``capped`` says how many more were left out).
 MAX_ISSUES = 20
+#: Integers a record may hold: those of a signed 64-bit column (Parquet int64, and the CSV readers').
+INT_RANGE = (-(2**63), 2**63 - 1)
+#: Longest unquoted number that is typed as a float; a longer one only ever meant false precision.
+MAX_FLOAT_CHARS = 32
 
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -46,8 +57,6 @@ _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 # Floats need a point or an exponent, and no leading zeros: "0755" stays text, never octal or 755.0.
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)")
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
-# Control characters, and the Unicode line breaks libyaml counts as new lines where editors may not.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -61,6 +70,18 @@ class Document:
     issues: list[Issue] = field(default_factory=list)
 
 
+def field_path(loc: Loc) -> str:
+    """A location as the dotted field path issues name (``citations.0.quote``), invisible characters escaped."""
+    return chars.visible(".".join(map(str, loc)))
+
+
+class Unrepresentable(str):
+    """An unquoted number no column can hold (beyond 64 bits, or a float that overflows): ``read`` refuses it.
+
+    Kept as its text, never turned into a number: Python refuses ``int()`` of more than 4300 digits.
+    """
+
+
 def plain_scalar(text: str) -> Any:
     """Type an unquoted scalar by the YAML 1.2 core schema; anything else stays text."""
     if text in _NULL:
@@ -68,9 +89,11 @@ def plain_scalar(text: str) -> Any:
     if text in _BOOL:
         return _BOOL[text]
     if _INT.fullmatch(text):
-        return int(text)
+        number = int(text) if len(text) <= 20 else None  # 20 characters: a sign and the 19 digits of 2**63
+        return number if number is not None and INT_RANGE[0] <= number <= INT_RANGE[1] else Unrepresentable(text)
     if _FLOAT.fullmatch(text):
-        return float(text)
+        real = float(text) if len(text) <= MAX_FLOAT_CHARS else math.inf
+        return real if math.isfinite(real) else Unrepresentable(text)
     return _SPECIAL_FLOAT.get(text.lower(), text)
 
 
@@ -105,12 +128,10 @@ def _decode(raw: bytes, name: str, doc: Document) -> str | None:
             )
         )
         return None
-    bad = _CONTROL.search(text)
-    if bad:
-        line, col = _position(text, bad.start())
-        doc.issues.append(
-            Issue(name, line, col, "KD010", "", f"The file holds the control character U+{ord(bad.group()):04X}.")
-        )
+    found = chars.problem(text, chars.FILE_ALLOWED)  # the one character policy, over every character
+    if found:
+        line, col = _position(text, found[0])
+        doc.issues.append(Issue(name, line, col, "KD010", "", f"The file holds {found[1]}; remove it."))
         return None
     return text
 
@@ -127,14 +148,16 @@ class _Builder:
 
     def issue(self, mark: Any, code: str, loc: Loc, message: str) -> None:
         line, col = _mark(mark)
-        self.doc.issues.append(Issue(self.name, line, col, code, ".".join(map(str, loc)), message))
+        self.doc.issues.append(Issue(self.name, line, col, code, field_path(loc), message))
 
     def _refuse_decorations(self, event: Any, loc: Loc) -> None:
         if getattr(event, "anchor", None) is not None:
-            self.issue(event.start_mark, "KD004", loc, f"Anchors are not allowed, found '&{event.anchor}'.")
+            self.issue(
+                event.start_mark, "KD004", loc, f"Anchors are not allowed, found '&{chars.visible(event.anchor)}'."
+            )
         tag = getattr(event, "tag", None)
         if tag is not None and tag != "!" and not (isinstance(event, yaml.ScalarEvent) and event.implicit[0]):
-            self.issue(event.start_mark, "KD005", loc, f"Tags are not allowed, found '{tag}'.")
+            self.issue(event.start_mark, "KD005", loc, f"Tags are not allowed, found '{chars.visible(tag)}'.")
 
     def _place(self, value: Any, event: Any) -> Loc | None:
         """Attach a finished value to its parent; return its location (None for a key)."""
@@ -151,9 +174,9 @@ class _Builder:
             self.doc.pos[sub] = _mark(event.start_mark)
             return sub
         if frame[2] is None:  # this value is a key
-            if not isinstance(value, str):
+            if type(value) is not str:
                 self.issue(event.start_mark, "KD001", loc, "A mapping key must be plain text.")
-                value = repr(value)
+                value = repr(value) if type(value) is not Unrepresentable else f"'{value[:20]}...'"
             frame[2] = (value, event.start_mark)
             return None
         key, key_mark = frame[2]
@@ -164,7 +187,7 @@ class _Builder:
                 key_mark,
                 "KD003",
                 sub,
-                f"The key '{key}' appears twice in the same mapping (first on line {self.doc.keypos[sub][0]}).",
+                f"The key '{chars.visible(key)}' appears twice in the same mapping (first on line {self.doc.keypos[sub][0]}).",
             )
         else:
             container[key] = value
@@ -200,7 +223,9 @@ class _Builder:
             return True
         if kind is yaml.AliasEvent:
             loc = self._next_loc()
-            self.issue(event.start_mark, "KD004", loc, f"Aliases are not allowed, found '*{event.anchor}'.")
+            self.issue(
+                event.start_mark, "KD004", loc, f"Aliases are not allowed, found '*{chars.visible(event.anchor)}'."
+            )
             self._place(None, event)
             return True
         if kind in (yaml.MappingStartEvent, yaml.SequenceStartEvent):
@@ -414,18 +439,44 @@ def _problem(error: yaml.YAMLError) -> str:
     problem = (problem or str(error)).rstrip(".")
     if problem in _YAML_PROBLEMS:
         return _YAML_PROBLEMS[problem]
-    return problem + (f" ({context})" if context else "")
+    return chars.visible(problem + (f" ({context})" if context else ""))  # libyaml's words may quote a character
+
+
+#: Why a file or folder could not be read, in words, by errno; other errors keep the system's words.
+READ_ERRORS: dict[int, str] = {
+    errno.ENOENT: "it vanished while raw/ was read (moved or deleted meanwhile); run the command again",
+    errno.EACCES: "permission was denied; make it readable",
+    errno.EPERM: "the operation was not permitted; make it readable",
+    errno.EIO: "the disk reported an input/output error",
+}
+
+
+def _bytes(path: str | os.PathLike[str], name: str) -> bytes | Issue:
+    """A file's bytes, or the issue that says why it cannot be read (never an exception)."""
+    try:
+        return read_regular(path, MAX_BYTES)
+    except FileTooLarge as exc:
+        return Issue(name, 0, 0, "KD008", "", f"The file has {exc.size} bytes; the limit is {MAX_BYTES}.")
+    except NotRegularFile as exc:
+        message = f"The file is {exc.kind}, not a regular file; put a regular file here."
+        return Issue(name, 0, 0, "KD011", "", message)
+    except OSError as exc:
+        why = READ_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
+        return Issue(name, 0, 0, "KD012", "", f"The file cannot be read: {why}.")
 
 
 def read(path: str | os.PathLike[str], name: str) -> Document:
-    """Read and parse one record file; ``name`` is how issues refer to it."""
+    """Read and parse one record file; ``name`` is how issues refer to it.
+
+    Only a regular file is read (never through a symlink, never waiting on a pipe); any file
+    that cannot be read is one issue, never an exception.
+    """
     doc = Document()
-    size = os.stat(path).st_size
-    if size > MAX_BYTES:
-        doc.issues.append(Issue(name, 0, 0, "KD008", "", f"The file has {size} bytes; the limit is {MAX_BYTES}."))
+    raw = _bytes(path, name)
+    if isinstance(raw, Issue):
+        doc.issues.append(raw)
         return doc
-    with open(path, "rb") as handle:
-        text = _decode(handle.read(), name, doc)
+    text = _decode(raw, name, doc)
     if text is None:
         return doc
     doc = parse(text, name)
@@ -436,4 +487,51 @@ def read(path: str | os.PathLike[str], name: str) -> Document:
         doc.issues.append(
             Issue(name, 1, 1, "KD006", "", f"Expected a mapping of field: value at the top level, found {found}.")
         )
+    elif not doc.issues:
+        _check_values(doc, name)
+    if len(doc.issues) >= MAX_ISSUES:  # the parser and the value checks stop there: say so
+        last = max(doc.issues)
+        message = f"Reading stopped after {MAX_ISSUES} issues; more may follow."
+        doc.issues.append(Issue(name, last.line, last.col, "KD014", "", message))
     return doc
+
+
+def _check_values(doc: Document, name: str) -> None:
+    """Refuse every value no field can take: numbers beyond 64 bits, text against the character policy.
+
+    One pass over every scalar of the document, whatever the field (URLs and package.yaml's strings
+    included): what the file's text cannot show, an escape in a double-quoted text can still make.
+    """
+    stack: list[tuple[Loc, Any]] = [((), doc.data)]
+    while stack and len(doc.issues) < MAX_ISSUES:
+        loc, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((loc + (key,), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((loc + (i,), item) for i, item in reversed(list(enumerate(value))))
+        elif type(value) is Unrepresentable:
+            line, col = doc.pos.get(loc, (0, 0))
+            shown = value if len(value) <= 24 else f"{value[:20]}... ({len(value)} characters)"
+            low, high = INT_RANGE
+            message = (
+                f"The number {shown} cannot be stored: whole numbers run from {low} to {high}, and other "
+                f"numbers need at most {MAX_FLOAT_CHARS} characters and a finite value. Put it in quotes if it is text."
+            )
+            doc.issues.append(Issue(name, line, col, "KD013", field_path(loc), message))
+        elif isinstance(value, str):
+            problem = chars.text_problem(value)
+            if problem:
+                line, col = doc.pos.get(loc, (0, 0))
+                doc.issues.append(Issue(name, line, col, "KD108", field_path(loc), problem))
+
+
+def capped(issues: list[Issue], name: str) -> list[Issue]:
+    """The first ``MAX_ISSUES`` of one file's issues, and a last one saying how many more were left out."""
+    if len(issues) <= MAX_ISSUES:
+        return issues
+    ordered = sorted(issues)
+    first_left_out = ordered[MAX_ISSUES]
+    more = len(ordered) - MAX_ISSUES
+    counted = "1 more issue of this file was" if more == 1 else f"{more} more issues of this file were"
+    message = f"{counted} left out, from here on (at most {MAX_ISSUES} are shown a file)."
+    return [*ordered[:MAX_ISSUES], Issue(name, first_left_out.line, first_left_out.col, "KD014", "", message)]

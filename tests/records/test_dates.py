@@ -114,3 +114,29 @@ def test_precisions_are_listed_finest_first() -> None:
     """The interval rule (take the coarser end) relies on this order."""
     assert PRECISIONS == ("day", "month", "year")
     assert parse_edtf("1993/1993-04-02").precision == parse_edtf("1993-04-02/1993").precision == "year"
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("0000", True),
+        ("0000-01-01", True),
+        ("0000~", True),
+        ("0000/1993", True),
+        ("1993/0000", True),
+        ("9999", True),
+        ("9999-12-31", True),
+        ("1993/9999-12", True),
+        ("0001", False),
+        ("0001-01-01", False),
+        ("9998-12-31", False),
+        ("0001/9998", False),
+    ],
+)
+def test_years_outside_0001_to_9998_are_refused(text: str, refused: bool) -> None:
+    """Year 0 does not exist, and 9999 is past what the site's timeline draws (it runs to the next year's start)."""
+    if refused:
+        with pytest.raises(ValueError, match="years run from 0001 to 9998"):
+            parse_edtf(text)
+    else:
+        assert parse_edtf(text).start.year >= 1

@@ -9,8 +9,11 @@ The files of a case:
 
 - ``files/``: files that replace or join those of the good project (same relative paths);
 - ``remove.txt`` (optional): paths to delete, one a line;
+- ``move.txt`` (optional): ``path -> new path`` lines, renamed before the symlinks are made;
 - ``symlink.txt`` (optional): ``link -> target`` lines; each link is created at run time,
   ``target`` written into it verbatim (git holds symlinks poorly);
+- ``special.txt`` (optional): ``path -> fifo``, ``socket`` or ``folder`` lines: a named pipe, a
+  Unix socket or an empty folder made at that path at run time (git holds none of them);
 - ``args.txt`` (optional): extra command-line arguments, one a line;
 - ``timeout.txt`` (optional): seconds each run may take (the default is generous);
 - ``expected.json``: every issue expected, as ``file``, ``line``, ``column``, ``code`` and
@@ -63,10 +66,35 @@ def _project(case: Path, tmp_path: Path) -> Path:
         shutil.copytree(case / "files", project, dirs_exist_ok=True)
     for rel in _lines(case / "remove.txt"):
         (project / rel).unlink()
+    for line in _lines(case / "move.txt"):
+        source, destination = (part.strip() for part in line.split("->"))
+        (project / source).rename(project / destination)
     for line in _lines(case / "symlink.txt"):
         link, target = (part.strip() for part in line.split("->"))
         os.symlink(target, project / link)
+    for line in _lines(case / "special.txt"):
+        path, kind = (part.strip() for part in line.split("->"))
+        if kind != "folder" and not hasattr(os, "mkfifo"):
+            pytest.skip("named pipes and Unix sockets are POSIX only")
+        SPECIAL[kind](project / path)
     return project
+
+
+def _socket(path: Path) -> None:
+    """A Unix socket file at ``path``, bound by its short relative name (socket paths are short)."""
+    import socket
+
+    here = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(path.name)  # the socket file stays after the socket is closed
+    finally:
+        os.chdir(here)
+
+
+#: How each kind of special file of ``special.txt`` is made.
+SPECIAL: dict[str, Any] = {"fifo": getattr(os, "mkfifo", None), "socket": _socket, "folder": Path.mkdir}
 
 
 def _validate(case: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -175,3 +203,20 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     result = run_kdata_here("validate", "raw", "--archive", "archive", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid" in result.stdout
+
+
+#: The categories of hostile input that once passed validation or crashed it, and so could reach the build.
+BUILD_CATEGORIES = ("special-files", "symlinks", "numbers-out-of-range", "character-policy-everywhere", "issue-limit")
+BUILD_CASES = [MALFORMED / name for category in BUILD_CATEGORIES for name in CATEGORIES[category]]
+
+
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[c.name for c in BUILD_CASES])
+def test_malformed_case_fails_the_build_with_the_same_issues(case: Path, tmp_path: Path) -> None:
+    """``kdata build`` refuses the case with the issues ``kdata validate`` reports: exit 1, no traceback, no dist/."""
+    project = _project(case, tmp_path)
+    result = run_kdata_here("build", cwd=project, env={"KDATA_CACHE_DIR": str(tmp_path / "cache")})
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    for row in _expected(case):
+        assert f"{row['file']}:{row['line']}:{row['column']}: {row['code']}" in result.stdout + result.stderr
+    assert not (project / "dist").exists()

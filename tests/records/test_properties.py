@@ -35,9 +35,12 @@ from inprocess import run_kdata_here
 
 import kdata
 from kdata.datapackage.build import build
+from kdata.datapackage.verify import verify
+from kdata.records.dates import MAX_YEAR, MIN_YEAR
 from kdata.records.models import _text
 from kdata.records.validate import load_raw
 from kdata.records.vocab import ACTOR_KINDS, EVENT_KINDS, EVENT_STATUSES, MEASURES, PLACE_KINDS, QUALIFIERS, UNITS
+from kdata.site.timeline import layout
 
 DAMAGE_EXAMPLES = int(os.environ.get("KDATA_HYPOTHESIS_EXAMPLES", "1000"))
 ROUND_TRIP_EXAMPLES = int(os.environ.get("KDATA_HYPOTHESIS_ROUND_TRIPS", "40"))
@@ -65,12 +68,25 @@ TEXT = st.text(CHARS, min_size=1, max_size=40).map(lambda t: unicodedata.normali
 COUNT = st.integers(min_value=0, max_value=2**53)
 
 
+#: Years of the usual draws, and every year a date may name.
+YEARS = (1900, 2030)
+ALL_YEARS = (MIN_YEAR, MAX_YEAR)
+#: Every count a figure may hold: 0 to the largest signed 64-bit integer (``yamlio.INT_RANGE``).
+ALL_COUNTS = st.integers(min_value=0, max_value=2**63 - 1)
+#: Text of any character the character policy allows (every category, unassigned and private use included).
+ANY_TEXT = (
+    st.text(st.characters(exclude_categories=["Cc", "Cf", "Cs", "Zl", "Zp"]), min_size=1, max_size=40)
+    .map(lambda t: unicodedata.normalize("NFC", t))
+    .filter(_valid_text)
+)
+
+
 @st.composite
-def edtf(draw: st.DrawFn) -> str:
+def edtf(draw: st.DrawFn, years: tuple[int, int] = YEARS) -> str:
     """An EDTF date at year, month or day precision, sometimes approximate, sometimes an interval."""
 
     def one() -> tuple[str, date]:
-        year = draw(st.integers(1900, 2030))
+        year = draw(st.integers(*years))
         precision = draw(st.sampled_from(["year", "month", "day"]))
         if precision == "year":
             return f"{year:04d}", date(year, 1, 1)
@@ -91,10 +107,10 @@ def edtf(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def numbers(draw: st.DrawFn) -> dict[str, Any]:
+def numbers(draw: st.DrawFn, count: st.SearchStrategy[int] = COUNT) -> dict[str, Any]:
     """value/low/high that fit a qualifier drawn with them."""
     qualifier = draw(st.sampled_from(sorted(QUALIFIERS)))
-    a, b = sorted(draw(st.lists(COUNT, min_size=2, max_size=2, unique=True)))
+    a, b = sorted(draw(st.lists(count, min_size=2, max_size=2, unique=True)))
     shapes: dict[str, dict[str, int]] = {
         "exact": {"value": a},
         "approximately": {"value": a},
@@ -108,22 +124,27 @@ def numbers(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def dataset(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
-    """A small, valid raw/ tree as records by table."""
+def dataset(
+    draw: st.DrawFn,
+    text: st.SearchStrategy[str] = TEXT,
+    count: st.SearchStrategy[int] = COUNT,
+    years: tuple[int, int] = YEARS,
+) -> dict[str, list[dict[str, Any]]]:
+    """A small, valid raw/ tree as records by table (texts, counts and years drawn from the given ranges)."""
     places: list[dict[str, Any]] = []
     for i in range(draw(st.integers(1, 3))):
-        place = {"id": f"place-{i}", "name": draw(TEXT), "kind": draw(st.sampled_from(sorted(PLACE_KINDS)))}
+        place = {"id": f"place-{i}", "name": draw(text), "kind": draw(st.sampled_from(sorted(PLACE_KINDS)))}
         if i and draw(st.booleans()):
             place["parent"] = f"place-{draw(st.integers(0, i - 1))}"
         places.append(place)
     actors = [
-        {"id": f"actor-{i}", "name": draw(TEXT), "kind": draw(st.sampled_from(sorted(ACTOR_KINDS)))}
+        {"id": f"actor-{i}", "name": draw(text), "kind": draw(st.sampled_from(sorted(ACTOR_KINDS)))}
         for i in range(draw(st.integers(1, 2)))
     ]
     source = {
         "id": "source-0",
-        "title": draw(TEXT),
-        "published": draw(edtf()),
+        "title": draw(text),
+        "published": draw(edtf(years)),
         "language": "en",
         "kind": "news_report",
         "sha256": "0" * 64,
@@ -131,7 +152,7 @@ def dataset(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
 
     def citations() -> list[dict[str, Any]]:
         return [
-            {"source": "source-0", "claimant": draw(st.sampled_from([a["id"] for a in actors])), "quote": draw(TEXT)}
+            {"source": "source-0", "claimant": draw(st.sampled_from([a["id"] for a in actors])), "quote": draw(text)}
             for _ in range(draw(st.integers(1, 2)))
         ]
 
@@ -139,14 +160,14 @@ def dataset(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
     for i in range(draw(st.integers(1, 2))):
         event = {
             "id": f"event-{i}",
-            "title": draw(TEXT),
+            "title": draw(text),
             "kind": draw(st.sampled_from(sorted(EVENT_KINDS))),
             "status": draw(st.sampled_from(sorted(EVENT_STATUSES))),
-            "date": draw(edtf()),
+            "date": draw(edtf(years)),
             "place": draw(st.sampled_from([p["id"] for p in places])),
         }
         if draw(st.booleans()):
-            event["description"] = draw(TEXT)
+            event["description"] = draw(text)
         event["citations"] = citations()
         events.append(event)
     figures = []
@@ -155,12 +176,12 @@ def dataset(draw: st.DrawFn) -> dict[str, list[dict[str, Any]]]:
             "id": f"figure-{i}",
             "measure": draw(st.sampled_from(sorted(MEASURES))),
             "unit": draw(st.sampled_from(sorted(UNITS))),
-            **draw(numbers()),
-            "stated_as": draw(TEXT),
+            **draw(numbers(count)),
+            "stated_as": draw(text),
             "event": "event-0",
         }
         if draw(st.booleans()):
-            figure["as_of"] = draw(edtf())
+            figure["as_of"] = draw(edtf(years))
         figure["citations"] = citations()
         figures.append(figure)
     return {"places": places, "actors": actors, "sources": [source], "events": events, "figures": figures}
@@ -228,6 +249,23 @@ def test_random_valid_records_round_trip(data: dict[str, list[dict[str, Any]]]) 
         result = build(raw, Path(tmp) / "dist")
         assert result.rows["events"] == len(data["events"])
         check_round_trip(data, Path(tmp) / "dist")
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(data=dataset(text=ANY_TEXT, count=ALL_COUNTS, years=ALL_YEARS))
+def test_what_validates_builds_and_verifies(data: dict[str, list[dict[str, Any]]]) -> None:
+    """Valid records at the edges the models allow (any allowed character, counts up to 2**63 - 1, years
+    0001 to 9998) pass validate, build and verify, read back unchanged, and the site lays out their timeline:
+    what validates never crashes later."""
+    RUN["edges"] = RUN.get("edges", 0) + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = write_tree(Path(tmp), data)
+        assert load_raw(raw, jobs=1).issues == []
+        build(raw, Path(tmp) / "dist")
+        assert verify(Path(tmp) / "dist") == []
+        check_round_trip(data, Path(tmp) / "dist")
+        events = kdata.load_table("events", package=Path(tmp) / "dist").to_pylist()
+        assert len(layout(events).marks) == len(events)
 
 
 @settings(max_examples=2, **SETTINGS)

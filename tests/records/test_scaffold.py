@@ -141,3 +141,24 @@ def test_editor_settings_map_every_schema_to_its_records() -> None:
     assert settings["yaml.schemas"] == expected
     for schema in expected:
         assert (REPO / schema).is_file(), schema
+
+
+@pytest.mark.parametrize("shape", ["raw is a symlink", "table folder is a symlink", "table folder is a file"])
+def test_new_refuses_to_write_through_a_symlink_or_into_a_file(shape: str, tmp_path: Path) -> None:
+    """``kdata new`` writes only into real folders inside raw/: one line, exit 2, nothing written elsewhere."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "places").mkdir(parents=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    raw = project / "raw"
+    if shape == "raw is a symlink":
+        raw.symlink_to(elsewhere)
+    else:
+        raw.mkdir()
+        places = raw / "places"
+        places.symlink_to(elsewhere / "places") if shape == "table folder is a symlink" else places.write_text("")
+    result = run_kdata_here("new", "place", "new-square", cwd=project)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "kdata writes records only into real folders inside raw/" in result.stderr
+    assert list(elsewhere.rglob("*.yaml")) == []

@@ -6,6 +6,7 @@ import json
 import marshal
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,3 +121,64 @@ def test_a_corrupt_cache_is_ignored(project: Path, cache: Path) -> None:
     assert _validate(project, cache) == _validate(project, cache, "--no-cache")
     shutil.rmtree(cache)
     assert _validate(project, cache)[0] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+@pytest.mark.parametrize("special", ["fifo", "folder", "symlink"])
+def test_a_cache_file_that_is_not_a_regular_file_is_ignored(project: Path, cache: Path, special: str) -> None:
+    """A FIFO (which would block a plain read forever), a folder or a symlink where a cache file was: a cold run."""
+    from conftest import run_kdata
+
+    _validate(project, cache)
+    for stored in _stored(cache).values():
+        stored.unlink()
+        make = {
+            "fifo": os.mkfifo,
+            "folder": Path.mkdir,
+            "symlink": lambda p: p.symlink_to(project / "raw" / "package.yaml"),
+        }
+        make[special](stored)
+    result = run_kdata("validate", "raw", cwd=project, env={"KDATA_CACHE_DIR": str(cache)}, timeout=60)
+    assert (result.returncode, result.stderr) == (0, ""), result.stdout + result.stderr
+
+
+def test_a_file_that_vanishes_between_listing_and_reading_is_one_issue(
+    project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """raw/ is listed, then a record file is deleted before it is read: one KD012, cold and cached alike."""
+    from kdata.records import scan, validate
+
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
+    raw = project / "raw"
+    files = validate._record_files(raw, [])
+    gone = raw / "places" / "riverton.yaml"
+    store = scan.ScanCache(raw)
+    gone.unlink()
+    for results in ([r for chunk in scan.scan(files, 1, "nothing") for r in chunk.results], store.scan(files, 1)):
+        (vanished,) = [r for r in results if r.path == str(gone)]
+        assert [(i.code, i.line) for i in vanished.issues] == [("KD012", 0)]
+        assert "vanished" in vanished.issues[0].message
+
+
+#: Names a file may have on POSIX (Windows refuses control characters in file names).
+_POSIX_NAME = pytest.mark.skipif(sys.platform == "win32", reason="Windows file names cannot hold control characters")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("line\nbreak", marks=_POSIX_NAME),
+        "zero\u200bwidth",
+        "bidi\u202eyaml.txt",
+        pytest.param("tab\there", marks=_POSIX_NAME),
+    ],
+)
+def test_file_names_are_shown_visibly_on_one_line(project: Path, cache: Path, name: str) -> None:
+    """A record file whose name holds a line break or an invisible character: every issue stays one line, escaped."""
+    from kdata.records.chars import visible
+
+    (project / "raw" / "places" / f"{name}.yaml").write_bytes((project / "raw/places/riverton.yaml").read_bytes())
+    result = run_kdata_here("validate", "raw", cwd=project, env={"KDATA_CACHE_DIR": str(cache)})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"raw/places/{visible(name)}.yaml:1:5: KD107" in result.stdout
+    assert name not in result.stdout and all(line.startswith("raw/") for line in result.stdout.splitlines()[:-1])

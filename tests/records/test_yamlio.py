@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,94 @@ def test_libyaml_problems_are_reworded(problem: str) -> None:
 def test_every_reworded_problem_is_tested() -> None:
     """The table of kdata's words and the texts that trigger them list the same problems."""
     assert set(PROBLEMS) == set(yamlio._YAML_PROBLEMS)
+
+
+def _without_root_file_access() -> None:
+    """In the child process: drop the capabilities that let root read any file (DAC override and read search).
+
+    Root ignores file permissions only through these two capabilities; removed from the bounding
+    set before ``exec``, the new process is root that obeys permissions like any user.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH (linux/capability.h)
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) was refused")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="file permissions of this kind are POSIX only")
+@pytest.mark.parametrize(
+    ("target", "line"),
+    [
+        ("raw/places/riverton.yaml", "raw/places/riverton.yaml:0:0: KD012 unreadable-file: The file cannot be read"),
+        ("raw/places", "raw/places:0:0: KD012 unreadable-file: The folder cannot be read"),
+        ("raw/package.yaml", "raw/package.yaml:0:0: KD012 unreadable-file: The file cannot be read"),
+    ],
+)
+def test_a_file_or_folder_without_read_permission_is_one_issue(project: Path, target: str, line: str) -> None:
+    """``kdata validate`` on a record file, table folder or package.yaml it may not read: a KD012 line, exit 1.
+
+    As root, chmod does not bind: the real command then runs as root without the capabilities
+    that bypass permissions (skipped only where the system refuses to drop them).
+    """
+    from conftest import run_kdata
+    from inprocess import run_kdata_here
+
+    record = project / target
+    mode = record.stat().st_mode
+    record.chmod(0)
+    try:
+        if os.geteuid() != 0:
+            result = run_kdata_here("validate", "raw", "--no-cache", cwd=project)
+        else:
+            try:
+                result = run_kdata("validate", "raw", "--no-cache", cwd=project, preexec_fn=_without_root_file_access)
+            except (OSError, subprocess.SubprocessError) as exc:
+                pytest.skip(f"running as root, and root's file access cannot be dropped here: {exc}")
+    finally:
+        record.chmod(mode)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert f"{line}: permission was denied; make it readable." in result.stdout, result.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX only")
+@pytest.mark.parametrize("kind", ["fifo", "folder", "symlink", "missing"])
+def test_read_refuses_anything_but_a_regular_file(kind: str, tmp_path: Path) -> None:
+    """``read`` gives one issue for a FIFO (without waiting for a writer), a folder, a symlink or a missing file."""
+    path = tmp_path / "x.yaml"
+    make = {
+        "fifo": os.mkfifo,
+        "folder": Path.mkdir,
+        "symlink": lambda p: p.symlink_to(DATA / "good" / "raw" / "package.yaml"),
+        "missing": lambda p: None,
+    }
+    make[kind](path)
+    codes = {"fifo": "KD011", "folder": "KD011", "symlink": "KD011", "missing": "KD012"}
+    assert [(i.code, i.line, i.col) for i in yamlio.read(path, "x.yaml").issues] == [(codes[kind], 0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("9223372036854775807", False),
+        ("-9223372036854775808", False),
+        ("9223372036854775808", True),
+        ("-9223372036854775809", True),
+        ("1" * 4301, True),  # beyond Python's int() limit for text: kept as text, never converted
+        ("1" * 100_000, True),
+        ("1.5", False),
+        ("1e308", False),
+        ("1e309", True),
+        ("-1e999", True),
+        ("0." + "1" * 31, True),
+    ],
+)
+def test_numbers_no_column_can_hold_are_refused(text: str, refused: bool, tmp_path: Path) -> None:
+    """Unquoted integers outside 64 bits and floats that overflow or run long: KD013 on their field."""
+    path = tmp_path / "x.yaml"
+    path.write_text(f"id: x\nnested:\n  - value: {text}\n", "utf-8")
+    issues = yamlio.read(path, "x.yaml").issues
+    assert [(i.line, i.col, i.code, i.field) for i in issues] == (
+        [(3, 12, "KD013", "nested.0.value")] if refused else []
+    )
