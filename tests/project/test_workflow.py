@@ -173,4 +173,4 @@ def test_data_diff_step_writes_the_job_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     text = summary.read_text("utf-8")
     assert text.startswith("### Data changes")
-    assert "- changed `riverton-bridge-length`: value: 4 → 5" in text
+    assert "- changed <code>riverton-bridge-length</code>: value: 4 → 5" in text
