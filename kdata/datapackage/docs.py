@@ -65,8 +65,23 @@ def error_codes() -> str:
     return "\n".join(lines)
 
 
+def environment() -> str:
+    """The numeric environment variables (``kdata.settings.SETTINGS``): meaning, allowed values, default."""
+    from kdata.settings import SETTINGS
+
+    lines = ["| variable | what it sets | allowed | default |", "|---|---|---|---|"]
+    for name, s in SETTINGS.items():
+        default = "one per core" if s.default is None else f"{s.default:,}"
+        lines.append(f"| `{name}` | {_cell(s.meaning)} | {s.low:,} to {s.high:,} | {default} |")
+    return "\n".join(lines)
+
+
 #: Generated section name -> the function that writes it.
-SECTIONS: dict[str, Callable[[], str]] = {"data model": data_model, "error codes": error_codes}
+SECTIONS: dict[str, Callable[[], str]] = {
+    "data model": data_model,
+    "error codes": error_codes,
+    "environment": environment,
+}
 
 
 def render(text: str) -> str:
