@@ -420,35 +420,3 @@ def test_sigkill_of_cold_cli_builds(built_project: Path) -> None:
         recover(built_project / "dist")  # what the next build does first
         assert snapshot(built_project / "dist") in versions
     assert kills >= 3
-
-
-def test_killed_builds_leave_old_or_new_dist(built: Path) -> None:
-    """SIGKILL at random moments of builds that alternate between two contents.
-
-    After each kill, dist/ verifies and (once the next build's recovery has run) equals
-    one of the two complete builds, never a mix. Six kills (twelve before): most
-    kills are above: forked builds aimed at every phase and 6 more cold.
-    """
-    record = built / "raw" / "events" / "riverton-return-2020.yaml"
-    titles = ("title: Residents returned to Riverton", "title: Residents moved back to Riverton")
-    versions = []
-    for title in titles:
-        record.write_text(record.read_text().replace(titles[0], title).replace(titles[1], title))
-        start = time.monotonic()
-        assert run_kdata("build", cwd=built).returncode == 0
-        duration = time.monotonic() - start
-        versions.append(snapshot(built / "dist"))
-    assert versions[0] != versions[1]
-    rng = random.Random(7)
-    for n in range(6):
-        title = titles[n % 2]
-        record.write_text(record.read_text().replace(titles[0], title).replace(titles[1], title))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kdata", "build"], cwd=built, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(rng.uniform(0.1, duration))
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        assert run_kdata("verify", cwd=built).returncode == 0  # one whole build, whatever the kill left
-        recover(built / "dist")  # what the next build does first
-        assert snapshot(built / "dist") in versions
