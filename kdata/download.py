@@ -348,11 +348,11 @@ def fetch(
                     f"The cached copy of version {release.version} no longer matches the registry: {problem}. "
                     f"It was left as it is; run `kdata download {release.version} --refresh` to fetch it again."
                 )
-            if offline():
-                raise _offline_error(release, cache)
             archive = cache / release.file
-            if archive.is_file() and sha256_file(archive) == release.sha256:
+            if archive.is_file() and not archive.is_symlink() and sha256_file(archive) == release.sha256:
                 _install(release, cache, None)  # the archive is the registry's: only the folder was damaged
+            elif offline():  # the network is needed only from here on
+                raise _offline_error(release, cache)
             else:
                 url = registry.url(release)
                 part = cache / f".{release.file}.{secrets.token_hex(4)}.part"

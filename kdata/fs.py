@@ -390,20 +390,23 @@ def _swap_by_renames(new: Path, target: Path) -> None:
 #: the folder, and every file it wrote there. Only such a folder, or an empty one, is ever replaced,
 #: and only while it holds nothing else: a command replaces only what it made.
 MADE = ".kdata-made"
+#: The marker's first line: ``# kdata-made: KIND``, the kind of folder (``package``, ``schemas``, ``site``).
+_KIND = "# kdata-made: "
 #: How many unknown entries a refusal names before "and N more".
 _NAMED = 3
 
 
-def _made_files(folder: Path) -> set[str] | None:
-    """The files the marker of ``folder`` lists, or None where there is no marker (or it is not a regular file)."""
+def _made(folder: Path) -> tuple[str, set[str]] | None:
+    """The kind of folder and the files its marker lists, or None where there is no marker (or it is not a regular file)."""
     marker = folder / MADE
     if marker.is_symlink() or not marker.is_file():
         return None
     try:
-        text = marker.read_text("utf-8")
+        lines = marker.read_text("utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    return {line for line in text.splitlines() if line and not line.startswith("#")}
+    kind = lines[0].removeprefix(_KIND) if lines and lines[0].startswith(_KIND) else ""
+    return kind, {line for line in lines if line and not line.startswith("#")}
 
 
 def _entries(folder: Path) -> list[str]:
@@ -418,16 +421,19 @@ def _entries(folder: Path) -> list[str]:
     return sorted(found)
 
 
-def check_replaceable(target: Path, command: str, keep: tuple[str, ...] = ()) -> None:
-    """Refuse, in one line, to replace ``target`` unless it is missing, an empty folder, or all made by kdata.
+def check_replaceable(target: Path, command: str, kind: str, keep: tuple[str, ...] = ()) -> None:
+    """Refuse, in one line, to replace ``target`` unless it is missing, empty, or all made by kdata as a ``kind`` folder.
 
     Args:
         target: The folder a command is about to replace whole.
         command: The command that replaces it (``kdata build``), for the message.
+        kind: The kind of folder the command writes (``package``, ``schemas``, ``site``): a folder
+            kdata wrote as another kind (a site over a package) is refused too.
         keep: Subfolders that the command carries over into the new folder whole (``releases``).
 
     Raises:
-        UsageError: ``target`` is a link or a file, or holds anything kdata did not write there.
+        UsageError: ``target`` is a link or a file, was written as another kind, or holds anything
+            kdata did not write there.
     """
     shown = str(target) or "."
     if os.path.islink(target):
@@ -436,9 +442,15 @@ def check_replaceable(target: Path, command: str, keep: tuple[str, ...] = ()) ->
         return
     if not target.is_dir():
         raise UsageError(f"'{shown}' is a file, not a folder; {command} writes a folder there. Pass another folder.")
-    made = _made_files(target)
+    made = _made(target)
     kept = tuple(f"{name}/" for name in keep)
-    strays = [e for e in _entries(target) if e != MADE and e not in (made or ()) and not e.startswith(kept)]
+    files = made[1] if made else set()
+    strays = [e for e in _entries(target) if e != MADE and e not in files and not e.startswith(kept)]
+    if made is not None and made[0] != kind:
+        raise UsageError(
+            f"'{shown}' is a {made[0] or 'different'} folder written by kdata, not a {kind} folder; "
+            f"{command} would replace it. Pass another folder."
+        )
     if strays and made is None:
         raise UsageError(
             f"'{shown}' is not empty and was not written by kdata (no {MADE} file in it); {command} replaces only a "
@@ -452,7 +464,7 @@ def check_replaceable(target: Path, command: str, keep: tuple[str, ...] = ()) ->
         )
 
 
-def swap_in(new: Path, target: Path, command: str | None = None, keep: tuple[str, ...] = ()) -> None:
+def swap_in(new: Path, target: Path, command: str | None = None, kind: str = "", keep: tuple[str, ...] = ()) -> None:
     """Make ``new`` the folder at ``target``; the previous content is removed.
 
     Holds the target's lock (taking it if the caller does not hold it already): readers that
@@ -464,6 +476,7 @@ def swap_in(new: Path, target: Path, command: str | None = None, keep: tuple[str
         command: The command writing ``target`` (``kdata build``): the folder gets its marker
             (``MADE``), and ``target`` is replaced only if ``check_replaceable`` allows it. None
             for kdata's own cache folders, which only kdata writes.
+        kind: The kind of folder written (see ``check_replaceable``); with ``command`` only.
         keep: Subfolders of ``target`` the caller has copied into ``new`` (see ``check_replaceable``).
 
     Raises:
@@ -471,14 +484,14 @@ def swap_in(new: Path, target: Path, command: str | None = None, keep: tuple[str
     """
     if command is not None:
         listing = "\n".join(entry for entry in _entries(new) if entry != MADE)
-        header = f"# Written by `{command}`, which replaces this folder whole. The files it wrote:\n"
+        header = f"{_KIND}{kind}\n# Written by `{command}`, which replaces this folder whole. The files it wrote:\n"
         atomic_write(new / MADE, (header + listing + "\n").encode("utf-8"))
     for folder in (new, *new.rglob("*")):
         if folder.is_dir():
             fsync_dir(folder)
     with locked(target):
         if command is not None:
-            check_replaceable(target, command, keep)
+            check_replaceable(target, command, kind, keep)
         if not target.exists():
             os.rename(new, target)
         elif _exchange(new, target):

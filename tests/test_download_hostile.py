@@ -279,6 +279,23 @@ def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str]) -> 
     assert "tunnel" not in (folder / "events.csv").read_text() and verify(folder) == []
 
 
+@pytest.mark.parametrize("kind", ["csv-and-sums-line", "folder-is-a-file"])
+def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, env: dict[str, str], kind: str) -> None:
+    """KDATA_OFFLINE=1 forbids the network, not a reinstall from the archive the registry vouches for."""
+    folder = fetch("0.1.0")
+    pristine = snapshot(folder)
+    if kind == "folder-is-a-file":
+        shutil.rmtree(folder)
+        folder.write_text("not a folder")
+    else:
+        TAMPERINGS[kind](folder, folder)
+    offline = {**env, "KDATA_OFFLINE": "1", "KDATA_BASE_URL": "http://127.0.0.1:9/"}  # nothing listens on port 9
+    one_line(run_env("download", "0.1.0", cwd=site.project, env=offline), 1, "--refresh")
+    result = run_env("download", "0.1.0", "--refresh", cwd=site.project, env=offline)
+    assert result.returncode == 0, result.stderr
+    assert folder.is_dir() and snapshot(folder) == pristine and verify(folder) == []
+
+
 # 2. Downloads that cannot hang --------------------------------------------------------------------
 
 SERVERS = {

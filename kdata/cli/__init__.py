@@ -95,6 +95,11 @@ class _Group(click.Group):
 
             click.echo(click.style("Error: ", fg="red") + f"the command stopped: {write_error(exc)}.", err=True)
             ctx.exit(1)
+        except click.ClickException as exc:  # a bad argument or option: one line too, not click's usage block
+            where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ctx.command_path
+            message = printable_lines(exc.format_message()).replace("\n", " ")
+            click.echo(click.style("Error: ", fg="red") + f"{message.rstrip('.')} (see `{where} --help`).", err=True)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

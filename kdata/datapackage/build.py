@@ -42,9 +42,9 @@ def _check_places(raw: Path, dist: Path, schemas: Path | None) -> None:
         place = out.resolve()
         if place == taken or taken.is_relative_to(place) or place.is_relative_to(taken):
             raise UsageError(f"'{out}' overlaps {what}; {COMMAND} writes each folder apart. Pass another folder.")
-    fs.check_replaceable(dist, COMMAND, KEEP)
+    fs.check_replaceable(dist, COMMAND, "package", KEEP)
     if schemas is not None:
-        fs.check_replaceable(schemas, COMMAND)
+        fs.check_replaceable(schemas, COMMAND, "schemas")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
         with fs.locked(dist):  # .dist.lock: repairs a swap that died half-way on entry
-            fs.check_replaceable(dist, COMMAND, KEEP)  # again, under the lock
+            fs.check_replaceable(dist, COMMAND, "package", KEEP)  # again, under the lock
             fs.clear_staging(dist)  # left by killed builds; ours are the only staging folders
             stage = fs.staging_dir(dist)
             try:
@@ -120,7 +120,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
                 if schemas is not None:
                     write_schemas(schemas, COMMAND)  # before dist/: a failure here leaves both as they were
                     state = f"{schemas} was rewritten (it depends only on kdata's models); {dist} is unchanged."
-                fs.swap_in(stage, dist, COMMAND, KEEP)
+                fs.swap_in(stage, dist, COMMAND, "package", KEEP)
             finally:
                 if stage.exists():
                     shutil.rmtree(stage, ignore_errors=True)

@@ -15,6 +15,7 @@ every command. It refuses, naming the file and the place:
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -150,8 +151,9 @@ def _walk(value: Any, shape: Any, where: str) -> str | None:
 def check_descriptor(content: Any, folder: Path) -> str | None:
     """The first reason ``content`` (a parsed ``datapackage.json`` of ``folder``) cannot be trusted, or None.
 
-    Beyond ``SHAPE``: resource names and paths are unique, and no resource path resolves
-    (through a symlink) to a place outside ``folder``.
+    Beyond ``SHAPE``: resource names and paths are unique, no resource path resolves (through
+    a symlink) to a place outside ``folder``, and a resource file that exists is a regular file
+    (a FIFO would make every reader wait; a missing file is ``verify``'s to report).
     """
     if found := _walk(content, SHAPE, ""):
         return found
@@ -168,4 +170,10 @@ def check_descriptor(content: Any, folder: Path) -> str | None:
             inside = False
         if not inside:
             return f"resources[{i}].path '{printable(resource['path'])}' resolves to a place outside the package folder"
+        try:
+            mode = (folder / resource["path"]).stat().st_mode
+        except OSError:
+            continue  # missing: verify names it, readers fail on it in one line
+        if not stat.S_ISREG(mode):
+            return f"resources[{i}].path '{printable(resource['path'])}' is not a regular file"
     return None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kdata.datapackage.schemas import table_schema
-from kdata.errors import CODES
+from kdata.errors import CODES, UsageError
 from kdata.fs import atomic_write
 from kdata.records import models, vocab
 
@@ -92,11 +92,26 @@ def render(text: str) -> str:
     return text
 
 
+#: The largest file ``kdata docs`` rewrites (README.md is about 40 KB).
+MAX_DOC_BYTES = 8 << 20
+
+
 def update(paths: list[Path], check: bool = False) -> list[Path]:
-    """Rewrite the generated sections of ``paths``; return those that changed (or would)."""
+    """Rewrite the generated sections of ``paths``; return those that changed (or would).
+
+    Raises:
+        UsageError: A path is not a regular UTF-8 file (a symlink or a FIFO is refused, never followed).
+    """
+    from kdata.fs import read_regular
+
     changed = []
     for path in paths:
-        old = path.read_text("utf-8")
+        try:
+            old = read_regular(path, MAX_DOC_BYTES).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(
+                f"Cannot rewrite {path}: {exc.reason if isinstance(exc, UnicodeDecodeError) else exc}."
+            ) from None
         new = render(old)
         if new != old:
             changed.append(path)

@@ -183,7 +183,7 @@ def write_schemas(folder: Path, command: str = "kdata schemas") -> list[Path]:
     """
     from kdata import fs
 
-    fs.check_replaceable(folder, command)
+    fs.check_replaceable(folder, command, "schemas")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with fs.locked(folder):
         fs.clear_staging(folder)
@@ -193,7 +193,7 @@ def write_schemas(folder: Path, command: str = "kdata schemas") -> list[Path]:
             for name, content in schema_files().items():
                 (stage / name).write_bytes(content)
                 names.append(name)
-            fs.swap_in(stage, folder, command)
+            fs.swap_in(stage, folder, command, "schemas")
         finally:
             shutil.rmtree(stage, ignore_errors=True)
     return [folder / name for name in names]

@@ -289,7 +289,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     """
     target = Path(out)
     fs.recover(target)
-    fs.check_replaceable(target, COMMAND)  # early, before the pages are rendered; swap_in checks again
+    fs.check_replaceable(target, COMMAND, "site")  # early, before the pages are rendered; swap_in checks again
     data = _Package(package)
     env = _environment()
     staging = fs.staging_dir(target)
@@ -303,7 +303,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
         (staging / "static").mkdir()
         for name in STATIC:
             shutil.copyfile(TEMPLATES / name, staging / "static" / name)
-        fs.swap_in(staging, target, COMMAND)
+        fs.swap_in(staging, target, COMMAND, "site")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

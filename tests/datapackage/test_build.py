@@ -350,8 +350,7 @@ def test_build_refuses_a_dist_it_did_not_make_and_changes_nothing(built: Path, d
     result = run_kdata_here("build", "--dist", dist, cwd=built)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
-    assert "Traceback" not in result.stderr and lines[-1].startswith("Error: ")
-    assert len(lines) == 1 or dist == "notes.txt"  # a file: click's own usage message (4 lines) refuses it
+    assert "Traceback" not in result.stderr and len(lines) == 1 and lines[0].startswith("Error: "), lines
     assert _tree(built.parent) == before
 
 
@@ -394,3 +393,49 @@ def test_a_schemas_folder_with_other_files_stops_the_build_before_dist_changes(b
     result = run_kdata_here("build", cwd=built)
     assert result.returncode == 2 and "mine.json" in result.stderr
     assert _tree(built) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "target"),
+    [
+        (("site", "dist"), "dist"),
+        (("schemas", "dist"), "dist"),
+        (("build", "--dist", "schemas", "--schemas", "s2"), "schemas"),
+        (("build", "--dist", "site"), "site"),
+        (("build", "--schemas", "site"), "site"),
+        (("site", "schemas"), "schemas"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else v,
+)
+def test_a_folder_kdata_wrote_as_one_kind_is_never_replaced_by_another(
+    built: Path, command: tuple[str, ...], target: str
+) -> None:
+    """The marker names the kind of folder: a site never replaces a package (and its releases/), nor the reverse."""
+    (built / "dist" / "releases").mkdir()
+    (built / "dist" / "releases" / "kalbajar-0.1.0.zip").write_bytes(b"a published archive")
+    assert run_kdata_here("site", "site", "--package", "dist", cwd=built).returncode == 0
+    assert run_kdata_here("build", "--dist", "dist", cwd=built).returncode == 0  # its own kind: replaced
+    before = _tree(built)
+    result = run_kdata_here(*command, cwd=built)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"'{target}' is a " in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert _tree(built) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "folder", "not-utf8"])
+def test_docs_reads_only_a_regular_utf8_file(project: Path, kind: str) -> None:
+    """`kdata docs FILE` on a FIFO (which hung), a symlink (which it replaced), a folder or bad bytes: one line."""
+    target = project / "README.md"
+    (project / "real.md").write_text("<!-- generated: error codes -->\n<!-- end: error codes -->\n")
+    makers = {
+        "fifo": lambda: os.mkfifo(target),
+        "symlink": lambda: target.symlink_to(project / "real.md"),
+        "folder": lambda: target.mkdir(),
+        "not-utf8": lambda: target.write_bytes(b"\xff\xfe<!-- generated: error codes -->"),
+    }
+    makers[kind]()
+    before = _tree(project)
+    result = run_kdata("docs", "README.md", cwd=project, timeout=30)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "README.md" in result.stderr
+    assert _tree(project) == before

@@ -116,7 +116,11 @@ def test_write_schemas_writes_every_file_as_dumped_json(tmp_path: Path) -> None:
     written = schemas.write_schemas(folder)
     assert sorted(p.name for p in folder.iterdir()) == sorted([".kdata-made", *(p.name for p in written)])
     marker = (folder / ".kdata-made").read_text("utf-8").splitlines()
-    assert marker[0].startswith("# Written by `kdata schemas`") and marker[1:] == sorted(p.name for p in written)
+    assert marker[:2] == [
+        "# kdata-made: schemas",
+        "# Written by `kdata schemas`, which replaces this folder whole. The files it wrote:",
+    ]
+    assert marker[2:] == sorted(p.name for p in written)
     assert {p.name for p in written} == {
         *schemas.json_schemas(),
         *(f"{table}.tableschema.json" for table in models.TABLES),
