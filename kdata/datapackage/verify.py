@@ -6,6 +6,7 @@ row by row in Python; this check covers every file and runs on Arrow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,26 @@ def _check_constraints(name: str, table: Any, schema: dict[str, Any]) -> list[st
     return problems
 
 
+#: How a declared constraint may differ from the one the models define: only by being as strict or stricter.
+_AS_STRICT: dict[str, Callable[[Any, Any], bool]] = {
+    "enum": lambda declared, model: isinstance(declared, list) and set(map(str, declared)) <= set(map(str, model)),
+    "minimum": lambda declared, model: isinstance(declared, (int, float)) and declared >= model,
+    "maximum": lambda declared, model: isinstance(declared, (int, float)) and declared <= model,
+    "maxLength": lambda declared, model: isinstance(declared, int) and declared <= model,
+    "minLength": lambda declared, model: isinstance(declared, int) and declared >= model,
+    "pattern": lambda declared, model: declared == model,
+    "required": lambda declared, model: declared is True or not model,
+    "unique": lambda declared, model: declared is True or not model,
+}
+
+
 def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
-    """The primary key and foreign keys the models define for ``name`` that ``schema`` lacks or changed."""
+    """What ``schema`` lost of the table the models define for ``name``: its keys, or a field's constraint.
+
+    A descriptor may be stricter than the models, never looser: a dropped enum or a widened range
+    would let values through that no build writes. Fields the models do not (or no longer) define
+    are left alone, so a package built by an older kdata still verifies.
+    """
     from kdata.datapackage.schemas import table_schema
     from kdata.records.models import TABLES
 
@@ -90,6 +109,18 @@ def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
     for fk in expected.get("foreignKeys", []):
         if fk not in declared:
             problems.append(f"{name}: the foreign key {fk['fields']} -> {fk['reference']['resource']} is missing")
+    fields = {f["name"]: f.get("constraints", {}) for f in schema["fields"]}
+    for field in expected["fields"]:
+        if field["name"] not in fields:
+            continue
+        have = fields[field["name"]]
+        for key, model in field.get("constraints", {}).items():
+            check = _AS_STRICT.get(key)
+            if check is not None and not check(have.get(key), model):
+                problems.append(
+                    f"{name}.{field['name']}: the constraint {key} is {have.get(key, 'missing')!r}, looser than the "
+                    f"models' {model!r}"
+                )
     return problems
 
 

@@ -261,3 +261,41 @@ def test_a_descriptor_that_lost_a_key_the_models_define_is_refused(
 ) -> None:
     _schema_of(dist, table, edit)
     assert problem in verify(dist)
+
+
+def _constraint(name: str, change: object) -> object:
+    """An edit of one field's constraints (``change(constraints)``) in a table schema."""
+
+    def edit(schema: dict) -> None:  # type: ignore[type-arg]
+        field = next(f for f in schema["fields"] if f["name"] == name)
+        change(field.setdefault("constraints", {}))  # type: ignore[operator]
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "change", "key"),
+    [
+        ("events", "status", lambda c: c.pop("enum"), "enum"),
+        ("events", "status", lambda c: c["enum"].append("happened"), "enum"),
+        ("events", "id", lambda c: c.pop("pattern"), "pattern"),
+        ("events", "id", lambda c: c.update(pattern=".*"), "pattern"),
+        ("events", "title", lambda c: c.update(maxLength=10**9), "maxLength"),
+        ("events", "id", lambda c: c.pop("required"), "required"),
+        ("figures", "low", lambda c: c.update(minimum=-1), "minimum"),
+        ("figures", "value", lambda c: c.pop("minimum"), "minimum"),
+    ],
+)
+def test_a_descriptor_whose_constraint_is_looser_than_the_models_is_refused(
+    dist: Path, table: str, field: str, change: object, key: str
+) -> None:
+    """A dropped enum or widened range would let through values no build writes (with a bad value, or without)."""
+    _schema_of(dist, table, _constraint(field, change))
+    problems = verify(dist)
+    assert any(p.startswith(f"{table}.{field}: the constraint {key} is") for p in problems), problems
+
+
+def test_a_stricter_descriptor_still_verifies(dist: Path) -> None:
+    _schema_of(dist, "events", _constraint("status", lambda c: c.update(enum=sorted(set(c["enum"])))))
+    _schema_of(dist, "events", _constraint("title", lambda c: c.update(maxLength=c["maxLength"] - 1)))
+    assert not [p for p in verify(dist) if "looser" in p]
