@@ -64,7 +64,7 @@ class FileResult:
     refs: tuple[tuple[str, str], ...] = ()  # (target table, target id), each once
     parent: str | None = None
     sha256: str | None = None
-    quotes: tuple[tuple[int, str, str], ...] = ()  # (citation index, source, quote)
+    quotes: tuple[tuple[int, str, str, str | None], ...] = ()  # (citation index, source, quote, locator)
     record: Any = None
 
 
@@ -135,7 +135,7 @@ def check_file(table: str, path: str) -> FileResult:
     fields = record.__dict__
     result.record, result.id = record, fields["id"]
     result.parent, result.sha256 = fields.get("parent"), fields.get("sha256")
-    result.quotes = tuple((i, c.source, c.quote) for i, c in enumerate(fields.get("citations", ())))
+    result.quotes = tuple((i, c.source, c.quote, c.locator) for i, c in enumerate(fields.get("citations", ())))
     refs = {(target, value): None for sub, target in _ref_paths(model) for _, value in _follow(doc.data, sub, ())}
     result.refs = tuple(refs)
     stem = os.path.basename(path)[: -len(".yaml")]
@@ -263,7 +263,7 @@ class ScanCache:
     """Results of earlier file checks, kept outside raw/ in the user's cache folder.
 
     Each entry is keyed by the file's path and stat (mtime, ctime, size, inode).
-    The quotes, which only ``--archive`` needs and which are most of the bytes,
+    The quotes, which only quote verification needs and which are most of the bytes,
     live in a second file that is read only when asked for; its entries carry
     their own stat keys, so a run without quotes never leaves them wrong.
 
