@@ -58,6 +58,27 @@ def _checked_text(path: Path, sha256: str) -> tuple[bytes | None, str, str]:
     return raw, code, message
 
 
+class TextsBeside:
+    """The archived texts of a raw/sources/ folder by source id, each read once, for anchoring quotes.
+
+    Used where records become rows (possibly in a worker process); sha256 and every quote not found
+    are reported by ``verify_quotes``, which the build runs too, so a quote without an anchor never
+    reaches a written package.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._texts: dict[str, Archived | None] = {}
+
+    def anchor(self, source: str, quote: str) -> Anchor | None:
+        """The anchor of ``quote`` in the text of ``source``, or None if either is missing."""
+        if source not in self._texts:
+            raw = _read_text(self.folder / f"{source}{TEXT_SUFFIX}")[0]
+            self._texts[source] = Archived(raw.decode("utf-8", errors="replace")) if raw is not None else None
+        text = self._texts[source]
+        return text.anchor(quote) if text is not None else None
+
+
 def archive_index(archive: Path) -> dict[str, bytes]:
     """Map sha256 -> bytes for every regular file of an outside archive folder."""
     if not archive.is_dir():

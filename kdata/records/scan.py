@@ -148,8 +148,8 @@ def check_file(table: str, path: str) -> FileResult:
 
 
 #: Turns a chunk's valid records, as (table, record) pairs, into tables of rows. A later stage passes
-#: one in (the build: ``kdata.datapackage.rows.chunk_tables``); it must be a module-level function,
-#: so that worker processes can receive it.
+#: one in (the build: ``kdata.datapackage.rows.chunk_tables`` with its folder of texts); it must be a
+#: module-level function or a partial of one, so that worker processes can receive it.
 Convert = Callable[[list[tuple[str, Any]]], dict[str, Any]]
 #: What a scan keeps of each valid record besides its FileResult: the model, nothing, or what a
 #: ``Convert`` makes of it (in the worker, so only rows cross between processes).
@@ -170,8 +170,6 @@ def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool) -> Chunk:
     out = Chunk(results)
     if callable(keep):
         out.tables = keep([(r.table, r.record) for r in results if r.record is not None])
-        for result in results:
-            result.quotes = ()  # the build never checks quotes against the archive
     for result in results:
         if keep != "records":
             result.record = None
