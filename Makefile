@@ -39,7 +39,7 @@ test: $(VENV)/.test-env  ## lint, type-check and run the test suite
 
 check: $(VENV)/.build-env  ## what CI checks about the data: fresh dist/ and verified quotes
 	$(BIN)/kdata build --check
-	$(BIN)/kdata validate raw --archive ../shared/sources
+	$(BIN)/kdata validate raw
 
 lock: | $(UV)  ## re-resolve uv.lock after a change to the dependencies in pyproject.toml
 	$(UV) lock

@@ -31,14 +31,19 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(words).capitalize()
 
 
-def _citations(rng: random.Random, sources: list[str], actors: list[str]) -> str:
+def _citations(rng: random.Random, sources: list[str], actors: list[str], said: dict[str, list[str]]) -> str:
+    """A record's citations; each quote becomes a paragraph of its source's archived text (``said``)."""
     out = ["citations:"]
     for _ in range(rng.choice((1, 1, 2))):
+        source, quote = rng.choice(sources), _sentence(rng, rng.randint(12, 22))
+        paragraphs = said.setdefault(source, [])
+        if quote not in paragraphs:
+            paragraphs.append(quote)
         out += [
-            f"  - source: {rng.choice(sources)}",
+            f"  - source: {source}",
             f"    claimant: {rng.choice(actors)}",
-            f'    quote: "{_sentence(rng, rng.randint(12, 22))}"',
-            f"    locator: paragraph {rng.randint(1, 30)}",
+            f'    quote: "{quote}"',
+            f"    locator: paragraph {paragraphs.index(quote) + 1}",
         ]
     return "\n".join(out)
 
@@ -82,16 +87,6 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
     actors = [f"actor-{i:06d}" for i in range(counts["actors"])]
     places = [f"place-{i:06d}" for i in range(counts["places"])]
     events = [f"event-{i:06d}" for i in range(counts["events"])]
-    for i, sid in enumerate(sources):
-        digest = hashlib.sha256(sid.encode()).hexdigest()
-        body = [
-            f"id: {sid}",
-            f'title: "{_sentence(rng, 8)}"',
-            "publisher: Synthetic Wire",
-            f"published: 2020-01-{i % 28 + 1:02d}",
-        ]
-        body += ["language: en", "kind: news_report", f"sha256: {digest}"]
-        (raw / "sources" / f"{sid}.yaml").write_text("\n".join(body) + "\n")
     for i, aid in enumerate(actors):
         parent = f"parent: {actors[i // 2]}\n" if i else ""
         (raw / "actors" / f"{aid}.yaml").write_text(
@@ -100,6 +95,7 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
     for i, pid in enumerate(places):
         parent = f"parent: {places[i // 3]}\n" if i else ""
         (raw / "places" / f"{pid}.yaml").write_text(f"id: {pid}\nname: {_sentence(rng, 2)}\nkind: village\n{parent}")
+    said: dict[str, list[str]] = {}
     for eid in events:
         body = [
             f"id: {eid}",
@@ -111,12 +107,24 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
             "actors:",
             f"  - actor: {rng.choice(actors)}",
             "    role: agent",
-            _citations(rng, sources, actors),
+            _citations(rng, sources, actors, said),
         ]
         (raw / "events" / f"{eid}.yaml").write_text("\n".join(body) + "\n")
     for i in range(counts["figures"]):
-        body = _figure(rng, i, places, events) + [_citations(rng, sources, actors)]
+        body = _figure(rng, i, places, events) + [_citations(rng, sources, actors, said)]
         (raw / "figures" / f"figure-{i:06d}.yaml").write_text("\n".join(body) + "\n")
+    for i, sid in enumerate(sources):  # last: each archived text holds the quotes that cite it, one paragraph each
+        text = ("\n\n".join(said.get(sid, [])) or sid).encode("utf-8")
+        (raw / "sources" / f"{sid}.txt").write_bytes(text)
+        digest = hashlib.sha256(text).hexdigest()
+        body = [
+            f"id: {sid}",
+            f'title: "{_sentence(rng, 8)}"',
+            "publisher: Synthetic Wire",
+            f"published: 2020-01-{i % 28 + 1:02d}",
+        ]
+        body += ["language: en", "kind: news_report", f"sha256: {digest}"]
+        (raw / "sources" / f"{sid}.yaml").write_text("\n".join(body) + "\n")
     return raw
 
 

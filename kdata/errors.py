@@ -197,8 +197,22 @@ CODES: dict[str, Code] = {
         Code(
             "KD302",
             "archive-missing",
-            "Archive the source text, or correct the source's sha256.",
-            "No archived text has the sha256 the source record gives.",
+            "Archive the document as raw/sources/<id>.txt beside its record, byte for byte.",
+            "A source's archived text is missing: no raw/sources/<id>.txt beside the record (or, with --archive, "
+            "no file of that folder has the sha256 the record gives).",
+        ),
+        Code(
+            "KD303",
+            "archive-mismatch",
+            "Restore the archived text as it was archived, or, if the record names the wrong text, correct its sha256.",
+            "A source's archived text has another sha256 than its record gives: the text was changed, or the record "
+            "names another one.",
+        ),
+        Code(
+            "KD304",
+            "locator-mismatch",
+            "Write the paragraph the quote stands in (the message names it), counting blocks separated by blank lines.",
+            "A citation's 'paragraph N' locator names another paragraph than the one its quote stands in.",
         ),
     )
 }

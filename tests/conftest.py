@@ -97,9 +97,8 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the small, valid test project: raw/ and the archive it cites."""
+    """A copy of the small, valid test project: raw/, with the archived text it cites in raw/sources/."""
     shutil.copytree(GOOD / "raw", tmp_path / "raw")
-    shutil.copytree(GOOD / "archive", tmp_path / "archive")
     return tmp_path
 
 

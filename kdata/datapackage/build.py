@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,6 +21,7 @@ from kdata.datapackage.schemas import schema_files, write_schemas
 from kdata.datapackage.write import table_parts, write_package
 from kdata.errors import BuildError, DataError, UsageError
 from kdata.records import models
+from kdata.records.evidence import SOURCES, verify_quotes
 from kdata.records.validate import load_raw
 
 #: Folders inside dist/ that a build carries over untouched (published releases).
@@ -68,9 +70,10 @@ def validated(raw: Path) -> Valid:
     Only the metadata and the rows are kept: what else ``load_raw`` returns (a small
     check result per file, ~0.5 KB) is dropped before the rows are gathered by table.
     """
-    data = load_raw(raw, keep=chunk_tables)
-    if data.issues:
-        raise DataError(data.issues)
+    data = load_raw(raw, keep=partial(chunk_tables, sources=raw / SOURCES))
+    issues = data.issues + verify_quotes(data)  # every citation anchored, or the build stops here
+    if issues:
+        raise DataError(issues)
     info, chunks = data.info, data.parts
     assert info is not None, "a raw/ without issues has valid package metadata"
     del data  # frees the file results now, before the conflicts table is made on top of them

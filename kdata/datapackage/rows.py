@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate, pairwise
+from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from kdata.records import models
 from kdata.records.dates import parse_edtf
+from kdata.records.evidence import TextsBeside
 
 
 @dataclass(frozen=True)
@@ -128,16 +130,26 @@ def _children(table: str) -> tuple[tuple[str, str, str, bool], ...]:
             out += [
                 (key, child, spec.owners[table], spec.numbered)
                 for child, spec in models.TABLES.items()
-                if spec.model is item and table in spec.owners
+                if issubclass(spec.model, item) and table in spec.owners  # Citation -> PublishedCitation
             ]
     return tuple(out)
 
 
-class Rows:
-    """Rows of every table for one chunk of records, in the order they were added."""
+#: The field of a published citation that holds its anchor (``PublishedCitation.anchor``).
+_ANCHOR = "anchor"
 
-    def __init__(self) -> None:
+
+class Rows:
+    """Rows of every table for one chunk of records, in the order they were added.
+
+    Args:
+        sources: The raw/sources/ folder whose archived texts anchor each citation; without it the
+            anchor columns stay empty (rows made for a test of one record).
+    """
+
+    def __init__(self, sources: Path | None = None) -> None:
         self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in models.TABLES}
+        self.texts = TextsBeside(sources) if sources is not None else None
 
     def add_row(self, table: str, row: dict[str, Any]) -> None:
         """Add one row given as column -> value (missing columns are null)."""
@@ -152,7 +164,25 @@ class Rows:
             items: list[models.Record] = fields[key]
             for n, item in enumerate(items, start=1):
                 row = {"id": f"{owner}:{rid}:{n}", owner: rid} if numbered else {owner: rid}
-                self.add_row(child, _expand(item, _plan(type(item), child), row))
+                _expand(item, _plan(type(item), child), row)
+                if _ANCHOR in models.TABLES[child].model.model_fields:
+                    self._anchor(item, child, row)
+                self.add_row(child, row)
+
+    def _anchor(self, citation: Any, table: str, row: dict[str, Any]) -> None:
+        """Add the anchor columns of a citation's row (empty if its quote is not found: the build refuses it)."""
+        found = self.texts.anchor(citation.source, citation.quote) if self.texts else None
+        if found is not None:
+            anchor = models.QuoteAnchor.model_construct(
+                start=found.start,
+                end=found.end,
+                parts=found.parts_text(),
+                exact=found.exact,
+                prefix=found.prefix or None,
+                suffix=found.suffix or None,
+                paragraph=found.paragraph,
+            )
+            _expand(anchor, _plan(models.QuoteAnchor, table, f"{_ANCHOR}_"), row)
 
     def tables(self) -> dict[str, Part]:
         """The rows as one ``Part`` per table: an Arrow table typed by its schema, and its CSV lines."""
@@ -169,13 +199,14 @@ class Rows:
         return out
 
 
-def chunk_tables(records: list[tuple[str, models.Record]]) -> dict[str, Part]:
+def chunk_tables(records: list[tuple[str, models.Record]], sources: Path | None = None) -> dict[str, Part]:
     """The rows of a chunk of valid (table, record) pairs, one ``Part`` per table (see ``Rows.tables``).
 
-    The build hands this to :func:`kdata.records.validate.load_raw` as ``keep``, so
-    worker processes turn records into rows where they were checked.
+    The build hands this to :func:`kdata.records.validate.load_raw` as ``keep`` (with ``sources``, the
+    folder of archived texts that anchor the citations), so worker processes turn records into rows
+    where they were checked.
     """
-    rows = Rows()
+    rows = Rows(sources)
     for table, record in records:
         rows.add(table, record)
     return rows.tables()

@@ -161,6 +161,47 @@ class Citation(Record):
     locator: Text | None = Field(default=None, description="Where the quote stands in the source, e.g. 'paragraph 4'.")
 
 
+class QuoteAnchor(Record):
+    """Where a quote stands in its source's archived text, computed by the build (never written by hand).
+
+    The W3C Web Annotation selectors: ``start``/``end`` are a TextPositionSelector, ``exact``/``prefix``/``suffix``
+    a TextQuoteSelector. Offsets count the Unicode code points of the text as archived (``raw/sources/<id>.txt``
+    decoded as UTF-8, nothing normalised; a line break is one), from 0, ``end`` exclusive.
+    """
+
+    start: int = Field(
+        ge=0,
+        description="Offset of the quote's first character in the archived text (TextPositionSelector start; Unicode code points from 0).",
+    )
+    end: int = Field(
+        ge=0,
+        description="Offset just after the quote's last character (TextPositionSelector end, exclusive).",
+    )
+    parts: str = Field(
+        description="Offsets of each verbatim part as 'start-end', separated by spaces: one part, or one per stretch of a quote that leaves words out with '…'."
+    )
+    exact: str = Field(description="The archived text from start to end, as archived (TextQuoteSelector exact).")
+    prefix: str | None = Field(
+        default=None, description="Up to 32 code points of the archived text before start (TextQuoteSelector prefix)."
+    )
+    suffix: str | None = Field(
+        default=None, description="Up to 32 code points of the archived text after end (TextQuoteSelector suffix)."
+    )
+    paragraph: int = Field(
+        ge=1,
+        description="Paragraph of the archived text the quote starts in, from 1: blocks of non-blank lines separated by blank lines.",
+    )
+
+
+class PublishedCitation(Citation):
+    """A citation as the package publishes it: as written, with its anchor in the archived text."""
+
+    anchor: QuoteAnchor | None = Field(
+        default=None,
+        description="Where the quote stands in the archived text, computed by the build (which refuses a quote it cannot anchor, so kdata build fills it in every row).",
+    )
+
+
 class EventActor(Record):
     """An actor taking part in an event, with the part it plays."""
 
@@ -367,7 +408,8 @@ class TableSpec(NamedTuple):
     """How a table is made: its model, its primary key, the tables that own its rows, its description.
 
     A child table (one with owners) gets its rows from a list field of each owner's records whose
-    items are its model (``Event.citations`` -> ``citations``); each row names its owner's id in
+    items are its model, or a model it extends with computed fields (``Event.citations`` ->
+    ``citations``, whose ``PublishedCitation`` adds the anchor); each row names its owner's id in
     the owner's column.
     """
 
@@ -401,10 +443,10 @@ TABLES: dict[str, TableSpec] = {
         EventActor, ("event", "actor", "role"), {"events": "event"}, "Which actors take part in which events."
     ),
     "citations": TableSpec(
-        Citation,
+        PublishedCitation,
         ("id",),
         {"events": "event", "figures": "figure"},
-        "Evidence for each event and figure: source, claimant and verbatim quote.",
+        "Evidence for each event and figure: source, claimant, verbatim quote and where it stands in the archived text.",
     ),
     "conflicts": TableSpec(
         Conflict,

@@ -64,7 +64,7 @@ class FileResult:
     refs: tuple[tuple[str, str], ...] = ()  # (target table, target id), each once
     parent: str | None = None
     sha256: str | None = None
-    quotes: tuple[tuple[int, str, str], ...] = ()  # (citation index, source, quote)
+    quotes: tuple[tuple[int, str, str, str | None], ...] = ()  # (citation index, source, quote, locator)
     record: Any = None
 
 
@@ -135,7 +135,7 @@ def check_file(table: str, path: str) -> FileResult:
     fields = record.__dict__
     result.record, result.id = record, fields["id"]
     result.parent, result.sha256 = fields.get("parent"), fields.get("sha256")
-    result.quotes = tuple((i, c.source, c.quote) for i, c in enumerate(fields.get("citations", ())))
+    result.quotes = tuple((i, c.source, c.quote, c.locator) for i, c in enumerate(fields.get("citations", ())))
     refs = {(target, value): None for sub, target in _ref_paths(model) for _, value in _follow(doc.data, sub, ())}
     result.refs = tuple(refs)
     stem = os.path.basename(path)[: -len(".yaml")]
@@ -148,8 +148,8 @@ def check_file(table: str, path: str) -> FileResult:
 
 
 #: Turns a chunk's valid records, as (table, record) pairs, into tables of rows. A later stage passes
-#: one in (the build: ``kdata.datapackage.rows.chunk_tables``); it must be a module-level function,
-#: so that worker processes can receive it.
+#: one in (the build: ``kdata.datapackage.rows.chunk_tables`` with its folder of texts); it must be a
+#: module-level function or a partial of one, so that worker processes can receive it.
 Convert = Callable[[list[tuple[str, Any]]], dict[str, Any]]
 #: What a scan keeps of each valid record besides its FileResult: the model, nothing, or what a
 #: ``Convert`` makes of it (in the worker, so only rows cross between processes).
@@ -170,8 +170,6 @@ def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool) -> Chunk:
     out = Chunk(results)
     if callable(keep):
         out.tables = keep([(r.table, r.record) for r in results if r.record is not None])
-        for result in results:
-            result.quotes = ()  # the build never checks quotes against the archive
     for result in results:
         if keep != "records":
             result.record = None
@@ -263,7 +261,7 @@ class ScanCache:
     """Results of earlier file checks, kept outside raw/ in the user's cache folder.
 
     Each entry is keyed by the file's path and stat (mtime, ctime, size, inode).
-    The quotes, which only ``--archive`` needs and which are most of the bytes,
+    The quotes, which only quote verification needs and which are most of the bytes,
     live in a second file that is read only when asked for; its entries carry
     their own stat keys, so a run without quotes never leaves them wrong.
 

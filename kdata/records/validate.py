@@ -7,7 +7,6 @@ issue found, sorted, so a contributor sees all problems in one run.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from kdata.errors import Issue, UsageError
-from kdata.fs import sha256_bytes
 from kdata.records import models, yamlio
 from kdata.records.chars import visible
 from kdata.records.issues import from_validation_error
@@ -27,17 +25,12 @@ from kdata.records.yamlio import Loc, capped, read
 #: The file beside the tables that holds package-level metadata.
 PACKAGE_FILE = "package.yaml"
 
-# Typographic variants that quote verification treats as their plain twins.
-_TYPOGRAPHIC = str.maketrans(
-    {c: "'" for c in "\u2018\u2019\u201a\u201b\u2032`"}
-    | {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"}
-    | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
-)
-_SPACE = re.compile(r"\s+")
 #: Tables whose records may name a parent of the same table (``Actor.parent``, ``Place.parent``): checked for cycles.
 _TREES = tuple(table for table, model in models.RECORD_TABLES.items() if "parent" in model.model_fields)
-#: The table of archived documents, whose texts quotes are checked against.
+#: The table of archived documents: its folder also holds each document's text, ``<id>.txt``.
 _SOURCES = models.table_of(models.Source)
+#: The file name ending of an archived text, ``raw/sources/<id>.txt`` beside ``<id>.yaml``.
+TEXT_SUFFIX = ".txt"
 
 
 @dataclass
@@ -60,7 +53,7 @@ class RawData:
 def _record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
     """(table, path) of every record file, sorted; report anything else found in raw/.
 
-    Hidden files, ``package.yaml`` and README files are left alone. Symlinks are
+    Hidden files, ``package.yaml``, README files and the archived texts in raw/sources/ are left alone. Symlinks are
     refused wherever they point, so nothing outside raw/ is ever read.
     """
     tables = ", ".join(models.RECORD_TABLES)
@@ -86,6 +79,8 @@ def _record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
                 name = item.name
                 if name.endswith(".yaml") and not name.startswith(".") and item.is_file(follow_symlinks=False):
                     names.append(name)  # the common case, kept to the cheapest tests (100,000 files: ~0.1 s)
+                elif entry.name == _SOURCES and name.endswith(TEXT_SUFFIX) and item.is_file(follow_symlinks=False):
+                    continue  # an archived text: checked with the quotes (kdata.records.evidence)
                 elif not name.startswith("."):
                     _refuse_entry(item, refuse)
             names.sort()
@@ -261,45 +256,3 @@ def _load_info(data: RawData) -> None:
         data.info = models.PackageInfo.model_validate(doc.data)
     except ValidationError as exc:
         data.issues.extend(capped(from_validation_error(exc, models.PackageInfo, doc, name), name))
-
-
-def normalise(text: str) -> str:
-    """Text as quote verification compares it: plain quotes and dashes, single spaces."""
-    return _SPACE.sub(" ", text.translate(_TYPOGRAPHIC)).strip()
-
-
-def archive_index(archive: Path) -> dict[str, str]:
-    """Map sha256 -> normalised text for every file in an archive folder."""
-    if not archive.is_dir():
-        raise UsageError(f"No archive folder at '{archive}'. Pass the folder of archived source texts.")
-    index = {}
-    for path in sorted(archive.iterdir()):
-        if path.is_file():
-            raw = path.read_bytes()
-            index[sha256_bytes(raw)] = normalise(raw.decode("utf-8", errors="replace"))
-    return index
-
-
-def verify_quotes(data: RawData, archive: Path) -> list[Issue]:
-    """Check that every quote appears verbatim in the archived text of its source."""
-    index = archive_index(archive)
-    texts: dict[str, str | None] = {}
-    issues = []
-    for (table, rid), result in sorted(data.results.items()):
-        if table == _SOURCES and result.sha256 is not None:
-            texts[rid] = index.get(result.sha256)
-            if texts[rid] is None:
-                line, col = data.where(table, rid, ("sha256",))
-                message = f"No file in {archive} has the sha256 {result.sha256}."
-                issues.append(Issue(result.name, line, col, "KD302", "sha256", message))
-    for (table, rid), result in sorted(data.results.items()):
-        for i, source, quote in result.quotes:
-            text = texts.get(source)
-            if text is None or normalise(quote) in text:
-                continue
-            line, col = data.where(table, rid, ("citations", i, "quote"))
-            shown = visible(quote)
-            short = shown if len(shown) <= 70 else shown[:67] + "..."
-            message = f"The quote '{short}' is not in the archived text of source '{source}'."
-            issues.append(Issue(result.name, line, col, "KD301", f"citations.{i}.quote", message))
-    return sorted(issues)

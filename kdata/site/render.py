@@ -45,6 +45,9 @@ _ID = re.compile(vocab.ID_PATTERN)
 #: Columns that hold the sources' own words: shown as quotations wherever they appear.
 VERBATIM = {
     ("citations", "quote"),
+    ("citations", "anchor_exact"),  # the archived text around and under a quote (its anchor)
+    ("citations", "anchor_prefix"),
+    ("citations", "anchor_suffix"),
     ("events", "term"),
     ("figures", "term"),
     ("figures", "stated_as"),

@@ -89,7 +89,6 @@ def test_required_steps_in_order() -> None:
     order = [
         "make .venv/.test-env",
         "kdata validate --format github",
-        "kdata validate --archive ../shared/sources --format github",
         "kdata build --check",
         "make test",
         'kdata diff "$RUNNER_TEMP/base/dist" dist --format markdown >> "$GITHUB_STEP_SUMMARY"',
@@ -127,21 +126,20 @@ def test_drift_job_runs_on_a_schedule_against_newest_and_lowest() -> None:
         assert "schedule" in workflow["jobs"][job]["if"]  # the scheduled run is the drift check alone
 
 
-@pytest.mark.parametrize("archive", [True, False])
-def test_quote_step_runs_only_with_the_archive(tmp_path: Path, archive: bool) -> None:
-    """With ../shared/sources quotes are verified as annotations; without, a notice says so."""
+def test_validate_step_verifies_every_quote_with_no_outside_folder(tmp_path: Path) -> None:
+    """The validate step checks each quote against the archived text in raw/sources/, and fails on a tampered one."""
     checkout = tmp_path / "checkout"
     shutil.copytree(GOOD / "raw", checkout / "raw")
-    if archive:
-        shutil.copytree(GOOD / "archive", tmp_path / "shared" / "sources")
-    result = _bash(_step("Verify quotes")["run"], checkout, {})
+    run = _step("Validate raw/")["run"]
+    assert "--archive" not in run and "shared" not in run
+    result = _bash(run, checkout, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    expected = (
-        "raw is valid: 10 records in 5 tables and every quote found in the archive.\n"
-        if archive
-        else "::notice title=Quote verification skipped::../shared/sources is not in this checkout.\n"
-    )
-    assert result.stdout == expected
+    assert result.stdout == "raw is valid: 10 records in 5 tables, every quote found in its source's archived text.\n"
+    text = checkout / "raw/sources/test-wire-2020-05-01.txt"
+    text.write_bytes(text.read_bytes().replace(b"1,200", b"1,300"))
+    result = _bash(run, checkout, {})
+    assert result.returncode == 1
+    assert "::error file=raw/sources/test-wire-2020-05-01.yaml,line=7" in result.stdout and "KD303" in result.stdout
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -200,7 +200,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     shutil.copytree(GOOD, project)
     record = project / "raw" / "events" / "riverton-return-2020.yaml"
     record.write_bytes(b"\xef\xbb\xbf" + record.read_bytes())
-    result = run_kdata_here("validate", "raw", "--archive", "archive", cwd=project)
+    result = run_kdata_here("validate", "raw", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid" in result.stdout
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import calendar
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -208,11 +209,26 @@ def write_tree(root: Path, data: dict[str, list[dict[str, Any]]]) -> Path:
     raw = root / "raw"
     raw.mkdir(parents=True)
     shutil.copy(GOOD / "raw" / "package.yaml", raw / "package.yaml")
+    texts = _archived_texts(data)
     for table, records in data.items():
         (raw / table).mkdir()
         for record in records:
+            if table == "sources":  # the archived text beside its record, and its sha256 in the record
+                text = texts[record["id"]].encode("utf-8")
+                (raw / table / f"{record['id']}.txt").write_bytes(text)
+                record["sha256"] = hashlib.sha256(text).hexdigest()  # in place: the round trip expects it
             (raw / table / f"{record['id']}.yaml").write_text(_yaml(record), "utf-8")
     return raw
+
+
+def _archived_texts(data: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """An archived text for each source: every quote that cites it, one paragraph each (its id if none does)."""
+    quotes: dict[str, list[str]] = {source["id"]: [] for source in data.get("sources", [])}
+    for table in ("events", "figures"):
+        for record in data.get(table, []):
+            for citation in record.get("citations", []):
+                quotes.setdefault(citation["source"], []).append(citation["quote"])
+    return {source: "\n\n".join(said) or source for source, said in quotes.items()}
 
 
 def _csv_rows(path: Path) -> dict[str, dict[str, str]]:

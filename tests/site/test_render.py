@@ -8,6 +8,7 @@ Locally they skip, saying why, when Chromium or Playwright is missing; in CI
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import shutil
@@ -68,6 +69,14 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = text.replace("quote: about 1,200", f"quote: 'Quoted {HOSTILE} about 1,200")
     text = text.replace("returned to Riverton on 2 March 2020", "returned to Riverton on 2 March 2020'")
     event.write_text(text, "utf-8")
+    archived = root / "raw" / "sources" / "test-wire-2020-05-01.txt"  # the hostile quote must stand in its text
+    before = hashlib.sha256(archived.read_bytes()).hexdigest()
+    archived.write_text(
+        archived.read_text("utf-8").replace("said that about", f"said that Quoted {HOSTILE} about"), "utf-8"
+    )
+    source = root / "raw" / "sources" / "test-wire-2020-05-01.yaml"
+    after = hashlib.sha256(archived.read_bytes()).hexdigest()
+    source.write_text(source.read_text("utf-8").replace(before, after), "utf-8")
     figure = root / "raw" / "figures" / "riverton-returnees-other.yaml"
     figure.write_text(figure.read_text("utf-8").replace("stated_as: up to 1,500", f"stated_as: 'up to {HOSTILE}'"))
     withdrawn = root / "raw" / "figures" / "riverton-returnees-council.yaml"  # a tombstone: left out of the site
