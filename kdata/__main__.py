@@ -1,6 +1,6 @@
 """``python -m kdata`` runs the ``kdata`` command."""
 
-from kdata.cli import main
+from kdata.cli import run
 
 if __name__ == "__main__":
-    main(prog_name="kdata")
+    run()

@@ -118,3 +118,17 @@ def built(project: Path, _built_once: Path) -> Path:
     for folder in ("dist", "schemas"):
         shutil.copytree(_built_once / folder, project / folder, symlinks=True)
     return project
+
+
+def without_root_file_access() -> None:
+    """In the child process: drop the capabilities that let root read any file (DAC override and read search).
+
+    Root ignores file permissions only through these two capabilities; removed from the bounding
+    set before ``exec``, the new process is root that obeys permissions like any user.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH (linux/capability.h)
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) was refused")

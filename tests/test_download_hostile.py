@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import snapshot
+from conftest import run_kdata, snapshot, without_root_file_access
 from inprocess import run_kdata_here
 from releasing import released_project, run_env, serve
 
@@ -540,17 +540,10 @@ def _version_is_dangling_link(cache: Path, elsewhere: Path) -> None:
     (cache / "0.1.0").symlink_to(elsewhere / "nothing")
 
 
-def _version_unreadable(cache: Path, elsewhere: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads a chmod 000 folder anyway: the permission does not bind")
-    (cache / "0.1.0").chmod(0)
-
-
 STATES: dict[str, Callable[[Path, Path], None]] = {
     "version-is-a-file": _version_is_file,
     "version-is-a-link": _version_is_link,
     "version-is-a-dangling-link": _version_is_dangling_link,
-    "version-unreadable": _version_unreadable,
 }
 
 
@@ -573,6 +566,23 @@ def test_odd_cached_folder_is_refused_then_refetched(
         assert not elsewhere.joinpath("copy").exists() or verify(elsewhere / "copy") == []  # the link's target kept
     finally:
         if folder.is_dir() and not folder.is_symlink():
+            folder.chmod(0o755)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="file permissions of this kind are POSIX only")
+def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env: dict[str, str]) -> None:
+    """A chmod 000 <cache>/0.1.0: one line; --refresh installs a real copy. As root, the first command runs
+    without the capabilities that let root read anything (chmod does not bind root otherwise)."""
+    folder = fetch("0.1.0")
+    folder.chmod(0)
+    try:
+        drop = without_root_file_access if os.geteuid() == 0 else None
+        one_line(run_kdata("download", "0.1.0", cwd=site.project, env=env, preexec_fn=drop), 1, "--refresh")
+        result = run_env("download", "0.1.0", "--refresh", cwd=site.project, env=env)
+        assert result.returncode == 0, result.stderr
+        assert folder.is_dir() and verify(folder) == []
+    finally:
+        if folder.is_dir():
             folder.chmod(0o755)
 
 

@@ -102,6 +102,33 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+def run() -> None:
+    """The ``kdata`` program (script and ``python -m kdata``): ``main``, then an exit that skips C++ teardown.
+
+    Under load, pyarrow's global thread pools, torn down while the interpreter exits, have aborted
+    a finished process ("terminate called without an active exception", exit status -6), after it
+    had printed its result. Once every stream is flushed, ``os._exit`` ends the process with
+    ``main``'s status and without that teardown. Only the program exits so: ``main`` called in
+    another process (the tests' in-process runner) raises ``SystemExit`` as click does.
+    """
+    import os
+
+    try:
+        main(prog_name="kdata")
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)  # what the interpreter would print for it
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    else:
+        code = 0
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            pass
+    os._exit(code)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kalbajar-data", prog_name="kdata")
 def main() -> None:

@@ -193,20 +193,6 @@ def test_every_reworded_problem_is_tested() -> None:
     assert set(PROBLEMS) == set(yamlio._YAML_PROBLEMS)
 
 
-def _without_root_file_access() -> None:
-    """In the child process: drop the capabilities that let root read any file (DAC override and read search).
-
-    Root ignores file permissions only through these two capabilities; removed from the bounding
-    set before ``exec``, the new process is root that obeys permissions like any user.
-    """
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH (linux/capability.h)
-        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) was refused")
-
-
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="file permissions of this kind are POSIX only")
 @pytest.mark.parametrize(
     ("target", "line"),
@@ -222,7 +208,7 @@ def test_a_file_or_folder_without_read_permission_is_one_issue(project: Path, ta
     As root, chmod does not bind: the real command then runs as root without the capabilities
     that bypass permissions (skipped only where the system refuses to drop them).
     """
-    from conftest import run_kdata
+    from conftest import run_kdata, without_root_file_access
     from inprocess import run_kdata_here
 
     record = project / target
@@ -233,7 +219,7 @@ def test_a_file_or_folder_without_read_permission_is_one_issue(project: Path, ta
             result = run_kdata_here("validate", "raw", "--no-cache", cwd=project)
         else:
             try:
-                result = run_kdata("validate", "raw", "--no-cache", cwd=project, preexec_fn=_without_root_file_access)
+                result = run_kdata("validate", "raw", "--no-cache", cwd=project, preexec_fn=without_root_file_access)
             except (OSError, subprocess.SubprocessError) as exc:
                 pytest.skip(f"running as root, and root's file access cannot be dropped here: {exc}")
     finally:

@@ -403,20 +403,22 @@ def test_sigkill_of_cold_cli_builds(built_project: Path) -> None:
         duration = time.monotonic() - start
         versions.append(snapshot(built_project / "dist"))
     rng = random.Random(3)
-    kills = 0
-    for n in range(6):
-        set_title(built_project, TITLES[n % 2])
+    kills = tries = 0
+    while kills < 4 and tries < 16:  # under load a build may finish before its kill: try again
+        set_title(built_project, TITLES[tries % 2])
+        tries += 1
         proc = subprocess.Popen(
             [sys.executable, "-m", "kdata", "build"],
             cwd=built_project,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.5 * duration, 1.05 * duration))  # mostly past the imports, into the build
+        late = 0.05 * (tries - kills - 1)  # builds that outran their kill: aim earlier
+        time.sleep(rng.uniform(0.5 * duration, (1.05 - late) * duration))  # mostly past the imports, into the build
         proc.send_signal(signal.SIGKILL)
         kills += proc.wait() == -signal.SIGKILL
         result = run_kdata("verify", cwd=built_project)  # one whole build, whatever the kill left
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
         recover(built_project / "dist")  # what the next build does first
         assert snapshot(built_project / "dist") in versions
-    assert kills >= 3
+    assert kills >= 4, (kills, tries)
