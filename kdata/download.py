@@ -184,14 +184,19 @@ def _download(url: str, release: Release, part: Path, progress: bool) -> None:
     import requests
     import urllib3
 
-    scheme = _scheme(url)
+    try:
+        scheme = _scheme(url)
+    except ValueError as exc:  # urlsplit: "Invalid IPv6 URL" and the like
+        raise DownloadError(f"Cannot download from {url[:200]!r}: {exc}. Check {ENV_BASE_URL}.") from None
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        raise DownloadError(f"Cannot download from {url[:200]!r}: it holds control characters. Check {ENV_BASE_URL}.")
     if scheme not in _OPENERS:
         raise DownloadError(
             f"Cannot download from {url[:200]}: the scheme '{scheme}:' is not supported. Set {ENV_BASE_URL} "
             "to an http://, https:// or file:// URL, or to a folder path."
         )
     deadline, wait, rate = (settings.number(name) for name in (ENV_TIMEOUT, ENV_WAIT, ENV_MIN_RATE))
-    failed = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+    failed = (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError)  # ValueError: a bad port
 
     def gave_up(why: str) -> DownloadError:
         return DownloadError(

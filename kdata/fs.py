@@ -142,6 +142,32 @@ def atomic_write(path: Path, content: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def create_new(path: Path, content: bytes) -> None:
+    """Create ``path`` with ``content`` in one step, refusing (``FileExistsError``) if it exists.
+
+    The content goes to a temporary file first, which is then hard-linked to ``path``: the link
+    fails if ``path`` exists, and a full disk or a kill leaves no partial file at ``path``. Where the
+    file system has no hard links, the temporary file is renamed in after a check that ``path``
+    is still free (a race no kdata command meets: only ``kdata new`` creates records).
+    """
+    tmp = path.with_name(f".{path.name}.{_token()}.tmp")
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (FAT, some network shares)
+            if os.path.lexists(path):
+                raise FileExistsError(errnos.EEXIST, "File exists", str(path)) from None
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 #: One lock object per lock file and process. filelock's locks are reentrant per object, so
 #: ``swap_in`` can take the lock its caller already holds; the process id keeps a forked child
 #: from reusing its parent's objects.

@@ -147,9 +147,12 @@ def _check_table(
     except Exception as exc:  # pyarrow raises ArrowInvalid subclasses for any unreadable cell
         problems.append(f"{csv_path.name}: cannot be read with its Table Schema types: {exc}")
         return problems, table
+    if from_csv.column_names != table.column_names:
+        problems.append(f"{csv_path.name}: columns {from_csv.column_names} do not match the Table Schema's")
+        return problems, table
     if from_csv.num_rows != table.num_rows:
         problems.append(f"{csv_path.name} holds {from_csv.num_rows} rows, {parquet_path.name} {table.num_rows}")
-    elif not from_csv.cast(table.schema).equals(table):
+    elif not _same_rows(from_csv, table):
         problems.append(f"{csv_path.name} and {parquet_path.name} do not hold the same rows")
         problems += _check_constraints(csv_path.name, from_csv, schema)  # each file on its own
         name = parquet_path.name
@@ -163,6 +166,14 @@ def _check_table(
     elif key and not _unique(table, key):
         problems.append(f"{name}: primary key {key} is not unique")
     return problems, table
+
+
+def _same_rows(from_csv: Any, table: Any) -> bool:
+    """Whether the CSV's rows, cast to the Parquet twin's types, equal the twin's (False where they cannot be cast)."""
+    try:
+        return bool(from_csv.cast(table.schema).equals(table))
+    except (ValueError, TypeError, NotImplementedError):  # pyarrow's ArrowInvalid is a ValueError
+        return False
 
 
 def _unique(table: Any, key: list[str]) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kdata.errors import UsageError
+from kdata.fs import create_new
 from kdata.records import vocab
 
 #: KIND as typed on the command line (table or singular) -> record table.
@@ -155,8 +156,7 @@ def new_record(kind: str, record_id: str, raw: Path = Path("raw")) -> Path:
             raise UsageError(f"'{folder}' is {what}; kdata writes records only into real folders inside raw/.")
     try:
         path.parent.mkdir(exist_ok=True)
-        with path.open("x", encoding="utf-8", newline="\n") as handle:
-            handle.write(render(table, record_id))
+        create_new(path, render(table, record_id).encode("utf-8"))  # whole or not at all, never over a file
     except FileExistsError:
         raise UsageError(
             f"{path} already exists: the id '{record_id}' is taken, and ids are never reused. "

@@ -19,14 +19,30 @@ from kdata.fs import sha256_bytes, sha256_file
 from kdata.release.archive import MANIFEST, archive_bytes, descriptor_id, extract, sums_text
 from kdata.release.registry import LEVELS, Registry, Release, add_release, bump_of, load_registry, unpublished_or_same
 
+#: The largest changelog read (CHANGELOG.md is a few dozen KB).
+MAX_CHANGELOG_BYTES = 16 << 20
+
+
+def _changelog_text(changelog: Path) -> str | None:
+    """The changelog's text; None where it is missing. Only a regular UTF-8 file is read (a FIFO never blocks).
+
+    Raises:
+        ReleaseError: It exists but is not a regular UTF-8 file within the size limit.
+    """
+    from kdata.fs import read_regular
+
+    try:
+        return read_regular(changelog, MAX_CHANGELOG_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReleaseError(f"Cannot read the changelog {changelog}: {exc}.") from None
+
 
 def changelog_has(changelog: Path, version: str) -> bool:
     """Whether the changelog has a ``## [version]`` entry."""
-    try:
-        text = changelog.read_text("utf-8")
-    except OSError:
-        return False
-    return re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE) is not None
+    text = _changelog_text(changelog)
+    return text is not None and re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE) is not None
 
 
 @dataclass(frozen=True)
@@ -125,5 +141,7 @@ def make_release(
 
 
 def _changelog_date(changelog: Path, version: str) -> str | None:
-    match = re.search(rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})", changelog.read_text("utf-8"), re.M)
+    match = re.search(
+        rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})", _changelog_text(changelog) or "", re.M
+    )
     return match.group(1) if match else None

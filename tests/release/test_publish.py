@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, run_kdata
 from releasing import kdata_ok, make_project, run_env, set_version
 
 from kdata.datapackage.build import build
@@ -161,3 +161,29 @@ def test_citation_file_and_cite_command() -> None:
     assert "(Version 0.1.0) [Data set]" in out and "@misc{kalbajar_0_1_0," in out and "sha256 " in out
     bad = run_env("cite", "7.0.0", cwd=REPO)
     assert bad.returncode == 2 and "available versions are" in bad.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "not-utf8"])
+def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(tmp_path: Path, kind: str) -> None:
+    """`kdata release --changelog` on a FIFO (which hung), a folder or bad bytes: one line, nothing released."""
+    changelog = tmp_path / "CHANGELOG.md"
+    makers = {
+        "fifo": lambda: os.mkfifo(changelog),
+        "folder": lambda: changelog.mkdir(),
+        "not-utf8": lambda: changelog.write_bytes(b"## [0.1.0] - 2026-01-01\n\xff"),
+    }
+    makers[kind]()
+    result = run_kdata(
+        "release",
+        "--dist",
+        REPO / "dist",
+        "--changelog",
+        changelog,
+        "--out",
+        tmp_path / "out",
+        cwd=tmp_path,
+        timeout=30,
+    )
+    assert result.returncode == (2 if kind == "folder" else 1) and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "changelog" in result.stderr.lower()
+    assert not (tmp_path / "out").exists()

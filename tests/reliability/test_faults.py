@@ -140,6 +140,19 @@ def test_build_on_a_full_disk_keeps_the_old_dist(tmp_path: Path) -> None:
         assert snapshot(project / "dist") != before
 
 
+def test_new_on_a_full_disk_leaves_no_partial_record(tmp_path: Path) -> None:
+    """`kdata new` writes its record whole or not at all: a full disk left an empty .yaml that validate refused."""
+    with tiny_disk(tmp_path / "disk", "1m") as disk:
+        project = disk / "project"
+        shutil.copytree(GOOD / "raw", project / "raw")
+        fill(disk, 0)
+        result = run_limited("new", "event", "a-new-event", cwd=project)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert "the disk is full" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert not (project / "raw" / "events" / "a-new-event.yaml").exists()
+        assert not [p for p in (project / "raw" / "events").iterdir() if p.name.startswith(".")]
+
+
 def test_build_into_a_read_only_folder_keeps_the_old_dist(built: Path) -> None:
     """The folder that holds dist/ accepts no new entry: a clear error, dist/ untouched."""
     before = snapshot(built / "dist")
