@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from kdata import settings
 from kdata.errors import DownloadError, IntegrityError
@@ -125,9 +125,34 @@ def _http(url: str, wait: int) -> Iterator[_Source]:
     a whole chunk), so the caller sees a trickling server often enough to hold it to a deadline and a
     rate; pooch's downloader has only requests' per-read timeout, which a trickle never trips.
     """
+    import threading
+
     import requests
 
-    with requests.get(url, stream=True, timeout=(wait, wait), headers={"Accept-Encoding": "identity"}) as response:
+    # requests' timeouts bound each socket read, so a server sending its headers a byte a second would
+    # hold the request forever: the request runs in a thread, and the headers get 2 x wait in all
+    # (a connection, then the response). An abandoned request closes its response when it comes.
+    box: dict[str, Any] = {}
+
+    def request() -> None:
+        try:
+            box["response"] = requests.get(
+                url, stream=True, timeout=(wait, wait), headers={"Accept-Encoding": "identity"}
+            )
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        if box.get("abandoned") and "response" in box:
+            box["response"].close()
+
+    thread = threading.Thread(target=request, name="kdata-download", daemon=True)
+    thread.start()
+    thread.join(2 * wait)
+    if thread.is_alive():
+        box["abandoned"] = True
+        raise requests.Timeout(f"no complete response headers within {2 * wait} s")
+    if "error" in box:
+        raise box["error"]
+    with box["response"] as response:
         response.raise_for_status()
         length = response.headers.get("Content-Length", "")
         # read1 exists from urllib3 2.3; before it, small reads bound how long a trickle goes unseen.

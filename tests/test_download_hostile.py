@@ -81,6 +81,8 @@ def _hostile_handler(body: bytes) -> type[http.server.BaseHTTPRequestHandler]:
         "trickle": lambda h: (h.head(len(body)), h.trickle(body, 1, 0.2)),
         # 60 bytes every 0.2 s: 300 bytes/s, above the minimum, but the whole file needs a minute.
         "steady": lambda h: (h.head(len(body)), h.trickle(body, 60, 0.2)),
+        # The status line and headers themselves, a byte every 0.2 s (each read comes in time; the whole never).
+        "headers": lambda h: h.trickle(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body), 1, 0.2),
         # Headers, then silence.
         "silent": lambda h: (h.head(len(body)), h.wfile.flush(), time.sleep(30)),
         # Half the body, then the connection is closed.
@@ -303,6 +305,7 @@ SERVERS = {
     "trickle": (1, "below the minimum of 100"),
     "steady": (1, "took longer than 3 s (KDATA_DOWNLOAD_TIMEOUT)"),
     "silent": (1, "timed out"),
+    "headers": (1, "no complete response headers within 2 s"),
     "closes": (1, "Could not download"),
     "more": (1, "larger than the registry says"),
     "longer": (1, "larger than the registry says"),
