@@ -129,17 +129,24 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, content: bytes) -> None:
-    """Replace ``path`` with ``content`` in one step: readers see the old file or the new one."""
+@contextmanager
+def _written_beside(path: Path, content: bytes) -> Iterator[Path]:
+    """A temporary file beside ``path`` holding ``content``, flushed to disk; deleted on leaving (if still there)."""
     tmp = path.with_name(f".{path.name}.{_token()}.tmp")
     try:
-        with open(tmp, "wb") as handle:
+        with open(tmp, "xb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` in one step: readers see the old file or the new one."""
+    with _written_beside(path, content) as tmp:
+        os.replace(tmp, path)
 
 
 def create_new(path: Path, content: bytes) -> None:
@@ -150,12 +157,7 @@ def create_new(path: Path, content: bytes) -> None:
     file system has no hard links, the temporary file is renamed in after a check that ``path``
     is still free (a race no kdata command meets: only ``kdata new`` creates records).
     """
-    tmp = path.with_name(f".{path.name}.{_token()}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with _written_beside(path, content) as tmp:
         try:
             os.link(tmp, path)
         except FileExistsError:
@@ -164,8 +166,6 @@ def create_new(path: Path, content: bytes) -> None:
             if os.path.lexists(path):
                 raise FileExistsError(errnos.EEXIST, "File exists", str(path)) from None
             os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 #: One lock object per lock file and process. filelock's locks are reentrant per object, so
