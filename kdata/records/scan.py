@@ -107,15 +107,13 @@ def _follow(value: Any, path: tuple[str, ...], loc: Loc) -> Iterator[tuple[Loc, 
         yield from _follow(value[path[0]], path[1:], loc + (path[0],))
 
 
-def ref_locations(table: str, data: Any, target: str, value: str) -> list[Loc]:
-    """Where a record's parsed data refers to ``value`` in ``target``."""
-    return [
-        loc
-        for sub, into in _ref_paths(models.RECORD_TABLES[table])
-        if into == target
-        for loc, found in _follow(data, sub, ())
-        if found == value
-    ]
+def ref_locations(table: str, data: Any) -> dict[tuple[str, str], list[Loc]]:
+    """Where a record's parsed data refers to each (target table, id) it names, found in one walk."""
+    found: dict[tuple[str, str], list[Loc]] = {}
+    for sub, into in _ref_paths(models.RECORD_TABLES[table]):
+        for loc, value in _follow(data, sub, ()):
+            found.setdefault((into, value), []).append(loc)
+    return found
 
 
 def check_file(table: str, path: str) -> FileResult:

@@ -131,10 +131,17 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _dangling(data: RawData, result: FileResult, target: str, value: str) -> None:
-    """Report each place where a record refers to a missing record."""
-    doc = read(result.path, result.name)
-    for loc in ref_locations(result.table, doc.data, target, value):
+#: A file's parsed document, and where it names each (table, id).
+_Refs = tuple[yamlio.Document, dict[tuple[str, str], list[Loc]]]
+
+
+def _dangling(data: RawData, result: FileResult, target: str, value: str, docs: dict[str, _Refs]) -> None:
+    """Report each place where a record refers to a missing record (``docs``: files read so far, by path)."""
+    if result.path not in docs:
+        doc = read(result.path, result.name)
+        docs[result.path] = (doc, ref_locations(result.table, doc.data))
+    doc, refs = docs[result.path]
+    for loc in refs.get((target, value), []):
         line, col = doc.pos.get(loc, (0, 0))
         message = f"No record in {target} has the id '{value}'."
         data.issues.append(Issue(result.name, line, col, "KD202", ".".join(map(str, loc)), message))
@@ -224,14 +231,27 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
             result.record = None  # kept once, in data.records
     if store:
         store.save()
+    docs: dict[str, _Refs] = {}  # each file parsed once, however many of its references dangle
     for result, (target, value) in unresolved:
         if (target, value) not in present:
-            _dangling(data, result, target, value)
+            _dangling(data, result, target, value, docs)
     for table in _TREES:
         _check_cycles(data, table)
     _load_info(data)
-    data.issues.sort()
+    data.issues = _capped_per_file(data.issues)
     return data
+
+
+def _capped_per_file(issues: list[Issue]) -> list[Issue]:
+    """All issues, sorted, with at most ``yamlio.MAX_ISSUES`` a file: the checks across records are capped too."""
+    by_file: dict[str, list[Issue]] = {}
+    for issue in issues:
+        by_file.setdefault(issue.file, []).append(issue)
+    return sorted(
+        kept
+        for name, found in by_file.items()
+        for kept in (found if any(i.code == "KD014" for i in found) else capped(found, name))  # capped already
+    )
 
 
 def _results(chunks: Iterable[Chunk], parts: list[dict[str, Any]]) -> Iterator[FileResult]:

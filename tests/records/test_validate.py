@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -35,3 +36,24 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
         assert counts["events"] > 900 and counts["citations"] > counts["events"]
         built.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert built[0] == built[1] and len(built[0]) == 2 * len(counts) + 1
+
+
+def test_references_across_records_are_capped_a_file_and_found_in_one_pass(project: Path) -> None:
+    """3,000 citations naming missing sources and actors: 20 issues and one count line, not 6,000 lines.
+
+    Each dangling reference re-read and re-walked its file, so a file with thousands took minutes.
+    """
+    from inprocess import run_kdata_here
+
+    record = project / "raw" / "events" / "riverton-return-2020.yaml"
+    cites = "".join(
+        f"  - source: no-such-source-{i}\n    claimant: no-such-actor-{i}\n    quote: q{i}\n" for i in range(3000)
+    )
+    text = record.read_text("utf-8")
+    assert "citations:\n" in text
+    record.write_text(text.replace("citations:\n", "citations:\n" + cites, 1), "utf-8")
+    result = run_kdata_here("validate", "raw", "--no-cache", "--format", "json", cwd=project)
+    found = [row for row in json.loads(result.stdout) if row["file"].endswith("riverton-return-2020.yaml")]
+    assert result.returncode == 1 and len(found) == 21
+    assert [row["code"] for row in found].count("KD202") == 20 and found[-1]["code"] == "KD014"
+    assert "5980 more issues" in found[-1]["message"]
