@@ -44,6 +44,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _skips[str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """Count a whole module skipped at collection (``pytest.importorskip`` at its top) as one skip too."""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _skips[f"{report.nodeid or report.fspath}: " + str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under ``KDATA_REQUIRE_ALL=1`` a skip is a failure: CI must never pass a test it did not run."""
     if _skips and os.environ.get(REQUIRE_ALL) == "1" and not hasattr(session.config, "workerinput"):
