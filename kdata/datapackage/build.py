@@ -108,7 +108,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
     """
     _check_places(raw, dist, schemas)
     info, parts = validated(raw)
-    state = "The previous build is unchanged."
+    state, writing = "The previous build is unchanged.", f"the package to {dist}"
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
         with fs.locked(dist):  # .dist.lock: repairs a swap that died half-way on entry
@@ -121,7 +121,9 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
                     if (dist / keep).is_dir():
                         shutil.copytree(dist / keep, stage / keep, symlinks=True)
                 if schemas is not None:
+                    writing = f"the schemas to {schemas}"
                     write_schemas(schemas, COMMAND)  # before dist/: a failure here leaves both as they were
+                    writing = f"the package to {dist}"
                     state = f"{schemas} was rewritten (it depends only on kdata's models); {dist} is unchanged."
                 fs.swap_in(stage, dist, COMMAND, "package", KEEP)
             finally:
@@ -129,7 +131,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
                     shutil.rmtree(stage, ignore_errors=True)
     except OSError as exc:
         reason = fs.write_error(exc)
-        raise BuildError(f"Could not write the package to {dist}: {reason}. {state}") from None
+        raise BuildError(f"Could not write {writing}: {reason}. {state}") from None
     return BuildResult(dist, counts)
 
 
