@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from conftest import GOOD, run_kdata
 
@@ -62,7 +63,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @contextmanager
 def serve(folder: Path) -> Iterator[str]:
     """Serve ``folder`` over HTTP on 127.0.0.1 in a thread; yield the base URL."""
-    handler = functools.partial(_Quiet, directory=str(folder))
+    with serving(functools.partial(_Quiet, directory=str(folder))) as url:
+        yield url
+
+
+@contextmanager
+def serving(handler: Any) -> Iterator[str]:
+    """Run an HTTP server with ``handler`` on 127.0.0.1 in a thread; yield its base URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

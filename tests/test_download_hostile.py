@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from typing import Any
 import pytest
 from conftest import run_kdata, snapshot, without_root_file_access
 from inprocess import run_kdata_here
-from releasing import released_project, run_env, serve
+from releasing import released_project, run_env, serve, serving
 
 import kdata
 from kdata.datapackage.verify import verify
@@ -106,14 +105,8 @@ def _hostile_handler(body: bytes) -> type[http.server.BaseHTTPRequestHandler]:
 
 @contextmanager
 def hostile(body: bytes) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _hostile_handler(body))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_hostile_handler(body)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
