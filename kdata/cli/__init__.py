@@ -17,6 +17,7 @@ import click
 from kdata.cli.report import FORMATS, report
 from kdata.datapackage.safety import printable, printable_lines
 from kdata.errors import CODES, DataError, KdataError
+from kdata.records import vocab
 
 _RAW = click.Path(path_type=Path, file_okay=False)
 
@@ -255,37 +256,74 @@ def schemas(out: Path) -> None:
     click.echo(f"Wrote {len(written)} schemas to {out}.")
 
 
+#: The tables ``kdata conflicts`` reads: the disagreements, their sides and what the sides cite.
+_CONFLICT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
+#: A quote printed by ``kdata conflicts`` is cut to this many characters (``--format json`` keeps it whole).
+QUOTE_WIDTH = 100
+
+
+def _read_csv_tables(folder: Path, names: tuple[str, ...]) -> list[list[dict[str, str]]]:
+    """The rows of each CSV table of the package in ``folder`` (column -> text)."""
+    import csv
+
+    from kdata.datapackage.read import read_descriptor, table_file
+
+    descriptor = read_descriptor(folder, KdataError)
+    out = []
+    for name in names:
+        path = folder / table_file(descriptor, name, "csv")
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                out.append(list(csv.DictReader(handle)))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise KdataError(f"Cannot read {path}: {reason}.") from None
+    return out
+
+
+def _cut(text: str, width: int = QUOTE_WIDTH) -> str:
+    """``text`` cut at a word to at most ``width`` characters, marked with an ellipsis."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:") + "\u2026"
+
+
 @main.command()
 @click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
 )
-def conflicts(dist: Path | None, fmt: str) -> None:
-    """List where sources disagree (the package's conflicts table; default: bundled)."""
-    import csv
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(list(vocab.DISAGREEMENT_KINDS)),
+    help="Only disagreements of this kind (repeat for several).",
+)
+def conflicts(dist: Path | None, fmt: str, kinds: tuple[str, ...]) -> None:
+    """List where sources disagree, by topic, with each side's claimants (default package: bundled)."""
+    from kdata.datapackage.conflicts import grouped
+    from kdata.datapackage.read import bundled_dir
 
-    from kdata.datapackage.read import bundled_dir, read_descriptor, table_file
-
-    folder = dist or bundled_dir()
-    path = folder / table_file(read_descriptor(folder, KdataError), "conflicts", "csv")
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise KdataError(f"Cannot read {path}: {reason}.") from None
+    found = grouped(*_read_csv_tables(dist or bundled_dir(), _CONFLICT_TABLES))
+    found = [d for d in found if not kinds or d["kind"] in kinds]
     if fmt == "json":
-        click.echo(printable_lines(json.dumps(rows, indent=2, ensure_ascii=False)))
+        click.echo(printable_lines(json.dumps(found, indent=2, ensure_ascii=False)))
         return
-    for row in rows:
-        line = {
-            k: printable(row.get(k) or "")
-            for k in ("topic", "table", "aspect", "record_a", "value_a", "record_b", "value_b")
-        }
-        click.echo(f"{click.style(line['topic'], bold=True)} ({line['table']}, {line['aspect']}):")
-        click.echo(f"  {line['record_a']}: {line['value_a']}")
-        click.echo(f"  {line['record_b']}: {line['value_b']}")
-    click.echo(f"{len(rows)} disagreement(s).")
+    for d in found:
+        head = f"{d['topic']} ({d['table']}): {d['kind']}"
+        detail = "" if d["kind"] == d["aspect"] else f", in the {d['aspect']}"
+        click.echo(f"{click.style(printable(head), bold=True)}{printable(detail)}, {len(d['sides'])} sides")
+        for side in d["sides"]:
+            records = ", ".join(record for _, record in side["records"])
+            click.echo(printable(f"  {side['side']}. {side['value']}  [{records}]"))
+            for c in side["claims"]:
+                who = c["claimant_name"] or c["claimant"]
+                where = ", ".join(x for x in (c["outlet"] or c["source"], c["published"]) if x)
+                quote = f' "{_cut(c["quote"])}"' if c["quote"] else ""
+                click.echo(printable(f"     {who} ({where}):{quote}"))
+    click.echo(f"{len(found)} disagreement(s).")
 
 
 @main.command(name="codes")

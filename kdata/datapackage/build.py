@@ -76,7 +76,7 @@ def validated(raw: Path) -> Valid:
         raise DataError(issues)
     info, chunks = data.info, data.parts
     assert info is not None, "a raw/ without issues has valid package metadata"
-    del data  # frees the file results now, before the conflicts table is made on top of them
+    del data  # frees the file results now, before the disagreement tables are made on top of them
     return Valid(info, table_parts(chunks))
 
 

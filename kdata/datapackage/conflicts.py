@@ -1,98 +1,227 @@
 """Find where sources disagree: records sharing a ``topic`` that state different things.
 
-Curators give records about the same quantity or thing the same ``topic``; the
-data then shows each disagreement as a row of the derived ``conflicts`` table,
-instead of the curators choosing a side.
+Curators give records about the same quantity or thing the same ``topic``; the data then
+shows each disagreement instead of the curators choosing a side. A disagreement is one
+topic and aspect (number, date or wording: ``vocab.DISAGREEMENT_ASPECTS``), a row of the
+derived ``disagreements`` table with its kind (``vocab.DISAGREEMENT_KINDS``); its sides are
+the values stated, and every citation of every record on a side is a row of
+``disagreement_sides``: the value, who claims it, in which source.
+
+Which tables are compared is ``models.COMPARED`` (record tables with a ``topic`` whose
+citations name them); which aspects a table has follows from its fields (``_ASPECTS``).
+Retracted records are left out, and so are citations of retracted sources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
-from kdata.records import models
+from kdata.records import models, vocab
 from kdata.records.dates import parse_edtf
 
 Row = dict[str, Any]
-Differs = Callable[[Row, Row], bool]
-Shows = Callable[[Row], Any]
 
 #: What a figure states of its number: two figures whose number differs in any of these disagree.
 _NUMBER = ("unit", "qualifier", *models.NUMBERS)
+#: Reports of one statement by one claimant appear within this many days of each other (a reprint
+#: the next day: the two reports of a ministry's statement of 2 April 2020 are dated 2 and 3 April).
+SAME_STATEMENT_DAYS = 1
 
 
-def _numbers_differ(a: Row, b: Row) -> bool:
-    return any(a[key] != b[key] for key in _NUMBER)
+class Aspect(NamedTuple):
+    """One thing records can state differently: the fields it needs, the value compared, the value shown."""
+
+    fields: tuple[str, ...]  # the record's table must have all of these
+    key: Callable[[Row], Any]  # the value compared; None when the record states nothing
+    shows: Callable[[Row], str]  # the value as the record states it
+    overlap: bool = False  # values are dates: two disagree only when the days they cover do not overlap
 
 
-def _terms_differ(a: Row, b: Row) -> bool:
-    return a["term"] is not None and b["term"] is not None and a["term"] != b["term"]
+def _date_aspect(column: str) -> Aspect:
+    return Aspect((column,), lambda row: row[column], lambda row: row[column], overlap=True)
 
 
-def _dates_differ(column: str) -> Differs:
-    """Dates disagree when the days they cover do not overlap ('1993' agrees with '1993-04-02')."""
-
-    def differs(a: Row, b: Row) -> bool:
-        if a[column] is None or b[column] is None:
-            return False
-        pa, pb = parse_edtf(a[column]), parse_edtf(b[column])
-        return pa.end < pb.start or pb.end < pa.start
-
-    return differs
-
-
-def _shows(column: str) -> Shows:
-    return lambda row: row[column]
-
-
-#: Aspect -> (do two records differ in it, how a record states it), per table.
-_ASPECTS: dict[str, dict[str, tuple[Differs, Shows]]] = {
-    "figures": {
-        "number": (_numbers_differ, _shows("stated_as")),
-        "wording": (_terms_differ, _shows("term")),
-        "date": (_dates_differ("as_of"), _shows("as_of")),
-    },
-    "events": {
-        "wording": (_terms_differ, _shows("term")),
-        "date": (_dates_differ("date"), _shows("date")),
-    },
+#: Aspect -> how records state it, tried in order: a table has the first whose fields it has.
+_ASPECTS: dict[str, tuple[Aspect, ...]] = {
+    "number": (
+        Aspect((*_NUMBER, "stated_as"), lambda row: tuple(row[k] for k in _NUMBER), lambda row: row["stated_as"]),
+    ),
+    "date": (_date_aspect("as_of"), _date_aspect("date")),
+    "wording": (Aspect(("term",), lambda row: row["term"], lambda row: row["term"]),),
 }
-
-#: The tables whose records are compared.
-COMPARED = tuple(_ASPECTS)
+assert list(_ASPECTS) == list(vocab.DISAGREEMENT_ASPECTS), "every aspect of the vocabulary is compared"
 
 
-def find_conflicts(records: dict[str, list[Row]]) -> list[Row]:
-    """Rows of the ``conflicts`` table for the given records, sorted.
+def aspects(table: str) -> dict[str, Aspect]:
+    """The aspects records of ``table`` are compared in, chosen by the fields its model has."""
+    names = set(models.TABLES[table].model.model_fields)
+    found = {}
+    for name, ways in _ASPECTS.items():
+        way = next((w for w in ways if names.issuperset(w.fields)), None)
+        if way is not None:
+            found[name] = way
+    return found
+
+
+def _differ(a: Any, b: Any, overlap: bool) -> bool:
+    if not overlap:
+        return bool(a != b)
+    pa, pb = parse_edtf(a), parse_edtf(b)
+    return pa.end < pb.start or pb.end < pa.start
+
+
+class _Evidence(NamedTuple):
+    """One citation of a record on one side."""
+
+    side: int
+    record: str
+    citation: Row
+    published: tuple[date, str] | None  # the source's first day and precision, if it states a date
+
+
+def find_disagreements(
+    records: dict[str, list[Row]], citations: Iterable[Row], sources: Iterable[Row]
+) -> tuple[list[Row], list[Row]]:
+    """Rows of the ``disagreements`` and ``disagreement_sides`` tables.
 
     Args:
         records: Rows of the compared tables (column -> value), by table.
+        citations: Rows of the citations table (id, the owner columns, claimant, source).
+        sources: Rows of the sources table (id, published_start, published_precision, retracted_version).
 
     Returns:
-        One row per pair of records on one topic and aspect where they differ.
-        Wording is compared only where both records state a term; dates
-        disagree only where the days they cover do not overlap.
+        The disagreements, one per topic, table and aspect where two records differ (wording only
+        where both state a term; dates only where the days they cover do not overlap); and their
+        sides, one row per citation of each record that states a value in that aspect.
     """
-    rows = []
-    for table, aspects in _ASPECTS.items():
-        by_topic: dict[str, list[Any]] = {}
-        for record in records.get(table, []):
-            if record["topic"]:
+    live_sources = {
+        s["id"]: (s["published_start"], s["published_precision"]) if s["published_start"] else None
+        for s in sources
+        if s.get(models.TOMBSTONE) is None
+    }
+    cited: dict[tuple[str, str], list[Row]] = {}
+    for citation in citations:
+        for table, column in models.COMPARED.items():
+            if citation.get(column) is not None and citation["source"] in live_sources:
+                cited.setdefault((table, citation[column]), []).append(citation)
+    found: list[Row] = []
+    sides: list[Row] = []
+    for table, rows in sorted(records.items()):
+        by_topic: dict[str, list[Row]] = {}
+        for record in rows:
+            if record["topic"] and record.get(models.TOMBSTONE) is None and (table, record["id"]) in cited:
                 by_topic.setdefault(record["topic"], []).append(record)
         for topic, group in sorted(by_topic.items()):
-            for a, b in combinations(sorted(group, key=lambda r: r["id"]), 2):
-                for aspect, (differs, show) in aspects.items():
-                    if differs(a, b):
-                        rows.append(
-                            {
-                                "topic": topic,
-                                "table": table,
-                                "record_a": a["id"],
-                                "record_b": b["id"],
-                                "aspect": aspect,
-                                "value_a": show(a),
-                                "value_b": show(b),
-                            }
-                        )
-    return sorted(rows, key=lambda r: (r["topic"], r["record_a"], r["record_b"], r["aspect"]))
+            group.sort(key=lambda r: r["id"])
+            for name, aspect in aspects(table).items():
+                stating = [r for r in group if aspect.key(r) is not None]
+                if not any(_differ(aspect.key(a), aspect.key(b), aspect.overlap) for a, b in combinations(stating, 2)):
+                    continue
+                numbers: dict[Any, int] = {}
+                evidence = [
+                    _Evidence(
+                        numbers.setdefault(aspect.key(r), len(numbers) + 1), r["id"], c, live_sources[c["source"]]
+                    )
+                    for r in stating
+                    for c in cited[(table, r["id"])]
+                ]
+                where = {"topic": topic, "table": table, "aspect": name}
+                found.append(
+                    {
+                        **where,
+                        "kind": "translation" if _one_statement(evidence) else name,
+                        "sides": len(numbers),
+                        "records": len(stating),
+                        "claimants": len({e.citation["claimant"] for e in evidence}),
+                    }
+                )
+                shown = {r["id"]: aspect.shows(r) for r in stating}
+                for e in evidence:
+                    c = e.citation
+                    sides.append(
+                        {
+                            **where,
+                            "side": e.side,
+                            models.COMPARED[table]: e.record,
+                            "value": shown[e.record],
+                            "citation": c["id"],
+                            "claimant": c["claimant"],
+                            "source": c["source"],
+                        }
+                    )
+    return found, sides
+
+
+def _one_statement(evidence: list[_Evidence]) -> bool:
+    """Whether the sides are reports of one statement: one claimant, each source on one side, published together.
+
+    Sound rather than complete: a source without a day, one source on two sides, or reports further
+    apart than ``SAME_STATEMENT_DAYS`` make it a disagreement of its aspect.
+    """
+    if len({e.citation["claimant"] for e in evidence}) != 1:
+        return False
+    side_of: dict[str, int] = {}
+    for e in evidence:
+        if side_of.setdefault(e.citation["source"], e.side) != e.side:
+            return False
+    days = [e.published[0] for e in evidence if e.published is not None and e.published[1] == "day"]
+    if len(days) != len(evidence):
+        return False
+    return (max(days) - min(days)).days <= SAME_STATEMENT_DAYS
+
+
+def kind_rank(kind: str) -> int:
+    """Where a kind of disagreement comes in a listing (``vocab.DISAGREEMENT_KINDS`` order; unknown kinds last)."""
+    kinds = list(vocab.DISAGREEMENT_KINDS)
+    return kinds.index(kind) if kind in kinds else len(kinds)
+
+
+def grouped(
+    disagreements: Iterable[Row],
+    sides: Iterable[Row],
+    citations: Iterable[Row],
+    sources: Iterable[Row],
+    actors: Iterable[Row],
+) -> list[Row]:
+    """Each disagreement with its sides and each side's claims, ranked by kind, then by topic.
+
+    Args:
+        disagreements: Rows of the ``disagreements`` table.
+        sides: Rows of the ``disagreement_sides`` table.
+        citations, sources, actors: Rows of those tables (for the quote, the outlet and date, the claimant's name).
+
+    Returns:
+        One dict per disagreement: its columns, and ``sides``: each with ``side``, ``value``, ``records``
+        (``[table, id]`` pairs) and ``claims``: record, citation, claimant and its name, source, outlet
+        (publisher, else the agency it cites), published (as the source states it), quote and locator.
+    """
+    quote = {c["id"]: c for c in citations}
+    source = {s["id"]: s for s in sources}
+    name = {a["id"]: a["name"] for a in actors}
+    by_key: dict[tuple[str, str, str], dict[int, Row]] = {}
+    for row in sorted(sides, key=lambda r: (r["side"], r["citation"])):
+        side = by_key.setdefault((row["topic"], row["table"], row["aspect"]), {}).setdefault(
+            int(row["side"]), {"side": int(row["side"]), "value": row["value"], "records": [], "claims": []}
+        )
+        record = row[models.COMPARED[row["table"]]] if row["table"] in models.COMPARED else None
+        if [row["table"], record] not in side["records"]:
+            side["records"].append([row["table"], record])
+        s, c = source.get(row["source"], {}), quote.get(row["citation"], {})
+        side["claims"].append(
+            {
+                "record": record,
+                "citation": row["citation"],
+                "claimant": row["claimant"],
+                "claimant_name": name.get(row["claimant"]) or None,
+                "source": row["source"],
+                "outlet": s.get("publisher") or s.get("via") or None,
+                "published": s.get("published") or None,
+                "quote": c.get("quote") or None,
+                "locator": c.get("locator") or None,
+            }
+        )
+    out = [{**d, "sides": list(by_key.get((d["topic"], d["table"], d["aspect"]), {}).values())} for d in disagreements]
+    return sorted(out, key=lambda d: (kind_rank(d["kind"]), d["topic"], d["table"], d["aspect"]))

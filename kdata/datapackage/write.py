@@ -20,21 +20,22 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from kdata.datapackage.conflicts import COMPARED, find_conflicts
+from kdata.datapackage.conflicts import find_disagreements
 from kdata.datapackage.read import DESCRIPTOR
 from kdata.datapackage.rows import Part, Rows, TableRows, csv_header
 from kdata.datapackage.schemas import dump_json, table_schema
 from kdata.records import models
 
 PARQUET_SUFFIX = "-parquet"
-#: The derived table of disagreements.
-CONFLICTS = models.table_of(models.Conflict)
+#: The derived tables of disagreements and of their sides.
+DISAGREEMENTS = models.table_of(models.Disagreement)
+SIDES = models.table_of(models.DisagreementSide)
 #: The table whose rows the descriptor lists as the package's ``sources``.
 SOURCES = models.table_of(models.Source)
 
 
 def table_parts(chunks: Iterable[dict[str, Part]]) -> dict[str, list[Part]]:
-    """Each table's parts, in the order of the chunks, plus the rows of the derived conflicts table.
+    """Each table's parts, in the order of the chunks, plus the rows of the derived disagreement tables.
 
     Args:
         chunks: The parts of each chunk of records, by table (what ``load_raw`` keeps with
@@ -47,22 +48,34 @@ def table_parts(chunks: Iterable[dict[str, Part]]) -> dict[str, list[Part]]:
     for chunk in chunks:
         for table, part in chunk.items():
             parts[table].append(part)
-    parts[CONFLICTS].append(_conflicts(parts))
+    for table, part in _disagreements(parts).items():
+        parts[table].append(part)
     return parts
 
 
-def _conflicts(parts: dict[str, list[Part]]) -> Part:
-    """The rows of the derived conflicts table, as one more part."""
+def _disagreements(parts: dict[str, list[Part]]) -> dict[str, Part]:
+    """The rows of the derived disagreement tables, as one more part each."""
     import pyarrow.compute as pc
 
-    compared = {
-        table: [row for part in parts[table] for row in part.arrow.filter(pc.is_valid(part.arrow["topic"])).to_pylist()]
-        for table in COMPARED
-    }
-    found = Rows()
-    for row in find_conflicts(compared):
-        found.add_row(CONFLICTS, row)
-    return found.tables()[CONFLICTS]
+    def rows(table: str, columns: list[str] | None = None, topical: bool = False) -> list[dict[str, Any]]:
+        out = []
+        for part in parts[table]:
+            arrow = part.arrow.filter(pc.is_valid(part.arrow["topic"])) if topical else part.arrow
+            out += (arrow if columns is None else arrow.select(columns)).to_pylist()
+        return out
+
+    compared = {table: rows(table, topical=True) for table in models.COMPARED}
+    owners = list(models.TABLES["citations"].owners.values())
+    citations = rows("citations", ["id", *owners, "claimant", "source"])
+    sources = rows("sources", ["id", "published_start", "published_precision", models.TOMBSTONE])
+    found, sides = find_disagreements(compared, citations, sources)
+    made = Rows()
+    for row in found:
+        made.add_row(DISAGREEMENTS, row)
+    for row in sides:
+        made.add_row(SIDES, row)
+    tables = made.tables()
+    return {DISAGREEMENTS: tables[DISAGREEMENTS], SIDES: tables[SIDES]}
 
 
 def csv_pieces(table: str, rows: TableRows, previous: Path | None = None) -> list[Any]:

@@ -10,7 +10,7 @@ the documentation users read.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -390,18 +390,40 @@ class PackageInfo(Record):
     keywords: list[Text] = Field(default_factory=list, description="Keywords.")
 
 
-class Conflict(Record):
-    """A derived row: two records on one topic that disagree (not written by hand)."""
+DisagreementAspect = Annotated[str, OneOf(vocab.DISAGREEMENT_ASPECTS)]
+DisagreementKind = Annotated[str, OneOf(vocab.DISAGREEMENT_KINDS)]
 
-    topic: Id = Field(description="The topic both records share.")
-    table: str = Field(description="The table both records are in.")
-    record_a: Id = Field(description="Id of the first record (sorted).")
-    record_b: Id = Field(description="Id of the second record.")
-    aspect: Literal["number", "wording", "date"] = Field(
-        description="What differs: the number and its hedge, the wording, or the date."
+
+class Disagreement(Record):
+    """A derived row: records on one topic that state different things in one aspect (never written by hand)."""
+
+    topic: Id = Field(description="The topic the records share.")
+    table: str = Field(description="The table of the records compared.")
+    aspect: DisagreementAspect = Field(description="What the records state differently.")
+    kind: DisagreementKind = Field(description="What kind of disagreement it is.")
+    sides: int = Field(ge=2, description="How many different values the records state (rows in disagreement_sides).")
+    records: int = Field(ge=2, description="How many records state a value.")
+    claimants: int = Field(ge=1, description="How many claimants the records cite.")
+
+
+class DisagreementSide(Record):
+    """A derived row: one citation of a record on one side of a disagreement (never written by hand).
+
+    Its topic, table and aspect name the row of ``disagreements`` it belongs to; records that state the
+    same value share a side.
+    """
+
+    topic: Id = Field(description="The topic of the disagreement.")
+    table: str = Field(description="The table of the record.")
+    aspect: DisagreementAspect = Field(description="What the records state differently.")
+    side: int = Field(ge=1, description="The side, from 1: records stating the same value share one.")
+    value: Text = Field(description="The value as the record states it (a figure's number as the source writes it).")
+    citation: str = Field(
+        description="Id of the citation: who claims it, in which source.",
+        json_schema_extra={"x-references": "citations"},
     )
-    value_a: Text = Field(description="What the first record states.")
-    value_b: Text = Field(description="What the second record states.")
+    claimant: Id = Field(description="Id of the actor who claims it.", json_schema_extra={"x-references": "actors"})
+    source: Id = Field(description="Id of the source that reports it.", json_schema_extra={"x-references": "sources"})
 
 
 class TableSpec(NamedTuple):
@@ -410,12 +432,13 @@ class TableSpec(NamedTuple):
     A child table (one with owners) gets its rows from a list field of each owner's records whose
     items are its model, or a model it extends with computed fields (``Event.citations`` ->
     ``citations``, whose ``PublishedCitation`` adds the anchor); each row names its owner's id in
-    the owner's column.
+    the owner's column. A derived table (``disagreement_sides``) names its records the same way, one
+    column per table it may refer to.
     """
 
     model: type[Record]
     primary_key: tuple[str, ...]
-    owners: dict[str, str]  # owner table -> column that refers to the owner (child tables only)
+    owners: dict[str, str]  # owner table -> column that refers to the owner (child and derived tables only)
     description: str
 
     @property
@@ -448,13 +471,24 @@ TABLES: dict[str, TableSpec] = {
         {"events": "event", "figures": "figure"},
         "Evidence for each event and figure: source, claimant, verbatim quote and where it stands in the archived text.",
     ),
-    "conflicts": TableSpec(
-        Conflict,
-        ("topic", "record_a", "record_b", "aspect"),
-        {},
-        "Derived: records on one topic whose sources disagree.",
-    ),
 }
+#: The record tables whose records are compared for disagreements: those with a topic, whose citations
+#: name them (``citations`` owners). A new such table joins by being added to both.
+COMPARED: dict[str, str] = {
+    table: column for table, column in TABLES["citations"].owners.items() if "topic" in TABLES[table].model.model_fields
+}
+TABLES["disagreements"] = TableSpec(
+    Disagreement,
+    ("topic", "table", "aspect"),
+    {},
+    "Derived: where records on one topic disagree, one row per topic and aspect, with the kind of disagreement.",
+)
+TABLES["disagreement_sides"] = TableSpec(
+    DisagreementSide,
+    ("topic", "table", "aspect", "side", "citation"),
+    COMPARED,
+    "Derived: each side of each disagreement, one row per citation: the value, who claims it and in which source.",
+)
 
 
 def table_of(model: type[Record]) -> str:

@@ -159,3 +159,22 @@ QUALIFIERS: dict[str, str] = {
     "less_than": "Stated as below a bound, the bound excluded: 'less than', 'under'.",
     "range": "Stated as two bounds: '5-6', 'seven to eight'.",
 }
+
+#: What records on one topic can state differently (the ``aspect`` of a disagreement).
+DISAGREEMENT_ASPECTS: dict[str, str] = {
+    "number": "The number of a figure: its value or bounds, its unit or its hedge.",
+    "date": "The date a record gives, where the days the dates cover do not all overlap.",
+    "wording": "The term a source uses for the thing, verbatim.",
+}
+
+#: What kind of disagreement it is. Readers see them in this order: translations, which differ in the
+#: reports rather than in the claims, come last.
+DISAGREEMENT_KINDS: dict[str, str] = {
+    "number": "Claims differ in a number, its unit or its hedge.",
+    "date": "Claims give dates whose days do not all overlap.",
+    "wording": "Claims name or describe the thing in different words.",
+    "translation": (
+        "One statement rendered differently by its reports: every side is the same claimant's, each side "
+        "from its own sources, all published within a day of each other (a reprint or another translation)."
+    ),
+}

@@ -9,7 +9,7 @@ The bump follows the Data Package version recipe:
 - **minor**: a resource, field or row added;
 - **patch**: cell values, descriptions and other metadata corrected (a record
   retracted as a tombstone is a corrected value), and rows of dependent tables
-  (citations, event actors, conflicts) dropped with nothing referring to them.
+  (citations, event actors, disagreements and their sides) dropped with nothing referring to them.
 
 Tables are read from the Parquet files with pyarrow; the descriptor gives the
 tables, their fields and their keys.

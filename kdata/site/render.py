@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
+from kdata.datapackage.conflicts import grouped
 from kdata.datapackage.safety import href
 from kdata.errors import PackageError
 from kdata.records import models, vocab
@@ -52,8 +53,7 @@ VERBATIM = {
     ("figures", "term"),
     ("figures", "stated_as"),
     ("sources", "title"),
-    ("conflicts", "value_a"),
-    ("conflicts", "value_b"),
+    ("disagreement_sides", "value"),  # except a date (see ``_Package.cells``)
 }
 #: Tables whose records have pages of their own (every claim, with claimant, source and quote).
 PAGES = ("events", "figures")
@@ -65,7 +65,12 @@ PAGE_LINKS = {
     ("citations", "figure"): "figures",
     ("figures", "event"): "events",
     ("event_actors", "event"): "events",
+    **{("disagreement_sides", column): table for table, column in models.COMPARED.items() if table in PAGES},
 }
+
+
+#: The tables the disagreements page joins (``conflicts.grouped``): disagreements, their sides, what they cite.
+_DISAGREEMENT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
 
 
 def _n(number: int | None) -> str:
@@ -145,7 +150,11 @@ class _Package:
         self.citations = self._group("citations", ("event", "figure"))
         self.event_actors = self._group("event_actors", ("event",))
         self.figures_of = self._group("figures", ("event",))
-        self.conflicts_of = self._group("conflicts", ("record_a", "record_b"))
+        self.disagreements = grouped(*(self.rows[n] for n in _DISAGREEMENT_TABLES))
+        self.disagreements_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for found in self.disagreements:
+            for record in sorted({record for side in found["sides"] for _, record in side["records"]}):
+                self.disagreements_of[record].append(found)
 
     def _group(self, table: str, columns: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -180,11 +189,10 @@ class _Package:
             for field in fields:
                 name, value = field["name"], row[field["name"]]
                 target = PAGE_LINKS.get((table, name))
-                if table == "conflicts" and name in ("record_a", "record_b") and row["table"] in PAGES:
-                    target = row["table"]
                 href = f"../{target}/{value}.html" if target and value in self.by_id[target] else None
                 text = "" if value is None else str(value)
                 verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
+                verbatim = verbatim and not (table == "disagreement_sides" and row["aspect"] == "date")
                 cells.append(Cell(text, href, verbatim and value is not None, value is None))
             rows.append(cells)
         return fields, rows
@@ -220,7 +228,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["number"] = _n
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
-    env.globals.update(reading=reading, is_verbatim_title=is_verbatim_title)
+    env.globals.update(reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS)
     return env
 
 
@@ -234,7 +242,7 @@ def _facts(data: _Package) -> dict[str, Any]:
         "planned": sum(e["status"] == "planned" for e in events),
         "claims": len(citations),
         "claimants": len({c["claimant"] for c in citations}),
-        "topics": len({c["topic"] for c in data.rows["conflicts"]}),
+        "topics": len({d["topic"] for d in data.rows["disagreements"]}),
         "sources": data.rows["sources"],
     }
 
@@ -247,8 +255,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages}
     yield "index.html", "index.html", {**common, "root": "", "timeline": layout(data.rows["events"])}
     yield "datasheet.html", "datasheet.html", {**common, "root": "", "facts": _facts(data)}
-    conflicts = sorted(data.rows["conflicts"], key=lambda c: (c["topic"], c["record_a"], c["record_b"], c["aspect"]))
-    yield "disagreements.html", "disagreements.html", {**common, "root": "", "conflicts": conflicts}
+    yield "disagreements.html", "disagreements.html", {**common, "root": "", "disagreements": data.disagreements}
     for name in data.names:
         fields, rows = data.cells(name)
         context: dict[str, Any] = {"table": name, "resource": data.resource(name), "dictionary": data.dictionary(name)}
@@ -260,7 +267,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "actors": [(data.by_id["actors"].get(a["actor"]), a) for a in data.event_actors.get(event["id"], [])],
             "claims": data.claims(event["id"]),
             "figures": data.figures_of.get(event["id"], []),
-            "conflicts": data.conflicts_of.get(event["id"], []),
+            "disagreements": data.disagreements_of.get(event["id"], []),
             "related": [e for e in data.rows["events"] if event["topic"] and e["topic"] == event["topic"]],
         }
         yield f"events/{event['id']}.html", "event.html", {**common, **context, "root": "../"}
@@ -270,7 +277,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "place": data.by_id["places"].get(figure["place"] or ""),
             "event": data.by_id["events"].get(figure["event"] or ""),
             "claims": data.claims(figure["id"]),
-            "conflicts": data.conflicts_of.get(figure["id"], []),
+            "disagreements": data.disagreements_of.get(figure["id"], []),
             "related": [f for f in data.rows["figures"] if figure["topic"] and f["topic"] == figure["topic"]],
         }
         yield f"figures/{figure['id']}.html", "figure.html", {**common, **context, "root": "../"}

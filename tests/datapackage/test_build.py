@@ -22,6 +22,7 @@ from conftest import GOOD, run_kdata, snapshot
 from inprocess import run_kdata_here
 
 import kdata
+from kdata.records import models
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
@@ -59,7 +60,7 @@ def test_built_package_passes_real_frictionless_validate(built: Path) -> None:
     report = json.loads(result.stdout)
     assert result.returncode == 0 and report["valid"], result.stdout
     names = sorted(task["name"] for task in report["tasks"])
-    assert "events" in names and "events-parquet" in names and len(names) == 16
+    assert "events" in names and "events-parquet" in names and len(names) == 2 * len(models.TABLES)
 
 
 def test_frictionless_catches_a_tampered_file(built: Path) -> None:
@@ -136,8 +137,10 @@ def test_load_returns_the_yaml_values_with_proper_dtypes(built: Path) -> None:
     assert str(figures["as_of_start"].dtype) == "date32[day][pyarrow]"
     citations = kdata.load("citations", package=built / "dist")
     assert set(citations["figure"].dropna()) == set(figures.index)
-    conflicts = kdata.load("conflicts", package=built / "dist")
-    assert sorted(conflicts["aspect"]) == ["number", "wording"]
+    disagreements = kdata.load("disagreements", package=built / "dist")
+    assert sorted(disagreements["aspect"]) == ["number", "wording"]
+    sides = kdata.load("disagreement_sides", package=built / "dist")
+    assert len(sides) == 4 and set(sides["figure"]) == {"riverton-returnees-council", "riverton-returnees-other"}
 
 
 def test_two_builds_are_byte_identical(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -288,11 +291,12 @@ def test_info_and_conflicts_commands(built: Path) -> None:
     assert "  figures             3 rows" in info.stdout
     conflicts = run_kdata_here("conflicts", "dist", "--format", "json", cwd=built)
     rows = json.loads(conflicts.stdout)
-    assert [(r["record_a"], r["record_b"], r["aspect"]) for r in rows] == [
-        ("riverton-returnees-council", "riverton-returnees-other", "number"),
-        ("riverton-returnees-council", "riverton-returnees-other", "wording"),
+    assert [(r["topic"], r["aspect"], r["kind"]) for r in rows] == [
+        ("riverton-returnees", "number", "number"),
+        ("riverton-returnees", "wording", "wording"),
     ]
-    assert rows[0]["value_a"] == "about 1,200" and rows[0]["value_b"] == "up to 1,500"
+    number = [(s["value"], [c["claimant_name"] for c in s["claims"]]) for s in rows[0]["sides"]]
+    assert number == [("about 1,200", ["Town Council"]), ("up to 1,500", ["Test Wire"])]
 
 
 def test_usage_errors_exit_2(project: Path) -> None:

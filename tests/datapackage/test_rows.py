@@ -57,7 +57,7 @@ def test_a_record_becomes_its_row_with_dates_expanded_and_sub_records_flattened(
     assert (row["retracted_reason"], row["retracted_version"]) == ("Duplicate of events/riverton-return-2020.", "0.2.0")
     assert row["place"] is None and row["date_phrase"] is None
     assert tables["events"].arrow.schema == arrow_schema("events")
-    assert all(tables[t].arrow.num_rows == 0 and tables[t].csv == b"" for t in ("sources", "figures", "conflicts"))
+    assert all(tables[t].arrow.num_rows == 0 and tables[t].csv == b"" for t in ("sources", "figures", "disagreements"))
 
 
 def test_citations_and_actors_become_rows_of_their_child_tables() -> None:

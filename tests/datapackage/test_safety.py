@@ -158,7 +158,7 @@ def test_terminal_formats_of_diff_carry_no_control_character(
 def test_verify_info_and_conflicts_print_no_control_character(pristine: Path, tmp_path: Path) -> None:
     folder = Path(shutil.copytree(pristine, tmp_path / "dist"))
     poison(folder, "citations", "claimant", "town\x1b[2J\u202ehall")  # a dangling reference, shown by verify
-    poison(folder, "conflicts", "value_a", "4\x1b[31m\u200b")
+    poison(folder, "disagreement_sides", "value", "4\x1b[31m\u200b")
     path = folder / "datapackage.json"
     descriptor = json.loads(path.read_text("utf-8"))
     descriptor["title"] = "Kalbajar\x1b]0;pwned\x07\u202e"
@@ -172,7 +172,8 @@ def test_verify_info_and_conflicts_print_no_control_character(pristine: Path, tm
     assert "Kalbajar\\u001b]0;pwned\\u0007\\u202e" in outputs["info"]
     assert "4\\u001b[31m\\u200b" in outputs["conflicts"]
     result = run_kdata_here("conflicts", folder, "--format", "json", cwd=tmp_path)
-    assert json.loads(result.stdout)[0]["value_a"] == "4\x1b[31m\u200b"  # JSON escapes decode to the data
+    values = [side["value"] for d in json.loads(result.stdout) for side in d["sides"]]
+    assert "4\x1b[31m\u200b" in values  # JSON escapes decode to the data
 
 
 @pytest.mark.parametrize(

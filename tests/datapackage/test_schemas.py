@@ -75,7 +75,17 @@ def test_the_table_schema_has_keys_and_foreign_keys_to_the_named_resources() -> 
     assert all(fk["reference"]["fields"] == ["id"] for fk in schema["foreignKeys"])
     assert not any("x-references" in f for f in schema["fields"])  # the marker becomes the foreign key
     assert schemas.table_schema("event_actors")["primaryKey"] == ["event", "actor", "role"]
-    assert "foreignKeys" not in schemas.table_schema("conflicts")
+    assert "foreignKeys" not in schemas.table_schema("disagreements")
+    sides = {
+        fk["fields"][0]: fk["reference"]["resource"] for fk in schemas.table_schema("disagreement_sides")["foreignKeys"]
+    }
+    assert sides == {
+        "event": "events",
+        "figure": "figures",
+        "citation": "citations",
+        "claimant": "actors",
+        "source": "sources",
+    }
     places = schemas.table_schema("places")  # a table may refer to itself
     assert places["foreignKeys"] == [{"fields": ["parent"], "reference": {"resource": "places", "fields": ["id"]}}]
 

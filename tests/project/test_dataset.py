@@ -115,11 +115,11 @@ def test_each_figure_keeps_its_hedge_as_written(raw: object) -> None:
 
 
 def test_known_disagreements_are_reported() -> None:
-    """The sources' documented disagreements are rows of the conflicts table."""
-    conflicts = kdata.load("conflicts", package=DIST)
-    values = set(conflicts["value_a"]) | set(conflicts["value_b"])
+    """The sources' documented disagreements are rows of the disagreement tables."""
+    sides = kdata.load("disagreement_sides", package=DIST)
+    values = set(sides["value"])
     assert {"about 60,000", "up to 60.000"} <= values
-    assert "number" in set(conflicts["aspect"]) and "wording" in set(conflicts["aspect"])
+    assert {"number", "wording", "date"} <= set(kdata.load("disagreements", package=DIST)["aspect"])
     assert any("hostage" in v for v in values) and any("prisoner" in v for v in values)
     assert any("For the freedom of Kalbajar" in v for v in values) and any(
         "for the liberation of Kalbajar" in v for v in values

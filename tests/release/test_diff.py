@@ -109,6 +109,37 @@ def test_cli_formats_and_archives(versions: tuple[Path, Path], tmp_path: Path) -
     assert bad.returncode == 2 and "neither a package folder" in bad.stderr
 
 
+def _renamed(package: Path, old: str, new: str, out: Path) -> Path:
+    """A copy of ``package`` whose table ``old`` is called ``new`` (both files, both resources), as another kdata wrote it."""
+    shutil.copytree(package, out)
+    path = out / "datapackage.json"
+    descriptor = json.loads(path.read_text("utf-8"))
+    for resource in descriptor["resources"]:
+        if resource["name"] in (old, f"{old}-parquet"):
+            resource["name"] = resource["name"].replace(old, new, 1)
+            (out / resource["path"]).rename(out / resource["path"].replace(old, new, 1))
+            resource["path"] = resource["path"].replace(old, new, 1)
+    path.write_text(json.dumps(descriptor, indent=2), "utf-8")
+    return out
+
+
+def test_a_table_that_disappears_or_appears(versions: tuple[Path, Path], tmp_path: Path) -> None:
+    """The conflicts table replaced by disagreements: removing a resource is major, adding one minor."""
+    v1, _ = versions
+    older = _renamed(v1, "disagreements", "conflicts", tmp_path / "older")
+    diff = diff_packages(older, v1)
+    assert (diff.resources_removed, diff.resources_added) == (["conflicts"], ["disagreements"])
+    assert ("major", "resource conflicts removed") in diff.reasons and diff.bump == "major"
+    assert "conflicts" not in diff.tables and "disagreements" not in diff.tables  # compared only where both hold it
+    assert diff.tables["disagreement_sides"].empty()
+    back = diff_packages(v1, older)
+    assert ("minor", "resource conflicts added") in back.reasons and back.bump == "major"
+    text = _diff(older, v1, cwd=tmp_path)
+    assert "resource conflicts removed" in text and "resource disagreements added" in text
+    entry = _diff(older, v1, "--format", "changelog", cwd=tmp_path)
+    assert "### Removed\n- Resource <code>conflicts</code>." in entry
+
+
 def test_tombstones_stay_out_of_load_unless_asked(versions: tuple[Path, Path]) -> None:
     """A retracted figure and its citations are left out by default; include_retracted brings them back."""
     _, v2 = versions

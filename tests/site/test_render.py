@@ -176,10 +176,14 @@ def test_figure_page_keeps_the_hedge(site: Path) -> None:
 
 
 def test_disagreements_and_datasheet(site: Path) -> None:
-    """The disagreements page lists every conflict; the datasheet has the seven sections."""
+    """The disagreements page shows every disagreement by topic with its sides; the datasheet has the seven sections."""
     page = (site / "disagreements.html").read_text("utf-8")
-    assert page.count("<tr>") - 1 == len(kdata.load("conflicts", package=DIST))
+    assert page.count('<article class="disagreement"') == len(kdata.load("disagreements", package=DIST))
+    sides = kdata.load("disagreement_sides", package=DIST)
+    assert page.count('<li class="side">') == len(sides.drop_duplicates(["topic", "table", "aspect", "side"]))
+    assert page.count('<strong class="claimant">') == len(sides)
     assert '<q class="verbatim">about 60,000</q>' in page and '<q class="verbatim">up to 60.000</q>' in page
+    assert '<code class="edtf">2020-11-09</code>' in page  # a date is shown as a date, not as a quotation
     sheet = (site / "datasheet.html").read_text("utf-8")
     for section in ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses", "Distribution"):
         assert f"<h2>{section}" in sheet

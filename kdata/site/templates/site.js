@@ -74,3 +74,40 @@
     });
   });
 })();
+
+/* The kind filter of the disagreements page: a fieldset of checkboxes, one per kind, hidden
+ * until this script shows it (without JavaScript every disagreement stays shown). Unticking a
+ * kind hides the disagreements of that kind (article[data-kind]).
+ */
+(function () {
+  "use strict";
+
+  Array.prototype.forEach.call(document.querySelectorAll("fieldset[data-kind-filter]"), function (fieldset) {
+    var list = document.getElementById(fieldset.getAttribute("data-kind-filter"));
+    if (!list) {
+      return;
+    }
+    var boxes = fieldset.querySelectorAll("input[type=checkbox]");
+    var items = list.querySelectorAll("article[data-kind]");
+    var count = document.querySelector('[data-count-for="' + list.id + '"]');
+    function apply() {
+      var shown = {};
+      Array.prototype.forEach.call(boxes, function (box) {
+        shown[box.value] = box.checked;
+      });
+      var n = 0;
+      Array.prototype.forEach.call(items, function (item) {
+        item.hidden = shown[item.getAttribute("data-kind")] === false;
+        n += item.hidden ? 0 : 1;
+      });
+      if (count) {
+        count.textContent = n + " of " + items.length + " disagreements";
+      }
+    }
+    Array.prototype.forEach.call(boxes, function (box) {
+      box.addEventListener("change", apply);
+    });
+    fieldset.hidden = false;
+    apply(); // the browser may restore ticks on going back
+  });
+})();
