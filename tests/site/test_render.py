@@ -172,6 +172,9 @@ def test_figure_page_keeps_the_hedge(site: Path) -> None:
     page = (site / "figures" / "kalbajar-displaced-1993-newsaz.html").read_text("utf-8")
     assert '<q class="verbatim">up to 60.000</q>' in page
     assert "at most 60,000 people" in page and "at_most" in page
+    section = page.split('<h2 id="conflicts">', 1)[1]  # the disagreements it takes part in, the other side linked
+    assert section.count('<article class="disagreement" data-kind="translation"') == 2
+    assert '<a href="../figures/kalbajar-displaced-1993-azernews.html">' in section and "Azernews" in section
     assert reading({"qualifier": "range", "low": 5, "high": 6, "unit": "months"}) == "5 to 6 months"
 
 
@@ -359,6 +362,47 @@ def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) ->
     page.locator("input[data-filter]").fill("onerror")
     assert page.locator("#rows-table tbody tr:visible").count() == 1
     assert page.locator("img").count() == 0
+
+
+def test_disagreements_in_the_browser(site: Path, watched: _Watched, browser: Any) -> None:
+    """A disagreement names both claimants; the kind filter hides and shows by keyboard; every link resolves."""
+    page = watched.page
+    page.goto((site / "disagreements.html").as_uri())
+    table = kdata.load("disagreements", package=DIST)
+    articles = page.locator("article.disagreement")
+    assert articles.count() == len(table)
+    end = page.locator("article#war-2020-end--events--date")
+    assert end.locator(".kind").inner_text() == "date"
+    assert end.locator("li.side p.value code").all_inner_texts() == ["2020-11-09", "2020-11-10"]
+    assert end.locator("strong.claimant").all_inner_texts() == ["APA", "Ilham Aliyev"]
+    assert "2022-11-25" in end.inner_text() and "News.Az" in end.inner_text()
+    translations = int((table["kind"] == "translation").sum())
+    assert 0 < translations < len(table)
+    box = page.locator("fieldset.kind-filter input[value=translation]")
+    assert box.is_visible() and box.is_checked()
+    box.focus()
+    page.keyboard.press("Space")  # untick by keyboard
+    assert page.locator("article.disagreement:visible").count() == len(table) - translations
+    assert page.locator("article[data-kind=translation]:visible").count() == 0
+    assert page.locator("[data-count-for]").inner_text() == f"{len(table) - translations} of {len(table)} disagreements"
+    page.keyboard.press("Space")
+    assert page.locator("article.disagreement:visible").count() == len(table)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "site-disagreements.png"), full_page=True)
+    links = sorted(set(page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")))
+    assert any("/events/" in link for link in links) and any("/figures/" in link for link in links)
+    for link in links:
+        response = page.goto(link)
+        assert response is not None and response.ok, link
+        assert page.locator("h1").count() == 1, link
+    plain = browser.new_context(java_script_enabled=False)
+    try:
+        still = plain.new_page()
+        still.goto((site / "disagreements.html").as_uri())
+        assert still.locator("article.disagreement:visible").count() == len(table)  # no script: all shown
+        assert not still.locator("fieldset.kind-filter").is_visible()  # and no control that would do nothing
+    finally:
+        plain.close()
 
 
 @pytest.mark.parametrize(
