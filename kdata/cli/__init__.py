@@ -241,9 +241,10 @@ def info(dist: Path | None) -> None:
     click.echo(printable(f"{descriptor['name']} {descriptor['version']} ({licences})"))
     click.echo(printable(descriptor.get("title", "")))
     click.echo(printable(f"Location: {folder}"))
-    for resource in descriptor["resources"]:
-        if resource["format"] == "csv":
-            click.echo(printable(f"  {resource['name']:<14} {resource['kdata:rows']:>6} rows"))
+    tables = [r for r in descriptor["resources"] if r["format"] == "csv"]
+    width = max((len(r["name"]) for r in tables), default=0)
+    for resource in tables:
+        click.echo(printable(f"  {resource['name']:<{width}} {resource['kdata:rows']:>6} rows"))
 
 
 @main.command()

@@ -288,7 +288,8 @@ def test_info_and_conflicts_commands(built: Path) -> None:
     info = run_kdata_here("info", "dist", cwd=built)
     assert info.returncode == 0
     assert info.stdout.splitlines()[0] == "kdata-test 0.1.0 (CC-BY-4.0)"
-    assert "  figures             3 rows" in info.stdout
+    assert "  figures                 3 rows" in info.stdout  # names padded to the longest, disagreement_sides
+    assert "  disagreement_sides      4 rows" in info.stdout
     conflicts = run_kdata_here("conflicts", "dist", "--format", "json", cwd=built)
     rows = json.loads(conflicts.stdout)
     assert [(r["topic"], r["aspect"], r["kind"]) for r in rows] == [
