@@ -36,6 +36,8 @@ def test_the_vocabularies_are_all_found() -> None:
         "MEASURES",
         "UNITS",
         "QUALIFIERS",
+        "DISAGREEMENT_ASPECTS",
+        "DISAGREEMENT_KINDS",
     }
 
 
