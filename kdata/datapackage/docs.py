@@ -27,9 +27,18 @@ def data_model() -> str:
     for table, spec in models.TABLES.items():
         schema = table_schema(table)
         keys = ", ".join(f"`{k}`" for k in schema["primaryKey"])
-        lines = [f"### `{table}`", "", f"{spec.description} Primary key: {keys}.", ""]
+        joins = "".join(
+            f" Each row's {', '.join(f'`{c}`' for c in fk['fields'])} name a row of `{fk['reference']['resource']}`."
+            for fk in schema.get("foreignKeys", [])
+            if len(fk["fields"]) > 1
+        )
+        lines = [f"### `{table}`", "", f"{spec.description} Primary key: {keys}.{joins}", ""]
         lines += ["| field | type | required | description |", "|---|---|---|---|"]
-        refs = {fk["fields"][0]: fk["reference"]["resource"] for fk in schema.get("foreignKeys", [])}
+        refs = {
+            fk["fields"][0]: fk["reference"]["resource"]
+            for fk in schema.get("foreignKeys", [])
+            if len(fk["fields"]) == 1
+        }
         for field in schema["fields"]:
             constraints = field.get("constraints", {})
             note = f" References `{refs[field['name']]}`." if field["name"] in refs else ""

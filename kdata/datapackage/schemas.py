@@ -120,6 +120,9 @@ def table_schema(table: str, resource_suffix: str = "") -> dict[str, Any]:
                 {"fields": [f["name"]], "reference": {"resource": target + resource_suffix, "fields": ["id"]}}
             )
         fields.append(f)
+    for columns, target in spec.composite:
+        key = list(models.TABLES[target].primary_key)
+        foreign.append({"fields": list(columns), "reference": {"resource": target + resource_suffix, "fields": key}})
     schema: dict[str, Any] = {"fields": fields, "primaryKey": list(spec.primary_key)}
     if foreign:
         schema["foreignKeys"] = foreign

@@ -258,8 +258,16 @@ def _verify(folder: Path) -> list[str]:
             fields, target, keys = fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"]
             if target in unreadable:
                 continue  # its own problem is named already
-            if len(fields) != 1 or len(keys) != 1 or target not in tables or fields[0] not in tables[name].column_names:
+            if (
+                not fields
+                or len(fields) != len(keys)
+                or target not in tables
+                or any(f not in tables[name].column_names for f in fields)
+            ):
                 problems.append(f"{name}: the foreign key {fields} -> {target} cannot be checked")
+                continue
+            if len(fields) > 1:
+                problems += _composite_key_problems(name, tables[name], fields, target, tables[target], keys)
                 continue
             (column,), (key,) = fields, keys
             values = tables[name].column(column).drop_null()
@@ -268,3 +276,18 @@ def _verify(folder: Path) -> list[str]:
             if len(missing):
                 problems.append(f"{name}.{column}: {len(missing)} value(s) not found in {target}, e.g. '{missing[0]}'")
     return problems
+
+
+def _composite_key_problems(
+    name: str, table: Any, fields: list[str], target: str, other: Any, keys: list[str]
+) -> list[str]:
+    """The rows of ``table`` whose ``fields`` (none of them empty) name no row of ``other`` by ``keys``."""
+    known = set()
+    if set(keys) <= set(other.column_names):
+        known = set(zip(*(other.column(k).to_pylist() for k in keys), strict=True))
+    rows = zip(*(table.column(f).to_pylist() for f in fields), strict=True)
+    missing = [row for row in rows if None not in row and row not in known]
+    if not missing:
+        return []
+    example = ", ".join(map(str, missing[0]))
+    return [f"{name}.({', '.join(fields)}): {len(missing)} row(s) not found in {target}, e.g. ({example})"]

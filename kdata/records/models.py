@@ -440,6 +440,8 @@ class TableSpec(NamedTuple):
     primary_key: tuple[str, ...]
     owners: dict[str, str]  # owner table -> column that refers to the owner (child and derived tables only)
     description: str
+    #: Foreign keys of several columns: (columns, table) where the columns hold a row's primary key of the table.
+    composite: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     @property
     def numbered(self) -> bool:
@@ -488,6 +490,7 @@ TABLES["disagreement_sides"] = TableSpec(
     ("topic", "table", "aspect", "side", "citation"),
     COMPARED,
     "Derived: each side of each disagreement, one row per citation: the value, who claims it and in which source.",
+    ((TABLES["disagreements"].primary_key, "disagreements"),),
 )
 
 

@@ -203,6 +203,7 @@ class _Package:
         references = {
             _first(fk["fields"]): f"{fk['reference'].get('resource') or table}.{_first(fk['reference']['fields'])}"
             for fk in schema.get("foreignKeys", [])
+            if isinstance(fk["fields"], str) or len(fk["fields"]) == 1  # a key of several columns: in the description
         }
         return [
             {

@@ -106,6 +106,20 @@ def test_a_reference_to_no_record_is_caught(dist: Path) -> None:
     assert verify(dist) == ["citations.claimant: 2 value(s) not found in actors, e.g. 'town-hall'"]
 
 
+def test_a_side_of_no_disagreement_is_caught(dist: Path) -> None:
+    """A foreign key of several columns: each side's topic, table and aspect name a row of disagreements."""
+    csv = dist / "disagreements.csv"
+    lines = csv.read_text("utf-8").splitlines(keepends=True)
+    csv.write_text("".join(line for line in lines if ",wording," not in line), "utf-8")
+    parquet = pq.read_table(dist / "disagreements.parquet")
+    pq.write_table(parquet.filter(pc.not_equal(parquet["aspect"], "wording")), dist / "disagreements.parquet")
+    rehash(dist)
+    assert verify(dist) == [
+        "disagreement_sides.(topic, table, aspect): 2 row(s) not found in disagreements,"
+        " e.g. (riverton-returnees, figures, wording)"
+    ]
+
+
 def test_a_duplicate_primary_key_is_caught(dist: Path) -> None:
     """The first place written twice, in both files: each file is intact and they agree, but the key is not."""
     csv = dist / "places.csv"
