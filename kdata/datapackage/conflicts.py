@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import cache
 from itertools import combinations
 from typing import Any, NamedTuple
 
@@ -55,6 +56,7 @@ _ASPECTS: dict[str, tuple[Aspect, ...]] = {
 assert list(_ASPECTS) == list(vocab.DISAGREEMENT_ASPECTS), "every aspect of the vocabulary is compared"
 
 
+@cache
 def aspects(table: str) -> dict[str, Aspect]:
     """The aspects records of ``table`` are compared in, chosen by the fields its model has."""
     names = set(models.TABLES[table].model.model_fields)

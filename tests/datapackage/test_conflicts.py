@@ -194,7 +194,9 @@ def test_retracted_records_and_sources_are_left_out() -> None:
     assert [s["event"] for s in sides] == ["a", "d"] and found[0]["sides"] == 2
 
 
-def test_a_new_table_with_a_topic_and_citations_is_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_table_with_a_topic_and_citations_is_compared(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     """Tables and aspects come from the models: a claims table with a topic, a date and a term joins as it is."""
     from pydantic import Field
 
@@ -207,6 +209,8 @@ def test_a_new_table_with_a_topic_and_citations_is_compared(monkeypatch: pytest.
 
     monkeypatch.setitem(models.TABLES, "claims", models.TableSpec(Claim, ("id",), {}, "Claims."))
     monkeypatch.setitem(models.COMPARED, "claims", "claim")
+    aspects.cache_clear()  # worked out once per table: forget it before and after this stand-in table
+    request.addfinalizer(aspects.cache_clear)
     assert list(aspects("claims")) == ["date", "wording"] and list(aspects("figures")) == list(
         vocab.DISAGREEMENT_ASPECTS
     )
