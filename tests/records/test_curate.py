@@ -351,3 +351,50 @@ def test_a_wrong_quote_shows_the_nearest_passage_of_its_source(wrong: str, neare
     assert result.returncode == 1
     (line,) = [line for line in result.stdout.splitlines() if "KD301" in line]
     assert f"Nearest passage (paragraph 2): '{nearest}" in line
+
+
+def _blocks(markdown: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", markdown, re.DOTALL)
+
+
+def test_contributing_walk_from_a_saved_article_to_a_cited_fact(project: Path) -> None:
+    """CONTRIBUTING's walk, replayed on the real text it names: each command prints what the guide shows."""
+    guide = (REPO / "CONTRIBUTING.md").read_text("utf-8")
+    walk = guide[guide.index("## From a saved article to a cited fact") : guide.index("## Editorial policy")]
+    text = ARCHIVE / "report-2024-09-18-diplomats-kalbajar-trip.txt"
+    paragraphs = [" ".join(p.split()) for p in text.read_text("utf-8").split("\n\n") if p.strip()]
+    body = "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs)
+    head = "<title>Diplomats visit Kalbajar</title>"
+    (project / "diplomats-kalbajar.html").write_text(
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{head}</head><body><nav><a href="/">Home</a></nav>'
+        f"<article>{body}</article><footer>All rights reserved</footer></body></html>",
+        "utf-8",
+    )
+    for table, rid in (("actors", "hikmet-hajiyev"), ("places", "kalbajar-district")):
+        record = (REPO / "raw" / table / f"{rid}.yaml").read_text("utf-8")
+        (project / "raw" / table / f"{rid}.yaml").write_text(re.sub(r"\nparent: .*", "", record), "utf-8")
+    outputs = _blocks(walk, "text")
+    added = run_kdata_here("sources", "add", "diplomats-kalbajar.html", cwd=project)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.splitlines()[1] == outputs[0].splitlines()[1]
+    assert added.stdout.startswith(outputs[0].split("…")[0])
+    source = project / "raw" / "sources" / "diplomats-visit-kalbajar.yaml"
+    source.write_text(source.read_text("utf-8").replace("kind:  #", "kind: news_report  #"), "utf-8")
+    shown = run_kdata_here("sources", "show", "diplomats-visit-kalbajar", cwd=project).stdout
+    for line in outputs[1].splitlines():
+        assert line.rstrip("…").rstrip() in shown or line == "…", line
+    typed = re.search(r'kdata quote find "([^"]+)"', walk)
+    assert typed is not None
+    found = run_kdata_here("quote", "find", typed.group(1), cwd=project)
+    assert found.stdout.splitlines()[:4] == outputs[2].splitlines()
+    (record,) = [b for b in _blocks(walk, "yaml") if b.startswith("id: kalbajar-blockade")]
+    (project / "raw" / "figures" / "kalbajar-blockade-duration-hajiyev-2024.yaml").write_text(record, "utf-8")
+    check = run_kdata_here("validate", "--no-cache", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    wrong = record.replace(
+        "quote: Kalbajar and its civilian population were under blockade for about a year",
+        "quote: under blockade for about two years",
+    )
+    (project / "raw" / "figures" / "kalbajar-blockade-duration-hajiyev-2024.yaml").write_text(wrong, "utf-8")
+    refused = run_kdata_here("validate", "--no-cache", "--no-color", cwd=project)
+    assert outputs[3].rstrip().removesuffix(" …") in refused.stdout
