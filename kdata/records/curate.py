@@ -17,12 +17,11 @@ from kdata import fs
 from kdata.errors import UsageError
 from kdata.records.anchors import Archived
 from kdata.records.document import Document, read_document
+from kdata.records.evidence import TEXT_LIMIT
 
 #: The table of archived documents, and the suffixes of its two files.
 SOURCES = "sources"
 TEXT, RECORD = ".txt", ".yaml"
-#: Largest archived text read back (as evidence.TEXT_LIMIT).
-TEXT_LIMIT = 16 << 20
 #: Longest default id, in characters (ids may have 100); cut at a hyphen.
 DEFAULT_ID_LENGTH = 50
 _SHA256_LINE = re.compile(r"^sha256:\s*['\"]?([0-9a-f]{64})", re.MULTILINE)
@@ -129,6 +128,8 @@ def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None
     folder = _sources_folder(raw)
     document = read_document(path)
     content = document.text.encode("utf-8")
+    if len(content) > TEXT_LIMIT:
+        raise UsageError(f"{path} holds {len(content)} bytes of text; an archived text may hold {TEXT_LIMIT}.")
     sha256 = fs.sha256_bytes(content)
     twin = archived_by(folder, sha256)
     if twin is not None:
@@ -166,19 +167,27 @@ def archived_texts(raw: Path = Path("raw"), only: str | None = None) -> dict[str
         only: One source id to read instead of all.
 
     Raises:
-        UsageError: No raw/sources/ folder, or ``only`` names no archived text.
+        UsageError: No raw/sources/ folder, or ``only`` is not an id or names no archived text.
     """
+    from kdata.records.scaffold import check_id
+
     folder = raw / SOURCES
     if not folder.is_dir():
         raise UsageError(f"No archive at '{folder}'. Run kdata from the project root, or pass --raw.")
-    ids = [only] if only else sorted(p.stem for p in folder.glob(f"*{TEXT}") if p.with_suffix(RECORD).exists())
+    if only is not None:
+        check_id(only)  # an id names a file of the archive, never a path
+    ids = (
+        [only]
+        if only is not None
+        else sorted(p.stem for p in folder.glob(f"*{TEXT}") if p.with_suffix(RECORD).exists())
+    )
     texts = {}
     for rid in ids:
         file = folder / f"{rid}{TEXT}"
         try:
             texts[rid] = Archived(fs.read_regular(file, TEXT_LIMIT).decode("utf-8", errors="replace"))
         except FileNotFoundError:
-            if only:
+            if only is not None:
                 known = ", ".join(sorted(p.stem for p in folder.glob(f"*{TEXT}"))) or "none"
                 raise UsageError(f"No archived text {file} for the source '{rid}'. Archived: {known}.") from None
         except (OSError, fs.FileTooLarge) as exc:

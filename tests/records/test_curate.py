@@ -398,3 +398,12 @@ def test_contributing_walk_from_a_saved_article_to_a_cited_fact(project: Path) -
     (project / "raw" / "figures" / "kalbajar-blockade-duration-hajiyev-2024.yaml").write_text(wrong, "utf-8")
     refused = run_kdata_here("validate", "--no-cache", "--no-color", cwd=project)
     assert outputs[3].rstrip().removesuffix(" …") in refused.stdout
+
+
+@pytest.mark.parametrize("bad", ["../package", "/etc/passwd", "Test-Wire", "test-wire-2020-05-01.txt", ""])
+@pytest.mark.parametrize("command", [("sources", "show"), ("quote", "find", "bridge", "--source")])
+def test_a_source_id_is_an_id_never_a_path(bad: str, command: tuple[str, ...], project: Path) -> None:
+    """`sources show` and `quote find --source` take an id: anything else is refused in one line, nothing read."""
+    result = run_kdata_here(*command, bad, cwd=project)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: '{bad}' is not a valid id.") and result.stderr.count("\n") == 1
