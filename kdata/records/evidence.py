@@ -22,6 +22,7 @@ from kdata.records.chars import visible
 from kdata.records.quotefind import nearest
 from kdata.records.scan import display
 from kdata.records.validate import TEXT_SUFFIX, RawData
+from kdata.records.yamlio import MAX_ISSUES
 
 #: Largest archived text read (the archive's are 3 to 27 KB).
 TEXT_LIMIT = 16 << 20
@@ -160,6 +161,7 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
     """
     texts, issues = archived_texts(data, archive)
     found: dict[tuple[str, str, int], Anchor] = {}
+    searched: dict[str, int] = {}  # quotes not found, by file: the nearest passage is searched for the first few
     for (table, rid), result in sorted(data.results.items()):
         for i, source, quote, locator in result.quotes:
             text = texts.get(source)
@@ -170,7 +172,8 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
             if anchor is None:
                 line, col = data.where(table, rid, ("citations", i, "quote"))
                 message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
-                near = nearest(quote, source, text)
+                searched[result.name] = searched.get(result.name, 0) + 1
+                near = nearest(quote, source, text) if searched[result.name] <= MAX_ISSUES else None
                 if near is not None:
                     message += f" Nearest passage (paragraph {near.paragraph}): '{shorten(near.quote, 100)}'."
                 issues.append(Issue(result.name, line, col, "KD301", f"{field}.quote", message))

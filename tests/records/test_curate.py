@@ -407,3 +407,21 @@ def test_a_source_id_is_an_id_never_a_path(bad: str, command: tuple[str, ...], p
     result = run_kdata_here(*command, bad, cwd=project)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: '{bad}' is not a valid id.") and result.stderr.count("\n") == 1
+
+
+def test_the_nearest_passage_is_searched_for_the_first_quotes_of_a_file_only(project: Path) -> None:
+    """A file of many wrong quotes stays quick to check: the first MAX_ISSUES name their nearest passage, the rest not."""
+    from kdata.records.yamlio import MAX_ISSUES
+
+    record = project / FIGURE
+    wrong = "".join(
+        f"  - source: test-wire-2020-05-01\n    claimant: test-wire\n    quote: {n} kilometres long\n"
+        for n in range(5, 5 + MAX_ISSUES + 5)
+    )
+    record.write_text(record.read_text("utf-8") + wrong, "utf-8")
+    result = run_kdata_here("validate", "--no-cache", cwd=project)
+    lines = [line for line in result.stdout.splitlines() if "KD301" in line]
+    assert len(lines) == MAX_ISSUES + 5
+    assert [("Nearest passage (paragraph 2): '4 kilometres long'" in line) for line in lines] == [True] * MAX_ISSUES + [
+        False
+    ] * 5
