@@ -31,6 +31,7 @@ WINDOW = 3
 #: Where a sentence ends: after . ! ? (and a closing quote mark or bracket) and before a space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]* ")
 _PUNCTUATION = re.compile(r"[^\w]+")
+_WORD = re.compile(r"[^ ]+")
 #: Punctuation left off the end of a fuzzy passage (the quote would rarely want it).
 _TRAILING = ",;:"
 
@@ -84,13 +85,18 @@ def _approximate(quote: str, source: str, archived: Archived) -> Iterator[Passag
 
 def _words(text: str) -> list[str]:
     """Words compared by the fuzzy pass: lower-cased, without punctuation ("60,000" and "60.000" alike)."""
-    return [_PUNCTUATION.sub("", w) for w in _lower(text).split(" ")]
+    return [_PUNCTUATION.sub("", w) for w in _WORD.findall(_lower(text))]
+
+
+def _spans(normal: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each word of a normalised text (words: runs without a space)."""
+    return [(m.start(), m.end()) for m in _WORD.finditer(normal)]
 
 
 def windows(archived: Archived) -> Iterator[tuple[int, int]]:
-    """Word spans ``(first, last)`` (indices into ``normal.split(" ")``) of one to ``WINDOW`` sentences of a paragraph."""
+    """Word spans ``(first, last)`` (indices into ``_spans(normal)``) of one to ``WINDOW`` sentences of a paragraph."""
     normal = archived.normal
-    word_starts = [0, *(m.end() for m in re.finditer(" ", normal))]
+    word_starts = [start for start, _ in _spans(normal)]
     paragraphs = {bisect_left(word_starts, archived.normal_offset(start)) for start, _ in archived.paragraphs()}
     ends = {bisect_left(word_starts, m.end()) for m in _SENTENCE_END.finditer(normal)}
     breaks = sorted({0, *paragraphs, *ends, len(word_starts)})
@@ -106,9 +112,9 @@ def _fuzzy(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
     if not archived.normal or not wanted:
         return
     asked = _words(wanted)
-    words = _words(archived.normal)
-    spans = [(m.start(), m.end()) for m in re.finditer("[^ ]+", archived.normal)]
     haystack = _lower(archived.normal)
+    spans = _spans(haystack)
+    words = [_PUNCTUATION.sub("", haystack[a:b]) for a, b in spans]
     matcher: SequenceMatcher[str] = SequenceMatcher(autojunk=False)
     matcher.set_seq2(asked)  # difflib caches facts about seq2: the words typed, compared with every window
     for first, last in windows(archived):
@@ -145,6 +151,8 @@ def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Pass
     Returns:
         Up to ``limit`` passages, all of one pass (``how``); empty when no pass finds one.
     """
+    if not quote.strip():
+        return []
     for search in PASSES:
         found = [p for source, archived in sorted(texts.items()) for p in search(quote, source, archived)]
         if found:

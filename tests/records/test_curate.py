@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inprocess import run_kdata_here
 
 from kdata.fs import sha256_bytes
@@ -425,3 +427,29 @@ def test_the_nearest_passage_is_searched_for_the_first_quotes_of_a_file_only(pro
     assert [("Nearest passage (paragraph 2): '4 kilometres long'" in line) for line in lines] == [True] * MAX_ISSUES + [
         False
     ] * 5
+
+
+TEXTS = {p.stem: p.read_text("utf-8") for p in REAL}
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_find_returns_archived_text_at_its_offsets_for_any_quote(data: st.DataObject) -> None:
+    """Any run of words of a real text is found where it stands; one word changed, it is found or not, never broken."""
+    from kdata.records.anchors import Archived
+    from kdata.records.quotefind import find
+
+    source = data.draw(st.sampled_from(sorted(TEXTS)))
+    text = TEXTS[source]
+    archived = {source: Archived(text)}
+    words = text.split()
+    first = data.draw(st.integers(0, len(words) - 1))
+    run = words[first : first + data.draw(st.integers(1, 25))]
+    for found in (find(" ".join(run), archived), find(" ".join([*run[:-1], data.draw(st.text(min_size=1))]), archived)):
+        for passage in found:
+            assert passage.text == text[passage.start : passage.end] and passage.text.strip()
+            assert passage.paragraph == archived[source].paragraph(passage.start)
+            assert Archived(text).anchor(passage.quote) is not None  # what is printed to paste is always found
+    exact = find(" ".join(run), archived)
+    assert exact and exact[0].how in ("exact", "approximate")
+    assert " ".join(run) in " ".join(exact[0].text.split()) or exact[0].how == "approximate"
