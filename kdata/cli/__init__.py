@@ -51,6 +51,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Write a static, offline website of the package to OUT (default: site): open OUT/index.html.",
     ),
     "new": ("kdata.cli.new:new", "Write the record file raw/<table>/ID.yaml with every field to fill."),
+    "sources": (
+        "kdata.cli.sources:sources_command",
+        "Archive a document and read the archived texts (raw/sources/<id>.txt).",
+    ),
+    "quote": ("kdata.cli.sources:quote_command", "Find the words to quote in the archived texts."),
 }
 
 

@@ -20,7 +20,7 @@ paragraph of an anchor is the one its first character stands in.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 #: Where a quote leaves words out.
@@ -90,6 +90,21 @@ class Archived:
         """The paragraph (from 1) the character at ``offset`` stands in."""
         return max(bisect_right(self._starts, offset), 1)
 
+    def paragraphs(self) -> list[tuple[int, int]]:
+        """The ``(start, end)`` offsets of each paragraph, in order, without the blank lines between them."""
+        ends = [*self._starts[1:], len(self.text)]
+        return [
+            (start, start + len(self.text[start:end].rstrip())) for start, end in zip(self._starts, ends, strict=True)
+        ]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The offsets in the archived text of ``normal[start:end]`` (a non-empty span of the normalised form)."""
+        return self._where[start], self._where[end - 1] + 1
+
+    def normal_offset(self, offset: int) -> int:
+        """The offset in the normalised form of the first character kept at or after ``offset`` of the text."""
+        return bisect_left(self._where, offset)
+
     def _find(self, part: str, after: int) -> int | None:
         """Where a normalised part first stands in the normalised text, at or after ``after``."""
         at = self.normal.find(part, after) if part else -1
@@ -108,7 +123,7 @@ class Archived:
             if at is None:
                 return None
             after = at + len(piece)
-            parts.append((self._where[at], self._where[after - 1] + 1))
+            parts.append(self.span(at, after))
         if not parts:
             return None
         start, end = parts[0][0], parts[-1][1]

@@ -19,8 +19,10 @@ from kdata.fs import sha256_bytes
 from kdata.records import models
 from kdata.records.anchors import Anchor, Archived, locator_problem
 from kdata.records.chars import visible
+from kdata.records.quotefind import nearest
 from kdata.records.scan import display
 from kdata.records.validate import TEXT_SUFFIX, RawData
+from kdata.records.yamlio import MAX_ISSUES
 
 #: Largest archived text read (the archive's are 3 to 27 KB).
 TEXT_LIMIT = 16 << 20
@@ -159,6 +161,7 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
     """
     texts, issues = archived_texts(data, archive)
     found: dict[tuple[str, str, int], Anchor] = {}
+    searched: dict[str, int] = {}  # quotes not found, by file: the nearest passage is searched for the first few
     for (table, rid), result in sorted(data.results.items()):
         for i, source, quote, locator in result.quotes:
             text = texts.get(source)
@@ -168,9 +171,11 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
             field = f"citations.{i}"
             if anchor is None:
                 line, col = data.where(table, rid, ("citations", i, "quote"))
-                shown = visible(quote)
-                short = shown if len(shown) <= 70 else shown[:67] + "..."
-                message = f"The quote '{short}' is not in the archived text of source '{source}'."
+                message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
+                searched[result.name] = searched.get(result.name, 0) + 1
+                near = nearest(quote, source, text) if searched[result.name] <= MAX_ISSUES else None
+                if near is not None:
+                    message += f" Nearest passage (paragraph {near.paragraph}): '{shorten(near.quote, 100)}'."
                 issues.append(Issue(result.name, line, col, "KD301", f"{field}.quote", message))
                 continue
             found[(table, rid, i)] = anchor
@@ -179,6 +184,15 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
                 line, col = data.where(table, rid, ("citations", i, "locator"))
                 issues.append(Issue(result.name, line, col, "KD304", f"{field}.locator", problem))
     return found, sorted(issues)
+
+
+def shorten(text: str, limit: int = 70) -> str:
+    """``text`` on one line for a message: whitespace as single spaces, hidden characters escaped, cut at a word."""
+    shown = visible(" ".join(text.split()))
+    if len(shown) <= limit:
+        return shown
+    cut = shown[: limit - 3]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut) + "..."
 
 
 def verify_quotes(data: RawData, archive: Path | None = None) -> list[Issue]:

@@ -76,7 +76,7 @@ def _field(name: str, prop: dict[str, Any], required: bool, defs: dict[str, Any]
         lines.append("  -")
     elif node.get("type") == "object":
         lines += ["  " + line for line in _mapping(node, defs, table, {})]
-    return lines if required else ["# " + line for line in lines]
+    return lines if required or value else ["# " + line for line in lines]
 
 
 def _mapping(node: dict[str, Any], defs: dict[str, Any], table: str, values: dict[str, str]) -> list[str]:
@@ -97,14 +97,26 @@ def render(table: str, record_id: str) -> str:
     Returns:
         YAML text: the schema line, a header comment, then every field.
     """
+    header = [
+        f"# New {table} record: fill every empty field, uncomment the optional ones you need,",
+        "# delete the rest, then run `kdata validate`. CONTRIBUTING.md explains each rule.",
+    ]
+    return render_values(table, {"id": record_id}, header)
+
+
+def render_values(table: str, values: dict[str, str], header: list[str]) -> str:
+    """The text of a record file with some fields filled: ``values`` are YAML scalars, written as given.
+
+    A field with a value is written (uncommented, even if optional); the other required fields are
+    left empty and the other optional ones commented out, each with its comment.
+    """
     from kdata.records import models
 
     schema = models.RECORD_TABLES[table].model_json_schema()
     lines = [
         f"# yaml-language-server: $schema=../../schemas/{table}.schema.json",
-        f"# New {table} record: fill every empty field, uncomment the optional ones you need,",
-        "# delete the rest, then run `kdata validate`. CONTRIBUTING.md explains each rule.",
-        *_mapping(schema, schema.get("$defs", {}), table, {"id": record_id}),
+        *header,
+        *_mapping(schema, schema.get("$defs", {}), table, values),
     ]
     return "\n".join(lines) + "\n"
 

@@ -10,7 +10,8 @@ site in one step (``fs.swap_in``), and only a folder an earlier run wrote (marke
 
 Pages: the front page (with the timeline of :mod:`kdata.site.timeline`), one page per
 table (data dictionary and rows), one per event and per figure (every claim with
-claimant, source and quote), the disagreements and a datasheet in the sections of
+claimant, source and quote), one per source (its metadata and every passage quoted from
+it in document order, with paragraph, the record it supports and its claimant), the disagreements and a datasheet in the sections of
 "Datasheets for Datasets" (Gebru et al.).
 """
 
@@ -31,6 +32,7 @@ from kdata.datapackage.conflicts import grouped
 from kdata.datapackage.safety import href
 from kdata.errors import PackageError
 from kdata.records import models, vocab
+from kdata.records.anchors import CONTEXT
 from kdata.site.timeline import layout
 
 if TYPE_CHECKING:
@@ -55,8 +57,9 @@ VERBATIM = {
     ("sources", "title"),
     ("disagreement_sides", "value"),  # except a date (see ``_Package.cells``)
 }
-#: Tables whose records have pages of their own (every claim, with claimant, source and quote).
-PAGES = ("events", "figures")
+#: Tables whose records have pages of their own: every claim of an event or figure, with claimant, source and
+#: quote; every passage quoted from a source, in document order.
+PAGES = ("events", "figures", "sources")
 #: Columns that hold the id of an event or a figure, which have pages of their own.
 PAGE_LINKS = {
     ("events", "id"): "events",
@@ -66,6 +69,9 @@ PAGE_LINKS = {
     ("figures", "event"): "events",
     ("event_actors", "event"): "events",
     **{("disagreement_sides", column): table for table, column in models.COMPARED.items() if table in PAGES},
+    ("sources", "id"): "sources",
+    ("citations", "source"): "sources",
+    ("disagreement_sides", "source"): "sources",
 }
 
 
@@ -164,6 +170,24 @@ class _Package:
                     groups[row[column]].append(row)
         return groups
 
+    def passages(self, source_id: str) -> list[dict[str, Any]]:
+        """Every citation of a source in the order its passages stand in the document, each with what it supports."""
+        rows = [c for c in self.rows["citations"] if c["source"] == source_id]
+        out = []
+        for c in sorted(rows, key=lambda c: (c["anchor_start"] is None, c["anchor_start"] or 0, c["id"])):
+            table, record_id = ("events", c["event"]) if c["event"] else ("figures", c["figure"])
+            record = self.by_id[table].get(record_id)
+            what = record_id
+            if record is not None:
+                what = (
+                    record["title"]
+                    if table == "events"
+                    else f"{record['measure'].replace('_', ' ')}: {reading(record)}"
+                )
+            supports = {"table": table, "id": record_id, "what": what, "record": record}
+            out.append({**c, "supports": supports, "claimant_row": self.by_id["actors"].get(c["claimant"])})
+        return out
+
     def resource(self, name: str) -> dict[str, Any]:
         """The CSV resource of a table in the descriptor (its schema and description)."""
         return next(r for r in self.meta["resources"] if r["name"] == name)
@@ -229,7 +253,9 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["number"] = _n
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
-    env.globals.update(reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS)
+    env.globals.update(
+        reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS, context=CONTEXT
+    )
     return env
 
 
@@ -282,6 +308,9 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "related": [f for f in data.rows["figures"] if figure["topic"] and f["topic"] == figure["topic"]],
         }
         yield f"figures/{figure['id']}.html", "figure.html", {**common, **context, "root": "../"}
+    for source in data.rows["sources"]:
+        context = {"source": source, "passages": data.passages(source["id"])}
+        yield f"sources/{source['id']}.html", "source.html", {**common, **context, "root": "../"}
 
 
 def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | None = None) -> SiteResult:

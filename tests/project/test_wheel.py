@@ -193,3 +193,21 @@ def _rename(dist: Path, old: str, new: str) -> None:
         if resource["path"] == old:
             resource["path"] = new
     (dist / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+
+
+def test_wheel_and_sdist_carry_no_archived_text(built: Built) -> None:
+    """LICENSE-DATA.md: the archived texts stay in the repository; the wheel and the sdist carry anchors and hashes only."""
+    from archived import texts_carried
+
+    with zipfile.ZipFile(built.wheel) as archive:
+        wheel = {name: archive.read(name) for name in archive.namelist()}
+    with tarfile.open(built.sdist) as archive:
+        sdist = {m.name: archive.extractfile(m).read() for m in archive.getmembers() if m.isfile()}  # type: ignore[union-attr]  # files have a reader
+    assert texts_carried(wheel) == [] and texts_carried(sdist) == []
+    root = built.sdist.name.removesuffix(".tar.gz")
+    assert f"{root}/raw/sources/newsaz-2020-04-02-mfa-statement.yaml" in sdist  # the records travel, with their sha256
+    assert f"{root}/LICENSE-DATA.md" in sdist
+    citations = wheel["kdata/_data/citations.csv"].decode("utf-8")
+    assert "anchor_start" in citations.splitlines()[0]  # the anchors do
+    # The check does see a text: the sdist's own checkout holds them all.
+    assert len(texts_carried({p.name: p.read_bytes() for p in (built.src / "raw" / "sources").glob("*.txt")})) >= 5

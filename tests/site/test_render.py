@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from conftest import GOOD, REPO
 from inprocess import run_kdata_here
+from markupsafe import escape
 from wording import LOADED, QUOTED
 
 import kdata
@@ -125,6 +126,7 @@ def test_every_page_is_written(site: Path) -> None:
     expected = {"index.html", "datasheet.html", "disagreements.html"}
     expected |= {f"tables/{n}.html" for n in names}
     expected |= {f"events/{i}.html" for i in events["id"]} | {f"figures/{i}.html" for i in figures["id"]}
+    expected |= {f"sources/{i}.html" for i in kdata.load("sources", package=DIST)["id"]}
     assert {p.relative_to(site).as_posix() for p in _pages(site)} == expected
     assert (site / "static" / "style.css").is_file() and (site / "static" / "site.js").is_file()
     front = (site / "index.html").read_text("utf-8")
@@ -176,6 +178,47 @@ def test_figure_page_keeps_the_hedge(site: Path) -> None:
     assert section.count('<article class="disagreement" data-kind="translation"') == 2
     assert '<a href="../figures/kalbajar-displaced-1993-azernews.html">' in section and "Azernews" in section
     assert reading({"qualifier": "range", "low": 5, "high": 6, "unit": "months"}) == "5 to 6 months"
+
+
+def test_source_page_lists_every_passage_in_document_order(site: Path) -> None:
+    """A source's page: its metadata, then each passage quoted from it by offset, with paragraph, record and claimant."""
+    citations = kdata.load_table("citations", package=DIST).to_pylist()
+    sources = kdata.load_table("sources", package=DIST).to_pylist()
+    assert len(sources) == 5
+    for source in sources:
+        page = (site / "sources" / f"{source['id']}.html").read_text("utf-8")
+        assert source["sha256"] in page and f"<code>{source['language']}</code>" in page
+        mine = sorted((c for c in citations if c["source"] == source["id"]), key=lambda c: (c["anchor_start"], c["id"]))
+        assert mine and page.count('<figure class="passage"') == len(mine)
+        ids = re.findall(r'<figure class="passage" id="([^"]+)">', page)
+        assert ids == [c["id"] for c in mine]  # document order: by the offset of the quote in the archived text
+        starts = [c["anchor_start"] for c in mine]
+        assert starts == sorted(starts)
+        for c, block in zip(mine, page.split('<figure class="passage"')[1:], strict=True):
+            assert f"Paragraph {c['anchor_paragraph']}</span>" in block
+            table, record = ("events", c["event"]) if c["event"] else ("figures", c["figure"])
+            assert f'href="../{table}/{record}.html"' in block
+            claimant = kdata.load("actors", package=DIST).set_index("id").loc[c["claimant"], "name"]
+            assert f'<strong class="claimant">{escape(claimant)}</strong>' in block
+            assert f"<mark>{escape(c['anchor_exact'])}</mark>" in block
+    speech = (site / "sources" / "newsaz-2020-04-02-mfa-statement.html").read_text("utf-8")
+    assert '<a class="url" href="https://news.az/articles/politics/147105"' in speech
+
+
+def test_source_ids_link_to_their_pages(site: Path) -> None:
+    """Each claim links its source's page at the passage; the sources and citations tables link the ids too."""
+    event = (site / "events" / "kalbajar-handover-2020.html").read_text("utf-8")
+    citations = kdata.load("citations", package=DIST)
+    for cid, source in citations[citations["event"] == "kalbajar-handover-2020"][["id", "source"]].itertuples(
+        index=False
+    ):
+        assert f'href="../sources/{source}.html#{cid}"' in event
+        assert f'id="{cid}"' in (site / "sources" / f"{source}.html").read_text("utf-8")
+    for table in ("sources", "citations"):
+        page = (site / "tables" / f"{table}.html").read_text("utf-8")
+        assert 'href="../sources/newsaz-2025-08-21-kalbajar-speech.html"' in page
+    sheet = (site / "datasheet.html").read_text("utf-8")
+    assert sheet.count('<a class="source" href="sources/') == 5
 
 
 def test_disagreements_and_datasheet(site: Path) -> None:
@@ -350,6 +393,30 @@ def test_filter_and_sort_a_table(site: Path, watched: _Watched) -> None:
     page.locator("th button", has_text="date_end").click()  # descending: the latest first
     latest = max(row["date_end"] for row in events).isoformat()
     assert page.locator("#rows-table tbody tr").first.locator("td").nth(6).inner_text() == latest
+
+
+def test_from_a_claim_to_its_passage_in_the_source(site: Path, watched: _Watched) -> None:
+    """Clicking a claim's source opens the source's page at that passage, shown with its paragraph and record."""
+    page = watched.page
+    page.goto((site / "events" / "kalbajar-handover-2020.html").as_uri())
+    claim = page.locator("figure.claim").first
+    cid = claim.locator(".cid").inner_text()
+    link = claim.locator("a.source").bounding_box()
+    assert link is not None
+    with page.expect_navigation():  # the mouse where the link is drawn (locator.click lands beside a link of one <q>)
+        page.mouse.click(link["x"] + link["width"] / 2, link["y"] + link["height"] / 2)
+    assert re.search(r"/sources/[a-z0-9-]+\.html#" + re.escape(cid) + "$", page.url), page.url
+    passage = page.locator(f'figure.passage[id="{cid}"]')
+    assert passage.is_visible() and passage.evaluate("e => e.matches(':target')")
+    row = next(c for c in kdata.load_table("citations", package=DIST).to_pylist() if c["id"] == cid)
+    assert passage.locator("mark").inner_text() == " ".join(row["anchor_exact"].split())
+    assert passage.locator(".paragraph").inner_text() == f"Paragraph {row['anchor_paragraph']}"
+    box = passage.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900  # scrolled into view
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "site-source.png"), full_page=False)
+    passage.locator("a.supports").click()
+    page.wait_for_url("**/events/kalbajar-handover-2020.html")
 
 
 def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) -> None:

@@ -1,0 +1,167 @@
+"""Find a passage in the archived texts: exactly, then approximately, then by likeness.
+
+Three passes, each run only when the one before found nothing:
+
+1. **exact**: the text as typed stands in the archived text, character for character.
+2. **approximate**: it stands there once quote marks, dashes and whitespace are compared as quote
+   verification compares them (:func:`kdata.records.anchors.normalise`, "…" for words left out)
+   or, failing that, also ignoring case.
+3. **fuzzy**: the sentence windows of the text (one to three consecutive sentences of a paragraph)
+   most like it, scored by :class:`difflib.SequenceMatcher` on the normalised, lower-cased forms,
+   each trimmed to the part that lines up with the text typed.
+
+Every passage is returned as offsets into the text as archived, so what is printed is the
+archived text itself: pasted as a ``quote``, it passes quote verification.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from kdata.records.anchors import Archived, normalise
+
+#: Lowest likeness (0 to 1) a fuzzy passage needs to be shown.
+THRESHOLD = 0.6
+#: Sentences a fuzzy window spans at most.
+WINDOW = 3
+#: Where a sentence ends: after . ! ? (and a closing quote mark or bracket) and before a space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]* ")
+_PUNCTUATION = re.compile(r"[^\w]+")
+_WORD = re.compile(r"[^ ]+")
+#: Punctuation left off the end of a fuzzy passage (the quote would rarely want it).
+_TRAILING = ",;:"
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage of one archived text (offsets in code points of the text as archived, ``end`` exclusive)."""
+
+    source: str
+    start: int
+    end: int
+    paragraph: int
+    text: str
+    how: str  # "exact", "approximate" or "fuzzy"
+    score: float = 1.0
+
+    @property
+    def quote(self) -> str:
+        """The passage as a ``quote`` to paste: the archived text with each run of whitespace as one space."""
+        return " ".join(self.text.split())
+
+
+def _lower(text: str) -> str:
+    """``text`` lower-cased character by character, so offsets stay those of ``text``."""
+    return "".join(low if len(low := c.lower()) == 1 else c for c in text)
+
+
+def _passage(source: str, archived: Archived, start: int, end: int, how: str, score: float = 1.0) -> Passage:
+    return Passage(source, start, end, archived.paragraph(start), archived.text[start:end], how, score)
+
+
+def _exact(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
+    at = archived.text.find(quote)
+    while at >= 0 and quote:
+        yield _passage(source, archived, at, at + len(quote), "exact")
+        at = archived.text.find(quote, at + 1)
+
+
+def _approximate(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
+    anchor = archived.anchor(quote)
+    if anchor is not None:
+        yield _passage(source, archived, anchor.start, anchor.end, "approximate")
+        return
+    wanted = _lower(normalise(quote))
+    haystack = _lower(archived.normal)
+    at = haystack.find(wanted) if wanted else -1
+    while at >= 0:
+        yield _passage(source, archived, *archived.span(at, at + len(wanted)), "approximate")
+        at = haystack.find(wanted, at + 1)
+
+
+def _words(text: str) -> list[str]:
+    """Words compared by the fuzzy pass: lower-cased, without punctuation ("60,000" and "60.000" alike)."""
+    return [_PUNCTUATION.sub("", w) for w in _WORD.findall(_lower(text))]
+
+
+def _spans(normal: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each word of a normalised text (words: runs without a space)."""
+    return [(m.start(), m.end()) for m in _WORD.finditer(normal)]
+
+
+def windows(archived: Archived) -> Iterator[tuple[int, int]]:
+    """Word spans ``(first, last)`` (indices into ``_spans(normal)``) of one to ``WINDOW`` sentences of a paragraph."""
+    normal = archived.normal
+    word_starts = [start for start, _ in _spans(normal)]
+    paragraphs = {bisect_left(word_starts, archived.normal_offset(start)) for start, _ in archived.paragraphs()}
+    ends = {bisect_left(word_starts, m.end()) for m in _SENTENCE_END.finditer(normal)}
+    breaks = sorted({0, *paragraphs, *ends, len(word_starts)})
+    for i in range(len(breaks) - 1):
+        for j in range(i + 1, min(i + WINDOW, len(breaks) - 1) + 1):
+            if j > i + 1 and breaks[j - 1] in paragraphs:
+                break  # a window never spans two paragraphs
+            yield breaks[i], breaks[j]
+
+
+def _fuzzy(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
+    wanted = _lower(normalise(quote))
+    if not archived.normal or not wanted:
+        return
+    asked = _words(wanted)
+    haystack = _lower(archived.normal)
+    spans = _spans(haystack)
+    words = [_PUNCTUATION.sub("", haystack[a:b]) for a, b in spans]
+    matcher: SequenceMatcher[str] = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(asked)  # difflib caches facts about seq2: the words typed, compared with every window
+    for first, last in windows(archived):
+        matcher.set_seq1(words[first:last])
+        # Enough words of the quote could stand in the window (quick_ratio bounds the matches from above).
+        if matcher.quick_ratio() * (len(asked) + last - first) / 2 < THRESHOLD * len(asked):
+            continue
+        blocks = [b for b in matcher.get_matching_blocks() if b.size]
+        if not blocks:
+            continue
+        # The words that line up, widened by the words of the quote left over on either side (unlike ones).
+        head, tail = blocks[0], blocks[-1]
+        start = spans[max(first + head.a - head.b, first)][0]
+        end = spans[min(first + tail.a + tail.size + len(asked) - tail.b - tail.size, last) - 1][1]
+        while end > start + 1 and haystack[end - 1] in _TRAILING:
+            end -= 1
+        score = SequenceMatcher(None, wanted, haystack[start:end], autojunk=False).ratio()
+        if score >= THRESHOLD:
+            yield _passage(source, archived, *archived.span(start, end), "fuzzy", score)
+
+
+#: The passes, in the order they are tried.
+PASSES = (_exact, _approximate, _fuzzy)
+
+
+def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Passage]:
+    """The passages of ``texts`` that ``quote`` names, from the first pass that finds any.
+
+    Args:
+        quote: The text to look for, as typed.
+        texts: Archived texts by source id.
+        limit: Most passages returned (fuzzy ones best first, the others in source and text order).
+
+    Returns:
+        Up to ``limit`` passages, all of one pass (``how``); empty when no pass finds one.
+    """
+    if not quote.strip():
+        return []
+    for search in PASSES:
+        found = [p for source, archived in sorted(texts.items()) for p in search(quote, source, archived)]
+        if found:
+            unique = {(p.source, p.start, p.end): p for p in found}.values()  # overlapping windows trim alike
+            return sorted(unique, key=lambda p: (-p.score, p.source, p.start))[:limit]
+    return []
+
+
+def nearest(quote: str, source: str, archived: Archived) -> Passage | None:
+    """The passage of one archived text most like ``quote`` (any pass), or None if none is like enough."""
+    found = find(quote, {source: archived}, limit=1)
+    return found[0] if found else None
