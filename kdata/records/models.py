@@ -10,7 +10,7 @@ the documentation users read.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
     AfterValidator,
@@ -71,10 +71,12 @@ class OneOf:
     """Annotated metadata: a text field that takes one term of a controlled vocabulary.
 
     Validation says which terms are allowed; the JSON Schema (and so the Table
-    Schema) gets them as ``enum``.
+    Schema) gets them as ``enum``, with each term's meaning as ``enumDescriptions``
+    (editors show it on hover; the Table Schema turns it into ``categories``).
     """
 
     def __init__(self, terms: dict[str, str]) -> None:
+        self.meanings = dict(terms)
         self.terms = tuple(terms)
 
     def _check(self, value: str) -> str:
@@ -92,6 +94,7 @@ class OneOf:
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         out = handler(schema)
         out["enum"] = list(self.terms)
+        out["enumDescriptions"] = list(self.meanings.values())
         return out
 
 
@@ -110,6 +113,7 @@ EventRole = Annotated[str, OneOf(vocab.EVENT_ROLES)]
 Measure = Annotated[str, OneOf(vocab.MEASURES)]
 Unit = Annotated[str, OneOf(vocab.UNITS)]
 Qualifier = Annotated[str, OneOf(vocab.QUALIFIERS)]
+ConflictAspect = Annotated[str, OneOf(vocab.CONFLICT_ASPECTS)]
 
 
 def ref(table: str, description: str) -> Any:
@@ -397,9 +401,7 @@ class Conflict(Record):
     table: str = Field(description="The table both records are in.")
     record_a: Id = Field(description="Id of the first record (sorted).")
     record_b: Id = Field(description="Id of the second record.")
-    aspect: Literal["number", "wording", "date"] = Field(
-        description="What differs: the number and its hedge, the wording, or the date."
-    )
+    aspect: ConflictAspect = Field(description="What differs: the number and its hedge, the wording, or the date.")
     value_a: Text = Field(description="What the first record states.")
     value_b: Text = Field(description="What the second record states.")
 

@@ -1,8 +1,10 @@
 """Controlled vocabularies: every allowed term with the neutral meaning we give it.
 
 Each vocabulary is defined here once. The models accept exactly its terms (``models.OneOf``),
-in this order, and the JSON Schemas and Table Schemas list them as ``enum``; ``kdata docs``
-writes the long ones (event kinds, measures, place kinds) with their meanings into README.md.
+in this order. Every term's meaning travels with it: the JSON Schemas for editors list the terms
+as ``enum`` with ``enumDescriptions`` (shown on hover and in completions), the Table Schemas of
+``datapackage.json`` as ``enum`` and Data Package v2 ``categories`` (value, label and the meaning
+as ``kdata:description``), and ``kdata docs`` writes every vocabulary into README.md.
 Rules that go with a term live beside the model that enforces them (which numbers each
 qualifier needs: ``models.HEDGES``). Add a term only with a neutral description.
 """
@@ -158,4 +160,18 @@ QUALIFIERS: dict[str, str] = {
     "at_most": "Stated as a bound or less, the bound included: 'up to', 'at most'.",
     "less_than": "Stated as below a bound, the bound excluded: 'less than', 'under'.",
     "range": "Stated as two bounds: '5-6', 'seven to eight'.",
+}
+
+#: How precise a date is as the source states it, finest first (``dates.PRECISIONS`` keeps this order).
+DATE_PRECISIONS: dict[str, str] = {
+    "day": "The source names the day.",
+    "month": "The source names the month, not the day: the date covers the whole month.",
+    "year": "The source names the year only: the date covers the whole year.",
+}
+
+#: What differs between two records on one topic (the derived ``conflicts`` table).
+CONFLICT_ASPECTS: dict[str, str] = {
+    "number": "The figures state a different number, hedge or unit.",
+    "wording": "The sources' own names for the thing (the term) differ.",
+    "date": "The dates cover days that do not overlap.",
 }
