@@ -36,6 +36,8 @@ def test_the_vocabularies_are_all_found() -> None:
         "MEASURES",
         "UNITS",
         "QUALIFIERS",
+        "DATE_PRECISIONS",
+        "CONFLICT_ASPECTS",
     }
 
 
@@ -72,6 +74,7 @@ def test_the_models_accept_exactly_the_terms_of_the_vocabularies() -> None:
         (models.Figure, "measure"): vocab.MEASURES,
         (models.Figure, "unit"): vocab.UNITS,
         (models.Figure, "qualifier"): vocab.QUALIFIERS,
+        (models.Conflict, "aspect"): vocab.CONFLICT_ASPECTS,
     }
     for (model, field), terms in fields.items():
         assert model.model_json_schema()["properties"][field]["enum"] == list(terms), (model.__name__, field)
