@@ -89,12 +89,12 @@ def metadata(package: str | os.PathLike[str] | None = None, *, version: str | No
 def package(package: str | os.PathLike[str] | None = None, *, version: str | None = None) -> frictionless.Package:
     """A package as a ``frictionless.Package``, for the Frictionless tools; default: the bundled package.
 
-    The CSV tables are ``TableResource``s: ``read_rows()`` types each cell by its
-    Table Schema, and ``validate()`` checks every row, the bytes and the hash.
-    The Parquet twins (named ``<table>-parquet``) are declared as plain ``file``
-    resources (see :mod:`kdata.datapackage.write`), so they are ``FileResource``s:
-    ``read_bytes()``, their declared ``schema``, and bytes and hash checked by
-    ``validate()``; read their rows with ``load_table``. The Package describes
+    Every resource is a ``TableResource``: ``read_rows()`` types each cell by its
+    Table Schema, and ``validate()`` checks every row. The Parquet twins (named
+    ``<table>-parquet``) are read through frictionless's parquet format and hold
+    the CSV's rows; ``validate()`` checks the CSV files' bytes and hash, not the
+    Parquet files' (frictionless never hashes those: ``kdata verify`` does, see
+    :mod:`kdata.datapackage.write`). The Package describes
     the files as they are: tombstones (withdrawn records) are rows like any
     other, with ``retracted_version`` set.
 

@@ -7,6 +7,7 @@ failed or killed build leaves the previous ``dist/`` as it was.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,24 @@ from kdata.records.validate import load_raw
 KEEP = ("releases",)
 #: The command named in the folders a build writes (their ``fs.MADE`` marker) and in its refusals.
 COMMAND = "kdata build"
+#: The changelog beside raw/ whose dated entry for the version gives the descriptor's ``created``.
+CHANGELOG = "CHANGELOG.md"
+
+
+def created(raw: Path, version: str) -> str | None:
+    """The descriptor's ``created``: the release date of ``version`` in the changelog beside ``raw``, or None.
+
+    ``kdata release`` refuses a version without a ``## [X.Y.Z] - YYYY-MM-DD`` entry, so every
+    released package has one. The date (as midnight UTC, RFC 3339) comes from the data's own
+    history, never the clock: two builds of the same version write the same bytes. A version not
+    yet dated (or no changelog) leaves ``created`` out.
+    """
+    try:
+        text = fs.read_regular(raw.parent / CHANGELOG, 8 << 20).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = re.search(rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})\b", text, re.M)
+    return f"{match.group(1)}T00:00:00Z" if match else None
 
 
 def _check_places(raw: Path, dist: Path, schemas: Path | None) -> None:
@@ -116,7 +135,7 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
             fs.clear_staging(dist)  # left by killed builds; ours are the only staging folders
             stage = fs.staging_dir(dist)
             try:
-                counts = write_package(info, _merged(parts), stage, previous=dist)
+                counts = write_package(info, _merged(parts), stage, previous=dist, created=created(raw, info.version))
                 for keep in KEEP:
                     if (dist / keep).is_dir():
                         shutil.copytree(dist / keep, stage / keep, symlinks=True)
@@ -149,7 +168,7 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
     info, parts = validated(raw)
     with tempfile.TemporaryDirectory(prefix="kdata-check-") as scratch:
         fresh = Path(scratch)
-        write_package(info, _merged(parts), fresh, sync=False, previous=dist)
+        write_package(info, _merged(parts), fresh, sync=False, previous=dist, created=created(raw, info.version))
         expected = {dist / path.name: path.read_bytes() for path in fresh.iterdir()}
     expected.update({schemas / name: content for name, content in schema_files().items()})
     problems = []

@@ -103,7 +103,7 @@ _RESOURCE: Shape = {
     "name": (_name, True),
     "path": (path_problem, True),
     "format": (_TEXT, True),
-    "bytes": (_count, True),
+    "bytes": (_count, False),  # Parquet resources declare none (write.UNCOUNTED); the hash covers them
     "hash": (_TEXT, True),
     "schema": (_SCHEMA, True),
     "kdata:rows": (_count, True),
@@ -115,6 +115,7 @@ SHAPE: Shape = {
     "version": (_TEXT, True),
     "title": (_TEXT, False),
     "description": (_TEXT, False),
+    "created": (_TEXT, False),
     "homepage": (_link, False),
     "keywords": (_TEXTS, False),
     "licenses": ([{"name": (_TEXT, True), "path": (_link, False), "title": (_TEXT, False)}], False),

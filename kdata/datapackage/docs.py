@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from kdata.datapackage.schemas import table_schema
+from kdata.datapackage.schemas import MEANING, table_schema
 from kdata.errors import CODES, UsageError
 from kdata.fs import atomic_write
-from kdata.records import models, vocab
+from kdata.records import models
 
 
 def _cell(text: str) -> str:
@@ -44,27 +44,35 @@ def data_model() -> str:
             note = f" References `{refs[field['name']]}`." if field["name"] in refs else ""
             enum = constraints.get("enum")
             allowed = f" One of: {', '.join(f'`{e}`' for e in enum)}." if enum and len(enum) <= 12 else ""
-            allowed = allowed or (" See the vocabulary below." if enum else "")
+            allowed += " Meanings below." if enum else ""
             required = "yes" if constraints.get("required") else ""
             lines.append(
                 f"| `{field['name']}` | {field['type']} | {required} | {_cell(field.get('description', ''))}{note}{allowed} |"
             )
         parts.append("\n".join(lines))
-    parts.append(vocabularies())
+    parts.append(
+        "### Vocabularies\n\nThe terms each vocabulary field takes, with their meanings. `datapackage.json` carries the"
+        " same as each field's `categories` (the meaning as `kdata:description`), and the JSON Schemas in `schemas/`"
+        " as `enumDescriptions`.\n\n" + vocabularies()
+    )
     return "\n\n".join(parts)
 
 
 def vocabularies() -> str:
-    """The long controlled vocabularies, each term with its meaning."""
-    lists = {
-        "Event kinds (`events.kind`)": vocab.EVENT_KINDS,
-        "Measures (`figures.measure`)": vocab.MEASURES,
-        "Place kinds (`places.kind`)": vocab.PLACE_KINDS,
-        "Kinds of disagreement (`disagreements.kind`)": vocab.DISAGREEMENT_KINDS,
-    }
+    """Every controlled vocabulary of the package, each term with its meaning (from the fields' ``categories``).
+
+    One list per vocabulary, headed by the fields that use it, in the order of ``models.TABLES``.
+    """
+    used: dict[tuple[str, ...], tuple[list[str], list[dict[str, str]]]] = {}
+    for table in models.TABLES:
+        for field in table_schema(table)["fields"]:
+            if "categories" in field:
+                values = tuple(c["value"] for c in field["categories"])
+                used.setdefault(values, ([], field["categories"]))[0].append(f"`{table}.{field['name']}`")
     out = []
-    for title, terms in lists.items():
-        out.append(f"#### {title}\n\n" + "\n".join(f"- `{term}`: {meaning}" for term, meaning in terms.items()))
+    for fields, categories in used.values():
+        terms = "\n".join(f"- `{c['value']}`: {c[MEANING]}" for c in categories)
+        out.append(f"#### {', '.join(fields)}\n\n{terms}")
     return "\n\n".join(out)
 
 

@@ -5,7 +5,11 @@ bounds, pattern, description). This module translates it: scalar fields become
 columns, an EDTF date becomes four columns (the text, first day, last day,
 precision), a single sub-record becomes prefixed columns (``retracted`` ->
 ``retracted_reason``, ``retracted_version``), lists of sub-records become child
-tables, and ``x-references`` becomes a foreign key.
+tables, and ``x-references`` becomes a foreign key. A field with an ``enum``
+(a controlled vocabulary, ``records.vocab``) also gets Data Package v2
+``categories``: each term as ``value``, a readable ``label``, and its meaning as
+``kdata:description`` (v2 category objects define only value and label; the
+standard allows namespaced custom properties anywhere).
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kdata.records import models
-from kdata.records.dates import PRECISIONS
+from kdata.records import models, vocab
 
 #: JSON Schema type -> Table Schema type.
 _TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
@@ -28,6 +31,15 @@ _CONSTRAINTS = {
     "maxLength": "maxLength",
     "pattern": "pattern",
 }
+
+
+#: The custom property that carries a category's meaning (v2 categories define only value and label).
+MEANING = "kdata:description"
+
+
+def categories(terms: dict[str, str]) -> list[dict[str, str]]:
+    """The v2 ``categories`` of a vocabulary: value, label (the term in words), meaning."""
+    return [{"value": term, "label": term.replace("_", " "), MEANING: meaning} for term, meaning in terms.items()]
 
 
 def _flatten(prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -65,7 +77,8 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
                 "name": f"{name}_precision",
                 "type": "string",
                 "description": "Precision of the date as stated: day, month or year.",
-                "constraints": {**({"required": True} if must else {}), "enum": list(PRECISIONS)},
+                "constraints": {**({"required": True} if must else {}), "enum": list(vocab.DATE_PRECISIONS)},
+                "categories": categories(vocab.DATE_PRECISIONS),
             },
         ]
     column: dict[str, Any] = {"name": name, "type": _TYPES[prop.get("type", "string")], "description": description}
@@ -74,6 +87,11 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
         constraints = {"required": True, **constraints}
     if constraints:
         column["constraints"] = constraints
+    if "enum" in prop:  # a vocabulary: OneOf gives each term's meaning as enumDescriptions
+        meanings = prop.get("enumDescriptions", [])
+        if len(meanings) != len(prop["enum"]):
+            raise TypeError(f"{name}: an enum needs a meaning for every term; declare it with models.OneOf(vocab...)")
+        column["categories"] = categories(dict(zip(prop["enum"], meanings, strict=True)))
     if "x-references" in prop:
         column["x-references"] = prop["x-references"]
     return [column]

@@ -1,14 +1,16 @@
 """Rows -> CSV + Parquet + datapackage.json: the files of the data package.
 
-Every table is written twice: CSV (the Data Package's own format, validated by
-``frictionless validate``) and Parquet (typed and fast for ``kdata.load``).
+Every table is written twice: CSV (the Data Package's own format) and Parquet (typed and fast
+for ``kdata.load``), and both are declared as tables (``type: table``), as the Data Package v2
+profile requires of any resource that has a ``type``: frictionless reads the Parquet rows too
+(its parquet format, through pyarrow and pandas).
 
-Design note on Parquet: frictionless 5.21 cannot count or hash a Parquet file it
-reads as a table, so a Parquet resource declared as a table with ``bytes`` and
-``hash`` is reported invalid. We declare each Parquet twin as a ``file``
-resource: frictionless then checks its bytes and hash itself, and the twin still
-carries its Table Schema for readers. ``kdata verify`` checks the Parquet rows
-and types against that schema, and that they equal the CSV's.
+Design note on Parquet, measured with frictionless 5.21 (see docs/PITFALLS.md): frictionless
+does not count or hash a Parquet file it reads as a table. A declared ``bytes`` is then reported
+invalid ("expected is N and actual is None"), and a declared ``hash`` is skipped without a word.
+So a Parquet resource declares its ``hash`` (for every other tool, and for ``kdata verify``) but
+no ``bytes``; ``kdata verify`` checks every file's sha256 itself, and the Parquet rows and types
+against the Table Schema and the CSV's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kdata.datapackage.conflicts import find_disagreements
+from kdata.datapackage.parquet import described, package_metadata
 from kdata.datapackage.read import DESCRIPTOR
 from kdata.datapackage.rows import Part, Rows, TableRows, csv_header
 from kdata.datapackage.schemas import dump_json, table_schema
@@ -78,13 +81,13 @@ def _disagreements(parts: dict[str, list[Part]]) -> dict[str, Part]:
     return {DISAGREEMENTS: tables[DISAGREEMENTS], SIDES: tables[SIDES]}
 
 
-def csv_pieces(table: str, rows: TableRows, previous: Path | None = None) -> list[Any]:
+def csv_pieces(table: str, rows: TableRows, meta: dict[str, str], previous: Path | None = None) -> list[Any]:
     """The CSV file of a table as pieces to write: header, then one line per row (empty cell = null)."""
     return [csv_header(table), *rows.csv]
 
 
-def parquet_pieces(table: str, rows: TableRows, previous: Path | None = None) -> list[Any]:
-    """The Parquet file of a table, typed by its Arrow schema.
+def parquet_pieces(table: str, rows: TableRows, meta: dict[str, str], previous: Path | None = None) -> list[Any]:
+    """The Parquet file of a table, typed by its Arrow schema and described (``parquet.described``, with ``meta``).
 
     The columns are combined into one chunk first: Parquet bytes depend on the
     chunks, and must depend only on the rows (the build is reproducible). They
@@ -95,7 +98,7 @@ def parquet_pieces(table: str, rows: TableRows, previous: Path | None = None) ->
     """
     import pyarrow.parquet as pq
 
-    table_rows = rows.arrow.combine_chunks()
+    table_rows = described(table, rows.arrow.combine_chunks(), meta)
     kept = _same_parquet(previous / f"{table}.parquet", table_rows) if previous else None
     if kept is not None:
         return [kept]
@@ -137,19 +140,21 @@ def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-_KINDS: dict[str, tuple[Callable[[str, TableRows, Path | None], list[Any]], str, dict[str, str]]] = {
+_KINDS: dict[str, tuple[Callable[[str, TableRows, dict[str, str], Path | None], list[Any]], str, dict[str, str]]] = {
     "csv": (
         csv_pieces,
         "",
         {"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"},
     ),
-    # A file resource, see the module note: frictionless checks its bytes and hash.
+    # A table with a hash and no bytes, see the module note.
     "parquet": (
         parquet_pieces,
         PARQUET_SUFFIX,
-        {"type": "file", "format": "parquet", "mediatype": "application/vnd.apache.parquet"},
+        {"type": "table", "format": "parquet", "mediatype": "application/vnd.apache.parquet"},
     ),
 }
+#: Formats whose resources declare no ``bytes`` (frictionless 5.21 never counts them, see the module note).
+UNCOUNTED = ("parquet",)
 
 
 def write_package(
@@ -158,6 +163,7 @@ def write_package(
     folder: Path,
     sync: bool = True,
     previous: Path | None = None,
+    created: str | None = None,
 ) -> dict[str, int]:
     """Write every file of the data package into ``folder``, ``datapackage.json`` last.
 
@@ -171,6 +177,7 @@ def write_package(
         folder: An empty folder (the build's staging folder).
         sync: fsync each file (a build does; a freshness check writes to a scratch folder).
         previous: The package folder this one replaces: its Parquet files are kept where their tables are unchanged.
+        created: The descriptor's ``created`` (RFC 3339), if known; never the clock (see ``build.created``).
 
     Returns:
         Rows by table.
@@ -178,11 +185,12 @@ def write_package(
     resources: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _KINDS}
     counts: dict[str, int] = {}
     source_rows: list[dict[str, Any]] = []
+    about = package_metadata(info)
     for table, rows in tables:
         spec, counts[table] = models.TABLES[table], rows.arrow.num_rows
         for kind, (pieces, suffix, meta) in _KINDS.items():
             path = f"{table}.{kind}"
-            size, digest = _write(folder / path, pieces(table, rows, previous), sync)
+            size, digest = _write(folder / path, pieces(table, rows, about, previous), sync)
             description = spec.description + (" (Parquet)" if suffix else "")
             resources[kind].append(
                 {
@@ -190,7 +198,7 @@ def write_package(
                     "path": path,
                     **meta,
                     "description": description,
-                    "bytes": size,
+                    **({} if kind in UNCOUNTED else {"bytes": size}),
                     "hash": f"sha256:{digest}",
                     "kdata:rows": counts[table],
                     "schema": table_schema(table, suffix),
@@ -209,6 +217,7 @@ def write_package(
     descriptor = {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         **info.model_dump(exclude_none=True),
+        **({"created": created} if created else {}),
         "sources": sources,
         "resources": [r for kind in _KINDS for r in resources[kind]],
     }

@@ -15,6 +15,7 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
+from kdata.records import vocab
 from kdata.records.chars import visible
 
 _PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?P<q>[~?%])?")
@@ -23,8 +24,8 @@ _PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?
 #: starts at 1 AD); 9999 is the last year they hold, and the site's timeline draws each event's year up
 #: to the first day of the next one, so the last year a date may name is 9998.
 MIN_YEAR, MAX_YEAR = 1, 9998
-#: Precision names, finest first; an interval takes its coarser end's precision.
-PRECISIONS = ("day", "month", "year")
+#: Precision names, finest first (their meanings: ``vocab.DATE_PRECISIONS``); an interval takes its coarser end's precision.
+PRECISIONS: tuple[str, ...] = tuple(vocab.DATE_PRECISIONS)
 
 
 class EdtfDate(NamedTuple):

@@ -71,10 +71,12 @@ class OneOf:
     """Annotated metadata: a text field that takes one term of a controlled vocabulary.
 
     Validation says which terms are allowed; the JSON Schema (and so the Table
-    Schema) gets them as ``enum``.
+    Schema) gets them as ``enum``, with each term's meaning as ``enumDescriptions``
+    (editors show it on hover; the Table Schema turns it into ``categories``).
     """
 
     def __init__(self, terms: dict[str, str]) -> None:
+        self.meanings = dict(terms)
         self.terms = tuple(terms)
 
     def _check(self, value: str) -> str:
@@ -92,6 +94,7 @@ class OneOf:
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         out = handler(schema)
         out["enum"] = list(self.terms)
+        out["enumDescriptions"] = list(self.meanings.values())
         return out
 
 

@@ -1,8 +1,10 @@
 """Controlled vocabularies: every allowed term with the neutral meaning we give it.
 
 Each vocabulary is defined here once. The models accept exactly its terms (``models.OneOf``),
-in this order, and the JSON Schemas and Table Schemas list them as ``enum``; ``kdata docs``
-writes the long ones (event kinds, measures, place kinds) with their meanings into README.md.
+in this order. Every term's meaning travels with it: the JSON Schemas for editors list the terms
+as ``enum`` with ``enumDescriptions`` (shown on hover and in completions), the Table Schemas of
+``datapackage.json`` as ``enum`` and Data Package v2 ``categories`` (value, label and the meaning
+as ``kdata:description``), and ``kdata docs`` writes every vocabulary into README.md.
 Rules that go with a term live beside the model that enforces them (which numbers each
 qualifier needs: ``models.HEDGES``). Add a term only with a neutral description.
 """
@@ -177,4 +179,11 @@ DISAGREEMENT_KINDS: dict[str, str] = {
         "One statement rendered differently by its reports: every side is the same claimant's, each side "
         "from its own sources, all published within a day of each other (a reprint or another translation)."
     ),
+}
+
+#: How precise a date is as the source states it, finest first (``dates.PRECISIONS`` keeps this order).
+DATE_PRECISIONS: dict[str, str] = {
+    "day": "The source names the day.",
+    "month": "The source names the month, not the day: the date covers the whole month.",
+    "year": "The source names the year only: the date covers the whole year.",
 }

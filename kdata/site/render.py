@@ -30,6 +30,7 @@ from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
 from kdata.datapackage.conflicts import grouped
 from kdata.datapackage.safety import href
+from kdata.datapackage.schemas import MEANING
 from kdata.errors import PackageError
 from kdata.records import models, vocab
 from kdata.records.anchors import CONTEXT
@@ -222,7 +223,7 @@ class _Package:
         return fields, rows
 
     def dictionary(self, table: str) -> list[dict[str, Any]]:
-        """The data dictionary of a table: field, type, description and constraints in words."""
+        """The data dictionary of a table: field, type, description, constraints in words, vocabulary terms with meanings."""
         schema = self.resource(table)["schema"]
         references = {
             _first(fk["fields"]): f"{fk['reference'].get('resource') or table}.{_first(fk['reference']['fields'])}"
@@ -235,6 +236,7 @@ class _Package:
                 "type": f["type"],
                 "description": f.get("description", ""),
                 "constraints": _constraints(f, references),
+                "terms": [(c["value"], c.get(MEANING, "")) for c in f.get("categories", [])],
             }
             for f in schema["fields"]
         ]

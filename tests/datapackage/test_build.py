@@ -75,12 +75,13 @@ def test_frictionless_catches_a_tampered_file(built: Path) -> None:
 
 
 def test_descriptor_declares_keys_types_and_integrity(built: Path) -> None:
-    """Every resource has path, format, mediatype, bytes and sha256; tables have keys."""
+    """Every resource has path, format, mediatype and sha256, CSV ones bytes too (not Parquet); tables have keys."""
     descriptor = json.loads((built / "dist" / "datapackage.json").read_text())
     assert descriptor["version"] == "0.1.0" and descriptor["licenses"][0]["name"] == "CC-BY-4.0"
     for resource in descriptor["resources"]:
         content = (built / "dist" / resource["path"]).read_bytes()
-        assert resource["bytes"] == len(content)
+        assert resource.get("bytes", len(content)) == len(content)
+        assert ("bytes" in resource) == (resource["format"] == "csv")
         assert resource["hash"] == "sha256:" + hashlib.sha256(content).hexdigest()
         assert resource["mediatype"] in ("text/csv", "application/vnd.apache.parquet")
     events = next(r for r in descriptor["resources"] if r["name"] == "events")

@@ -1,4 +1,4 @@
-"""Other tools read the package as kdata does: DuckDB and polars the Parquet files, pandas the CSV files.
+"""Other tools read the package as kdata does: DuckDB, polars and pandas the Parquet files, pandas the CSV files.
 
 For every table, each tool must find the same rows, the column types the Table
 Schema declares (dates are dates, counts are integers) and the same missing
@@ -141,3 +141,30 @@ def test_readme_duckdb_query_and_its_output(monkeypatch: pytest.MonkeyPatch) -> 
     cells = [line.split("|") for line in lines]
     body = [c for c in cells if len(c) == len(rows[0])][2:]  # after the names and the types
     assert body == [[str(v) for v in row] for row in rows], "README's DuckDB output is stale: run the query again"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_plain_pandas_read_parquet_gives_the_schema_dtypes(table: str) -> None:
+    """``pandas.read_parquet`` with no arguments: Int64 counts, Arrow dates, string text, <NA> gaps, same rows."""
+    import pandas as pd
+
+    from kdata.datapackage.parquet import PANDAS_DTYPES
+
+    names, rows = _expected(table)
+    frame = pd.read_parquet(DIST / f"{table}.parquet")
+    assert list(frame.columns) == names and len(frame) == len(rows)
+    assert [str(t) for t in frame.dtypes] == [PANDAS_DTYPES[f["type"]][1] for f in _fields(table)]
+    got = [tuple(None if v is pd.NA else v for v in row) for row in frame.itertuples(index=False)]
+    assert got == rows
+    assert _nulls(got) == _nulls(rows)
+
+
+def test_readme_pandas_snippets_run_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's pandas section: its code blocks run from the checkout and their asserts hold."""
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme.split("## Read the Parquet files with pandas", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 2 and "pd.read_parquet(" in blocks[0] and "dtype_backend" not in blocks[0]
+    monkeypatch.chdir(REPO)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})  # the README's own asserts are the test

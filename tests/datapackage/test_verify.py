@@ -75,15 +75,18 @@ def test_a_changed_byte_is_caught_by_its_sha256(dist: Path) -> None:
 
 
 def test_a_truncated_or_missing_file_is_named(dist: Path) -> None:
-    size = (dist / "figures.parquet").stat().st_size
-    with open(dist / "figures.parquet", "r+b") as handle:
-        handle.truncate(size - 10)
+    """A CSV declares its bytes and sha256, a Parquet file its sha256 only (see write.UNCOUNTED): each is checked."""
+    size = (dist / "figures.csv").stat().st_size
+    for name in ("figures.csv", "events.parquet"):
+        with open(dist / name, "r+b") as handle:
+            handle.truncate((dist / name).stat().st_size - 10)
     (dist / "citations.csv").unlink()
     problems = verify(dist)
     assert "citations.csv: missing" in problems
-    assert f"figures.parquet: {size - 10} bytes, expected {size}" in problems
-    assert any(p.startswith("figures.parquet: sha256 is ") for p in problems)
-    assert len(problems) == 3
+    assert f"figures.csv: {size - 10} bytes, expected {size}" in problems
+    assert any(p.startswith("figures.csv: sha256 is ") for p in problems)
+    assert any(p.startswith("events.parquet: sha256 is ") for p in problems)
+    assert len(problems) == 4
 
 
 def test_a_folder_without_a_readable_descriptor_is_no_package(tmp_path: Path) -> None:

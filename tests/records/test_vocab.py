@@ -38,6 +38,7 @@ def test_the_vocabularies_are_all_found() -> None:
         "QUALIFIERS",
         "DISAGREEMENT_ASPECTS",
         "DISAGREEMENT_KINDS",
+        "DATE_PRECISIONS",
     }
 
 
@@ -74,6 +75,9 @@ def test_the_models_accept_exactly_the_terms_of_the_vocabularies() -> None:
         (models.Figure, "measure"): vocab.MEASURES,
         (models.Figure, "unit"): vocab.UNITS,
         (models.Figure, "qualifier"): vocab.QUALIFIERS,
+        (models.Disagreement, "aspect"): vocab.DISAGREEMENT_ASPECTS,
+        (models.Disagreement, "kind"): vocab.DISAGREEMENT_KINDS,
+        (models.DisagreementSide, "aspect"): vocab.DISAGREEMENT_ASPECTS,
     }
     for (model, field), terms in fields.items():
         assert model.model_json_schema()["properties"][field]["enum"] == list(terms), (model.__name__, field)

@@ -27,6 +27,7 @@ import kdata
 from kdata.datapackage.build import build
 from kdata.errors import UsageError
 from kdata.fs import MADE
+from kdata.records import vocab
 from kdata.site.render import build_site, reading
 from kdata.site.timeline import MIN_BAR, layout
 
@@ -234,6 +235,24 @@ def test_disagreements_and_datasheet(site: Path) -> None:
     for section in ("Motivation", "Composition", "Collection process", "Preprocessing", "Uses", "Distribution"):
         assert f"<h2>{section}" in sheet
     assert "<h2>Maintenance</h2>" in sheet and "CONTRIBUTING.md" in sheet
+
+
+def test_data_dictionary_gives_every_vocabulary_term_its_meaning(site: Path) -> None:
+    """Each table page lists, under every vocabulary field, each term with its meaning (from the categories)."""
+    import html
+
+    from kdata.datapackage.schemas import MEANING
+
+    checked = 0
+    for resource in kdata.metadata(DIST)["resources"]:
+        if resource["format"] != "csv":
+            continue
+        page = html.unescape((site / "tables" / f"{resource['name']}.html").read_text("utf-8"))
+        for field in resource["schema"]["fields"]:
+            for category in field.get("categories", []):
+                assert f"<dt><code>{category['value']}</code></dt><dd>{category[MEANING]}</dd>" in page, category
+                checked += 1
+    assert checked >= sum(len(v) for v in (vocab.EVENT_KINDS, vocab.MEASURES, vocab.PLACE_KINDS))
 
 
 def test_withdrawn_records_are_left_out(hostile_site: Path) -> None:
