@@ -30,6 +30,15 @@ def _terms_differ(a: Row, b: Row) -> bool:
     return a["term"] is not None and b["term"] is not None and a["term"] != b["term"]
 
 
+#: The key under which a claim's row carries its citations' quotes (joined by ``QUOTE_SEPARATOR``), to compare them.
+QUOTES = "quotes"
+QUOTE_SEPARATOR = " | "
+
+
+def _quotes_differ(a: Row, b: Row) -> bool:
+    return bool(a[QUOTES]) and bool(b[QUOTES]) and a[QUOTES] != b[QUOTES]
+
+
 def _dates_differ(column: str) -> Differs:
     """Dates disagree when the days they cover do not overlap ('1993' agrees with '1993-04-02')."""
 
@@ -55,6 +64,10 @@ _ASPECTS: dict[str, dict[str, tuple[Differs, Shows]]] = {
     },
     "events": {
         "wording": (_terms_differ, _shows("term")),
+        "date": (_dates_differ("date"), _shows("date")),
+    },
+    "claims": {  # two renderings of one statement: the words each report quotes, and when it was made
+        "wording": (_quotes_differ, _shows(QUOTES)),
         "date": (_dates_differ("date"), _shows("date")),
     },
 }

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from kdata.datapackage.conflicts import COMPARED, find_conflicts
+from kdata.datapackage.conflicts import COMPARED, QUOTE_SEPARATOR, QUOTES, find_conflicts
 from kdata.datapackage.read import DESCRIPTOR
 from kdata.datapackage.rows import Part, Rows, TableRows, csv_header
 from kdata.datapackage.schemas import dump_json, table_schema
@@ -29,6 +29,10 @@ from kdata.records import models
 PARQUET_SUFFIX = "-parquet"
 #: The derived table of disagreements.
 CONFLICTS = models.table_of(models.Conflict)
+#: The attributed claims, and the column of a citation that names its claim.
+CLAIMS, CLAIM_COLUMN = models.table_of(models.Claim), models.TABLES["citations"].owners["claims"]
+#: The table of citations.
+CITATIONS = models.table_of(models.PublishedCitation)
 #: The table whose rows the descriptor lists as the package's ``sources``.
 SOURCES = models.table_of(models.Source)
 
@@ -59,10 +63,29 @@ def _conflicts(parts: dict[str, list[Part]]) -> Part:
         table: [row for part in parts[table] for row in part.arrow.filter(pc.is_valid(part.arrow["topic"])).to_pylist()]
         for table in COMPARED
     }
+    _add_quotes(compared[CLAIMS], parts[CITATIONS])
     found = Rows()
     for row in find_conflicts(compared):
         found.add_row(CONFLICTS, row)
     return found.tables()[CONFLICTS]
+
+
+def _add_quotes(claims: list[dict[str, Any]], citations: list[Part]) -> None:
+    """Give each claim row on a topic its citations' quotes, in citation order: what ``wording`` compares."""
+    if not claims:
+        return
+    import pyarrow.compute as pc
+
+    wanted = {row["id"] for row in claims}
+    quotes: dict[str, list[tuple[str, str]]] = {}
+    for part in citations:
+        table = part.arrow.select(["id", CLAIM_COLUMN, "quote"])
+        for row in table.filter(pc.is_valid(table[CLAIM_COLUMN])).to_pylist():
+            if row[CLAIM_COLUMN] in wanted:
+                quotes.setdefault(row[CLAIM_COLUMN], []).append((row["id"], row["quote"]))
+    for row in claims:
+        found = sorted(quotes.get(row["id"], []), key=lambda q: int(q[0].rsplit(":", 1)[1]))
+        row[QUOTES] = QUOTE_SEPARATOR.join(quote for _, quote in found)
 
 
 def csv_pieces(table: str, rows: TableRows, previous: Path | None = None) -> list[Any]:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from conftest import GOOD
+
+import kdata
+from kdata.datapackage.build import build
 from kdata.datapackage.conflicts import COMPARED, find_conflicts
 
 
@@ -109,5 +115,44 @@ def test_every_pair_is_reported_once_and_the_rows_are_sorted() -> None:
         ("bridge-opening", "y", "z", "date"),
         ("bridge-opening", "y", "z", "wording"),
     ]
-    assert COMPARED == ("figures", "events")
+    assert COMPARED == ("figures", "events", "claims")
     assert find_conflicts({}) == []
+
+
+def test_claims_rendering_one_statement_in_other_words_conflict_in_a_real_build(tmp_path: Path) -> None:
+    """Two claims on one topic whose citations quote other words, made on days that do not overlap: a wording and a
+    date conflict, each side shown as its sources state it (the quotes, in citation order; the date)."""
+    shutil.copytree(GOOD / "raw", tmp_path / "raw")
+    first = tmp_path / "raw" / "claims" / "town-council-says-residents-returned.yaml"
+    second = first.with_name("town-council-says-residents-returned-short.yaml")
+    second.write_text(
+        first.read_text("utf-8")
+        .replace("id: town-council-says-residents-returned", "id: town-council-says-residents-returned-short")
+        .replace("date: 2020-03-02/2020-05-01", "date: 2020-05-02")
+        .replace(
+            "quote: The council said that about 1,200 residents returned to Riverton on 2 March 2020.",
+            "quote: about 1,200 residents returned to Riverton",
+        ),
+        "utf-8",
+    )
+    build(tmp_path / "raw", tmp_path / "dist")
+    conflicts = kdata.load("conflicts", package=tmp_path / "dist")
+    claims = conflicts[conflicts["table"] == "claims"].sort_values("aspect")
+    assert claims[["topic", "record_a", "record_b", "aspect", "value_a", "value_b"]].values.tolist() == [
+        [
+            "riverton-returnees",
+            "town-council-says-residents-returned",
+            "town-council-says-residents-returned-short",
+            "date",
+            "2020-03-02/2020-05-01",
+            "2020-05-02",
+        ],
+        [
+            "riverton-returnees",
+            "town-council-says-residents-returned",
+            "town-council-says-residents-returned-short",
+            "wording",
+            "The council said that about 1,200 residents returned to Riverton on 2 March 2020.",
+            "about 1,200 residents returned to Riverton",
+        ],
+    ]
