@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from kdata.records import vague
 from kdata.records.yamlio import Loc
 
 
@@ -35,8 +36,15 @@ def claimant_matches(claim: Any) -> Iterator[Finding]:
             yield Finding(("citations", i, "claimant"), "KD110", message)
 
 
+def vague_date(record: Any) -> Iterator[Finding]:
+    """A date keeps the vagueness of the source's words for it (``vague.VAGUE``): '?' for a hedge, '~' for 'about'."""
+    problem = vague.date_problem(record.date_phrase, record.date)
+    if problem:
+        yield Finding(("date",), "KD111", problem)
+
+
 #: Table -> the rules its records keep, in the order they run.
-RULES: dict[str, tuple[Rule, ...]] = {"claims": (claimant_matches,)}
+RULES: dict[str, tuple[Rule, ...]] = {"events": (vague_date,), "claims": (claimant_matches, vague_date)}
 
 
 def findings(table: str, record: Any) -> list[Finding]:
