@@ -162,6 +162,20 @@ CODES: dict[str, Code] = {
             "Make qualifier, value, low and high agree (see the figure rules).",
             "A figure's value, low and high do not fit its qualifier.",
         ),
+        Code(
+            "KD110",
+            "claimant-mismatch",
+            "Cite the claim's own claimant's words, or make the claimant the speaker the citations quote.",
+            "A claim's citation names another claimant than the claim: its evidence must quote the claim's speaker.",
+        ),
+        Code(
+            "KD111",
+            "vague-date-unmarked",
+            "Mark the date as its phrase hedges it: '?' for 'probably', '~' or an interval for 'about', the month or "
+            "year for 'early April' (CONTRIBUTING.md, 'Vague dates').",
+            "A date phrase hedges or approximates the date ('probably', 'about', 'early'), but the EDTF date does not "
+            "show it.",
+        ),
         # Across records (KD2xx).
         Code(
             "KD201",
@@ -186,6 +200,14 @@ CODES: dict[str, Code] = {
             "reference-cycle",
             "Break the cycle: a parent may not be its own ancestor.",
             "Following parent links from a record leads back to that record.",
+        ),
+        Code(
+            "KD205",
+            "date-beyond-source",
+            "End the date no later than the text gives: the source's year plus the span its phrase states; a time to "
+            "come without an end stays at the statement's date (CONTRIBUTING.md, 'Vague dates').",
+            "A vague date ('in the near future', 'in seven months') ends in a year later than its citing source's "
+            "publication year plus the span the phrase states: an end year the text does not give.",
         ),
         # Against the archived sources (KD3xx).
         Code(

@@ -45,13 +45,21 @@ def _date_aspect(column: str) -> Aspect:
     return Aspect((column,), lambda row: row[column], lambda row: row[column], overlap=True)
 
 
+#: The key under which a claim's row carries its citations' quotes (joined by ``QUOTE_SEPARATOR``), to compare them.
+QUOTES = "quotes"
+QUOTE_SEPARATOR = " | "
+
 #: Aspect -> how records state it, tried in order: a table has the first whose fields it has.
 _ASPECTS: dict[str, tuple[Aspect, ...]] = {
     "number": (
         Aspect((*_NUMBER, "stated_as"), lambda row: tuple(row[k] for k in _NUMBER), lambda row: row["stated_as"]),
     ),
     "date": (_date_aspect("as_of"), _date_aspect("date")),
-    "wording": (Aspect(("term",), lambda row: row["term"], lambda row: row["term"]),),
+    "wording": (
+        Aspect(("term",), lambda row: row["term"], lambda row: row["term"]),
+        # a claim's words are its citations' quotes (the build joins them into the row): two renderings of one statement
+        Aspect(("summary", "citations"), lambda row: row[QUOTES] or None, lambda row: row[QUOTES]),
+    ),
 }
 assert list(_ASPECTS) == list(vocab.DISAGREEMENT_ASPECTS), "every aspect of the vocabulary is compared"
 

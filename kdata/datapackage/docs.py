@@ -94,11 +94,23 @@ def environment() -> str:
     return "\n".join(lines)
 
 
+def vague_dates() -> str:
+    """The words of vague time expressions (``kdata.records.vague.VAGUE``), by what they ask of the date."""
+    from kdata.records.vague import KINDS, VAGUE
+
+    lines = ["| the words say | words | the date must |", "|---|---|---|"]
+    for kind, rule in KINDS.items():
+        words = ", ".join(f'"{w}"' for w, k in VAGUE.items() if k == kind)
+        lines.append(f"| {_cell(rule.meaning)} | {_cell(words)} | {_cell(rule.asks)} |")
+    return "\n".join(lines)
+
+
 #: Generated section name -> the function that writes it.
 SECTIONS: dict[str, Callable[[], str]] = {
     "data model": data_model,
     "error codes": error_codes,
     "environment": environment,
+    "vague dates": vague_dates,
 }
 
 

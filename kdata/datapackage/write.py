@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from kdata.datapackage.conflicts import find_disagreements
+from kdata.datapackage.conflicts import QUOTE_SEPARATOR, QUOTES, find_disagreements
 from kdata.datapackage.parquet import described, package_metadata
 from kdata.datapackage.read import DESCRIPTOR
 from kdata.datapackage.rows import Part, Rows, TableRows, csv_header
@@ -33,6 +33,10 @@ PARQUET_SUFFIX = "-parquet"
 #: The derived tables of disagreements and of their sides.
 DISAGREEMENTS = models.table_of(models.Disagreement)
 SIDES = models.table_of(models.DisagreementSide)
+#: The attributed claims, and the column of a citation that names its claim.
+CLAIMS, CLAIM_COLUMN = models.table_of(models.Claim), models.TABLES["citations"].owners["claims"]
+#: The table of citations.
+CITATIONS = models.table_of(models.PublishedCitation)
 #: The table whose rows the descriptor lists as the package's ``sources``.
 SOURCES = models.table_of(models.Source)
 
@@ -68,6 +72,7 @@ def _disagreements(parts: dict[str, list[Part]]) -> dict[str, Part]:
         return out
 
     compared = {table: rows(table, topical=True) for table in models.COMPARED}
+    _add_quotes(compared[CLAIMS], parts[CITATIONS])
     owners = list(models.TABLES["citations"].owners.values())
     citations = rows("citations", ["id", *owners, "claimant", "source"])
     sources = rows("sources", ["id", "published_start", "published_precision", models.TOMBSTONE])
@@ -79,6 +84,24 @@ def _disagreements(parts: dict[str, list[Part]]) -> dict[str, Part]:
         made.add_row(SIDES, row)
     tables = made.tables()
     return {DISAGREEMENTS: tables[DISAGREEMENTS], SIDES: tables[SIDES]}
+
+
+def _add_quotes(claims: list[dict[str, Any]], citations: list[Part]) -> None:
+    """Give each claim row on a topic its citations' quotes, in citation order: what ``wording`` compares."""
+    if not claims:
+        return
+    import pyarrow.compute as pc
+
+    wanted = {row["id"] for row in claims}
+    quotes: dict[str, list[tuple[str, str]]] = {}
+    for part in citations:
+        table = part.arrow.select(["id", CLAIM_COLUMN, "quote"])
+        for row in table.filter(pc.is_valid(table[CLAIM_COLUMN])).to_pylist():
+            if row[CLAIM_COLUMN] in wanted:
+                quotes.setdefault(row[CLAIM_COLUMN], []).append((row["id"], row["quote"]))
+    for row in claims:
+        found = sorted(quotes.get(row["id"], []), key=lambda q: int(q[0].rsplit(":", 1)[1]))
+        row[QUOTES] = QUOTE_SEPARATOR.join(quote for _, quote in found)
 
 
 def csv_pieces(table: str, rows: TableRows, meta: dict[str, str], previous: Path | None = None) -> list[Any]:

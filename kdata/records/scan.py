@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from kdata.errors import Issue
 from kdata.fs import read_regular
-from kdata.records import models
+from kdata.records import models, rules, vague
 from kdata.records.chars import first_forbidden, visible
 from kdata.records.issues import from_validation_error
 from kdata.records.yamlio import Loc, capped, read
@@ -40,7 +40,9 @@ _CHECKING_CODE = (
     "../fs.py",
     "issues.py",
     "models.py",
+    "rules.py",
     "scan.py",
+    "vague.py",
     "vocab.py",
     "yamlio.py",
 )
@@ -66,6 +68,8 @@ class FileResult:
     sha256: str | None = None
     quotes: tuple[tuple[int, str, str, str | None], ...] = ()  # (citation index, source, quote, locator)
     record: Any = None
+    published: str | None = None  # a source's publication date (EDTF)
+    bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]] | None = None  # a vague date's end, spans, sources
 
 
 def display(path: str | os.PathLike[str]) -> str:
@@ -88,6 +92,10 @@ def _ref_paths(model: type[BaseModel]) -> tuple[tuple[tuple[str, ...], str], ...
             paths.append(((key,), str(extra["x-references"])))
             continue
         origin, args = get_origin(info.annotation), get_args(info.annotation)
+        listed = [m.table for m in get_args(args[0])[1:] if isinstance(m, models.References)] if origin is list else []
+        if listed:  # a list of ids (Claim.targets)
+            paths.append(((key, "*"), listed[0]))
+            continue
         for arg in args or (info.annotation,):
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 prefix = (key, "*") if origin is list else (key,)
@@ -132,7 +140,11 @@ def check_file(table: str, path: str) -> FileResult:
         return result
     fields = record.__dict__
     result.record, result.id = record, fields["id"]
-    result.parent, result.sha256 = fields.get("parent"), fields.get("sha256")
+    result.parent, result.sha256, result.published = fields.get("parent"), fields.get("sha256"), fields.get("published")
+    if fields.get("date_phrase"):
+        bounded = vague.horizon(fields["date_phrase"], fields["date"])
+        if bounded is not None:
+            result.bound = (*bounded, tuple(sorted({c.source for c in fields["citations"]})))
     result.quotes = tuple((i, c.source, c.quote, c.locator) for i, c in enumerate(fields.get("citations", ())))
     refs = {(target, value): None for sub, target in _ref_paths(model) for _, value in _follow(doc.data, sub, ())}
     result.refs = tuple(refs)
@@ -142,6 +154,12 @@ def check_file(table: str, path: str) -> FileResult:
         result.issues = [
             Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{visible(stem)}'.")
         ]
+    found = [
+        Issue(name, *doc.pos.get(f.loc, (0, 0)), f.code, ".".join(map(str, f.loc)), f.message)
+        for f in rules.findings(table, record)
+    ]
+    if found:
+        result.issues = capped([*result.issues, *found], name)
     return result
 
 
@@ -241,7 +259,7 @@ def _fingerprint() -> str:
 def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
     """A result as plain tuples (all marshal needs), without its quotes (kept apart)."""
     issues = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
-    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256)
+    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256, r.published, r.bound)
 
 
 def _load(file: Path, fingerprint: str) -> dict[str, tuple[Any, ...]]:
@@ -304,7 +322,9 @@ class ScanCache:
             if quotes is not None:
                 quotes[path] = kept
             issues = tuple(Issue(*i) for i in entry[4]) if entry[4] else ()
-            results.append(FileResult(table, path, entry[2], entry[3], issues, entry[5], entry[6], entry[7], kept[1]))
+            result = FileResult(table, path, entry[2], entry[3], issues, entry[5], entry[6], entry[7], kept[1])
+            result.published, result.bound = entry[8], entry[9]
+            results.append(result)
             entries[path] = entry
         for result in (r for chunk in scan(stale, jobs, "nothing") for r in chunk.results):
             key, index = keys[result.path]

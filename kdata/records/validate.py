@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from kdata.errors import Issue, UsageError
-from kdata.records import models, yamlio
+from kdata.records import models, vague, yamlio
 from kdata.records.chars import visible
+from kdata.records.dates import parse_edtf
 from kdata.records.issues import from_validation_error
 from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
 from kdata.records.yamlio import Loc, capped, read
@@ -162,6 +163,24 @@ def _check_cycles(data: RawData, table: str) -> None:
             data.issues.append(Issue(file, line, col, "KD204", "parent", message))
 
 
+def _check_bounds(data: RawData) -> None:
+    """Report each vague date that ends later than its latest citing source's year and its phrase allow (KD205)."""
+    sources = models.table_of(models.Source)
+    for (table, rid), result in data.results.items():
+        if result.bound is None:
+            continue
+        end, spans, cited = result.bound
+        dates = [data.results[(sources, s)].published for s in cited if (sources, s) in data.results]
+        published = [d for d in dates if d is not None]
+        if not published:
+            continue  # no citing source states its date: nothing to bound by
+        latest = max(published, key=lambda d: parse_edtf(d).end)
+        problem = vague.bound_problem(end, spans, latest)
+        if problem:
+            line, col = data.where(table, rid, ("date",))
+            data.issues.append(Issue(result.name, line, col, "KD205", "date", problem))
+
+
 def load_raw(
     root: Path, jobs: int | None = None, keep: Keep = "records", cache: bool = False, quotes: bool = True
 ) -> RawData:
@@ -237,6 +256,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
             _dangling(data, result, target, value, docs)
     for table in _TREES:
         _check_cycles(data, table)
+    _check_bounds(data)
     _load_info(data)
     data.issues = _capped_per_file(data.issues)
     return data

@@ -9,9 +9,11 @@ site in one step (``fs.swap_in``), and only a folder an earlier run wrote (marke
 ``fs.MADE``, which lists every file it wrote) is ever replaced, and only while it holds nothing else.
 
 Pages: the front page (with the timeline of :mod:`kdata.site.timeline`), one page per
-table (data dictionary and rows), one per event and per figure (every claim with
-claimant, source and quote), one per source (its metadata and every passage quoted from
-it in document order, with paragraph, the record it supports and its claimant), the disagreements and a datasheet in the sections of
+table (data dictionary and rows), one per event and per figure (every citation with
+claimant, source and quote, and the attributed claims that concern it), one per attributed
+claim (who says it, about whom, the events, places and figures it concerns, and its
+citations), one per source (its metadata and every passage quoted from it in document
+order, with paragraph, the record it supports and its claimant), the disagreements and a datasheet in the sections of
 "Datasheets for Datasets" (Gebru et al.).
 """
 
@@ -58,21 +60,36 @@ VERBATIM = {
     ("sources", "title"),
     ("disagreement_sides", "value"),  # except a date (see ``_Package.cells``)
 }
-#: Tables whose records have pages of their own: every claim of an event or figure, with claimant, source and
-#: quote; every passage quoted from a source, in document order.
-PAGES = ("events", "figures", "sources")
-#: Columns that hold the id of an event or a figure, which have pages of their own.
+#: Tables whose records have pages of their own: every citation of an event, figure or claim, with claimant,
+#: source and quote; every passage quoted from a source, in document order.
+PAGES = ("events", "figures", "claims", "sources")
+#: Columns that hold the id of a record that has a page of its own.
 PAGE_LINKS = {
     ("events", "id"): "events",
     ("figures", "id"): "figures",
+    ("claims", "id"): "claims",
     ("citations", "event"): "events",
     ("citations", "figure"): "figures",
+    ("citations", "claim"): "claims",
     ("figures", "event"): "events",
     ("event_actors", "event"): "events",
     **{("disagreement_sides", column): table for table, column in models.COMPARED.items() if table in PAGES},
     ("sources", "id"): "sources",
     ("citations", "source"): "sources",
     ("disagreement_sides", "source"): "sources",
+    ("claim_targets", "claim"): "claims",
+    ("claim_events", "claim"): "claims",
+    ("claim_events", "event"): "events",
+    ("claim_places", "claim"): "claims",
+    ("claim_figures", "claim"): "claims",
+    ("claim_figures", "figure"): "figures",
+}
+#: The link tables of a claim: its list field (``Claim.targets``) -> (link table, column of the listed id, its table).
+CLAIM_LINKS: dict[str, tuple[str, str, str]] = {
+    spec.ids: (table, column, str(info.json_schema_extra["x-references"]))  # type: ignore[index]  # a dict: see models
+    for table, spec in models.TABLES.items()
+    if spec.ids and "claims" in spec.owners
+    for column, info in spec.model.model_fields.items()
 }
 
 
@@ -154,7 +171,16 @@ class _Package:
             for record_id in self.by_id[table]:
                 if not _ID.match(record_id):
                     raise PackageError(f"{table} id '{record_id}' is not a valid id; the site names pages after ids.")
-        self.citations = self._group("citations", ("event", "figure"))
+        self.citations = self._group("citations", ("event", "figure", "claim"))
+        #: Claim id -> its list field -> the listed ids; and (listed table, listed id) -> the claims that list it.
+        self.claim_links: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self.claims_about: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for field, (link, column, listed) in CLAIM_LINKS.items():
+            for row in self.rows[link]:
+                self.claim_links[row["claim"]][field].append(row[column])
+                claim = self.by_id["claims"].get(row["claim"])
+                if claim is not None:
+                    self.claims_about[(listed, row[column])].append(claim)
         self.event_actors = self._group("event_actors", ("event",))
         self.figures_of = self._group("figures", ("event",))
         self.disagreements = grouped(*(self.rows[n] for n in _DISAGREEMENT_TABLES))
@@ -193,8 +219,13 @@ class _Package:
         """The CSV resource of a table in the descriptor (its schema and description)."""
         return next(r for r in self.meta["resources"] if r["name"] == name)
 
+    def attributed(self, table: str, record_id: str) -> list[dict[str, Any]]:
+        """The attributed claims that concern a record of ``table``, by date, each with its claimant's row."""
+        found = sorted(self.claims_about.get((table, record_id), []), key=lambda c: (c["date_start"], c["id"]))
+        return [{**c, "claimant_row": self.by_id["actors"].get(c["claimant"])} for c in found]
+
     def claims(self, record_id: str) -> list[dict[str, Any]]:
-        """Citations of an event or figure, each with its source and claimant rows."""
+        """Citations of an event, figure or claim, each with its source and claimant rows."""
         return [
             {
                 **c,
@@ -295,6 +326,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "place": data.by_id["places"].get(event["place"] or ""),
             "actors": [(data.by_id["actors"].get(a["actor"]), a) for a in data.event_actors.get(event["id"], [])],
             "claims": data.claims(event["id"]),
+            "attributed": data.attributed("events", event["id"]),
             "figures": data.figures_of.get(event["id"], []),
             "disagreements": data.disagreements_of.get(event["id"], []),
             "related": [e for e in data.rows["events"] if event["topic"] and e["topic"] == event["topic"]],
@@ -307,12 +339,28 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "event": data.by_id["events"].get(figure["event"] or ""),
             "claims": data.claims(figure["id"]),
             "disagreements": data.disagreements_of.get(figure["id"], []),
+            "attributed": data.attributed("figures", figure["id"]),
             "related": [f for f in data.rows["figures"] if figure["topic"] and f["topic"] == figure["topic"]],
         }
         yield f"figures/{figure['id']}.html", "figure.html", {**common, **context, "root": "../"}
     for source in data.rows["sources"]:
         context = {"source": source, "passages": data.passages(source["id"])}
         yield f"sources/{source['id']}.html", "source.html", {**common, **context, "root": "../"}
+    for claim in data.rows["claims"]:
+        links = data.claim_links.get(claim["id"], {})
+        context = {
+            "claim": claim,
+            "claimant": data.by_id["actors"].get(claim["claimant"]),
+            "meaning": vocab.CLAIM_KINDS.get(claim["kind"], ""),
+            "targets": [(i, data.by_id["actors"].get(i)) for i in links.get("targets", [])],
+            "events": [(i, data.by_id["events"].get(i)) for i in links.get("events", [])],
+            "places": [(i, data.by_id["places"].get(i)) for i in links.get("places", [])],
+            "figures": [(i, data.by_id["figures"].get(i)) for i in links.get("figures", [])],
+            "claims": data.claims(claim["id"]),
+            "disagreements": data.disagreements_of.get(claim["id"], []),
+            "related": [c for c in data.rows["claims"] if claim["topic"] and c["topic"] == claim["topic"]],
+        }
+        yield f"claims/{claim['id']}.html", "claim.html", {**common, **context, "root": "../"}
 
 
 def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | None = None) -> SiteResult:

@@ -49,7 +49,7 @@ def test_validate_accepts_the_good_project(project: Path) -> None:
     """A valid tree exits 0 and says how many records it checked."""
     result = run_kdata("validate", "raw", cwd=project)
     assert result.returncode == 0, result.stdout
-    assert "raw is valid: 10 records in 5 tables, every quote found in its source's archived text." in result.stdout
+    assert "raw is valid: 12 records in 6 tables, every quote found in its source's archived text." in result.stdout
 
 
 def test_built_package_passes_real_frictionless_validate(built: Path) -> None:

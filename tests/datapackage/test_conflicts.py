@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import GOOD, REPO
 
 import kdata
 from kdata.datapackage.build import build
@@ -327,3 +327,39 @@ def test_real_records_retracted_or_moved_apart(tmp_path: Path) -> None:
     sides = kdata.load_table("disagreement_sides", dist).to_pylist()
     events = {s["event"] for s in sides}
     assert "war-2020-ending-document-aliyev" not in events and "war-2020-end-2020-11-09" not in events
+
+
+def test_claims_rendering_one_statement_in_other_words_disagree_in_a_real_build(tmp_path: Path) -> None:
+    """Two claims on one topic whose citations quote other words, made on days that do not overlap: a wording and a
+    date disagreement, each side shown as its sources state it (the quotes, in citation order; the date)."""
+    assert "claims" in models.COMPARED and "wording" in aspects("claims") and "date" in aspects("claims")
+    shutil.copytree(GOOD / "raw", tmp_path / "raw")
+    first = tmp_path / "raw" / "claims" / "town-council-says-residents-returned.yaml"
+    second = first.with_name("town-council-says-residents-returned-short.yaml")
+    second.write_text(
+        first.read_text("utf-8")
+        .replace("id: town-council-says-residents-returned", "id: town-council-says-residents-returned-short")
+        .replace("date: 2020-03-02/2020-05-01", "date: 2020-05-02")
+        .replace(
+            "quote: The council said that about 1,200 residents returned to Riverton on 2 March 2020.",
+            "quote: about 1,200 residents returned to Riverton",
+        ),
+        "utf-8",
+    )
+    build(tmp_path / "raw", tmp_path / "dist")
+    found = {
+        d["aspect"]: d for d in kdata.load_table("disagreements", tmp_path / "dist").to_pylist() if d["table"] == "claims"
+    }
+    assert sorted(found) == ["date", "wording"] and all(d["topic"] == "riverton-returnees" for d in found.values())
+    sides = kdata.load_table("disagreement_sides", tmp_path / "dist").to_pylist()
+    shown = {(s["aspect"], s["claim"], s["value"]) for s in sides if s["table"] == "claims"}
+    assert shown == {
+        ("date", "town-council-says-residents-returned", "2020-03-02/2020-05-01"),
+        ("date", "town-council-says-residents-returned-short", "2020-05-02"),
+        (
+            "wording",
+            "town-council-says-residents-returned",
+            "The council said that about 1,200 residents returned to Riverton on 2 March 2020.",
+        ),
+        ("wording", "town-council-says-residents-returned-short", "about 1,200 residents returned to Riverton"),
+    }

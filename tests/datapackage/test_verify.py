@@ -105,8 +105,11 @@ def test_csv_and_parquet_that_disagree_are_caught_even_when_rehashed(dist: Path)
 
 
 def test_a_reference_to_no_record_is_caught(dist: Path) -> None:
-    edit_table(dist, "citations", "town-council", "town-hall")
-    assert verify(dist) == ["citations.claimant: 2 value(s) not found in actors, e.g. 'town-hall'"]
+    edit_table(dist, "citations", "town-council", "town-hall")  # the claimant, and the claim named after it
+    assert verify(dist) == [
+        "citations.claim: 1 value(s) not found in claims, e.g. 'town-hall-says-residents-returned'",
+        "citations.claimant: 3 value(s) not found in actors, e.g. 'town-hall'",
+    ]
 
 
 def test_a_side_of_no_disagreement_is_caught(dist: Path) -> None:
@@ -257,7 +260,9 @@ def _schema_of(folder: Path, table: str, edit: object) -> None:
         ("actors", lambda s: s.pop("foreignKeys"), "actors: the foreign key ['parent'] -> actors is missing"),
         (
             "citations",
-            lambda s: s["foreignKeys"][2]["reference"].update(resource="actors"),
+            lambda s: next(k for k in s["foreignKeys"] if k["fields"] == ["source"])["reference"].update(
+                resource="actors"
+            ),
             "citations: the foreign key ['source'] -> sources is missing",
         ),
         ("events", lambda s: s.pop("primaryKey"), "events: primary key is None, the models define ['id']"),

@@ -26,6 +26,7 @@ import pytest
 from conftest import REPO
 
 import kdata
+from kdata.records import models
 
 #: Files nobody may ship, put into the copy's dist/ before building (path in dist/ -> content).
 STRAYS = {
@@ -102,7 +103,7 @@ def test_wheel_bundles_exactly_the_package_files(built: Built) -> None:
     code = {name for name in clone_files() if name.startswith("kdata/")}
     data = {f"kdata/_data/{name}" for name in expected}
     assert {n for n in names if not n.startswith("kalbajar_data-")} == code | data
-    assert len(data) == 17 and "kdata/registry.json" in code and "kdata/py.typed" in code
+    assert len(data) == 2 * len(models.TABLES) + 1 and "kdata/registry.json" in code and "kdata/py.typed" in code
     assert all((dist / name).is_file() for name in STRAYS)  # the strays were there all along
 
 

@@ -39,6 +39,7 @@ def test_the_vocabularies_are_all_found() -> None:
         "DISAGREEMENT_ASPECTS",
         "DISAGREEMENT_KINDS",
         "DATE_PRECISIONS",
+        "CLAIM_KINDS",
     }
 
 
@@ -75,6 +76,7 @@ def test_the_models_accept_exactly_the_terms_of_the_vocabularies() -> None:
         (models.Figure, "measure"): vocab.MEASURES,
         (models.Figure, "unit"): vocab.UNITS,
         (models.Figure, "qualifier"): vocab.QUALIFIERS,
+        (models.Claim, "kind"): vocab.CLAIM_KINDS,
         (models.Disagreement, "aspect"): vocab.DISAGREEMENT_ASPECTS,
         (models.Disagreement, "kind"): vocab.DISAGREEMENT_KINDS,
         (models.DisagreementSide, "aspect"): vocab.DISAGREEMENT_ASPECTS,

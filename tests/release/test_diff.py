@@ -159,3 +159,48 @@ def test_a_reference_to_a_tombstone_still_resolves(tmp_path: Path) -> None:
     place = tmp_path / "raw" / "places" / "riverton-bridge.yaml"
     place.write_text(place.read_text() + RETRACTION)
     assert load_raw(tmp_path / "raw").issues == []
+
+
+def test_a_claim_edited_shows_in_the_claim_and_its_link_tables(tmp_path: Path) -> None:
+    """A claim's new wording is a changed row; a target dropped from its list is a dependent row removed (patch),
+    a figure added to its list a row added (minor); a claim removed outright needs a major bump (use a tombstone)."""
+    shutil.copytree(GOOD / "raw", tmp_path / "raw")
+    build(tmp_path / "raw", tmp_path / "v1")
+    claim = tmp_path / "raw" / "claims" / "town-council-says-residents-returned.yaml"
+    text = claim.read_text("utf-8")
+    edited = text.replace("targets: [riverton-residents]", "targets: []").replace(
+        "figures: [riverton-returnees-council]", "figures: [riverton-returnees-council, riverton-returnees-other]"
+    )
+    claim.write_text(edited.replace("The town council says", "The Town Council says"), "utf-8")
+    build(tmp_path / "raw", tmp_path / "v2")
+    diff = diff_packages(tmp_path / "v1", tmp_path / "v2")
+    key = ("town-council-says-residents-returned",)
+    assert dict(diff.tables["claims"].changed)[key] == {
+        "summary": (
+            "The town council says about 1,200 residents returned to Riverton on 2 March 2020.",
+            "The Town Council says about 1,200 residents returned to Riverton on 2 March 2020.",
+        )
+    }
+    assert diff.tables["claim_targets"].removed == [(key[0], "riverton-residents")]
+    assert diff.tables["claim_figures"].added == [(key[0], "riverton-returnees-other")]
+    assert ("patch", "claim_targets: 1 dependent row(s) removed") in diff.reasons and diff.bump == "minor"
+    claim.unlink()
+    build(tmp_path / "raw", tmp_path / "v3")
+    gone = diff_packages(tmp_path / "v1", tmp_path / "v3")
+    assert gone.tables["claims"].removed == [key] and gone.bump == "major"
+
+
+def test_a_retracted_claim_leaves_load_with_its_links_and_citations(tmp_path: Path) -> None:
+    """kdata.load("claims") leaves a tombstone out, and with it its rows of every table it owns."""
+    shutil.copytree(GOOD / "raw", tmp_path / "raw")
+    claim = tmp_path / "raw" / "claims" / "town-council-says-residents-returned.yaml"
+    build(tmp_path / "raw", tmp_path / "v1")
+    owned = ("claim_targets", "claim_events", "claim_places", "claim_figures")
+    assert kdata.load("claims", package=tmp_path / "v1")["id"].tolist() == [claim.stem]
+    assert [kdata.load(t, package=tmp_path / "v1")["claim"].tolist() for t in owned] == [[claim.stem]] * 4
+    claim.write_text(claim.read_text("utf-8") + RETRACTION, "utf-8")
+    build(tmp_path / "raw", tmp_path / "v2")
+    assert kdata.load("claims", package=tmp_path / "v2").empty
+    assert all(kdata.load(t, package=tmp_path / "v2").empty for t in owned)
+    assert claim.stem not in set(kdata.load("citations", package=tmp_path / "v2")["claim"].dropna())
+    assert kdata.load("claims", package=tmp_path / "v2", include_retracted=True)["id"].tolist() == [claim.stem]

@@ -83,6 +83,13 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     figure.write_text(figure.read_text("utf-8").replace("stated_as: up to 1,500", f"stated_as: 'up to {HOSTILE}'"))
     withdrawn = root / "raw" / "figures" / "riverton-returnees-council.yaml"  # a tombstone: left out of the site
     withdrawn.write_text(withdrawn.read_text("utf-8") + "retracted:\n  reason: Misread the source.\n  version: 0.2.0\n")
+    claim = root / "raw" / "claims" / "town-council-says-residents-returned.yaml"
+    text = claim.read_text("utf-8").replace(
+        "summary: The town council says", f"summary: 'The town council {HOSTILE} says"
+    )
+    text = text.replace("2 March 2020.\ntargets", "2 March 2020.'\ntargets")
+    text = text.replace("quote: The council said that about", f"quote: 'The council said that Quoted {HOSTILE} about")
+    claim.write_text(text.replace("2 March 2020.\n    locator", "2 March 2020.'\n    locator"), "utf-8")
     build(root / "raw", root / "dist", root / "schemas")
     assert any(HOSTILE in title for title in kdata.load("events", package=root / "dist")["title"])
     build_site(root / "site", root / "dist")
@@ -128,6 +135,7 @@ def test_every_page_is_written(site: Path) -> None:
     expected |= {f"tables/{n}.html" for n in names}
     expected |= {f"events/{i}.html" for i in events["id"]} | {f"figures/{i}.html" for i in figures["id"]}
     expected |= {f"sources/{i}.html" for i in kdata.load("sources", package=DIST)["id"]}
+    expected |= {f"claims/{i}.html" for i in kdata.load("claims", package=DIST)["id"]}
     assert {p.relative_to(site).as_posix() for p in _pages(site)} == expected
     assert (site / "static" / "style.css").is_file() and (site / "static" / "site.js").is_file()
     front = (site / "index.html").read_text("utf-8")
@@ -273,6 +281,26 @@ def test_hostile_text_is_escaped(hostile_site: Path) -> None:
     assert "Quoted &lt;script&gt;" in event
     assert "up to &lt;script&gt;" in (hostile_site / "figures" / "riverton-returnees-other.html").read_text("utf-8")
     assert "&lt;script&gt;" in (hostile_site / "tables" / "events.html").read_text("utf-8")
+    claim = (hostile_site / "claims" / "town-council-says-residents-returned.html").read_text("utf-8")
+    assert "The town council &lt;script&gt;" in claim and "The town council &lt;script&gt;" in event
+
+
+def test_claim_page_and_the_claims_on_each_event_and_figure_page(hostile_site: Path) -> None:
+    """A claim's page names its claimant, kind (with its meaning), targets, the records it concerns and its
+    citations; each event and figure it concerns lists it with a link back; a withdrawn figure stays unlinked."""
+    claim_id = "town-council-says-residents-returned"
+    page = (hostile_site / "claims" / f"{claim_id}.html").read_text("utf-8")
+    assert "Town Council" in page and "council of Riverton" in page and "assertion" in page
+    assert "States as fact what happened" in page  # the kind's meaning, from the vocabulary
+    assert "residents <code>riverton-residents</code>" in page and "Riverton <code>riverton</code>" in page
+    assert 'href="../events/riverton-return-2020.html"' in page
+    assert "riverton-returnees-council" in page and "../figures/riverton-returnees-council.html" not in page
+    assert page.count('<blockquote class="verbatim">') == 1 and "Claimed by <strong" in page
+    event = (hostile_site / "events" / "riverton-return-2020.html").read_text("utf-8")
+    assert "Attributed claims about this event (1)" in event and f'href="../claims/{claim_id}.html"' in event
+    assert "Attributed claims" not in (hostile_site / "events" / "riverton-bridge-opened.html").read_text("utf-8")
+    table = (hostile_site / "tables" / "claim_events.html").read_text("utf-8")
+    assert f'href="../claims/{claim_id}.html"' in table and 'href="../events/riverton-return-2020.html"' in table
 
 
 def test_timeline_draws_dates_at_their_precision() -> None:
@@ -446,8 +474,10 @@ def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) ->
     assert HOSTILE in page.locator("blockquote.verbatim").first.inner_text()
     page.goto((hostile_site / "tables" / "citations.html").as_uri())
     page.locator("input[data-filter]").fill("onerror")
-    assert page.locator("#rows-table tbody tr:visible").count() == 1
+    assert page.locator("#rows-table tbody tr:visible").count() == 2  # the event's citation and the claim's
     assert page.locator("img").count() == 0
+    page.goto((hostile_site / "claims" / "town-council-says-residents-returned.html").as_uri())
+    assert HOSTILE in page.locator("h1").inner_text() and page.locator("img").count() == 0
 
 
 def test_disagreements_in_the_browser(site: Path, watched: _Watched, browser: Any) -> None:
