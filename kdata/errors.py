@@ -162,6 +162,12 @@ CODES: dict[str, Code] = {
             "Make qualifier, value, low and high agree (see the figure rules).",
             "A figure's value, low and high do not fit its qualifier.",
         ),
+        Code(
+            "KD110",
+            "claimant-mismatch",
+            "Cite the claim's own claimant's words, or make the claimant the speaker the citations quote.",
+            "A claim's citation names another claimant than the claim: its evidence must quote the claim's speaker.",
+        ),
         # Across records (KD2xx).
         Code(
             "KD201",

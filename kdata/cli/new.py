@@ -23,7 +23,7 @@ from kdata.records.scaffold import KINDS
 def new(kind: str, record_id: str, raw: Path) -> None:
     """Write the record file raw/<table>/ID.yaml with every field to fill.
 
-    KIND is the table: sources, actors, places, events or figures (singular works too).
+    KIND is the table: sources, actors, places, events, figures or claims (singular works too).
     """
     from kdata.records.scaffold import new_record
 

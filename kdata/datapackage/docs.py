@@ -51,6 +51,7 @@ def vocabularies() -> str:
         "Event kinds (`events.kind`)": vocab.EVENT_KINDS,
         "Measures (`figures.measure`)": vocab.MEASURES,
         "Place kinds (`places.kind`)": vocab.PLACE_KINDS,
+        "Claim kinds (`claims.kind`)": vocab.CLAIM_KINDS,
     }
     out = []
     for title, terms in lists.items():

@@ -121,7 +121,8 @@ def _expand(record: models.Record, plan: tuple[Step, ...], row: dict[str, Any]) 
 def _children(table: str) -> tuple[tuple[str, str, str, bool], ...]:
     """The child tables a record of ``table`` fills: (its list field, child table, owner column, numbered).
 
-    A list field fills the child table whose model its items are (``Event.citations`` -> ``citations``).
+    A list of sub-records fills the child table whose model its items are (``Event.citations`` ->
+    ``citations``); a list of ids fills the link table that names it (``Claim.targets`` -> ``claim_targets``).
     """
     out = []
     for key, info in models.TABLES[table].model.model_fields.items():
@@ -130,9 +131,21 @@ def _children(table: str) -> tuple[tuple[str, str, str, bool], ...]:
             out += [
                 (key, child, spec.owners[table], spec.numbered)
                 for child, spec in models.TABLES.items()
-                if issubclass(spec.model, item) and table in spec.owners  # Citation -> PublishedCitation
+                if table in spec.owners
+                and (
+                    spec.ids == key
+                    if spec.ids
+                    else isinstance(item, type) and issubclass(spec.model, item)  # Citation -> PublishedCitation
+                )
             ]
     return tuple(out)
+
+
+@cache
+def _link_column(table: str) -> str:
+    """The one column of a link table's model: the listed id (``claim_targets`` -> ``actor``)."""
+    (column,) = models.TABLES[table].model.model_fields
+    return column
 
 
 #: The field of a published citation that holds its anchor (``PublishedCitation.anchor``).
@@ -161,6 +174,10 @@ class Rows:
         fields = record.__dict__
         rid = fields["id"]
         for key, child, owner, numbered in _children(table):
+            if models.TABLES[child].ids:
+                for linked in fields[key]:
+                    self.add_row(child, {owner: rid, _link_column(child): linked})
+                continue
             items: list[models.Record] = fields[key]
             for n, item in enumerate(items, start=1):
                 row = {"id": f"{owner}:{rid}:{n}", owner: rid} if numbered else {owner: rid}

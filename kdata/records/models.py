@@ -110,6 +110,41 @@ EventRole = Annotated[str, OneOf(vocab.EVENT_ROLES)]
 Measure = Annotated[str, OneOf(vocab.MEASURES)]
 Unit = Annotated[str, OneOf(vocab.UNITS)]
 Qualifier = Annotated[str, OneOf(vocab.QUALIFIERS)]
+ClaimKind = Annotated[str, OneOf(vocab.CLAIM_KINDS)]
+
+
+class References:
+    """Annotated metadata: an id that refers to a record of ``table``; the JSON Schema gets ``x-references``.
+
+    Used for the items of a list of ids (``Claim.targets``), where pydantic's ``Field`` cannot go.
+    """
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        out = handler(schema)
+        out["x-references"] = self.table
+        return out
+
+
+def _distinct(ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise PydanticCustomError(
+                "kd_distinct", "Each id may stand in the list once; '{id}' stands twice.", {"id": chars.visible(i)}
+            )
+        seen.add(i)
+    return ids
+
+
+#: Lists of distinct ids of records of one table (each id becomes one row of a link table).
+_UNIQUE = Field(json_schema_extra={"uniqueItems": True})
+ActorIds = Annotated[list[Annotated[Id, References("actors")]], AfterValidator(_distinct), _UNIQUE]
+EventIds = Annotated[list[Annotated[Id, References("events")]], AfterValidator(_distinct), _UNIQUE]
+PlaceIds = Annotated[list[Annotated[Id, References("places")]], AfterValidator(_distinct), _UNIQUE]
+FigureIds = Annotated[list[Annotated[Id, References("figures")]], AfterValidator(_distinct), _UNIQUE]
 
 
 def ref(table: str, description: str) -> Any:
@@ -311,6 +346,35 @@ class Figure(Record):
         return self
 
 
+class Claim(Record):
+    """An attributed statement: what a speaker says, about whom, when and in which words (not whether it is true)."""
+
+    id: Id = Field(description="Stable identifier, equal to the file name.")
+    claimant: Id = Field(
+        description="Id of the actor who makes the claim: the speaker, not the outlet that reports it.",
+        json_schema_extra={"x-references": "actors"},
+    )
+    kind: ClaimKind = Field(description="What the claim does: accuses, characterises, demands, warns, ...")
+    date: Edtf = Field(description="When the claim was made, as precise as the sources state it (EDTF).")
+    date_phrase: Text | None = Field(default=None, description="The source's own words for that date, hedges kept.")
+    summary: Text = Field(
+        description="Neutral one-line summary in our words, beginning with the speaker; attributed loaded words in quotation marks."
+    )
+    targets: ActorIds = Field(default_factory=list, description="Ids of the actors the claim is about.")
+    events: EventIds = Field(default_factory=list, description="Ids of the events the claim concerns.")
+    places: PlaceIds = Field(default_factory=list, description="Ids of the places the claim concerns.")
+    figures: FigureIds = Field(default_factory=list, description="Ids of the figures the claim concerns.")
+    topic: Id | None = Field(
+        default=None,
+        description="Key shared by claims that render one statement; kdata compares them for disagreements.",
+    )
+    note: Text | None = Field(default=None, description="Curator's neutral note.")
+    citations: list[Citation] = Field(
+        min_length=1, description="Evidence: at least one citation, each naming the claim's claimant."
+    )
+    retracted: Retraction | None = retraction_field()
+
+
 class Hedge(NamedTuple):
     """The rule of one qualifier: which of a figure's numbers it needs, and how the hedged number reads.
 
@@ -404,19 +468,47 @@ class Conflict(Record):
     value_b: Text = Field(description="What the second record states.")
 
 
+class ClaimTarget(Record):
+    """An actor a claim is about."""
+
+    actor: Id = Field(description="Id of the actor the claim is about.", json_schema_extra={"x-references": "actors"})
+
+
+class ClaimEvent(Record):
+    """An event a claim concerns."""
+
+    event: Id = Field(description="Id of the event the claim concerns.", json_schema_extra={"x-references": "events"})
+
+
+class ClaimPlace(Record):
+    """A place a claim concerns."""
+
+    place: Id = Field(description="Id of the place the claim concerns.", json_schema_extra={"x-references": "places"})
+
+
+class ClaimFigure(Record):
+    """A figure a claim concerns."""
+
+    figure: Id = Field(
+        description="Id of the figure the claim concerns.", json_schema_extra={"x-references": "figures"}
+    )
+
+
 class TableSpec(NamedTuple):
     """How a table is made: its model, its primary key, the tables that own its rows, its description.
 
     A child table (one with owners) gets its rows from a list field of each owner's records whose
     items are its model, or a model it extends with computed fields (``Event.citations`` ->
     ``citations``, whose ``PublishedCitation`` adds the anchor); each row names its owner's id in
-    the owner's column.
+    the owner's column. A link table (``ids`` set) gets one row per id of the owner's list of ids
+    ``ids``: the owner's id, and the listed id in its model's one column.
     """
 
     model: type[Record]
     primary_key: tuple[str, ...]
     owners: dict[str, str]  # owner table -> column that refers to the owner (child tables only)
     description: str
+    ids: str = ""  # a link table: the owner's list of ids it publishes, one row per id (``Claim.targets``)
 
     @property
     def numbered(self) -> bool:
@@ -429,7 +521,7 @@ class TableSpec(NamedTuple):
 
 #: Tables written from raw/<table>/*.yaml, one record a file.
 RECORD_TABLES: dict[str, type[Record]] = dict(
-    zip(vocab.RECORD_TABLES, (Source, Actor, Place, Event, Figure), strict=True)
+    zip(vocab.RECORD_TABLES, (Source, Actor, Place, Event, Figure, Claim), strict=True)
 )
 
 #: Every table of the package, in the order of the descriptor.
@@ -439,15 +531,30 @@ TABLES: dict[str, TableSpec] = {
     "places": TableSpec(Place, ("id",), {}, "Places the facts refer to."),
     "events": TableSpec(Event, ("id",), {}, "Events, with dates kept at the sources' precision."),
     "figures": TableSpec(Figure, ("id",), {}, "Every number the sources state, with its hedge."),
+    "claims": TableSpec(
+        Claim,
+        ("id",),
+        {},
+        "Attributed claims: who says what about whom, when, in which words (not whether it is true).",
+    ),
     "event_actors": TableSpec(
         EventActor, ("event", "actor", "role"), {"events": "event"}, "Which actors take part in which events."
     ),
     "citations": TableSpec(
         PublishedCitation,
         ("id",),
-        {"events": "event", "figures": "figure"},
-        "Evidence for each event and figure: source, claimant, verbatim quote and where it stands in the archived text.",
+        {"events": "event", "figures": "figure", "claims": "claim"},
+        "Evidence for each event, figure and claim: source, claimant, verbatim quote and where it stands in the archived text.",
     ),
+    **{
+        f"claim_{field}": TableSpec(link, ("claim", column), {"claims": "claim"}, description, field)
+        for field, link, column, description in (
+            ("targets", ClaimTarget, "actor", "Which actors each claim is about."),
+            ("events", ClaimEvent, "event", "Which events each claim concerns."),
+            ("places", ClaimPlace, "place", "Which places each claim concerns."),
+            ("figures", ClaimFigure, "figure", "Which figures each claim concerns."),
+        )
+    },
     "conflicts": TableSpec(
         Conflict,
         ("topic", "record_a", "record_b", "aspect"),

@@ -56,8 +56,9 @@ def _comment(node: dict[str, Any], advice: str) -> str:
     if enum:
         listed = ", ".join(enum) if len(enum) <= _MAX_LISTED else f"{len(enum)} terms, see README.md 'Data model'"
         parts.append(f"One of: {listed}.")
-    if "x-references" in node:
-        parts.append(f"An id in raw/{node['x-references']}/.")
+    refers = node.get("x-references") or node.get("items", {}).get("x-references")
+    if refers:
+        parts.append(f"An id in raw/{refers}/." if "items" not in node else f"Ids in raw/{refers}/.")
     parts.append(_TYPE_HINTS.get(str(node.get("type")), ""))
     parts.append(advice)
     return " ".join(p for p in parts if p)

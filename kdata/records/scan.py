@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from kdata.errors import Issue
 from kdata.fs import read_regular
-from kdata.records import models
+from kdata.records import models, rules
 from kdata.records.chars import first_forbidden, visible
 from kdata.records.issues import from_validation_error
 from kdata.records.yamlio import Loc, capped, read
@@ -40,6 +40,7 @@ _CHECKING_CODE = (
     "../fs.py",
     "issues.py",
     "models.py",
+    "rules.py",
     "scan.py",
     "vocab.py",
     "yamlio.py",
@@ -88,6 +89,10 @@ def _ref_paths(model: type[BaseModel]) -> tuple[tuple[tuple[str, ...], str], ...
             paths.append(((key,), str(extra["x-references"])))
             continue
         origin, args = get_origin(info.annotation), get_args(info.annotation)
+        listed = [m.table for m in get_args(args[0])[1:] if isinstance(m, models.References)] if origin is list else []
+        if listed:  # a list of ids (Claim.targets)
+            paths.append(((key, "*"), listed[0]))
+            continue
         for arg in args or (info.annotation,):
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 prefix = (key, "*") if origin is list else (key,)
@@ -142,6 +147,12 @@ def check_file(table: str, path: str) -> FileResult:
         result.issues = [
             Issue(name, line, col, "KD107", "id", f"The id '{result.id}' differs from the file name '{visible(stem)}'.")
         ]
+    found = [
+        Issue(name, *doc.pos.get(f.loc, (0, 0)), f.code, ".".join(map(str, f.loc)), f.message)
+        for f in rules.findings(table, record)
+    ]
+    if found:
+        result.issues = capped([*result.issues, *found], name)
     return result
 
 

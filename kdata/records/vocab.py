@@ -15,7 +15,7 @@ ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
 
 #: The record tables, one folder of raw/ each (kdata.records.models maps each to its model).
-RECORD_TABLES: tuple[str, ...] = ("sources", "actors", "places", "events", "figures")
+RECORD_TABLES: tuple[str, ...] = ("sources", "actors", "places", "events", "figures", "claims")
 
 SOURCE_KINDS: dict[str, str] = {
     "news_report": "An article written by a news outlet.",
@@ -158,4 +158,19 @@ QUALIFIERS: dict[str, str] = {
     "at_most": "Stated as a bound or less, the bound included: 'up to', 'at most'.",
     "less_than": "Stated as below a bound, the bound excluded: 'less than', 'under'.",
     "range": "Stated as two bounds: '5-6', 'seven to eight'.",
+}
+
+#: What an attributed claim does (``Claim.kind``): the speaker's act, never our judgement of its truth.
+CLAIM_KINDS: dict[str, str] = {
+    "accusation": "Says that someone did something wrong (a crime, a violation, a hostile act).",
+    "characterisation": "Labels or classifies something: a legal, historical or moral description "
+    "of a situation, an act or a party, in the speaker's words.",
+    "demand": "Calls on someone to do or stop doing something.",
+    "warning": "Says that something will happen to someone, or threatens consequences.",
+    "position": "States the speaker's stance or policy on an issue.",
+    "denial": "Rejects another party's claim or account.",
+    "promise": "Commits the speaker (or those they speak for) to a future action.",
+    "assertion": "States as fact what happened, what is true or what a document says "
+    "(e.g. what a resolution requires), where no other kind fits.",
+    "tribute": "Praises, honours or commemorates someone or something.",
 }

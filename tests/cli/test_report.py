@@ -86,9 +86,9 @@ def test_github_and_json_never_coloured(broken: Path) -> None:
 @pytest.mark.parametrize(
     ("fmt", "stdout"),
     [
-        ("text", "raw is valid: 10 records in 5 tables, every quote found in its source's archived text.\n"),
+        ("text", "raw is valid: 12 records in 6 tables, every quote found in its source's archived text.\n"),
         ("json", "[]\n"),
-        ("github", "raw is valid: 10 records in 5 tables, every quote found in its source's archived text.\n"),
+        ("github", "raw is valid: 12 records in 6 tables, every quote found in its source's archived text.\n"),
     ],
 )
 def test_valid_data(tmp_path: Path, fmt: str, stdout: str) -> None:

@@ -22,6 +22,7 @@ from conftest import GOOD, run_kdata, snapshot
 from inprocess import run_kdata_here
 
 import kdata
+from kdata.records import models
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
@@ -48,7 +49,7 @@ def test_validate_accepts_the_good_project(project: Path) -> None:
     """A valid tree exits 0 and says how many records it checked."""
     result = run_kdata("validate", "raw", cwd=project)
     assert result.returncode == 0, result.stdout
-    assert "raw is valid: 10 records in 5 tables, every quote found in its source's archived text." in result.stdout
+    assert "raw is valid: 12 records in 6 tables, every quote found in its source's archived text." in result.stdout
 
 
 def test_built_package_passes_real_frictionless_validate(built: Path) -> None:
@@ -59,7 +60,7 @@ def test_built_package_passes_real_frictionless_validate(built: Path) -> None:
     report = json.loads(result.stdout)
     assert result.returncode == 0 and report["valid"], result.stdout
     names = sorted(task["name"] for task in report["tasks"])
-    assert "events" in names and "events-parquet" in names and len(names) == 16
+    assert "events" in names and "events-parquet" in names and len(names) == 2 * len(models.TABLES)
 
 
 def test_frictionless_catches_a_tampered_file(built: Path) -> None:

@@ -92,8 +92,8 @@ def test_pandas_reads_the_csv_files(table: str) -> None:
     assert list(frame.columns) == names and len(frame) == len(rows)
     for field in fields:
         column = frame[field["name"]]
-        if field["type"] == "date":
-            assert pd.api.types.is_datetime64_any_dtype(column), field["name"]
+        if field["type"] == "date":  # pandas types no date column of an empty table (nothing to parse)
+            assert pd.api.types.is_datetime64_any_dtype(column) or not rows, field["name"]
         else:
             assert str(column.dtype) == PANDAS_TYPES[field["type"]], field["name"]
 

@@ -69,6 +69,7 @@ def test_the_table_schema_has_keys_and_foreign_keys_to_the_named_resources() -> 
     assert {fk["fields"][0]: fk["reference"]["resource"] for fk in schema["foreignKeys"]} == {
         "event": "events-parquet",
         "figure": "figures-parquet",
+        "claim": "claims-parquet",
         "source": "sources-parquet",
         "claimant": "actors-parquet",
     }

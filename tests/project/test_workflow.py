@@ -134,7 +134,7 @@ def test_validate_step_verifies_every_quote_with_no_outside_folder(tmp_path: Pat
     assert "--archive" not in run and "shared" not in run
     result = _bash(run, checkout, {})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout == "raw is valid: 10 records in 5 tables, every quote found in its source's archived text.\n"
+    assert result.stdout == "raw is valid: 12 records in 6 tables, every quote found in its source's archived text.\n"
     text = checkout / "raw/sources/test-wire-2020-05-01.txt"
     text.write_bytes(text.read_bytes().replace(b"1,200", b"1,300"))
     result = _bash(run, checkout, {})

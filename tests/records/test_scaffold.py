@@ -26,8 +26,14 @@ FILL: dict[str, dict[str, str]] = {
     "places": {"name": "Riverton Square", "kind": "city"},
     "events": {"title": "A bridge was opened", "kind": "opening", "status": "occurred", "date": "2020-04"},
     "figures": {"measure": "length", "unit": "kilometres", "qualifier": "exact", "stated_as": "4 kilometres"},
+    "claims": {
+        "claimant": "test-wire",
+        "kind": "assertion",
+        "date": "2020-05-01",
+        "summary": "Test Wire says the bridge at Riverton is 4 kilometres long.",
+    },
 }
-#: The fields of a citation, which events and figures share.
+#: The fields of a citation, which events, figures and claims share.
 CITATION = {"source": "test-wire-2020-05-01", "claimant": "test-wire", "quote": "4 kilometres long"}
 #: Optional lines to uncomment: a figure qualified 'exact' needs its value.
 UNCOMMENT: dict[str, dict[str, str]] = {"figures": {"value": "4"}}
@@ -37,7 +43,7 @@ PLACEHOLDER = re.compile(r"^(?P<lead> *(?:- )?)(?P<key>[a-z0-9_]+):  # ", re.MUL
 
 def _fill(text: str, table: str) -> str:
     """The scaffold with every placeholder of FILL filled in, as a contributor would."""
-    values = FILL[table] | (CITATION if table in ("events", "figures") else {})
+    values = FILL[table] | (CITATION if table in ("events", "figures", "claims") else {})
 
     def one(match: re.Match[str]) -> str:
         key = match["key"]
@@ -87,7 +93,7 @@ def test_scaffold_validates_once_filled(project: Path, table: str) -> None:
         shutil.copyfile(project / "raw/sources/test-wire-2020-05-01.txt", path.with_suffix(".txt"))
     filled = run_kdata_here("validate", "raw", cwd=project)
     assert filled.returncode == 0, filled.stdout + filled.stderr
-    assert "is valid: 11 records" in filled.stdout
+    assert "is valid: 13 records" in filled.stdout
 
 
 def test_singular_kind_and_raw_option(tmp_path: Path) -> None:

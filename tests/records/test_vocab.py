@@ -36,6 +36,7 @@ def test_the_vocabularies_are_all_found() -> None:
         "MEASURES",
         "UNITS",
         "QUALIFIERS",
+        "CLAIM_KINDS",
     }
 
 
