@@ -348,7 +348,9 @@ def test_claims_rendering_one_statement_in_other_words_disagree_in_a_real_build(
     )
     build(tmp_path / "raw", tmp_path / "dist")
     found = {
-        d["aspect"]: d for d in kdata.load_table("disagreements", tmp_path / "dist").to_pylist() if d["table"] == "claims"
+        d["aspect"]: d
+        for d in kdata.load_table("disagreements", tmp_path / "dist").to_pylist()
+        if d["table"] == "claims"
     }
     assert sorted(found) == ["date", "wording"] and all(d["topic"] == "riverton-returnees" for d in found.values())
     sides = kdata.load_table("disagreement_sides", tmp_path / "dist").to_pylist()
