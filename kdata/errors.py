@@ -172,7 +172,7 @@ CODES: dict[str, Code] = {
             "KD111",
             "vague-date-unmarked",
             "Mark the date as its phrase hedges it: '?' for 'probably', '~' or an interval for 'about', the month or "
-            "year for 'early April' (CONTRIBUTING.md, 'Vague dates').",
+            "year for 'early April' (CONTRIBUTING.md, 'Vague time expressions').",
             "A date phrase hedges or approximates the date ('probably', 'about', 'early'), but the EDTF date does not "
             "show it.",
         ),
@@ -205,7 +205,7 @@ CODES: dict[str, Code] = {
             "KD205",
             "date-beyond-source",
             "End the date no later than the text gives: the source's year plus the span its phrase states; a time to "
-            "come without an end stays at the statement's date (CONTRIBUTING.md, 'Vague dates').",
+            "come without an end runs from the statement and stays open ('2025-08-21/..') (CONTRIBUTING.md, 'Vague time expressions').",
             "A vague date ('in the near future', 'in seven months') ends in a year later than its citing source's "
             "publication year plus the span the phrase states: an end year the text does not give.",
         ),

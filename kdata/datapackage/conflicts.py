@@ -79,8 +79,10 @@ def aspects(table: str) -> dict[str, Aspect]:
 def _differ(a: Any, b: Any, overlap: bool) -> bool:
     if not overlap:
         return bool(a != b)
-    pa, pb = parse_edtf(a), parse_edtf(b)
-    return pa.end < pb.start or pb.end < pa.start
+    pa, pb = parse_edtf(a), parse_edtf(b)  # an open end ('..') reaches every day on its side
+    a_start, a_end = pa.start or date.min, pa.end or date.max
+    b_start, b_end = pb.start or date.min, pb.end or date.max
+    return a_end < b_start or b_end < a_start
 
 
 class _Evidence(NamedTuple):

@@ -64,6 +64,10 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
     description = prop.get("description", "")
     if prop.get("x-edtf"):
         req = {"constraints": {"required": True}} if must else {}
+        closed = prop["x-edtf"] == "closed"  # no '..': both days are known whenever the date is
+        ends = req if closed else {}
+        starts = "." if closed else "; empty when the date is open at its start ('../2020-04-02')."
+        stops = "." if closed else "; empty when the date is open at its end ('2025-08-21/..')."
         return [
             {
                 "name": name,
@@ -71,8 +75,8 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
                 "description": description + ("" if "EDTF" in description else " (EDTF)"),
                 **req,
             },
-            {"name": f"{name}_start", "type": "date", "description": "First day the date covers.", **req},
-            {"name": f"{name}_end", "type": "date", "description": "Last day the date covers.", **req},
+            {"name": f"{name}_start", "type": "date", "description": "First day the date covers" + starts, **ends},
+            {"name": f"{name}_end", "type": "date", "description": "Last day the date covers" + stops, **ends},
             {
                 "name": f"{name}_precision",
                 "type": "string",

@@ -2,9 +2,12 @@
 
 A record states a date as the source does: ``1993-04-02`` (day), ``1993-04``
 (month), ``1993`` (year), an interval ``2023-09-19/2023-09-20``, each end
-optionally marked approximate ``~``, uncertain ``?`` or both ``%``. The package
-publishes the text itself plus the first and last day it covers and its
-precision, so a month-precision date is never mistaken for its first day.
+optionally marked approximate ``~``, uncertain ``?`` or both ``%``, and an
+interval open at one end, ``..`` (EDTF level 1): ``2025-08-21/..`` for a time to
+come whose end the source does not give, ``../2020-04-02`` for one whose start it
+does not give. The package publishes the text itself plus the first and last day
+it covers (empty at an open end) and its precision, so a month-precision date is
+never mistaken for its first day, nor an open end for a curator's year.
 """
 
 from __future__ import annotations
@@ -28,8 +31,22 @@ MIN_YEAR, MAX_YEAR = 1, 9998
 PRECISIONS: tuple[str, ...] = tuple(vocab.DATE_PRECISIONS)
 
 
+#: An interval's end that the source leaves open (EDTF level 1).
+OPEN = ".."
+
+
 class EdtfDate(NamedTuple):
-    """A parsed EDTF date: the days it covers, how precise and how sure it is."""
+    """A parsed EDTF date: the days it covers (None at an open end), how precise and how sure it is."""
+
+    start: date | None
+    end: date | None
+    precision: str
+    approximate: bool
+    uncertain: bool
+
+
+class _Part(NamedTuple):
+    """One end of an interval, or a whole date: both days known."""
 
     start: date
     end: date
@@ -38,7 +55,7 @@ class EdtfDate(NamedTuple):
     uncertain: bool
 
 
-def _part(text: str) -> EdtfDate:
+def _part(text: str) -> _Part:
     match = _PART.fullmatch(text)
     if not match:
         raise ValueError(f"'{visible(text)}' is not an EDTF date such as 1993, 1993-04, 1993-04-02 or 1993-04-02~")
@@ -47,22 +64,18 @@ def _part(text: str) -> EdtfDate:
     if not MIN_YEAR <= y <= MAX_YEAR:
         raise ValueError(f"'{text}' has year {year}; years run from {MIN_YEAR:04d} to {MAX_YEAR} (there is no year 0)")
     if month is None:
-        return EdtfDate(
-            date(y, 1, 1), date(y, 12, 31), "year", qual in "~%" and bool(qual), qual in "?%" and bool(qual)
-        )
+        return _Part(date(y, 1, 1), date(y, 12, 31), "year", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
     m = int(month)
     if not 1 <= m <= 12:
         raise ValueError(f"'{text}' has month {month}; months run from 01 to 12")
     last = calendar.monthrange(y, m)[1]
     if day is None:
-        return EdtfDate(
-            date(y, m, 1), date(y, m, last), "month", qual in "~%" and bool(qual), qual in "?%" and bool(qual)
-        )
+        return _Part(date(y, m, 1), date(y, m, last), "month", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
     d = int(day)
     if not 1 <= d <= last:
         raise ValueError(f"'{text}' does not exist: {calendar.month_name[m]} {y} has {last} days")
     when = date(y, m, d)
-    return EdtfDate(when, when, "day", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
+    return _Part(when, when, "day", qual in "~%" and bool(qual), qual in "?%" and bool(qual))
 
 
 @lru_cache(maxsize=4096)  # records repeat dates; an EdtfDate is immutable, and errors are not cached
@@ -70,10 +83,10 @@ def parse_edtf(text: str) -> EdtfDate:
     """Parse an EDTF level 0/1 date or interval.
 
     Args:
-        text: The date as written in a record, e.g. ``1992-05/1993-04``.
+        text: The date as written in a record, e.g. ``1992-05/1993-04`` or ``2025-08-21/..``.
 
     Returns:
-        The first and last day covered, the precision and the qualifiers.
+        The first and last day covered (None at an open end), the precision and the qualifiers.
 
     Raises:
         ValueError: The text is not a supported EDTF date, or names a day that
@@ -82,15 +95,30 @@ def parse_edtf(text: str) -> EdtfDate:
     if text.count("/") > 1:
         raise ValueError(f"'{visible(text)}' has more than one '/'; an interval is START/END")
     if "/" not in text:
-        return _part(text)
-    first, last = (_part(p) for p in text.split("/"))
-    if last.end < first.start:
+        return EdtfDate(*_part(text))
+    ends = text.split("/")
+    if ends == [OPEN, OPEN]:
+        raise ValueError(f"the interval '{text}' is open at both ends; give the end the source states")
+    first, last = (None if p == OPEN else _part(p) for p in ends)
+    known = [p for p in (first, last) if p is not None]
+    if first and last and last.end < first.start:
         raise ValueError(f"the interval '{text}' ends before it starts")
-    precision = max(first.precision, last.precision, key=PRECISIONS.index)
     return EdtfDate(
-        first.start,
-        last.end,
-        precision,
-        first.approximate or last.approximate,
-        first.uncertain or last.uncertain,
+        first.start if first else None,
+        last.end if last else None,
+        max((p.precision for p in known), key=PRECISIONS.index),
+        any(p.approximate for p in known),
+        any(p.uncertain for p in known),
     )
+
+
+def bounds(text: str) -> tuple[date, date]:
+    """The first and last day a date without an open end covers.
+
+    Raises:
+        ValueError: The date is not EDTF, or is an interval open at one end.
+    """
+    parsed = parse_edtf(text)
+    if parsed.start is None or parsed.end is None:
+        raise ValueError(f"'{visible(text)}' is open at one end ('{OPEN}'); give the day, month or year")
+    return parsed.start, parsed.end

@@ -25,7 +25,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from kdata.records import chars, vocab
-from kdata.records.dates import parse_edtf
+from kdata.records.dates import bounds, parse_edtf
 
 # A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,6 +51,14 @@ def _text(value: str) -> str:
 def _edtf(value: str) -> str:
     try:
         parse_edtf(value)
+    except ValueError as exc:
+        raise PydanticCustomError("kd_date", "{reason}.", {"reason": str(exc)}) from None
+    return value
+
+
+def _closed_edtf(value: str) -> str:
+    try:
+        bounds(value)
     except ValueError as exc:
         raise PydanticCustomError("kd_date", "{reason}.", {"reason": str(exc)}) from None
     return value
@@ -102,6 +110,8 @@ class OneOf:
 Text = Annotated[str, Field(max_length=2000), AfterValidator(_text)]
 Id = Annotated[str, Field(pattern=vocab.ID_PATTERN, max_length=100)]
 Edtf = Annotated[str, AfterValidator(_edtf), Field(json_schema_extra={"x-edtf": True})]
+#: An EDTF date both of whose ends are known (no '..'): a publication date.
+ClosedEdtf = Annotated[str, AfterValidator(_closed_edtf), Field(json_schema_extra={"x-edtf": "closed"})]
 Url = Annotated[str, Field(max_length=2000), AfterValidator(_url)]
 Count = Annotated[int, Field(ge=0)]
 SourceKind = Annotated[str, OneOf(vocab.SOURCE_KINDS)]
@@ -258,7 +268,9 @@ class Source(Record):
         default=None, description="Outlet or body that published the document, if the document names it."
     )
     author: Text | None = Field(default=None, description="Author named in the document; empty when none is named.")
-    published: Edtf | None = Field(default=None, description="Publication date as printed in the document (EDTF).")
+    published: ClosedEdtf | None = Field(
+        default=None, description="Publication date as printed in the document (EDTF, never open-ended)."
+    )
     url: Url | None = Field(default=None, description="URL printed in the document itself; never reconstructed.")
     via: Text | None = Field(default=None, description="Agency or outlet the document says it is citing, e.g. 'APA'.")
     language: str = Field(pattern=r"^[a-z]{2,3}$", description="Language of the archived text (ISO 639 code).")

@@ -7,7 +7,7 @@ check across records that a date the words leave open does not end in a year the
 cannot have given (KD205): later than the year the citing source was published plus the span
 the phrase itself states ("next year", "seven to eight months").
 
-What no check can know stays with the curator (CONTRIBUTING.md, "Vague dates"): a date that
+What no check can know stays with the curator (CONTRIBUTING.md, "Vague time expressions"): a date that
 "followed" another event, or an interval's start.
 """
 
@@ -18,7 +18,7 @@ import re
 from datetime import date
 from typing import NamedTuple
 
-from kdata.records.dates import EdtfDate, parse_edtf
+from kdata.records.dates import EdtfDate, bounds, parse_edtf
 
 
 class Vagueness(NamedTuple):
@@ -43,7 +43,7 @@ KINDS: dict[str, Vagueness] = {
         "The speaker names part of a month or year.",
     ),
     "open": Vagueness(
-        "end the date no later than the year its source was published (the words give no end year)",
+        "stay open at its end ('..'), or end no later than the year its source was published (the words give no end year)",
         "The speaker names a time to come without an end.",
     ),
 }
@@ -153,9 +153,13 @@ def stated_spans(phrase: str) -> tuple[Span, ...] | None:
 
 
 def horizon(phrase: str | None, text: str) -> tuple[str, tuple[Span, ...]] | None:
-    """(last day the date covers, the spans its phrase states) for a date its phrase bounds; None if it does not."""
+    """(last day the date covers, the spans its phrase states) for a date its phrase bounds; None if it does not.
+
+    A date open at its end ('2025-08-21/..') invents no end, so its phrase has nothing to bound.
+    """
     spans = stated_spans(phrase) if phrase else None
-    return None if spans is None else (parse_edtf(text).end.isoformat(), spans)
+    end = parse_edtf(text).end
+    return None if spans is None or end is None else (end.isoformat(), spans)
 
 
 def _latest(published: date, span: Span) -> date:
@@ -170,7 +174,7 @@ def _latest(published: date, span: Span) -> date:
 
 def bound_problem(end: str, spans: tuple[Span, ...], published: str) -> str:
     """Say why a date ends later than its source's publication plus its phrase's spans allow, or ''."""
-    when = parse_edtf(published).end
+    when = bounds(published)[1]  # a publication date is never open (``models.Source.published``)
     latest = max(_latest(when, span) for span in spans)
     if date.fromisoformat(end) <= latest:
         return ""

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from kdata.errors import Issue, UsageError
 from kdata.records import models, vague, yamlio
 from kdata.records.chars import visible
-from kdata.records.dates import parse_edtf
+from kdata.records.dates import bounds
 from kdata.records.issues import from_validation_error
 from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
 from kdata.records.yamlio import Loc, capped, read
@@ -174,7 +174,7 @@ def _check_bounds(data: RawData) -> None:
         published = [d for d in dates if d is not None]
         if not published:
             continue  # no citing source states its date: nothing to bound by
-        latest = max(published, key=lambda d: parse_edtf(d).end)
+        latest = max(published, key=lambda d: bounds(d)[1])  # a publication date is never open
         problem = vague.bound_problem(end, spans, latest)
         if problem:
             line, col = data.where(table, rid, ("date",))

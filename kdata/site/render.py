@@ -19,6 +19,7 @@ order, with paragraph, the record it supports and its claimant), the disagreemen
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -95,6 +96,15 @@ CLAIM_LINKS: dict[str, tuple[str, str, str]] = {
 
 #: The tables the disagreements page joins (``conflicts.grouped``): disagreements, their sides, what they cite.
 _DISAGREEMENT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
+
+
+def _days(start: dt.date | None, end: dt.date | None) -> str:
+    """The days a date covers in words; an open end ('..') says the source gives none."""
+    if start is None:
+        return f"until {end}; the sources give no start"
+    if end is None:
+        return f"from {start}; the sources give no end"
+    return str(start) if start == end else f"from {start} to {end}"
 
 
 def _n(number: int | None) -> str:
@@ -221,7 +231,9 @@ class _Package:
 
     def attributed(self, table: str, record_id: str) -> list[dict[str, Any]]:
         """The attributed claims that concern a record of ``table``, by date, each with its claimant's row."""
-        found = sorted(self.claims_about.get((table, record_id), []), key=lambda c: (c["date_start"], c["id"]))
+        found = sorted(
+            self.claims_about.get((table, record_id), []), key=lambda c: (c["date_start"] or c["date_end"], c["id"])
+        )
         return [{**c, "claimant_row": self.by_id["actors"].get(c["claimant"])} for c in found]
 
     def claims(self, record_id: str) -> list[dict[str, Any]]:
@@ -285,6 +297,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["number"] = _n
+    env.filters["days"] = _days
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(
         reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS, context=CONTEXT
@@ -296,8 +309,8 @@ def _facts(data: _Package) -> dict[str, Any]:
     """The numbers the datasheet quotes, counted from the package's rows."""
     events, citations = data.rows["events"], data.rows["citations"]
     return {
-        "first_year": min((e["date_start"].year for e in events), default=None),
-        "last_year": max((e["date_end"].year for e in events), default=None),
+        "first_year": min((e["date_start"].year for e in events if e["date_start"]), default=None),
+        "last_year": max((e["date_end"].year for e in events if e["date_end"]), default=None),
         "precisions": sorted(Counter(e["date_precision"] for e in events).items()),
         "planned": sum(e["status"] == "planned" for e in events),
         "claims": len(citations),

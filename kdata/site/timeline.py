@@ -99,8 +99,10 @@ def layout(events: Sequence[Mapping[str, Any]], width: int = WIDTH) -> Timeline:
     """
     if not events:
         return Timeline(width, TOP + AXIS, TOP, [], [], 0, 0)
-    first = min(e["date_start"] for e in events).year
-    last = max(e["date_end"] for e in events).year
+    # An open end ('..') is drawn as a point at the day the sources give: the axis never runs to a year they do not.
+    known = {e["id"]: (e["date_start"] or e["date_end"], e["date_end"] or e["date_start"]) for e in events}
+    first = min(start for start, _ in known.values()).year
+    last = max(end for _, end in known.values()).year
     origin = dt.date(first, 1, 1)
     days = (dt.date(last + 1, 1, 1) - origin).days
     scale = (width - LEFT - RIGHT) / days
@@ -108,11 +110,11 @@ def layout(events: Sequence[Mapping[str, Any]], width: int = WIDTH) -> Timeline:
     def x(day: dt.date) -> float:
         return LEFT + (day - origin).days * scale
 
-    ordered = sorted(events, key=lambda e: (e["date_start"], -(e["date_end"] - e["date_start"]).days, e["id"]))
+    ordered = sorted(events, key=lambda e: (known[e["id"]][0], -(known[e["id"]][1] - known[e["id"]][0]).days, e["id"]))
     lanes: list[float] = []
     placed = []
     for event in ordered:
-        start, end = event["date_start"], event["date_end"]
+        start, end = known[event["id"]]
         point = start == end
         if point:
             left, right = x(start) - POINT, x(start) + POINT

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kdata.records.dates import PRECISIONS, EdtfDate, parse_edtf
+from kdata.records.dates import OPEN, PRECISIONS, EdtfDate, bounds, parse_edtf
 
 
 @pytest.mark.parametrize(
@@ -100,8 +100,8 @@ def test_impossible_dates_are_refused_with_the_reason(text: str, reason: str) ->
         "1993 ",
         "-1993",
         "1993~?",  # one qualifier only: both is '%'
-        "../1993",  # open intervals are not supported
-        "1993/",
+        "1993/",  # an unknown end ('1993/') is not supported: an open one is '1993/..'
+        "1993/..~",  # '..' takes no qualifier
         "\uff11\uff19\uff19\uff13",  # full-width digits are not ASCII digits
     ],
 )
@@ -140,3 +140,34 @@ def test_years_outside_0001_to_9998_are_refused(text: str, refused: bool) -> Non
             parse_edtf(text)
     else:
         assert parse_edtf(text).start.year >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "precision", "approximate", "uncertain"),
+    [
+        ("2025-08-21/..", date(2025, 8, 21), None, "day", False, False),
+        ("2025/..", date(2025, 1, 1), None, "year", False, False),
+        ("2025-08~/..", date(2025, 8, 1), None, "month", True, False),
+        ("../2020-04-02", None, date(2020, 4, 2), "day", False, False),
+        ("../1993?", None, date(1993, 12, 31), "year", False, True),
+        ("../2024-09%", None, date(2024, 9, 30), "month", True, True),
+    ],
+)
+def test_an_interval_open_at_one_end_covers_no_invented_day(
+    text: str, start: date | None, end: date | None, precision: str, approximate: bool, uncertain: bool
+) -> None:
+    """EDTF level 1 '..': the open end is None (published as an empty cell), the known end keeps its precision."""
+    assert parse_edtf(text) == EdtfDate(start, end, precision, approximate, uncertain)
+    with pytest.raises(ValueError, match=f"is open at one end \\('{OPEN}'\\)"):
+        bounds(text)
+
+
+@pytest.mark.parametrize("text", ["../..", "../../..", "..//2020"])
+def test_an_interval_open_at_both_ends_or_malformed_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_edtf(text)
+
+
+def test_bounds_of_a_closed_date_are_its_first_and_last_day() -> None:
+    assert bounds("1993-04") == (date(1993, 4, 1), date(1993, 4, 30))
+    assert bounds("1992~/1993-04-02") == (date(1992, 1, 1), date(1993, 4, 2))

@@ -128,6 +128,10 @@ def _vague_project(tmp_path: Path, phrase: str, date: str, published: str | None
     [
         ("in the coming years", "2020-05-01/2024", "2020-05-01", ["KD205"]),
         ("in the coming years", "2020-05-01", "2020-05-01", []),
+        ("in the coming years", "2020-05-01/..", "2020-05-01", []),  # open: no end is invented
+        ("in the near future", "2020-05/..", "2020-05-01", []),
+        ("probably in the near future", "2020-05-01/..", "2020-05-01", ["KD111"]),  # open, but the hedge is lost
+        ("probably in the near future", "2020-05-01?/..", "2020-05-01", []),
         ("in the coming years", "2020-05-01/2024", None, []),  # no date stated by the source: nothing to bound by
         ("in the coming years", "2020-05-01/2024", "2024-01", []),  # a later source's year gives more
         ("probably in seven months", "2020-12", "2020-05-01", ["KD111"]),
@@ -154,3 +158,14 @@ def test_validate_reports_vague_dates_at_the_date(
 def test_the_contributing_table_lists_every_word() -> None:
     table = vague_dates()
     assert all(f'"{word}"' in table for word in VAGUE) and all(rule.asks in table for rule in KINDS.values())
+
+
+@pytest.mark.parametrize("published", ["2020/..", "../2020-05-01", "2020-05-01/.."])
+def test_a_publication_date_is_never_open(tmp_path: Path, published: str) -> None:
+    """A source states when it was published: an open end there would let every vague date run forever."""
+    raw = _vague_project(tmp_path, "in the coming years", "2020-05-01/..", published)
+    issues = load_raw(raw).issues
+    assert [(i.file.split("/")[-1], i.code, i.field) for i in issues] == [
+        ("test-wire-2020-05-01.yaml", "KD105", "published")
+    ]
+    assert "is open at one end ('..')" in issues[0].message
