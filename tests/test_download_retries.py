@@ -169,7 +169,7 @@ def test_transient_failures_are_tried_again_and_the_third_attempt_succeeds(
         ("tampered", "does not match the registry: sha256 expected", 1),
         ("503-forever", "the server answered 503 Service Unavailable (4 attempts)", 4),
         # Retry-After beyond the deadline: giving up at once beats waiting an hour.
-        ("429-retry-after-hour", "the server answered 429 Too Many Requests", 1),
+        ("429-retry-after-hour", "429 Too Many Requests; it asked to wait 3600 s, past KDATA_DOWNLOAD_TIMEOUT", 1),
     ],
 )
 def test_other_failures_end_at_once_and_the_limit_ends_the_rest(

@@ -310,6 +310,8 @@ def download(url: str, release: Release, part: Path, progress: bool) -> None:
                     pause = min(BACKOFF * 2**attempt, MAX_BACKOFF)
                 if not failed.transient or attempt == retries or pause >= left:
                     tries = f" ({attempt + 1} attempts)" if attempt else ""
+                    if failed.transient and attempt < retries and failed.after is not None:
+                        tries += f"; it asked to wait {failed.after:.0f} s, past {ENV_TIMEOUT}"
                     raise _gave_up(url, failed.reason + tries) from None
                 time.sleep(pause)
                 bar.reset()
