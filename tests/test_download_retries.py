@@ -13,11 +13,13 @@ import json
 import os
 import pty
 import select
+import socket
 import struct
 import subprocess
 import sys
 import termios
 import time
+import types
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ import pytest
 from releasing import closed_port, released_project, run_env, serving
 
 from kdata.datapackage.verify import verify
-from kdata.download import fetch, progress_bar
+from kdata.download import fetch, progress_bar, show_progress
 from kdata.errors import DownloadError, IntegrityError
 
 #: A server's behaviour: for the n-th request of a path (from 1), what to do.
@@ -58,6 +60,13 @@ def _hang_up(handler: http.server.BaseHTTPRequestHandler) -> None:
     handler.close_connection = True
 
 
+def _reset(handler: http.server.BaseHTTPRequestHandler) -> None:
+    """Reset the connection (a TCP RST: SO_LINGER with a zero timeout, then close)."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.close_connection = True
+
+
 def _half(handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
     """Announce the whole file, send half, close."""
     handler.send_response(200)
@@ -72,6 +81,8 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "503-twice": lambda h, n, body: _status(503)(h) if n <= 2 else _send(h, body),
     "500-502-then-ok": lambda h, n, body: _status(500 if n == 1 else 502)(h) if n <= 2 else _send(h, body),
     "hangs-up-twice": lambda h, n, body: _hang_up(h) if n <= 2 else _send(h, body),
+    "resets-twice": lambda h, n, body: _reset(h) if n <= 2 else _send(h, body),
+    "resets-forever": lambda h, n, body: _reset(h),
     "breaks-mid-body-twice": lambda h, n, body: _half(h, body) if n <= 2 else _send(h, body),
     "429-retry-after-1": lambda h, n, body: _status(429, "1")(h) if n == 1 else _send(h, body),
     "429-retry-after-hour": lambda h, n, body: _status(429, "3600")(h),
@@ -110,7 +121,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         def do_GET(self) -> None:
             hits[self.path] += 1
             kind = self.path.strip("/").split("/")[0]
-            BEHAVIOURS[kind](self, hits[self.path], body)
+            try:
+                BEHAVIOURS[kind](self, hits[self.path], body)
+            except OSError:  # writing to a connection the behaviour reset
+                self.close_connection = True
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            except OSError:  # flushing a connection the behaviour reset
+                pass
 
     with serving(Handler) as url:
         yield Site(project, registry, url, entry["file"], hits)
@@ -145,6 +165,7 @@ def _nothing_cached(env: dict[str, str]) -> None:
         ("503-twice", 0.5 + 1.0),  # the pause doubles: 0.5 s, then 1 s
         ("500-502-then-ok", 0.5 + 1.0),
         ("hangs-up-twice", 0.5 + 1.0),
+        ("resets-twice", 0.5 + 1.0),
         ("breaks-mid-body-twice", 0.5 + 1.0),
         ("429-retry-after-1", 1.0),  # the server's Retry-After instead of the backoff
     ],
@@ -168,6 +189,7 @@ def test_transient_failures_are_tried_again_and_the_third_attempt_succeeds(
         ("403", "the server answered 403 Forbidden", 1),
         ("tampered", "does not match the registry: sha256 expected", 1),
         ("503-forever", "the server answered 503 Service Unavailable (4 attempts)", 4),
+        ("resets-forever", "broke: connection reset by the server (4 attempts)", 4),
         # Retry-After beyond the deadline: giving up at once beats waiting an hour.
         ("429-retry-after-hour", "429 Too Many Requests; it asked to wait 3600 s, past KDATA_DOWNLOAD_TIMEOUT", 1),
     ],
@@ -329,3 +351,16 @@ def test_the_real_command_draws_the_bar_on_a_terminal_and_nothing_on_a_pipe(site
     size = Path(fresh["KDATA_CACHE_DIR"], site.file).stat().st_size
     assert final.startswith(f"{site.file}: 100%"), stderr
     assert f"{size / 1024:.1f}k/{size / 1024:.1f}k" in final and "B/s]" in final
+
+
+def test_the_bar_shows_by_default_on_a_terminal_or_in_a_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked for, it is as asked; by default it follows stderr (a pipe here), and shows in a Jupyter kernel."""
+    assert show_progress(True) is True and show_progress(False) is False
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert show_progress(None) is False
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert show_progress(None) is True
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert show_progress(None) is True

@@ -234,6 +234,8 @@ def _failure(exc: BaseException, url: str, wait: int, received: int) -> _Failed:
     if isinstance(exc, _Failed):
         return exc
     parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):  # a folder or file:// mirror: the system's own words
+        return _Failed(_reason(exc))
     try:
         port = parts.port or {"https": 443}.get(parts.scheme, 80)
     except ValueError:
@@ -249,7 +251,7 @@ def _failure(exc: BaseException, url: str, wait: int, received: int) -> _Failed:
             return _Failed(f"cannot connect to {where}: the TLS handshake failed ({cause.reason or cause})")
         if isinstance(cause, OSError) and cause.errno in _ERRNO_WORDS:
             words, transient = _ERRNO_WORDS[cause.errno]
-            lead = f"cannot connect to {where}" if connecting or not received else f"the connection to {where} broke"
+            lead = f"cannot connect to {where}" if connecting else f"the connection to {where} broke"
             return _Failed(f"{lead}: {words}", transient)
     if any(isinstance(e, timeouts) for e in causes):
         if connecting:
