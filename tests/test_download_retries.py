@@ -6,18 +6,14 @@ answers; the files are real release archives made by `kdata release`.
 
 from __future__ import annotations
 
-import fcntl
 import http.server
 import io
 import json
 import os
-import pty
-import select
 import socket
 import struct
 import subprocess
 import sys
-import termios
 import time
 import types
 from collections import Counter
@@ -62,7 +58,8 @@ def _hang_up(handler: http.server.BaseHTTPRequestHandler) -> None:
 
 def _reset(handler: http.server.BaseHTTPRequestHandler) -> None:
     """Reset the connection (a TCP RST: SO_LINGER with a zero timeout, then close)."""
-    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    linger = struct.pack("HH" if sys.platform == "win32" else "ii", 1, 0)  # struct linger: on, 0 s
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
     handler.connection.close()
     handler.close_connection = True
 
@@ -318,6 +315,11 @@ def _run_with_stderr(args: list[str], cwd: Path, env: dict[str, str], terminal: 
             [sys.executable, "-m", "kdata", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60
         )
         return done.returncode, done.stdout, done.stderr
+    import fcntl
+    import pty
+    import select
+    import termios
+
     main, side = pty.openpty()
     fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
     proc = subprocess.Popen(
@@ -340,6 +342,8 @@ def _run_with_stderr(args: list[str], cwd: Path, env: dict[str, str], terminal: 
 
 
 def test_the_real_command_draws_the_bar_on_a_terminal_and_nothing_on_a_pipe(site: Site, env: dict[str, str]) -> None:
+    if sys.platform == "win32":
+        pytest.skip("pseudo-terminals are POSIX only")
     base = {**env, "KDATA_BASE_URL": f"{site.url}/ok/"}
     code, stdout, stderr = _run_with_stderr(["download", "0.1.0"], site.project, base, terminal=False)
     assert code == 0 and stderr == ""
