@@ -43,7 +43,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "versions": (
         "kdata.cli.release:versions_command",
-        "List the published versions; mark the bundled one and those in the cache.",
+        "List the published versions; mark the bundled one, those in the cache and those in dist/releases/.",
     ),
     "site": (
         "kdata.cli.site:site_command",

@@ -31,7 +31,8 @@ def _bundled_version() -> str | None:
 
 @click.command(name="versions")
 def versions_command() -> None:
-    """List the published versions; mark the bundled one and those in the cache."""
+    """List the published versions; mark the bundled one, those in the cache and those in dist/releases/."""
+    from kdata.download import local_archive
     from kdata.fs import cache_dir
     from kdata.release.registry import ENV_BASE_URL, load_registry
 
@@ -41,7 +42,12 @@ def versions_command() -> None:
         click.echo(f"No release is published yet (registry: {registry.path}).")
     for version in reversed(registry.versions()):
         release = registry.releases[version]
-        marks = [m for m, on in (("bundled", version == bundled), ("cached", (cache / version).is_dir())) if on]
+        found = (
+            ("bundled", version == bundled),
+            ("cached", (cache / version).is_dir()),
+            ("in dist/releases", local_archive(release, warn=False) is not None),
+        )
+        marks = [m for m, on in found if on]
         note = f"  ({', '.join(marks)})" if marks else ""
         click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
     where = os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})"

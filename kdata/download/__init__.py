@@ -55,6 +55,7 @@ __all__ = [
     "cache_problem",
     "download",
     "fetch",
+    "local_archive",
     "local_releases",
     "offline",
     "progress_bar",
@@ -197,7 +198,7 @@ def fetch(
             if archive.is_file() and not archive.is_symlink() and sha256_file(archive) == release.sha256:
                 _install(release, cache, None)  # the archive is the registry's: only the folder was damaged
             else:
-                local = _local_archive(release)
+                local = local_archive(release)
                 if local is None and offline():  # the network is needed only from here on
                     raise _offline_error(release, cache)
                 url = str(local) if local else registry.url(release)
@@ -249,23 +250,25 @@ def _local_candidates(release: Release) -> list[Path]:
     return found
 
 
-def _local_archive(release: Release) -> Path | None:
-    """The first local archive whose sha256 is the registry's, or None.
+def local_archive(release: Release, warn: bool = True) -> Path | None:
+    """The first archive of ``release`` in the local release folders whose sha256 is the registry's, or None.
 
-    Each archive of that name with other bytes is refused in one line on stderr and never used.
+    Each archive of that name with other bytes is never used, and (``warn``) named in one line on stderr.
     """
     for path in _local_candidates(release):
         try:
             actual = sha256_file(path)
         except OSError as exc:
-            sys.stderr.write(f"Not using {path}: it cannot be read ({exc.strerror or exc}).\n")
+            if warn:
+                sys.stderr.write(f"Not using {path}: it cannot be read ({exc.strerror or exc}).\n")
             continue
         if actual == release.sha256:
             return path
-        sys.stderr.write(
-            f"Not using {path}: its sha256 is {actual}, but the registry's {release.version} is {release.sha256} "
-            f"({release.bytes} bytes).\n"
-        )
+        if warn:
+            sys.stderr.write(
+                f"Not using {path}: its sha256 is {actual}, but the registry's {release.version} is {release.sha256} "
+                f"({release.bytes} bytes).\n"
+            )
     return None
 
 

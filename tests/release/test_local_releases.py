@@ -116,6 +116,8 @@ def test_download_and_load_use_the_local_archive_without_a_base_url(project: Pat
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert verify(Path(result.stdout.strip().splitlines()[-1])) == []
     assert len(kdata.load("figures", version="0.1.0")) == 3
+    listed = run_env("versions", cwd=project, env={"KDATA_CACHE_DIR": str(project.parent / "cache-none")}).stdout
+    assert listed.splitlines()[0].endswith("in dist/releases)")
 
 
 def test_a_mismatching_local_archive_falls_back_to_the_network(
@@ -127,6 +129,7 @@ def test_a_mismatching_local_archive_falls_back_to_the_network(
     www.mkdir()
     shutil.copy(archive, www / archive.name)
     archive.write_bytes(archive.read_bytes() + b"\0")
+    assert "dist/releases" not in run_env("versions", cwd=project).stdout  # not vouched for: not listed as there
     with pytest.raises(DownloadError, match="No download location is known"):
         fetch("0.1.0")
     assert f"Not using {archive}: its sha256 is " in capsys.readouterr().err
