@@ -38,6 +38,9 @@ SETTINGS: dict[str, Setting] = {
         10**9,
         1000,
     ),
+    "KDATA_DOWNLOAD_RETRIES": Setting(
+        "times a download is tried again after a refused or broken connection or a 429 or 5xx answer", 0, 10, 3
+    ),
 }
 
 

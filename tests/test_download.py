@@ -102,9 +102,10 @@ def test_cache_hit_needs_no_network(site: Site, env: dict[str, str], monkeypatch
 
 
 def test_progress_bar_when_asked(site: Site, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
-    """With a terminal (here: progress=True) the download draws a bar on stderr."""
+    """With a terminal (here: progress=True) the download draws a bar on stderr: size, rate, time left."""
     fetch("0.1.0", progress=True)
-    assert f"Downloading {site.file} [" in capsys.readouterr().err
+    final = capsys.readouterr().err.split("\r")[-1]
+    assert final.startswith(f"{site.file}: 100%") and "B/s]" in final
 
 
 @pytest.mark.parametrize("kind", ["tampered", "truncated"])

@@ -44,7 +44,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "versions": (
         "kdata.cli.release:versions_command",
-        "List the published versions; mark the bundled one and those in the cache.",
+        "List the published versions; mark the bundled one, those in the cache and those in dist/releases/.",
     ),
     "site": (
         "kdata.cli.site:site_command",
@@ -348,11 +348,19 @@ def codes() -> None:
     "--check", is_flag=True, help="Write nothing; exit 1 and name each file whose generated sections are stale."
 )
 def docs(files: tuple[Path, ...], check: bool) -> None:
-    """Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md)."""
+    """Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md).
+
+    Without FILES, also CITATION.cff and .zenodo.json where they exist, from the citation of dist/.
+    """
     from kdata.datapackage.docs import update
 
     paths = list(files) or [p for p in (Path("README.md"), Path("CONTRIBUTING.md")) if p.is_file()]
     changed = update(paths, check=check)
+    if not files and (Path("dist") / "datapackage.json").is_file():
+        from kdata.datapackage.read import read_descriptor
+        from kdata.release.cite import update_citation_files
+
+        changed += update_citation_files(Path(), read_descriptor(Path("dist")), check=check)
     for path in changed:
         click.echo(f"{path} {'is stale' if check else 'updated'}")
     if check and changed:

@@ -31,7 +31,8 @@ def _bundled_version() -> str | None:
 
 @click.command(name="versions")
 def versions_command() -> None:
-    """List the published versions; mark the bundled one and those in the cache."""
+    """List the published versions; mark the bundled one, those in the cache and those in dist/releases/."""
+    from kdata.download import local_archive
     from kdata.fs import cache_dir
     from kdata.release.registry import ENV_BASE_URL, load_registry
 
@@ -41,7 +42,12 @@ def versions_command() -> None:
         click.echo(f"No release is published yet (registry: {registry.path}).")
     for version in reversed(registry.versions()):
         release = registry.releases[version]
-        marks = [m for m, on in (("bundled", version == bundled), ("cached", (cache / version).is_dir())) if on]
+        found = (
+            ("bundled", version == bundled),
+            ("cached", (cache / version).is_dir()),
+            ("in dist/releases", local_archive(release, warn=False) is not None),
+        )
+        marks = [m for m, on in found if on]
         note = f"  ({', '.join(marks)})" if marks else ""
         click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
     where = os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})"
@@ -106,13 +112,37 @@ def diff_command(old: str, new: str, fmt: str) -> None:
 @click.option(
     "--register", is_flag=True, help="Also record the release in the registry (maintainers, when publishing)."
 )
-def release_command(dist: Path, out: Path | None, changelog: Path, register: bool) -> None:
+@click.option(
+    "--registered",
+    is_flag=True,
+    help="Refuse unless the registry already lists this version with exactly these bytes (the release workflow).",
+)
+@click.option("--tag", help="The git tag being released; refused unless it is v and the package's version.")
+@click.option(
+    "--base-url-from-github",
+    is_flag=True,
+    help="Set the registry's base URL to the releases of the GitHub repository the workflow runs in "
+    "($GITHUB_SERVER_URL/$GITHUB_REPOSITORY/releases/download/v{version}/).",
+)
+def release_command(
+    dist: Path,
+    out: Path | None,
+    changelog: Path,
+    register: bool,
+    registered: bool,
+    tag: str | None,
+    base_url_from_github: bool,
+) -> None:
     """Write the reproducible release archive of the current version (zip + SHA256SUMS)."""
     from kdata.download import fetch
     from kdata.release.publish import make_release
-    from kdata.release.registry import load_registry
+    from kdata.release.registry import github_base_url, load_registry, with_base_url
 
-    result = make_release(dist, out, changelog, register, fetch)
+    base_url = github_base_url() if base_url_from_github else None  # refused before anything is written
+    result = make_release(dist, out, changelog, register, fetch, tag=tag, registered=registered)
+    if base_url is not None:
+        registry = with_base_url(load_registry(), base_url)
+        click.echo(f"Base URL of {registry.path}: {base_url}")
     if result.previous:
         click.echo(f"Compared with {result.previous}: the changes need a {result.required} bump; the version has it.")
     rel = result.release

@@ -94,6 +94,9 @@ def make_release(
     changelog: Path = Path("CHANGELOG.md"),
     register: bool = False,
     fetch: Callable[[str], Path] | None = None,
+    *,
+    tag: str | None = None,
+    registered: bool = False,
 ) -> ReleaseResult:
     """Write the release archive of the package in ``dist`` to ``out`` (default ``dist/releases``).
 
@@ -109,6 +112,9 @@ def make_release(
         register: Also record the release in the registry.
         fetch: Gives the package folder of a published version (e.g. :func:`kdata.download.fetch`),
             for the previous release when its archive is not in ``out``.
+        tag: The git tag being released (``v`` and the version); refused when it names another version.
+        registered: Refuse unless the registry already lists the version with exactly these bytes (the
+            release workflow rebuilds, from the tagged commit, what the maintainer registered).
 
     Raises:
         ReleaseError: One of the refusals above.
@@ -126,10 +132,20 @@ def make_release(
             f"{changelog} has no entry for version {version}. Add a '## [{version}] - YYYY-MM-DD' section "
             "saying what changed (`kdata diff --format changelog` drafts one)."
         )
+    if tag is not None and tag != f"v{version}":
+        raise ReleaseError(
+            f"The tag {tag!r} does not name version {version} of {dist}: a release is tagged 'v{version}'. "
+            "Tag the commit whose raw/package.yaml has the version the tag names."
+        )
     registry = load_registry()
     name, content = archive_bytes(dist)
     release = Release(version, name, sha256_bytes(content), len(content), _changelog_date(changelog, version))
     known = unpublished_or_same(registry, release, str(dist))
+    if registered and known is None:
+        raise ReleaseError(
+            f"Version {version} is not in the registry {registry.path}. Run `kdata release --register`, "
+            "commit the registry and dist/releases/, then tag that commit."
+        )
     previous, required = (None, "none") if known else _check_bump(dist, version, registry, out, fetch)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / name, content)

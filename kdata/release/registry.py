@@ -3,8 +3,10 @@
 Like pooch's registry, it is committed and ships inside the package
 (``kdata/registry.json``), so a download is checked against hashes that came
 with the code, never against hashes served beside the file. The registry also
-names the base URL where the archives are published; while none is known it is
-``null`` and downloads say how to set ``KDATA_BASE_URL``. No URL is invented.
+names the base URL where the archives are published (``{version}`` in it stands for the
+version); while none is known it is ``null`` and downloads say how to set ``KDATA_BASE_URL``.
+The release workflow derives it from the repository it runs in (``github_base_url``); no URL is
+typed by hand or invented.
 """
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ class Registry:
         return self.releases[older[-1]] if older else None
 
     def url(self, release: Release) -> str:
-        """Where to download a release: ``$KDATA_BASE_URL`` or the registry's base URL.
+        """Where to download a release: ``$KDATA_BASE_URL`` or the registry's base URL, with its file name.
+
+        A base URL may hold ``{version}``, replaced by the release's version (GitHub keeps each
+        release's files under its own tag: ``.../releases/download/v{version}/``).
 
         Raises:
             DownloadError: No base URL is known.
@@ -103,7 +108,56 @@ class Registry:
                 f"Set the environment variable {ENV_BASE_URL} to the URL of the folder that holds the release "
                 "archives (the folder where kalbajar-X.Y.Z.zip files are published, or a mirror of it)."
             )
-        return base.rstrip("/") + "/" + release.file
+        return release_url(base, release)
+
+    def published_url(self, release: Release) -> str | None:
+        """The registry's own URL of a release archive (never ``$KDATA_BASE_URL``), or None without a base URL."""
+        return release_url(self.base_url, release) if self.base_url else None
+
+
+def release_url(base: str, release: Release) -> str:
+    """The URL of a release archive under ``base`` (``{version}`` in it replaced by the version)."""
+    return base.replace(VERSION_FIELD, release.version).rstrip("/") + "/" + release.file
+
+
+#: The placeholder a base URL may hold for the version.
+VERSION_FIELD = "{version}"
+#: Environment variables GitHub Actions sets: the server (https://github.com) and the repository (owner/name).
+GITHUB_SERVER, GITHUB_REPOSITORY = "GITHUB_SERVER_URL", "GITHUB_REPOSITORY"
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+_SERVER = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
+def github_base_url(environ: dict[str, str] | None = None) -> str:
+    """The base URL of the release files of the GitHub repository a workflow runs in.
+
+    ``$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/releases/download/v{version}/``: where
+    ``gh release upload`` puts the files of the release of tag ``v{version}``. Derived, never typed.
+
+    Raises:
+        ReleaseError: The variables are missing or malformed (not in a GitHub workflow).
+    """
+    env = os.environ if environ is None else environ
+    server = env.get(GITHUB_SERVER, "https://github.com").rstrip("/")
+    repository = env.get(GITHUB_REPOSITORY, "")
+    if not _REPOSITORY.fullmatch(repository):
+        raise ReleaseError(
+            f"{GITHUB_REPOSITORY}={repository[:100]!r} is not a repository name like owner/name; "
+            "--base-url-from-github works in a GitHub workflow, which sets it."
+        )
+    if not _SERVER.fullmatch(server):
+        raise ReleaseError(f"{GITHUB_SERVER}={server[:100]!r} is not a server URL like https://github.com.")
+    return f"{server}/{repository}/releases/download/v{VERSION_FIELD}/"
+
+
+def with_base_url(registry: Registry, base_url: str) -> Registry:
+    """Set the registry's base URL (the file replaced atomically); return the new registry."""
+    from kdata.fs import atomic_write
+
+    updated = Registry(base_url, registry.releases, registry.path)
+    if base_url != registry.base_url:
+        atomic_write(registry.path, registry_bytes(updated))
+    return updated
 
 
 #: A registry larger than this is refused unread (it lists a few hundred releases at most).

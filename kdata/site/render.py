@@ -37,6 +37,7 @@ from kdata.datapackage.schemas import MEANING
 from kdata.errors import PackageError
 from kdata.records import models, vocab
 from kdata.records.anchors import CONTEXT
+from kdata.release.cite import citation, plain
 from kdata.site.timeline import layout
 
 if TYPE_CHECKING:
@@ -325,7 +326,8 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     meta = data.meta
     counts = {n: len(data.rows[n]) for n in data.names}
     pages = {(table, record_id) for table in PAGES for record_id in data.by_id[table]}
-    common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages}
+    cite = plain(citation(meta, str(meta["version"])))  # the same text as `kdata cite` and CITATION.cff
+    common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages, "citation": cite}
     yield "index.html", "index.html", {**common, "root": "", "timeline": layout(data.rows["events"])}
     yield "datasheet.html", "datasheet.html", {**common, "root": "", "facts": _facts(data)}
     yield "disagreements.html", "disagreements.html", {**common, "root": "", "disagreements": data.disagreements}

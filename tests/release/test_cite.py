@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime
+import html
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from conftest import REPO
+from inprocess import run_kdata_here
 
 from kdata.errors import UsageError
-from kdata.release.cite import bibtex, citation, plain
+from kdata.release.cite import bibtex, cff, citation, plain, zenodo
 from kdata.release.registry import ENV_REGISTRY
 
 SHA = "0bc85196340cdaa490caea9385e96ec69ab4f9f62dc57e012355fddbccbdbd3f"
@@ -54,6 +63,8 @@ def test_a_published_version_is_cited_with_its_archive_date_and_hash(registry: P
         "file": "kalbajar-0.1.0.zip",
         "sha256": SHA,
         "url": "https://example.org/kdata/kalbajar-0.1.0.zip",  # the registry's base URL and the archive
+        "description": "",
+        "keywords": "",
     }
     assert plain(c) == (
         "kdata maintainers (2026). Kalbajar: a cited record of events, figures, places and actors (Version 0.1.0) "
@@ -104,3 +115,82 @@ def test_bibtex_is_a_misc_entry_with_each_author_braced_and_braces_escaped(regis
         "}"
     )
     assert bibtex(c).replace("\\{", "").count("{") == bibtex(c).replace("\\}", "").count("}")
+
+
+# One source, every published form -------------------------------------------------------------
+
+
+def test_cff_and_zenodo_carry_the_citation_parts_whatever_the_text(registry: Path) -> None:
+    """Quotes, colons, braces, a leading dash and non-ASCII text survive both layouts exactly (read back)."""
+    title = 'Kalbajar: "a cited record" - {draft} #1 — Kəlbəcər'
+    people = [{"title": "- Aynur: Mammadova", "roles": ["creator"]}, {"title": "kdata maintainers", "roles": []}]
+    m = meta("0.1.0", title=title, contributors=people, description="Line one.\n  Line two.", keywords=["a: b", "c"])
+    c = citation(m, "0.1.0")
+    read = yaml.safe_load(cff(c))
+    assert read["title"] == title and read["version"] == "0.1.0" and read["date-released"] == "2026-11-23"
+    assert [a["name"] for a in read["authors"]] == ["- Aynur: Mammadova", "kdata maintainers"]
+    assert read["license"] == "CC-BY-4.0" and read["keywords"] == ["a: b", "c"]
+    assert read["abstract"] == "Line one. Line two."
+    assert read["url"] == "https://example.org/kdata/kalbajar-0.1.0.zip"
+    assert read["message"].endswith(plain(c))
+    record = json.loads(zenodo(c))
+    assert record["title"] == title and record["version"] == "0.1.0" and record["publication_date"] == "2026-11-23"
+    assert [p["name"] for p in record["creators"]] == ["- Aynur: Mammadova", "kdata maintainers"]
+    assert record["license"] == "cc-by-4.0" and record["upload_type"] == "dataset" and record["notes"] == plain(c)
+
+
+def test_an_unreleased_version_has_no_release_date_anywhere(registry: Path) -> None:
+    c = citation(meta("0.2.0"), "0.2.0")
+    assert "date-released" not in yaml.safe_load(cff(c)) and "publication_date" not in json.loads(zenodo(c))
+
+
+def test_another_packages_release_of_the_same_number_is_not_cited(registry: Path) -> None:
+    """The registry's 0.1.0 is kalbajar-0.1.0.zip: a package named otherwise is not cited by its archive."""
+    c = citation(meta("0.1.0", name="other"), "0.1.0")
+    assert (c["file"], c["sha256"], c["url"]) == ("", "", "")
+
+
+def test_kdata_cite_the_citation_files_and_the_site_say_the_same(tmp_path: Path) -> None:
+    """In this checkout: `kdata cite`, CITATION.cff, .zenodo.json and the site's front page, one text."""
+    env = {k: v for k, v in os.environ.items() if k not in ("KDATA_REGISTRY", "KDATA_BASE_URL")}
+    descriptor = json.loads((REPO / "dist" / "datapackage.json").read_text("utf-8"))
+    version = descriptor["version"]
+
+    def kdata_here(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "kdata", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    text = kdata_here("cite", version).splitlines()[0]
+    assert f"(Version {version}) [Data set]" in text and descriptor["title"] in text
+    kdata_here("docs", "--check")  # the files are what the source gives today
+    cff_file = yaml.safe_load((REPO / "CITATION.cff").read_text("utf-8"))
+    assert cff_file["message"].endswith(": " + text)
+    assert (cff_file["title"], cff_file["version"]) == (descriptor["title"], version)
+    assert [a["name"] for a in cff_file["authors"]] == [c["title"] for c in descriptor["contributors"]]
+    zenodo_file = json.loads((REPO / ".zenodo.json").read_text("utf-8"))
+    assert zenodo_file["notes"] == text
+    assert (zenodo_file["title"], zenodo_file["version"]) == (descriptor["title"], version)
+    assert zenodo_file.get("publication_date") == cff_file.get("date-released")
+    kdata_here("site", str(tmp_path / "site"), "--package", "dist")
+    front = (tmp_path / "site" / "index.html").read_text("utf-8")
+    (shown,) = re.findall(r'<pre class="cite">(.*?)</pre>', front, re.S)
+    assert html.unescape(shown) == text
+
+
+def test_kdata_docs_rewrites_stale_citation_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kdata docs --check` names a stale CITATION.cff; `kdata docs` rewrites it from dist/ and the registry."""
+    shutil.copytree(REPO / "dist", tmp_path / "dist", ignore=shutil.ignore_patterns("releases", ".kdata-*"))
+    (tmp_path / "CITATION.cff").write_text("cff-version: 1.2.0\ntitle: typed by hand\n")
+    (tmp_path / ".zenodo.json").write_text("{}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(ENV_REGISTRY, raising=False)
+    stale = run_kdata_here("docs", "--check", cwd=tmp_path)
+    assert stale.returncode == 1
+    assert stale.stdout.splitlines() == ["CITATION.cff is stale", ".zenodo.json is stale"]
+    assert run_kdata_here("docs", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "CITATION.cff").read_text() == (REPO / "CITATION.cff").read_text()
+    assert (tmp_path / ".zenodo.json").read_text() == (REPO / ".zenodo.json").read_text()
+    assert run_kdata_here("docs", "--check", cwd=tmp_path).returncode == 0
