@@ -22,13 +22,17 @@ def fields_by_name(table: str) -> dict[str, dict[str, Any]]:
 
 
 def test_an_edtf_date_becomes_four_columns() -> None:
-    """The text as stated, the first and last day it covers, and its precision; required where the date is."""
+    """The text as stated, the first and last day it covers, and its precision; required where the date is, except the
+    days of a date that may be open at one end ('2025-08-21/..'), and those of a publication date, which never is."""
     fields = fields_by_name("events")
     names = list(fields)
     at = names.index("date")
     assert names[at : at + 4] == ["date", "date_start", "date_end", "date_precision"]
     assert [fields[n]["type"] for n in names[at : at + 4]] == ["string", "date", "date", "string"]
-    assert all(fields[n]["constraints"]["required"] for n in names[at : at + 4])
+    assert [fields[n].get("constraints", {}).get("required") for n in names[at : at + 4]] == [True, None, None, True]
+    assert "empty when the date is open at its end" in fields["date_end"]["description"]
+    published = fields_by_name("sources")  # closed: its days are as required as the date (optional here)
+    assert "open" not in published["published_end"]["description"]
     assert fields["date_precision"]["constraints"]["enum"] == list(PRECISIONS)
     optional = fields_by_name("figures")  # as_of is optional: none of its four columns is required
     assert [optional[n].get("constraints", {}).get("required") for n in ("as_of", "as_of_start", "as_of_end")] == [
@@ -88,6 +92,7 @@ def test_the_table_schema_has_keys_and_foreign_keys_to_the_named_resources() -> 
     assert sides == {
         "event": "events",
         "figure": "figures",
+        "claim": "claims",
         "citation": "citations",
         "claimant": "actors",
         "source": "sources",

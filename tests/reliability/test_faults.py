@@ -124,7 +124,7 @@ def test_build_past_a_file_size_limit_keeps_the_old_dist(built: Path) -> None:
 
 def test_build_on_a_full_disk_keeps_the_old_dist(tmp_path: Path) -> None:
     """ENOSPC on a real, full tmpfs: a clear error and the old dist/ untouched."""
-    with tiny_disk(tmp_path / "disk", "1m") as disk:
+    with tiny_disk(tmp_path / "disk", "2m") as disk:  # room for raw/, dist/, schemas/ and a second build's staging
         project = disk / "project"
         shutil.copytree(GOOD / "raw", project / "raw")
         kdata_ok("build", cwd=project)
