@@ -54,8 +54,8 @@ ENV_TIMEOUT, ENV_WAIT, ENV_MIN_RATE = "KDATA_DOWNLOAD_TIMEOUT", "KDATA_DOWNLOAD_
 
 
 def offline() -> bool:
-    """Whether ``KDATA_OFFLINE`` forbids network access."""
-    return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
+    """Whether ``KDATA_OFFLINE`` forbids network access (a value it does not know raises ``UsageError``)."""
+    return settings.switch(ENV_OFFLINE)
 
 
 def cache_problem(release: Release, cache: Path) -> str | None:

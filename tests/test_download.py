@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inprocess import run_kdata_here
 from releasing import closed_port, released_project, run_env, serve
 
 import kdata
@@ -148,6 +149,41 @@ def test_offline_never_touches_the_network(site: Site, env: dict[str, str], monk
         kdata.load("events", version="0.1.0")
     assert "version=None" in str(info.value)
     assert len(kdata.load("events")) > 0  # version=None: the bundled data
+
+
+@pytest.mark.parametrize("word", ["1", "TRUE", " yes ", "On"])
+def test_every_on_word_of_kdata_offline_forbids_the_network(
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    monkeypatch.setenv("KDATA_OFFLINE", word)
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("the network was touched"))
+    with pytest.raises(DownloadError, match="KDATA_OFFLINE forbids downloading"):
+        fetch("0.1.0")
+
+
+@pytest.mark.parametrize("word", ["0", "false", "No", " off ", ""])
+def test_every_off_word_of_kdata_offline_downloads(
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    monkeypatch.setenv("KDATA_OFFLINE", word)
+    assert (fetch("0.1.0") / "datapackage.json").is_file()
+
+
+@pytest.mark.parametrize("word", ["maybe", "2", "offline", "y", "1 1", "\u0661", "on\x1b[31m"], ids=repr)
+def test_a_kdata_offline_it_does_not_know_is_refused_in_one_line(
+    site: Site, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    """``KDATA_OFFLINE=maybe`` was taken as online; now no value is guessed: one line, exit 2, nothing fetched."""
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("the network was touched"))
+    result = run_kdata_here("download", "0.1.0", cwd=tmp_path, env={"KDATA_OFFLINE": word})
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, lines
+    assert "KDATA_OFFLINE=" in lines[0] and "1, true, yes, on" in lines[0] and "0, false, no, off" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cache").exists()
+    monkeypatch.setenv("KDATA_OFFLINE", word)
+    with pytest.raises(UsageError, match="KDATA_OFFLINE="):
+        kdata.load("events", version="0.1.0")
 
 
 def test_changed_cache_is_reported_and_refetched_only_when_asked(site: Site, env: dict[str, str]) -> None:
