@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from inprocess import run_kdata_here
-from releasing import closed_port, released_project, run_env, serve
+from releasing import closed_port, race, released_project, run_env, serve
 
 import kdata
 from kdata.datapackage.verify import verify
@@ -198,24 +196,13 @@ def test_changed_cache_is_reported_and_refetched_only_when_asked(site: Site, env
 
 
 def test_concurrent_downloads_leave_one_valid_copy(site: Site, env: dict[str, str], tmp_path: Path) -> None:
-    """Four processes fetch the same version at once, three times over; each trial leaves one valid copy."""
+    """Four processes fetch the same version at the same instant, three times over; each trial leaves one valid copy."""
     for trial in range(3):
         cache = tmp_path / f"cache-{trial}"
-        trial_env = {**env, "KDATA_CACHE_DIR": str(cache)}
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "kdata", "download", "0.1.0"],
-                cwd=site.project,
-                env={**__import__("os").environ, **trial_env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(4)
-        ]
-        outputs = [p.communicate(timeout=60) for p in procs]
-        assert all(p.returncode == 0 for p in procs), outputs
-        assert {out.strip().splitlines()[-1] for out, _ in outputs} == {str(cache / "0.1.0")}
+        trial_env = {**__import__("os").environ, **env, "KDATA_CACHE_DIR": str(cache)}
+        results = race("download", "0.1.0", processes=4, cwd=site.project, env=trial_env, out=tmp_path / f"out-{trial}")
+        assert all(code == 0 for code, _, _ in results), results
+        assert {out.strip().splitlines()[-1] for _, out, _ in results} == {str(cache / "0.1.0")}
         assert verify(cache / "0.1.0") == []
         assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == ["0.1.0", site.file]
         assert _leftovers(cache) == []
