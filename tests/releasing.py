@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import GOOD, run_kdata
+from inprocess import run_kdata_here
 
 CHANGELOG = "# Changelog\n\n## [0.2.0] - 2026-12-01\n\n- More.\n\n## [0.1.1] - 2026-11-30\n\n- Fix.\n\n## [0.1.0] - 2026-11-23\n\n- First.\n"
 
@@ -36,8 +37,10 @@ def released_project(root: Path, www: Path) -> tuple[Path, Path]:
     """
     registry = root / "registry.json"
     project = make_project(root / "project", registry)
-    kdata_ok("build", cwd=project)
-    kdata_ok("release", "--register", "--out", www, cwd=project, env={"KDATA_REGISTRY": str(registry)})
+    # Set-up, not under test (tests/release runs these commands as processes): in this process.
+    for args, env in ((("build",), None), (("release", "--register", "--out", www), {"KDATA_REGISTRY": str(registry)})):
+        result = run_kdata_here(*args, cwd=project, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
     return project, registry
 
 
