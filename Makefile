@@ -18,6 +18,17 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# An environment made with another Python (`make build PYTHON=python3.12` after a build with 3.11)
+# loses its stamps, so the next sync runs, and uv recreates .venv with $(PYTHON). Interpreters are
+# compared by base prefix and version: a venv reports those of the Python it was made from.
+PYTHON_ID := -c 'import sys; print(sys.base_prefix, sys.version)'
+ifneq ($(wildcard $(BIN)/python),)
+ifneq ($(shell $(BIN)/python $(PYTHON_ID) 2>&1),$(shell $(PYTHON) $(PYTHON_ID) 2>&1))
+$(info $(VENV) was made with another Python than $(PYTHON): it is recreated.)
+$(shell rm -f $(VENV)/.build-env $(VENV)/.test-env)
+endif
+endif
+
 # Stamps: the environment is re-synced when pyproject.toml or uv.lock changes. --inexact keeps the
 # test tools when `make build` runs after `make test`.
 $(VENV)/.build-env: pyproject.toml uv.lock | $(UV)

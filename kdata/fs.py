@@ -447,6 +447,28 @@ def _entries(folder: Path) -> list[str]:
     return sorted(found)
 
 
+def foreign(target: Path, keep: tuple[str, ...] = ()) -> list[str]:
+    """What in the folder ``target`` kdata did not write: entries its marker (``MADE``) does not list.
+
+    Hidden files and empty folders count; everything counts where there is no marker. These are
+    what ``check_replaceable`` refuses over, so a check that warns of them and the command that
+    refuses agree (both call this).
+
+    Args:
+        target: A folder (a missing one holds nothing).
+        keep: Subfolders the command carries over whole (``releases``): not foreign.
+
+    Returns:
+        Relative POSIX paths (``notes.txt``, ``sub/.hidden``, ``empty/``), sorted.
+    """
+    if not target.is_dir() or os.path.islink(target):
+        return []
+    made = _made(target)
+    kept = tuple(f"{name}/" for name in keep)
+    files = made[1] if made else set()
+    return [e for e in _entries(target) if e != MADE and e not in files and not e.startswith(kept)]
+
+
 def check_replaceable(target: Path, command: str, kind: str, keep: tuple[str, ...] = ()) -> None:
     """Refuse, in one line, to replace ``target`` unless it is missing, empty, or all made by kdata as a ``kind`` folder.
 
@@ -469,9 +491,7 @@ def check_replaceable(target: Path, command: str, kind: str, keep: tuple[str, ..
     if not target.is_dir():
         raise UsageError(f"'{shown}' is a file, not a folder; {command} writes a folder there. Pass another folder.")
     made = _made(target)
-    kept = tuple(f"{name}/" for name in keep)
-    files = made[1] if made else set()
-    strays = [e for e in _entries(target) if e != MADE and e not in files and not e.startswith(kept)]
+    strays = foreign(target, keep)
     if made is not None and made[0] != kind:
         raise UsageError(
             f"'{shown}' is a {made[0] or 'different'} folder written by kdata, not a {kind} folder; "

@@ -1,7 +1,8 @@
-"""The environment variables kdata reads for numbers, each with its default and its bounds.
+"""The environment variables kdata reads for numbers and switches, each with its default and what it allows.
 
-One table: a value that is not a whole number, or lies outside its bounds, is refused in one
-line naming the variable, before any work starts.
+Two tables: a number that is not a whole number, or lies outside its bounds, and a switch set to a
+word it does not know (``KDATA_OFFLINE=maybe``), are refused in one line naming the variable and
+the allowed values, before any work starts.
 """
 
 from __future__ import annotations
@@ -68,3 +69,50 @@ def number(name: str, default: int | None = None) -> int:
             f"from {setting.low} to {setting.high}."
         )
     return int(raw)
+
+
+class Switch(NamedTuple):
+    """An on/off environment variable: what it turns on. Unset or empty means off."""
+
+    meaning: str
+
+
+#: Every on/off environment variable kdata reads.
+SWITCHES: dict[str, Switch] = {
+    "KDATA_OFFLINE": Switch("never touch the network: only cached versions load"),
+}
+
+#: The words a switch accepts (compared without case or surrounding spaces), and what each means.
+SWITCH_WORDS: dict[str, bool] = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def switch(name: str) -> bool:
+    """Whether the on/off environment variable ``name`` is on; off when unset or empty.
+
+    Args:
+        name: A key of ``SWITCHES``.
+
+    Raises:
+        UsageError: The variable is set to a word that is not in ``SWITCH_WORDS``.
+    """
+    if name not in SWITCHES:
+        raise KeyError(f"{name} is not in kdata.settings.SWITCHES")
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return False
+    value = SWITCH_WORDS.get(raw.lower())
+    if value is None:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        on = ", ".join(word for word, meaning in SWITCH_WORDS.items() if meaning)
+        off = ", ".join(word for word, meaning in SWITCH_WORDS.items() if not meaning)
+        raise UsageError(f"{name}={shown!r} is not allowed: use {on} (on) or {off} (off), or leave it unset.")
+    return value

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import GOOD, run_kdata
+from inprocess import run_kdata_here
 
 CHANGELOG = "# Changelog\n\n## [0.2.0] - 2026-12-01\n\n- More.\n\n## [0.1.1] - 2026-11-30\n\n- Fix.\n\n## [0.1.0] - 2026-11-23\n\n- First.\n"
 
@@ -33,8 +37,10 @@ def released_project(root: Path, www: Path) -> tuple[Path, Path]:
     """
     registry = root / "registry.json"
     project = make_project(root / "project", registry)
-    kdata_ok("build", cwd=project)
-    kdata_ok("release", "--register", "--out", www, cwd=project, env={"KDATA_REGISTRY": str(registry)})
+    # Set-up, not under test (tests/release runs these commands as processes): in this process.
+    for args, env in ((("build",), None), (("release", "--register", "--out", www), {"KDATA_REGISTRY": str(registry)})):
+        result = run_kdata_here(*args, cwd=project, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
     return project, registry
 
 
@@ -87,3 +93,52 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+#: A warm Python that forks one ``kdata`` command per argument set, all released at once (see ``race``).
+_RACE = r"""
+import json, os, sys
+import kdata.cli, kdata.download, kdata.datapackage.verify, urllib3  # imported once, before any fork
+
+out, argv, count = sys.argv[1], sys.argv[2:], int(os.environ["T_RACERS"])
+gate_read, gate_write = os.pipe()
+pids = []
+for n in range(count):
+    pid = os.fork()
+    if pid == 0:
+        os.close(gate_write)
+        os.read(gate_read, 1)  # blocks until the parent closes its end: every child starts at once
+        for fd, name in ((1, "out"), (2, "err")):
+            os.dup2(os.open(f"{out}/{n}.{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        try:
+            kdata.cli.main(argv, prog_name="kdata")
+        except SystemExit as exc:
+            sys.stdout.flush(); sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        os._exit(0)
+    pids.append(pid)
+os.close(gate_read)
+os.close(gate_write)  # the start signal
+print(json.dumps([os.WEXITSTATUS(os.waitpid(pid, 0)[1]) for pid in pids]))
+"""
+
+
+def race(*args: str, processes: int, cwd: Path, env: dict[str, str], out: Path) -> list[tuple[int, str, str]]:
+    """Run ``kdata ARGS`` in ``processes`` processes that start at the same instant; each one's exit status, stdout, stderr.
+
+    The processes are forked from one Python that imported kdata first, and released together
+    through a pipe: a tighter race than cold starts (each spends a second importing), at the cost
+    of one Python start.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _RACE, str(out), *args],
+        cwd=cwd,
+        env={**env, "T_RACERS": str(processes)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    codes = json.loads(result.stdout)
+    return [(code, (out / f"{n}.out").read_text(), (out / f"{n}.err").read_text()) for n, code in enumerate(codes)]

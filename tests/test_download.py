@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from releasing import closed_port, released_project, run_env, serve
+from inprocess import run_kdata_here
+from releasing import closed_port, race, released_project, run_env, serve
 
 import kdata
 from kdata.datapackage.verify import verify
@@ -151,6 +150,41 @@ def test_offline_never_touches_the_network(site: Site, env: dict[str, str], monk
     assert len(kdata.load("events")) > 0  # version=None: the bundled data
 
 
+@pytest.mark.parametrize("word", ["1", "TRUE", " yes ", "On"])
+def test_every_on_word_of_kdata_offline_forbids_the_network(
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    monkeypatch.setenv("KDATA_OFFLINE", word)
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("the network was touched"))
+    with pytest.raises(DownloadError, match="KDATA_OFFLINE forbids downloading"):
+        fetch("0.1.0")
+
+
+@pytest.mark.parametrize("word", ["0", "false", "No", " off ", ""])
+def test_every_off_word_of_kdata_offline_downloads(
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    monkeypatch.setenv("KDATA_OFFLINE", word)
+    assert (fetch("0.1.0") / "datapackage.json").is_file()
+
+
+@pytest.mark.parametrize("word", ["maybe", "2", "offline", "y", "1 1", "\u0661", "on\x1b[31m"], ids=repr)
+def test_a_kdata_offline_it_does_not_know_is_refused_in_one_line(
+    site: Site, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    """``KDATA_OFFLINE=maybe`` was taken as online; now no value is guessed: one line, exit 2, nothing fetched."""
+    monkeypatch.setattr(socket.socket, "connect", lambda *a: pytest.fail("the network was touched"))
+    result = run_kdata_here("download", "0.1.0", cwd=tmp_path, env={"KDATA_OFFLINE": word})
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, lines
+    assert "KDATA_OFFLINE=" in lines[0] and "1, true, yes, on" in lines[0] and "0, false, no, off" in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cache").exists()
+    monkeypatch.setenv("KDATA_OFFLINE", word)
+    with pytest.raises(UsageError, match="KDATA_OFFLINE="):
+        kdata.load("events", version="0.1.0")
+
+
 def test_changed_cache_is_reported_and_refetched_only_when_asked(site: Site, env: dict[str, str]) -> None:
     folder = fetch("0.1.0")
     csv = folder / "events.csv"
@@ -163,24 +197,13 @@ def test_changed_cache_is_reported_and_refetched_only_when_asked(site: Site, env
 
 
 def test_concurrent_downloads_leave_one_valid_copy(site: Site, env: dict[str, str], tmp_path: Path) -> None:
-    """Four processes fetch the same version at once, three times over; each trial leaves one valid copy."""
+    """Four processes fetch the same version at the same instant, three times over; each trial leaves one valid copy."""
     for trial in range(3):
         cache = tmp_path / f"cache-{trial}"
-        trial_env = {**env, "KDATA_CACHE_DIR": str(cache)}
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "kdata", "download", "0.1.0"],
-                cwd=site.project,
-                env={**__import__("os").environ, **trial_env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(4)
-        ]
-        outputs = [p.communicate(timeout=60) for p in procs]
-        assert all(p.returncode == 0 for p in procs), outputs
-        assert {out.strip().splitlines()[-1] for out, _ in outputs} == {str(cache / "0.1.0")}
+        trial_env = {**__import__("os").environ, **env, "KDATA_CACHE_DIR": str(cache)}
+        results = race("download", "0.1.0", processes=4, cwd=site.project, env=trial_env, out=tmp_path / f"out-{trial}")
+        assert all(code == 0 for code, _, _ in results), results
+        assert {out.strip().splitlines()[-1] for _, out, _ in results} == {str(cache / "0.1.0")}
         assert verify(cache / "0.1.0") == []
         assert sorted(p.name for p in cache.iterdir() if not p.name.startswith(".")) == ["0.1.0", site.file]
         assert _leftovers(cache) == []

@@ -311,8 +311,9 @@ SERVERS = {
 def test_hostile_server_gives_one_line_and_caches_nothing(site: Site, env: dict[str, str], kind: str) -> None:
     """Slow, silent, closing, oversized and mislabelled servers: one line within the limits, nothing left."""
     code, words = SERVERS[kind]
+    run = run_env if kind == "silent" else run_kdata_here  # one case by the real command in its own process
     start = time.monotonic()
-    result = run_env("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": f"{site.hostile}/{kind}"})
+    result = run("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": f"{site.hostile}/{kind}"})
     assert time.monotonic() - start < 15  # the deadline is 3 s, the wait 1 s; the rest is Python starting
     one_line(result, code, words)
     cache = Path(env["KDATA_CACHE_DIR"])
@@ -355,7 +356,7 @@ def test_killed_download_leaves_a_part_file_the_next_run_removes(site: Site, env
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert [p.name.endswith(".part") for p in map(Path, leftovers(cache))] == [True]
-    result = run_env("download", "0.1.0", cwd=site.project, env=env)
+    result = run_kdata_here("download", "0.1.0", cwd=site.project, env=env)  # the next run: the command's function
     assert result.returncode == 0, result.stderr
     assert leftovers(cache) == [] and verify(cache / "0.1.0") == []
 
@@ -384,7 +385,7 @@ def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
         monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "other"))
         shutil.copytree(fetch("0.1.0"), cache / "0.1.0")
         shutil.copy(tmp_path / "other" / site.file, cache / site.file)
-    result = run_env("download", "0.1.0", cwd=site.project, env=env)
+    result = run_kdata_here("download", "0.1.0", cwd=site.project, env=env)  # the next run: the command's function
     assert result.returncode == 0, result.stderr
     assert leftovers(cache) == [] and verify(cache / "0.1.0") == []
 
@@ -401,7 +402,8 @@ def test_base_url_may_be_a_folder(site: Site, env: dict[str, str], form: str) ->
         "file-url": site.www.as_uri(),
         "file-localhost-url": "file://localhost" + site.www.as_posix(),
     }[form]
-    result = run_env("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
+    run = run_env if form == "folder" else run_kdata_here  # one form by the real command in its own process
+    result = run("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
     assert result.returncode == 0, result.stderr
     assert verify(Path(env["KDATA_CACHE_DIR"]) / "0.1.0") == []
 
@@ -566,7 +568,7 @@ def test_odd_cached_folder_is_refused_then_refetched(
         one_line(run_kdata_here("download", "0.1.0", cwd=site.project), 1, "--refresh")
         with pytest.raises(IntegrityError):
             kdata.load("events", version="0.1.0")
-        result = run_env("download", "0.1.0", "--refresh", cwd=site.project, env=env)
+        result = run_kdata_here("download", "0.1.0", "--refresh", cwd=site.project, env=env)
         assert result.returncode == 0, result.stderr
         assert folder.is_dir() and not folder.is_symlink() and verify(folder) == []
         assert not elsewhere.joinpath("copy").exists() or verify(elsewhere / "copy") == []  # the link's target kept
@@ -584,7 +586,7 @@ def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env:
     try:
         drop = without_root_file_access if os.geteuid() == 0 else None
         one_line(run_kdata("download", "0.1.0", cwd=site.project, env=env, preexec_fn=drop), 1, "--refresh")
-        result = run_env("download", "0.1.0", "--refresh", cwd=site.project, env=env)
+        result = run_kdata_here("download", "0.1.0", "--refresh", cwd=site.project, env=env)
         assert result.returncode == 0, result.stderr
         assert folder.is_dir() and verify(folder) == []
     finally:

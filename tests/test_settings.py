@@ -62,3 +62,18 @@ def test_a_bad_lock_timeout_stops_a_build_before_it_starts(built: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "KDATA_LOCK_TIMEOUT='soon'" in result.stderr
     assert sorted(p.name for p in (built / "dist").iterdir()) == before
+
+
+def test_every_switch_knows_its_words_and_refuses_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in settings.SWITCHES:
+        monkeypatch.delenv(name, raising=False)
+        assert settings.switch(name) is False
+        for word, meaning in settings.SWITCH_WORDS.items():
+            for spelt in (word, word.upper(), f" {word} "):
+                monkeypatch.setenv(name, spelt)
+                assert settings.switch(name) is meaning
+        for bad in ("maybe", "2", "tru", "o n", "yes please", "x" * 100):
+            monkeypatch.setenv(name, bad)
+            with pytest.raises(UsageError, match=f"^{name}=.* is not allowed: use 1, true, yes, on") as info:
+                settings.switch(name)
+            assert "\n" not in str(info.value) and len(str(info.value)) < 200

@@ -207,9 +207,17 @@ def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
     from kdata.datapackage import build as builder
 
     if check:
+        blocked = builder.refusals(raw_dir, dist, schemas)
         stale = builder.stale_files(raw_dir, dist, schemas)
-        for line in stale:
-            click.echo(line)
+        for line in [*blocked, *stale]:
+            click.echo(printable(line))
+        if blocked:
+            click.echo(
+                "`kdata build` would refuse as the lines above say: move out what kdata did not write, "
+                "then run `kdata build` and commit the result.",
+                err=True,
+            )
+            sys.exit(1)
         if stale:
             click.echo(f"{len(stale)} file(s) stale: run `kdata build` and commit the result.", err=True)
             sys.exit(1)

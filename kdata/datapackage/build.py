@@ -49,12 +49,8 @@ def created(raw: Path, version: str) -> str | None:
     return f"{match.group(1)}T00:00:00Z" if match else None
 
 
-def _check_places(raw: Path, dist: Path, schemas: Path | None) -> None:
-    """Refuse output folders that would replace or sit inside raw/, or that hold what kdata did not write.
-
-    Raises:
-        UsageError: In one line, before anything is read or written.
-    """
+def _check_overlaps(raw: Path, dist: Path, schemas: Path | None) -> None:
+    """Refuse output folders that would replace or sit inside raw/ or each other, in one line."""
     raw_at, dist_at = Path(raw).resolve(), dist.resolve()
     pairs = [(dist, raw_at, "the records folder")]
     if schemas is not None:
@@ -63,9 +59,40 @@ def _check_places(raw: Path, dist: Path, schemas: Path | None) -> None:
         place = out.resolve()
         if place == taken or taken.is_relative_to(place) or place.is_relative_to(taken):
             raise UsageError(f"'{out}' overlaps {what}; {COMMAND} writes each folder apart. Pass another folder.")
-    fs.check_replaceable(dist, COMMAND, "package", KEEP)
-    if schemas is not None:
-        fs.check_replaceable(schemas, COMMAND, "schemas")
+
+
+def _outputs(dist: Path, schemas: Path | None) -> list[tuple[Path, str, tuple[str, ...]]]:
+    """The folders a build replaces: each with its kind and the subfolders it keeps (see ``fs.check_replaceable``)."""
+    return [(dist, "package", KEEP)] + ([(schemas, "schemas", ())] if schemas is not None else [])
+
+
+def _check_places(raw: Path, dist: Path, schemas: Path | None) -> None:
+    """Refuse output folders that would replace or sit inside raw/, or that hold what kdata did not write.
+
+    Raises:
+        UsageError: In one line, before anything is read or written.
+    """
+    _check_overlaps(raw, dist, schemas)
+    for folder, kind, keep in _outputs(dist, schemas):
+        fs.check_replaceable(folder, COMMAND, kind, keep)
+
+
+def refusals(raw: Path, dist: Path, schemas: Path) -> list[str]:
+    """Why ``kdata build`` would refuse to replace ``dist`` or ``schemas`` (the refusals it would print); empty if it would not.
+
+    ``kdata build --check`` reports these apart from stale files: running the build does not fix them.
+
+    Raises:
+        UsageError: The folders overlap raw/ or each other.
+    """
+    _check_overlaps(raw, dist, schemas)
+    found = []
+    for folder, kind, keep in _outputs(dist, schemas):
+        try:
+            fs.check_replaceable(folder, COMMAND, kind, keep)
+        except UsageError as exc:
+            found.append(str(exc))
+    return found
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,8 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
     whose tables are unchanged (``write.parquet_pieces``), so a package built with
     another pyarrow is fresh when its tables are.
 
+    Files kdata did not write are not listed here (see ``refusals``): a build would refuse over them.
+
     Returns:
         One line per stale, missing or unexpected file; empty when all is fresh.
     """
@@ -177,9 +206,10 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
             problems.append(f"{path} is missing")
         elif path.read_bytes() != content:
             problems.append(f"{path} differs from a fresh build")
-    for folder in (dist, schemas):
-        if folder.is_dir():
+    for folder, _, keep in _outputs(dist, schemas):
+        if folder.is_dir() and not folder.is_symlink():
+            strays = set(fs.foreign(folder, keep))  # reported by ``refusals``: a build would not delete them
             for path in sorted(folder.iterdir()):
-                if path.is_file() and path not in expected and not path.name.startswith("."):
-                    problems.append(f"{path} is not produced by the build")
+                if path.is_file() and path not in expected and path.name != fs.MADE and path.name not in strays:
+                    problems.append(f"{path} is not produced by the build")  # written by an earlier build: it goes
     return problems

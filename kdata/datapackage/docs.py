@@ -84,13 +84,17 @@ def error_codes() -> str:
 
 
 def environment() -> str:
-    """The numeric environment variables (``kdata.settings.SETTINGS``): meaning, allowed values, default."""
-    from kdata.settings import SETTINGS
+    """The checked environment variables (``kdata.settings``), numbers then switches: meaning, allowed values, default."""
+    from kdata.settings import SETTINGS, SWITCH_WORDS, SWITCHES
 
     lines = ["| variable | what it sets | allowed | default |", "|---|---|---|---|"]
     for name, s in SETTINGS.items():
         default = "one per core" if s.default is None else f"{s.default:,}"
         lines.append(f"| `{name}` | {_cell(s.meaning)} | {s.low:,} to {s.high:,} | {default} |")
+    on = ", ".join(f"`{word}`" for word, value in SWITCH_WORDS.items() if value)
+    off = ", ".join(f"`{word}`" for word, value in SWITCH_WORDS.items() if not value)
+    for name, switch in SWITCHES.items():
+        lines.append(f"| `{name}` | {_cell(switch.meaning)} | on: {on}; off: {off} or unset | off |")
     return "\n".join(lines)
 
 

@@ -33,6 +33,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from kdata import settings
 from kdata.download.transfer import (
     ENV_MIN_RATE,
     ENV_RETRIES,
@@ -66,8 +67,8 @@ ENV_OFFLINE = "KDATA_OFFLINE"
 
 
 def offline() -> bool:
-    """Whether ``KDATA_OFFLINE`` forbids network access."""
-    return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes", "on")
+    """Whether ``KDATA_OFFLINE`` forbids network access (a value it does not know raises ``UsageError``)."""
+    return settings.switch(ENV_OFFLINE)
 
 
 def cache_problem(release: Release, cache: Path) -> str | None:

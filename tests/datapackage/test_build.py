@@ -222,8 +222,56 @@ def test_check_names_stale_missing_and_extra_files(built: Path) -> None:
     assert "dist/places.parquet differs from a fresh build" in lines
     assert "dist/datapackage.json differs from a fresh build" in lines
     assert "schemas/events.schema.json is missing" in lines
-    assert "dist/notes.txt is not produced by the build" in lines
+    assert any("holds files that kdata did not write: notes.txt" in line for line in lines), lines
+    assert "`kdata build` would refuse" in result.stderr and "move out" in result.stderr
     assert "dist/events.csv differs from a fresh build" not in lines
+
+
+def _marker_without_releases(folder: Path) -> None:
+    """Mark a folder kdata wrote as holding nothing but its marker (every other entry becomes a stray)."""
+    marker = folder / ".kdata-made"
+    marker.write_text("\n".join(marker.read_text().splitlines()[:2]) + "\n")
+
+
+#: What a user may leave in dist/ or schemas/, each made by a function of the project folder. A build
+#: refuses to replace a folder holding any of them; the check must say so, never "run kdata build".
+STRAYS = {
+    "top-level file": lambda p: (p / "dist" / "notes.txt").write_text("mine"),
+    "hidden file": lambda p: (p / "dist" / ".notes").write_text("mine"),
+    "hidden file in schemas": lambda p: (p / "schemas" / ".DS_Store").write_bytes(b"\0"),
+    "file in a subfolder": lambda p: (p / "dist" / "extra").mkdir() or (p / "dist" / "extra" / "a.csv").write_text("x"),
+    "empty subfolder": lambda p: (p / "dist" / "empty").mkdir(),
+    "file in schemas": lambda p: (p / "schemas" / "mine.json").write_text("{}"),
+    "no marker": lambda p: (p / "dist" / ".kdata-made").unlink(),
+    "another kind": lambda p: (p / "schemas" / ".kdata-made").write_text("# kdata-made: site\n"),
+    "a table the marker does not list": lambda p: _marker_without_releases(p / "dist"),
+}
+
+
+@pytest.mark.parametrize("stray", STRAYS)
+def test_check_and_build_agree_on_strays(built: Path, stray: str) -> None:
+    """Whatever a build refuses to replace, the check reports as such and tells the user to move it, not to build."""
+    STRAYS[stray](built)
+    check = run_kdata_here("build", "--check", cwd=built)
+    assert check.returncode == 1, check.stdout
+    assert "would refuse" in check.stderr and "move out what kdata did not write" in check.stderr
+    assert "stale: run `kdata build`" not in check.stderr
+    build = run_kdata_here("build", cwd=built)
+    assert build.returncode == 2, build.stdout + build.stderr
+    assert build.stderr.strip().removeprefix("Error: ") in check.stdout.splitlines()  # the same refusal, word for word
+
+
+def test_check_sends_to_the_build_only_what_the_build_fixes(built: Path) -> None:
+    """A file an earlier build wrote (listed in its marker) that a fresh build no longer makes: the build deletes it."""
+    marker = built / "dist" / ".kdata-made"
+    (built / "dist" / "old_table.csv").write_text("id\n")
+    marker.write_text(marker.read_text() + "old_table.csv\n")
+    check = run_kdata_here("build", "--check", cwd=built)
+    assert check.returncode == 1 and "dist/old_table.csv is not produced by the build" in check.stdout.splitlines()
+    assert "1 file(s) stale: run `kdata build`" in check.stderr and "would refuse" not in check.stderr
+    assert run_kdata_here("build", cwd=built).returncode == 0
+    assert not (built / "dist" / "old_table.csv").exists()
+    assert run_kdata_here("build", "--check", cwd=built).returncode == 0
 
 
 def test_verify_names_a_tampered_parquet_file(built: Path) -> None:

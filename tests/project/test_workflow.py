@@ -172,3 +172,58 @@ def test_data_diff_step_writes_the_job_summary(tmp_path: Path) -> None:
     text = summary.read_text("utf-8")
     assert text.startswith("### Data changes")
     assert "- changed <code>riverton-bridge-length</code>: value: 4 → 5" in text
+
+
+#: A stand-in for uv in the Makefile test: records each sync and makes the environment as uv does,
+#: recreating it when asked for another Python (a venv's python is a link to the base interpreter).
+FAKE_UV = """#!/bin/sh
+python=""
+while [ $# -gt 0 ]; do [ "$1" = --python ] && python="$2"; shift; done
+echo "sync $python" >> "$SYNC_LOG"
+want=$(readlink -f "$python")
+if [ "$(readlink -f .venv/bin/python 2>/dev/null)" != "$want" ]; then
+  rm -rf .venv && mkdir -p .venv/bin && ln -s "$want" .venv/bin/python
+  printf '#!/bin/sh\\necho built\\n' > .venv/bin/kdata && chmod +x .venv/bin/kdata
+fi
+"""
+
+
+def test_make_build_with_another_python_recreates_the_environment(tmp_path: Path) -> None:
+    """`make build PYTHON=...` re-syncs (uv then recreates .venv) when .venv was made with another Python, and only then."""
+    names = [shutil.which(f"python3.{minor}") for minor in range(10, 15)]
+    candidates = [Path(sys.base_prefix, "bin", "python3"), *(Path(n) for n in names if n)]
+    candidates += sorted(Path.home().glob(".pyenv/versions/3.*/bin/python3"))
+    ids: dict[str, Path] = {}  # one interpreter per base prefix and version
+    for python in candidates:
+        if python.is_file():
+            probe = [python, "-c", "import sys; print(sys.executable); print(sys.base_prefix, sys.version)"]
+            found = subprocess.run(probe, capture_output=True, text=True)
+            executable, _, key = found.stdout.partition("\n")
+            if found.returncode == 0 and key:
+                ids.setdefault(key, Path(executable))  # the interpreter itself, not a launcher (pyenv's shims)
+    if len(ids) < 2:
+        pytest.skip("needs two different Python interpreters on this machine")
+    first, second = list(ids.values())[:2]
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    for name in ("pyproject.toml", "uv.lock"):
+        (tmp_path / name).write_text("")
+    uv = tmp_path / "fake-uv"
+    uv.write_text(FAKE_UV)
+    uv.chmod(0o755)
+    log = tmp_path / "syncs"
+    env = {**os.environ, "SYNC_LOG": str(log)}
+
+    def make(python: Path) -> list[str]:
+        before = log.read_text().splitlines() if log.exists() else []
+        result = subprocess.run(
+            ["make", "build", f"PYTHON={python}", f"UV={uv}"], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "built" in result.stdout, result.stdout + result.stderr
+        return (log.read_text().splitlines() if log.exists() else [])[len(before) :]
+
+    assert make(first) == [f"sync {first}"]
+    assert make(first) == []  # the same Python: the stamp holds
+    assert make(second) == [f"sync {second}"]  # another Python: synced again, so uv recreates .venv
+    assert (tmp_path / ".venv" / "bin" / "python").resolve() == second.resolve()
+    assert make(second) == []
+    assert make(first) == [f"sync {first}"]

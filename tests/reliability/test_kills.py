@@ -1,31 +1,27 @@
 """SIGKILL during ``kdata build``: dist/ is always the old build or the new one, complete and valid.
 
-A cold ``python -m kdata build`` spends most of its second importing libraries, so random kills
-of it rarely land where dist/ is written. Most kills here therefore hit builds forked from a
-*zygote*: a process that has imported kdata and its libraries once (no build run, no thread
-started) and forks one child per build; each child runs the real ``kdata build`` command
-(``kdata.cli.main``) in its own process and is killed with SIGKILL. The kill moments are spread
-over phases measured by watching unkilled builds: before staging, while the staging folder is
-written, and after the swap. The swap itself lasts microseconds, so every fourth build pauses
-itself (SIGSTOP) right inside it, after ``renameat2`` exchanged the folders or between the two
-renames of the fallback, and is killed there. Half of the kills force the two-rename fallback that
-systems without ``renameat2`` use, so its recovery is exercised too.
+Builds are forked from a *zygote*: a process that has imported kdata and its libraries once (no
+build run, no thread started) and forks one child per build; each child runs the real ``kdata
+build`` command (``kdata.cli.main``) in its own process. The suite kills at deterministic points:
+an unkilled build lists its steps on dist/ and the folders beside it (folders made, files
+written, renames, ``renameat2``, deletions), then one build per step SIGKILLs itself just before
+that step, so every state the file system passes through is hit, with both swap methods
+(``renameat2`` and the two-rename fallback of systems without it). A cold ``python -m kdata
+build`` is also killed as soon as each phase's files appear.
 
-After each kill, dist/ is recovered as the next build does first (``fs.recover``); it must then
-be byte-identical to the build before the kill or to the new one (both verified when they were
-made). Every tenth kill (every fifth in the suite) is first checked with the real ``kdata verify``
-command, which must find one whole, valid build and change nothing (it repairs no swap), and
-every fiftieth (every twenty-fifth in the suite) also with the real ``frictionless validate``.
+After each kill the real ``kdata verify`` must find one whole, valid build and change nothing
+(it repairs no swap); dist/ is then recovered as the next build does first (``fs.recover``) and
+must be byte-identical to the build before the kill or to the new one.
 
-``benchmarks/stress.py`` runs the same ``kill_cycles`` 1,000 times.
+``kill_cycles`` kills at random moments instead, aimed by timing unkilled builds, every fourth
+build pausing itself (SIGSTOP) inside the swap; ``benchmarks/stress.py`` runs it 1,000 times.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import shutil
+import re
 import signal
 import subprocess
 import sys
@@ -35,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import GOOD, run_kdata, snapshot
+from conftest import run_kdata, snapshot
+from inprocess import run_kdata_here
 
-from kdata.fs import recover
+from kdata.fs import clear_staging, recover
 
-FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 RECORD = Path("raw/events/riverton-return-2020.yaml")
 TITLES = ("title: Residents returned to Riverton", "title: Residents moved back to Riverton")
 
@@ -47,12 +43,73 @@ ZYGOTE = r"""
 import os, sys
 import kdata.datapackage.build, kdata.cli, kdata.fs, kdata.datapackage.write, kdata.records.validate, kdata.datapackage.verify
 import pandas, pyarrow, pyarrow.parquet  # imported once; nothing runs, so no thread exists at fork time
+import builtins, io, shutil, signal
+
+
+def _steps(project, kill_at):
+    # Number each step a build takes on dist/ and the folders beside it; SIGKILL itself just before
+    # step kill_at. A step is a call that changes the file system under dist or .dist-*: a folder
+    # made, a file opened for writing, a rename or replace, renameat2, a tree deleted (and that
+    # deletion stopped after its first file). Each step taken is appended to <project>.steps.
+    trace = open(project + ".steps", "a")
+    taken = [0]
+
+    def ours(path):
+        try:
+            rel = os.path.relpath(os.path.abspath(os.fsdecode(path)), project)
+        except (TypeError, ValueError):
+            return False
+        first = rel.split(os.sep)[0]
+        return first == "dist" or first.startswith(".dist-")
+
+    def step(kind, *paths):
+        if not any(ours(p) for p in paths):
+            return
+        if taken[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # as a SIGKILL from outside: nothing is cleaned up
+        taken[0] += 1
+        shown = " ".join(os.path.relpath(os.path.abspath(os.fsdecode(p)), project) for p in paths)
+        trace.write(f"{kind} {shown}\n")
+        trace.flush()
+
+    def wrap(owner, name, kind, count):
+        real = getattr(owner, name)
+
+        def stepped(*args, **kwargs):
+            step(kind, *args[:count])
+            return real(*args, **kwargs)
+
+        setattr(owner, name, stepped)
+
+    real_open, real_rmtree = builtins.open, shutil.rmtree
+
+    def open_(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and any(c in mode for c in "wxa+"):
+            step("write", file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def rmtree(path, *args, **kwargs):
+        step("rmtree", path)
+        files = sorted(os.path.join(r, f) for r, _, names in os.walk(path) for f in names) if ours(path) else []
+        if files:
+            os.unlink(files[0])
+            step("rmtree-begun", path)  # a deletion killed half-way
+        return real_rmtree(path, *args, **kwargs)
+
+    builtins.open = io.open = open_  # io.open: what Path.open and write_bytes call
+    shutil.rmtree = rmtree
+    wrap(os, "mkdir", "mkdir", 1)
+    wrap(os, "rename", "rename", 2)
+    wrap(os, "replace", "replace", 2)
+    wrap(kdata.fs, "_exchange", "exchange", 2)
+
+
 print("ready", flush=True)
 while True:
     line = sys.stdin.readline()
     if not line:
         break
-    command, arg, mode = line.split()
+    command, arg, mode, *rest = line.split()
     if command == "wait":
         print(os.waitpid(int(arg), 0)[1], flush=True)
         continue
@@ -64,6 +121,8 @@ while True:
         os.dup2(null, 2)
         if mode.startswith("renames"):
             kdata.fs._exchange = lambda a, b: False  # as on a system without renameat2
+        if rest:  # kill this build just before its step number rest[0] (-1: kill none, list them)
+            _steps(arg, int(rest[0]))
         if mode.endswith("-stop"):  # pause in the middle of the swap, for the test to kill it there
             import signal
             rename, exchange = os.rename, kdata.fs._exchange
@@ -110,9 +169,13 @@ class Zygote:
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
-    def start(self, project: Path, mode: str) -> int:
-        """Fork a build in ``project``; return its pid."""
-        self._send(f"build {project} {mode}")
+    def start(self, project: Path, mode: str, kill_at: int | None = None) -> int:
+        """Fork a build in ``project``; return its pid.
+
+        ``kill_at``: the build numbers its steps (``<project>.steps``) and SIGKILLs itself just before
+        that one (-1: none).
+        """
+        self._send(f"build {project} {mode}" + ("" if kill_at is None else f" {kill_at}"))
         return int(self._read())
 
     def wait(self, pid: int) -> int:
@@ -243,7 +306,7 @@ def check_dist(project: Path, allowed: list[dict[str, str]], cli: bool, friction
     """Verify (read-only), recover as the next build does, then demand a complete, valid dist/ of one build."""
     if cli:
         before = _listing(project)
-        result = run_kdata("verify", cwd=project)
+        result = run_kdata_here("verify", cwd=project)  # the command's own function; the build it checks is dead
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
         assert _listing(project) == before  # a check repairs nothing
         stats.cli_verified += 1
@@ -251,13 +314,10 @@ def check_dist(project: Path, allowed: list[dict[str, str]], cli: bool, friction
     assert snapshot(project / "dist") in allowed  # byte-identical to a complete build that verified
     assert not _leftovers(project, "old")
     if frictionless:
-        result = subprocess.run(
-            [str(FRICTIONLESS), "validate", "--json", "dist/datapackage.json"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0 and json.loads(result.stdout)["valid"], result.stdout[-2000:]
+        import frictionless as fl
+
+        report = fl.validate(str(project / "dist" / "datapackage.json"))
+        assert report.valid, report.flatten(["type", "note"])[:20]
         stats.frictionless_validated += 1
 
 
@@ -355,70 +415,130 @@ def kill_cycles(
     return stats
 
 
-@pytest.fixture
-def built_project(tmp_path: Path) -> Path:
-    shutil.copytree(GOOD / "raw", tmp_path / "raw")
-    result = run_kdata("build", cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return tmp_path
+def _shape(step: str) -> str:
+    """A step with the random part of its names masked (``.dist-new-1a2b3c4d`` -> ``.dist-new-X``)."""
+    return re.sub(r"\.[0-9a-f]{8}\.tmp\b", ".X.tmp", re.sub(r"-(new|old|trash)-[0-9a-f]{8}", r"-\1-X", step))
 
 
-#: Kills landing in each phase that random kill moments hit, per swap method. After the swap of dist/
-#: (the build's last step since schemas/ is swapped before it) a build only deletes the previous
-#: content and exits: kills land there by chance (``after-swap``), and none is demanded.
-COVER = {"before-staging": 3, "staging": 3}
+def kill_points(steps: list[str]) -> list[int]:
+    """Every step but the file writes into the staging folder (alike for dist/): of those, the first, a middle one and the last."""
+    writes = [n for n, step in enumerate(steps) if step.startswith("write ")]
+    sampled = {writes[0], writes[len(writes) // 2], writes[-1]} if writes else set()
+    return sorted(sampled | {n for n, step in enumerate(steps) if not step.startswith("write ")})
+
+
+#: The steps that must be among those of a build over an existing dist/, by swap method: the swap itself.
+SWAP_STEPS = {
+    "exchange": ["exchange .dist-new-X dist"],
+    "renames": ["rename dist .dist-old-X", "rename .dist-new-X dist", "rename .dist-old-X .dist-trash-X"],
+}
 
 
 @pytest.mark.parametrize("mode", ["exchange", "renames"])
-def test_sigkill_at_every_phase_leaves_old_or_new_dist(built_project: Path, mode: str) -> None:
-    """24 to 60 SIGKILLs per swap method, landing before, during and after the swap; dist/ always whole.
+def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path, mode: str) -> None:
+    """A build is SIGKILLed just before each of its steps on dist/ in turn; dist/ is always one whole build.
 
-    (24 since the suite had to run in under half its time: every phase is still covered at least
-    3 times, at least 6 kills land inside the swap, and ``benchmarks/stress.py`` runs 1,000.)
+    An unkilled build first lists its steps on dist/ and the folders beside it (folders made,
+    files written, renames, ``renameat2``, deletions, a deletion stopped after its first file).
+    Then one forked build per step (writes into the staging folder sampled: first, middle, last)
+    kills itself just before that step, so every moment where the file system differs is hit,
+    each exactly once: before staging, while staging, inside the swap, after it. Half of the runs
+    force the two-rename fallback of systems without ``renameat2``.
 
-    There were always 100 kills, a minute or more per method on two cores (the longest tests of the
-    suite), landing in every phase far more often than needed (a measured run: 16 before staging,
-    29 while staging, 38 in the swap, 17 after it). Now the test stops after 50 once each
-    random-moment phase has been hit 3 times (going on to 100 when it has not), every fourth cycle
-    still pausing the build inside the swap; ``kdata verify`` checks every fifth kill, so at least
-    10 kills as before, and ``benchmarks/stress.py`` still runs 1,000.
+    After each kill, the real ``kdata verify`` (in this process) finds one whole, valid build and
+    changes nothing; dist/ is recovered as the next build does first, and must then be
+    byte-identical to the build before the kill or to the new one. frictionless validates it after
+    each kill inside the swap. The kills once came at random moments (24 to 60 per method, aimed by
+    timing unkilled builds, over 30 s each); ``benchmarks/stress.py`` still runs 1,000 of those.
     """
-    seed = 1 if mode == "exchange" else 2
-    stats = kill_cycles(built_project, 24, mode, seed, cli_every=4, frictionless_every=12, cover=COVER, most=60)
-    print(f"{mode}: {stats}")
-    assert 24 <= stats.kills <= 60
-    assert stats.cli_verified >= 6 and stats.frictionless_validated >= 2
-    assert stats.phases["swap"] >= 6, stats.phases  # every fourth cycle pauses the build inside the swap
-    for phase, count in COVER.items():
-        assert stats.phases[phase] >= count, (phase, stats.phases)
+    project = built
+    trace = Path(f"{project}.steps")
+    zygote = Zygote()
+    stats = KillStats()
+    try:
+        contents = []
+        for title in TITLES:  # the second build, over the first one's dist/, is the one every kill repeats
+            set_title(project, title)
+            trace.unlink(missing_ok=True)
+            assert zygote.wait(zygote.start(project, mode, kill_at=-1)) == 0
+            contents.append(snapshot(project / "dist"))
+        assert contents[0] != contents[1]
+        steps = [_shape(step) for step in trace.read_text().splitlines()]
+        points = kill_points(steps)
+        for n, point in enumerate(points):
+            old = snapshot(project / "dist")
+            target = 1 if old == contents[0] else 0
+            set_title(project, TITLES[target])
+            trace.unlink(missing_ok=True)
+            status = zygote.wait(zygote.start(project, mode, kill_at=point))
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (point, steps[point], status)
+            taken = [_shape(step) for step in trace.read_text().splitlines()] if trace.exists() else []
+            assert taken == steps[:point], (point, taken[-3:], steps[point])  # killed where aimed, not elsewhere
+            stats.kills += 1
+            stats.phases[classify(project, old, contents[target])] += 1
+            in_swap = any(steps[point].startswith(kind) for kind in ("exchange", "rename", "rmtree"))
+            check_dist(project, [old, contents[target]], cli=True, frictionless=in_swap and n % 2 == 0, stats=stats)
+            if n < len(points) - 1:
+                clear_staging(project / "dist")  # as the next build does, so that its steps are those listed
+    finally:
+        zygote.close()
+    print(f"{mode}: {len(steps)} steps, {stats}")
+    for swap in SWAP_STEPS[mode]:
+        assert swap in steps, (swap, steps)  # the hooks saw the swap, so kills landed inside it
+    assert stats.phases["mixed"] == 0
+    assert stats.kills == len(points) >= 8
+    assert {"before-staging", "staging", "swap"} <= set(stats.phases), stats.phases
+    assert stats.cli_verified == stats.kills and stats.frictionless_validated >= 1
+    result = run_kdata_here("build", cwd=project)  # a later build clears every leftover of the last kill
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not _leftovers(project, "new") and not _leftovers(project, "old")
 
 
-def test_sigkill_of_cold_cli_builds(built_project: Path) -> None:
-    """SIGKILL of whole ``python -m kdata build`` processes at random moments, checked by ``kdata verify``."""
+#: What a cold build's phases leave beside dist/, watched to kill the build there: a file written into
+#: the staging folder, then the staging folder's marker (written last, just before the swap).
+WATCH = {
+    "staging": lambda project: any(project.glob(".dist-new-*/*")),
+    "staged": lambda project: any(project.glob(".dist-new-*/.kdata-made")),
+}
+
+
+def test_sigkill_of_cold_cli_builds(built: Path) -> None:
+    """Whole ``python -m kdata build`` processes, SIGKILLed as soon as a phase's files appear; ``kdata verify`` then passes.
+
+    The kills once came at random moments (4 to 16 cold builds); watching the files puts each one
+    in its phase: while the staging folder is written, and once it is complete (the swap next).
+    """
     versions = []
     for title in TITLES:
-        set_title(built_project, title)
-        start = time.monotonic()
-        assert run_kdata("build", cwd=built_project).returncode == 0
-        duration = time.monotonic() - start
-        versions.append(snapshot(built_project / "dist"))
-    rng = random.Random(3)
-    kills = tries = 0
-    while kills < 4 and tries < 16:  # under load a build may finish before its kill: try again
-        set_title(built_project, TITLES[tries % 2])
-        tries += 1
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kdata", "build"],
-            cwd=built_project,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        late = 0.05 * (tries - kills - 1)  # builds that outran their kill: aim earlier
-        time.sleep(rng.uniform(0.5 * duration, (1.05 - late) * duration))  # mostly past the imports, into the build
-        proc.send_signal(signal.SIGKILL)
-        kills += proc.wait() == -signal.SIGKILL
-        result = run_kdata("verify", cwd=built_project)  # one whole build, whatever the kill left
-        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
-        recover(built_project / "dist")  # what the next build does first
-        assert snapshot(built_project / "dist") in versions
-    assert kills >= 4, (kills, tries)
+        set_title(built, title)
+        assert run_kdata_here("build", cwd=built).returncode == 0
+        versions.append(snapshot(built / "dist"))
+    landed = []
+    for phase, seen in WATCH.items():
+        for _ in range(4):  # a build may outrun the watch under load: try again
+            old = snapshot(built / "dist")
+            target = 1 - versions.index(old)
+            set_title(built, TITLES[target])
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "kdata", "build"],
+                cwd=built,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            while proc.poll() is None and not seen(built):
+                time.sleep(0.0002)
+            proc.send_signal(signal.SIGKILL)
+            killed = proc.wait() == -signal.SIGKILL
+            where = classify(built, old, versions[target]) if killed else "finished"
+            before = _listing(built)
+            result = run_kdata_here("verify", cwd=built)  # one whole build, whatever the kill left
+            assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+            assert _listing(built) == before  # a check repairs nothing
+            recover(built / "dist")  # what the next build does first
+            assert snapshot(built / "dist") in versions
+            if killed:
+                landed.append((phase, where))
+                break
+        else:
+            raise AssertionError(f"no cold build was still running at phase {phase}")
+    assert [phase for phase, _ in landed] == list(WATCH) and all(where != "mixed" for _, where in landed), landed

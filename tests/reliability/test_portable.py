@@ -35,6 +35,7 @@ import pytest
 from conftest import GOOD, snapshot
 from releasing import released_project
 
+from kdata.datapackage.build import build
 from kdata.datapackage.verify import verify
 
 PRELUDE = r"""
@@ -155,6 +156,7 @@ while not stop.exists() or n < 3:
         seen = {which(kdata.metadata(dist), descriptors, "metadata")}
     stats["reads"].append([began, time.time()])
     stats["seen"] = sorted(set(stats["seen"]) | seen)
+    time.sleep(0.02)  # several reads still fall in each 0.3 s window; the builders get the CPU meanwhile
 print(json.dumps(stats), flush=True)
 """
 
@@ -341,13 +343,11 @@ def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None
     project = tmp_path / "project"
     raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
     refs = []
-    for raw in raws:  # each content built once on its own, to compare every read with
-        ref = tmp_path / f"ref-{raw.name}"
-        ref.mkdir()
-        finish(start(1, raw, cwd=ref, env=environ(), code=BUILDER))
-        refs.append(ref / "dist")
+    for raw in raws:  # each content built once on its own (in this process), to compare every read with
+        build(raw, tmp_path / f"ref-{raw.name}" / "dist")
+        refs.append(tmp_path / f"ref-{raw.name}" / "dist")
     env = environ(**LOCKS[lock], T_NO_EXCHANGE="1")
-    finish(start(1, raws[0], cwd=project, env=env, code=BUILDER))
+    build(raws[0], project / "dist")  # the first dist/: no swap yet, so no process of its own is needed
 
     stop, windows = tmp_path / "stop", tmp_path / "windows.log"
     readers = [start(mode, stop, *refs, cwd=project, env=env, code=READER) for mode in ("load", "verify")]
@@ -368,8 +368,7 @@ def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None
     assert set().union(*(s["seen"] for s in stats)) == {0, 1}, stats
     assert snapshot(project / "dist") in [snapshot(ref) for ref in refs]
     assert leftovers(project, "dist") == []
-    result = run("verify", "dist", cwd=project, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert verify(project / "dist") == []
 
 
 # -- (c) two builds, two downloads: they take turns through the lock ---------------------------------
@@ -391,7 +390,7 @@ def test_two_builds_take_turns(tmp_path: Path, lock: str) -> None:
     trace.mkdir()
     raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("abc", TITLES, strict=True)]
     env = environ(**LOCKS[lock], T_NO_EXCHANGE="1", T_TRACE=str(trace))
-    assert run("build", "--raw", raws[0], cwd=project, env=env).returncode == 0
+    build(raws[0], project / "dist")  # the dist/ to replace (in this process)
     before = snapshot(project / "dist")
     first = start("build", "--raw", raws[1], cwd=project, env={**env, "T_GATE": str(gate)})
     try:
@@ -404,10 +403,10 @@ def test_two_builds_take_turns(tmp_path: Path, lock: str) -> None:
         gate.touch()
     finish(first)
     finish(second)
-    assert run("build", "--raw", raws[2], "--dist", tmp_path / "ref", cwd=project, env=env).returncode == 0
+    build(raws[2], tmp_path / "ref")
     assert snapshot(project / "dist") == snapshot(tmp_path / "ref")  # raw-c: the second build swapped last
     assert leftovers(project, "dist") == []
-    assert run("verify", "dist", cwd=project, env=env).returncode == 0
+    assert verify(project / "dist") == []
 
 
 @pytest.mark.parametrize("lock", sorted(LOCKS))
@@ -438,7 +437,7 @@ def test_a_build_that_waits_too_long_for_the_lock_stops_with_one_line(tmp_path: 
     trace.mkdir()
     raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
     env = environ(**LOCKS[lock], T_TRACE=str(trace))
-    assert run("build", "--raw", raws[0], cwd=project, env=env).returncode == 0
+    build(raws[0], project / "dist")  # the dist/ to replace (in this process)
     before = snapshot(project / "dist")
     first = start("build", "--raw", raws[0], cwd=project, env={**env, "T_GATE": str(gate)})
     try:
@@ -459,7 +458,7 @@ def test_builds_alternate_between_the_system_lock_and_the_marker_lock(tmp_path: 
     """The file a system lock leaves behind is never taken for a held marker lock (that build waited forever)."""
     project = tmp_path / "project"
     raw = raw_with_title(project / "raw", TITLES[1])
-    for kind in ("flock", "no-fcntl", "flock", "no-fcntl"):
+    for kind in ("flock", "no-fcntl", "flock"):  # both ways: system lock -> marker lock -> system lock
         result = run("build", "--raw", raw, cwd=project, env=environ(**LOCKS[kind], KDATA_LOCK_TIMEOUT="20"))
         assert result.returncode == 0, (kind, result.stdout + result.stderr)
-    assert run("verify", "dist", cwd=project, env=environ()).returncode == 0
+    assert verify(project / "dist") == []
