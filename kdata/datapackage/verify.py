@@ -91,14 +91,16 @@ def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
     """What ``schema`` lost of the table the models define for ``name``: its keys, or a field's constraint.
 
     A descriptor may be stricter than the models, never looser: a dropped enum or a widened range
-    would let values through that no build writes. Fields the models do not (or no longer) define
-    are left alone, so a package built by an older kdata still verifies.
+    would let values through that no build writes. What the models do not (or no longer) define is
+    left alone, so a package built by an older kdata still verifies: a table they no longer define
+    (0.1.0's ``conflicts``) is checked against its own Table Schema only, and a foreign key is
+    required only where the table has every column it joins (0.1.0's citations have no ``claim``).
     """
     from kdata.datapackage.schemas import table_schema
     from kdata.records.models import TABLES
 
     if name not in TABLES:
-        return [f"{name}: no table of that name is defined by the models"]
+        return []
     expected = table_schema(name)
     problems = []
     if schema.get("primaryKey") != expected["primaryKey"]:
@@ -106,8 +108,9 @@ def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
             f"{name}: primary key is {schema.get('primaryKey')}, the models define {expected['primaryKey']}"
         )
     declared = schema.get("foreignKeys", [])
+    columns = {f["name"] for f in schema["fields"]}
     for fk in expected.get("foreignKeys", []):
-        if fk not in declared:
+        if fk not in declared and columns.issuperset(fk["fields"]):
             problems.append(f"{name}: the foreign key {fk['fields']} -> {fk['reference']['resource']} is missing")
     fields = {f["name"]: f.get("constraints", {}) for f in schema["fields"]}
     for field in expected["fields"]:

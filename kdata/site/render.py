@@ -61,6 +61,8 @@ VERBATIM = {
     ("figures", "stated_as"),
     ("sources", "title"),
     ("disagreement_sides", "value"),  # except a date (see ``_Package.cells``)
+    ("events", "date_phrase"),  # the source's words; a trailing '(…)' is the curator's note (``_phrase``)
+    ("claims", "date_phrase"),
 }
 #: Tables whose records have pages of their own: every citation of an event, figure or claim, with claimant,
 #: source and quote; every passage quoted from a source, in document order.
@@ -95,6 +97,16 @@ CLAIM_LINKS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: The tables whose records a citation supports, and the citation's column that names the record.
+OWNERS: dict[str, str] = models.TABLES["citations"].owners
+#: How a passage's page names the record it supports, by table.
+_WHAT: dict[str, Any] = {
+    "events": lambda r: r["title"],
+    "figures": lambda r: f"{r['measure'].replace('_', ' ')}: {reading(r)}",
+    "claims": lambda r: r["summary"],
+}
+assert set(_WHAT) == set(OWNERS), "every table a citation may support is named on a source's page"
+
 #: The tables the disagreements page joins (``conflicts.grouped``): disagreements, their sides, what they cite.
 _DISAGREEMENT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
 
@@ -106,6 +118,17 @@ def _days(start: dt.date | None, end: dt.date | None) -> str:
     if end is None:
         return f"from {start}; the sources give no end"
     return str(start) if start == end else f"from {start} to {end}"
+
+
+#: A curator's note after the source's words in a date phrase: 'next year (said on 21 August 2025)'.
+_PHRASE_NOTE = re.compile(r"^(?P<words>.*?)\s*(?P<note>\([^()]*\))?$", re.DOTALL)
+
+
+def _phrase(text: str) -> tuple[str, str]:
+    """A date phrase as (the source's words, shown as a quotation; the curator's trailing note in brackets, or '')."""
+    match = _PHRASE_NOTE.match(text)
+    assert match is not None  # the pattern matches every text
+    return match["words"] or text, match["note"] or ""
 
 
 def _n(number: int | None) -> str:
@@ -127,6 +150,7 @@ class Cell(NamedTuple):
     href: str | None
     verbatim: bool
     null: bool
+    note: str = ""  # a curator's note after the quoted words (a date phrase's '(said on …)')
 
 
 def _first(fields: str | list[str]) -> str:
@@ -213,15 +237,10 @@ class _Package:
         rows = [c for c in self.rows["citations"] if c["source"] == source_id]
         out = []
         for c in sorted(rows, key=lambda c: (c["anchor_start"] is None, c["anchor_start"] or 0, c["id"])):
-            table, record_id = ("events", c["event"]) if c["event"] else ("figures", c["figure"])
+            table, column = next((t, col) for t, col in OWNERS.items() if c[col] is not None)
+            record_id = c[column]
             record = self.by_id[table].get(record_id)
-            what = record_id
-            if record is not None:
-                what = (
-                    record["title"]
-                    if table == "events"
-                    else f"{record['measure'].replace('_', ' ')}: {reading(record)}"
-                )
+            what = record_id if record is None else _WHAT[table](record)
             supports = {"table": table, "id": record_id, "what": what, "record": record}
             out.append({**c, "supports": supports, "claimant_row": self.by_id["actors"].get(c["claimant"])})
         return out
@@ -262,7 +281,10 @@ class _Package:
                 text = "" if value is None else str(value)
                 verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
                 verbatim = verbatim and not (table == "disagreement_sides" and row["aspect"] == "date")
-                cells.append(Cell(text, href, verbatim and value is not None, value is None))
+                note = ""
+                if name == "date_phrase" and value is not None:
+                    text, note = _phrase(text)
+                cells.append(Cell(text, href, verbatim and value is not None, value is None, note))
             rows.append(cells)
         return fields, rows
 
@@ -299,6 +321,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["number"] = _n
     env.filters["days"] = _days
+    env.filters["phrase"] = _phrase
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(
         reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS, context=CONTEXT

@@ -321,3 +321,19 @@ def test_a_stricter_descriptor_still_verifies(dist: Path) -> None:
     _schema_of(dist, "events", _constraint("status", lambda c: c.update(enum=sorted(set(c["enum"])))))
     _schema_of(dist, "events", _constraint("title", lambda c: c.update(maxLength=c["maxLength"] - 1)))
     assert not [p for p in verify(dist) if "looser" in p]
+
+
+def test_a_package_an_older_kdata_released_still_verifies(tmp_path: Path) -> None:
+    """0.1.0 has a ``conflicts`` table and citations without ``claim``: what the models no longer define is left alone,
+    so ``kdata.load(version="0.1.0")`` keeps working after the schema grows; a key it still has may not be dropped."""
+    import zipfile
+
+    with zipfile.ZipFile(Path(__file__).parents[2] / "dist" / "releases" / "kalbajar-0.1.0.zip") as archive:
+        archive.extractall(tmp_path)
+    old = tmp_path / "kalbajar-0.1.0"
+    assert verify(old) == []
+    descriptor = json.loads((old / "datapackage.json").read_text("utf-8"))
+    citations = next(r for r in descriptor["resources"] if r["name"] == "citations")
+    citations["schema"]["foreignKeys"] = [fk for fk in citations["schema"]["foreignKeys"] if fk["fields"] != ["source"]]
+    (old / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
+    assert any("the foreign key ['source'] -> sources is missing" in p for p in verify(old))

@@ -1,7 +1,7 @@
 """The release workflow (.github/workflows/release.yml): actionlint accepts it, and its steps work.
 
 The steps run here as the runner would run them (bash -e -o pipefail), in a copy of this checkout
-where a maintainer has prepared version 0.2.0 (`kdata release --register`, `kdata docs`), with a
+where a maintainer has prepared the next version (`kdata release --register`, `kdata docs`), with a
 local registry (the copy's), GitHub's variables pointing at an HTTP server on 127.0.0.1, and a
 stand-in for the `gh` command that puts the release's files where that server serves them, as
 GitHub serves a release's files. Only the steps that call actions (`uses:`) are left out: checkout,
@@ -122,6 +122,17 @@ def _prepare(copy: Path, version: str) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _next_version(tmp_path: Path) -> str:
+    """The version the maintainer would prepare: 0.1.0 raised by the bump the checkout's changes need (kdata diff)."""
+    import zipfile
+
+    from kdata.release.diff import diff_packages
+
+    with zipfile.ZipFile(REPO / "dist" / "releases" / "kalbajar-0.1.0.zip") as archive:
+        archive.extractall(tmp_path / "old")
+    return diff_packages(tmp_path / "old" / "kalbajar-0.1.0", REPO / "dist").next_version()
+
+
 def _clean_env() -> dict[str, str]:
     drop = ("KDATA_REGISTRY", "KDATA_BASE_URL", "KDATA_OFFLINE", "PYTHONPATH")
     return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("GITHUB_")}
@@ -134,7 +145,8 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
     for name in clone_files():
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, copy / name)
-    _prepare(copy, "0.2.0")
+    version = _next_version(tmp_path)
+    _prepare(copy, version)
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     (fake_bin / "gh").write_text(FAKE_GH)
@@ -150,7 +162,7 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
             **_clean_env(),
             "PATH": f"{fake_bin}{os.pathsep}{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONPATH": str(copy),
-            "GITHUB_REF_NAME": "v0.2.0",
+            "GITHUB_REF_NAME": f"v{version}",
             "GITHUB_REPOSITORY": "owner/kdata",
             "GITHUB_SERVER_URL": server,
             "GITHUB_OUTPUT": str(outputs),
@@ -159,7 +171,7 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
             "KDATA_CACHE_DIR": str(tmp_path / "cache"),
             "FAKE_GH_ROOT": str(www),
         }
-        context = {"github.ref_name": "v0.2.0", "github.token": "token-for-the-test"}
+        context = {"github.ref_name": f"v{version}", "github.token": "token-for-the-test"}
         logs = {}
         for step in steps[1:]:
             context.update(
@@ -173,18 +185,18 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
     registry = json.loads((copy / "kdata" / "registry.json").read_text("utf-8"))
     base = f"{server}/owner/kdata/releases/download/v{{version}}/"
     assert registry["base_url"] == base  # derived from the repository, in the registry the wheel ships
-    entry = registry["releases"]["0.2.0"]
-    published = www / "owner" / "kdata" / "releases" / "download" / "v0.2.0"
+    entry = registry["releases"][version]
+    published = www / "owner" / "kdata" / "releases" / "download" / f"v{version}"
     assert sorted(p.name for p in published.iterdir()) == ["SHA256SUMS", entry["file"]]
     assert hashlib.sha256((published / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
-    assert (www / "notes-v0.2.0.md").read_text() == "\n- Citations carry their anchor in the archived text.\n\n"
+    assert (www / f"notes-v{version}.md").read_text() == "\n- Citations carry their anchor in the archived text.\n\n"
     (wheel,) = (copy / "wheelhouse").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert json.loads(archive.read("kdata/registry.json"))["base_url"] == base
     # The last step fetched the release over HTTP with the wheel's registry, and cited it with its URL.
     last = logs[steps[-1]["name"]].splitlines()
-    assert last[0] == str(runner / "user-cache" / "0.2.0")
-    url = f"{server}/owner/kdata/releases/download/v0.2.0/{entry['file']}"
+    assert last[0] == str(runner / "user-cache" / version)
+    url = f"{server}/owner/kdata/releases/download/v{version}/{entry['file']}"
     assert last[1].endswith(f"Archive {entry['file']}, sha256 {entry['sha256']}. {url}")
 
 

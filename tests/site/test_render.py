@@ -28,7 +28,7 @@ from kdata.datapackage.build import build
 from kdata.errors import UsageError
 from kdata.fs import MADE
 from kdata.records import vocab
-from kdata.site.render import build_site, reading
+from kdata.site.render import OWNERS, build_site, reading
 from kdata.site.timeline import MIN_BAR, layout
 
 DIST = REPO / "dist"
@@ -205,7 +205,7 @@ def test_source_page_lists_every_passage_in_document_order(site: Path) -> None:
         assert starts == sorted(starts)
         for c, block in zip(mine, page.split('<figure class="passage"')[1:], strict=True):
             assert f"Paragraph {c['anchor_paragraph']}</span>" in block
-            table, record = ("events", c["event"]) if c["event"] else ("figures", c["figure"])
+            table, record = next((t, c[column]) for t, column in OWNERS.items() if c[column] is not None)
             assert f'href="../{table}/{record}.html"' in block
             claimant = kdata.load("actors", package=DIST).set_index("id").loc[c["claimant"], "name"]
             assert f'<strong class="claimant">{escape(claimant)}</strong>' in block
@@ -438,8 +438,12 @@ def test_filter_and_sort_a_table(site: Path, watched: _Watched) -> None:
     page.locator("input[data-filter]").fill("")
     page.locator("th button", has_text="date_end").click()
     page.locator("th button", has_text="date_end").click()  # descending: the latest first
-    latest = max(row["date_end"] for row in events).isoformat()
-    assert page.locator("#rows-table tbody tr").first.locator("td").nth(6).inner_text() == latest
+    latest = max(row["date_end"] for row in events if row["date_end"] is not None).isoformat()
+    ends = page.locator("#rows-table tbody tr td:nth-child(7)").all_inner_texts()
+    # an open end ('2025-08-21/..') is an empty cell: the latest day comes first, the open ends sort last
+    filled = [e for e in ends if e]
+    assert ends[0] == latest and filled == sorted(filled, reverse=True)
+    assert ends == filled + [""] * (len(ends) - len(filled))
 
 
 def test_from_a_claim_to_its_passage_in_the_source(site: Path, watched: _Watched) -> None:
