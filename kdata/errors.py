@@ -176,6 +176,14 @@ CODES: dict[str, Code] = {
             "A date phrase hedges or approximates the date ('probably', 'about', 'early'), but the EDTF date does not "
             "show it.",
         ),
+        Code(
+            "KD112",
+            "loaded-term",
+            "Use neutral words in our own fields, or put the speaker's words in quotation marks (CONTRIBUTING.md, "
+            "'Neutral wording').",
+            "A field written in our own words (an id, title, description, summary, topic or note) uses a loaded term "
+            "('occupation', 'liberation', 'genocide', …) outside quotation marks.",
+        ),
         # Across records (KD2xx).
         Code(
             "KD201",

@@ -109,12 +109,23 @@ def vague_dates() -> str:
     return "\n".join(lines)
 
 
+def loaded_terms() -> str:
+    """The loaded terms validate refuses in our own words (``kdata.records.neutral``), and the fields it reads."""
+    from kdata.records.neutral import LOADED, OUR_WORDS
+
+    lines = ["| a word beginning (or containing) | is loaded because it is |", "|---|---|"]
+    lines += [f"| `{stem}` | {_cell(why)} |" for stem, why in LOADED.items()]
+    fields = "; ".join(f"{table}: {', '.join(f'`{f}`' for f in fields)}" for table, fields in OUR_WORDS.items())
+    return "\n".join([*lines, "", f"`kdata validate` reads our own words in these fields (KD112): {fields}."])
+
+
 #: Generated section name -> the function that writes it.
 SECTIONS: dict[str, Callable[[], str]] = {
     "data model": data_model,
     "error codes": error_codes,
     "environment": environment,
     "vague dates": vague_dates,
+    "loaded terms": loaded_terms,
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from kdata.records import vague
+from kdata.records import neutral, vague
 from kdata.records.yamlio import Loc
 
 
@@ -43,8 +43,25 @@ def vague_date(record: Any) -> Iterator[Finding]:
         yield Finding(("date",), "KD111", problem)
 
 
+def neutral_wording(fields: tuple[str, ...]) -> Rule:
+    """The rule that ``fields``, our own words, use no loaded term outside quotation marks (``neutral.LOADED``)."""
+
+    def rule(record: Any) -> Iterator[Finding]:
+        for field in fields:
+            value = getattr(record, field)
+            term = neutral.loaded_term(value) if isinstance(value, str) else ""
+            if term:
+                message = f"'{field}' is in our own words, but uses the loaded term '{term}' outside quotation marks."
+                yield Finding((field,), "KD112", message)
+
+    return rule
+
+
 #: Table -> the rules its records keep, in the order they run.
-RULES: dict[str, tuple[Rule, ...]] = {"events": (vague_date,), "claims": (claimant_matches, vague_date)}
+_COMPARING: dict[str, tuple[Rule, ...]] = {"events": (vague_date,), "claims": (claimant_matches, vague_date)}
+RULES: dict[str, tuple[Rule, ...]] = {
+    table: (*_COMPARING.get(table, ()), neutral_wording(fields)) for table, fields in neutral.OUR_WORDS.items()
+}
 
 
 def findings(table: str, record: Any) -> list[Finding]:
