@@ -219,6 +219,13 @@ CODES: dict[str, Code] = {
         ),
         # Against the archived sources (KD3xx).
         Code(
+            "KD206",
+            "date-after-source",
+            "Check the date against its sources: a claim is dated when it was made, an event that occurred when it "
+            "began; both come before the report (CONTRIBUTING.md, 'Vague time expressions').",
+            "A claim, or an event that occurred, starts after the publication of every source that reports it.",
+        ),
+        Code(
             "KD301",
             "quote-not-found",
             "Copy the quote verbatim from the archived source text.",

@@ -33,6 +33,13 @@ LOADED: dict[str, str] = {
     "glorious": "one side's praise",
     "sacred": "one side's praise",
     "victor": "one side's name for the outcome of a war",
+    "illegal": "a legal judgement",
+    "unlawful": "a legal judgement",
+    "war crime": "a legal accusation",
+    "plunder": "an accusation",
+    "loot": "an accusation",
+    "armenianiz": "an accusation about cultural heritage",
+    "great return": "a government programme's own name (a proper name: quote it)",
 }
 _LOADED = re.compile("|".join(re.escape(stem) for stem in LOADED), re.IGNORECASE)
 #: Quoted words: straight or typographic double quotation marks around them.
@@ -51,7 +58,7 @@ OUR_WORDS: dict[str, tuple[str, ...]] = {
 
 def loaded_term(text: str) -> str:
     """The first loaded term ``text`` uses outside quotation marks (the word it stands in), or ''."""
-    unquoted = _QUOTED.sub('""', text)
+    unquoted = _QUOTED.sub('""', text).replace("-", " ").replace("_", " ")  # ids spell 'war crimes' war-crimes
     match = _LOADED.search(unquoted)
     if match is None:
         return ""

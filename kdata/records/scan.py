@@ -25,6 +25,7 @@ from kdata.errors import Issue
 from kdata.fs import read_regular
 from kdata.records import models, rules, vague
 from kdata.records.chars import first_forbidden, visible
+from kdata.records.dates import parse_edtf
 from kdata.records.issues import from_validation_error
 from kdata.records.yamlio import Loc, capped, read
 
@@ -32,20 +33,9 @@ from kdata.records.yamlio import Loc, capped, read
 PARALLEL_MIN_FILES = 2000
 #: Largest validate cache file read (a million files' results take about 200 MB); a larger one is ignored.
 MAX_CACHE_BYTES = 1 << 30
-#: kdata's modules whose code decides what a file check finds (the cache's fingerprint).
-_CHECKING_CODE = (
-    "chars.py",
-    "dates.py",
-    "../errors.py",
-    "../fs.py",
-    "issues.py",
-    "models.py",
-    "rules.py",
-    "scan.py",
-    "vague.py",
-    "vocab.py",
-    "yamlio.py",
-)
+#: kdata's modules outside kdata/records whose code decides what a file check finds. With every module of
+#: kdata/records (a new rule module there joins by itself), they make the cache's fingerprint.
+_CHECKING_CODE = ("../errors.py", "../fs.py", "../settings.py")
 
 
 @dataclass(slots=True)
@@ -70,6 +60,19 @@ class FileResult:
     record: Any = None
     published: str | None = None  # a source's publication date (EDTF)
     bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]] | None = None  # a vague date's end, spans, sources
+    said: tuple[str, tuple[str, ...]] | None = None  # a reported date's first day, and its citing sources (KD206)
+
+
+def _never(fields: dict[str, Any]) -> bool:
+    return False
+
+
+#: Table -> whether a record's date is one its citing sources report as past: a claim was made by then,
+#: an event that occurred had begun. No source reports such a date before it was published (KD206).
+_REPORTED: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "claims": lambda fields: True,
+    "events": lambda fields: fields["status"] == "occurred",
+}
 
 
 def display(path: str | os.PathLike[str]) -> str:
@@ -141,6 +144,10 @@ def check_file(table: str, path: str) -> FileResult:
     fields = record.__dict__
     result.record, result.id = record, fields["id"]
     result.parent, result.sha256, result.published = fields.get("parent"), fields.get("sha256"), fields.get("published")
+    if _REPORTED.get(result.table, _never)(fields):
+        first = parse_edtf(fields["date"]).start
+        if first is not None:
+            result.said = (first.isoformat(), tuple(sorted({c.source for c in fields["citations"]})))
     if fields.get("date_phrase"):
         bounded = vague.horizon(fields["date_phrase"], fields["date"])
         if bounded is not None:
@@ -251,7 +258,7 @@ def _fingerprint() -> str:
 
     digest = hashlib.sha256(pydantic.VERSION.encode())
     here = Path(__file__).parent
-    for module in _CHECKING_CODE:
+    for module in (*_CHECKING_CODE, *sorted(p.name for p in here.glob("*.py"))):
         digest.update((here / module).read_bytes())
     return digest.hexdigest()
 
@@ -259,7 +266,7 @@ def _fingerprint() -> str:
 def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:
     """A result as plain tuples (all marshal needs), without its quotes (kept apart)."""
     issues = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
-    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256, r.published, r.bound)
+    return (key, r.table, r.name, r.id, issues, r.refs, r.parent, r.sha256, r.published, r.bound, r.said)
 
 
 def _load(file: Path, fingerprint: str) -> dict[str, tuple[Any, ...]]:
@@ -323,7 +330,7 @@ class ScanCache:
                 quotes[path] = kept
             issues = tuple(Issue(*i) for i in entry[4]) if entry[4] else ()
             result = FileResult(table, path, entry[2], entry[3], issues, entry[5], entry[6], entry[7], kept[1])
-            result.published, result.bound = entry[8], entry[9]
+            result.published, result.bound, result.said = entry[8], entry[9], entry[10]
             results.append(result)
             entries[path] = entry
         for result in (r for chunk in scan(stale, jobs, "nothing") for r in chunk.results):

@@ -18,7 +18,7 @@ import re
 from datetime import date
 from typing import NamedTuple
 
-from kdata.records.dates import EdtfDate, bounds, parse_edtf
+from kdata.records.dates import OPEN, EdtfDate, bounds, parse_edtf
 
 
 class Vagueness(NamedTuple):
@@ -60,6 +60,8 @@ VAGUE: dict[str, str] = {
     "planned to": "uncertain",
     "plans to": "uncertain",
     "intended to": "uncertain",
+    "hope": "uncertain",
+    "hopes": "uncertain",
     "about": "approximate",
     "around": "approximate",
     "approximately": "approximate",
@@ -79,6 +81,10 @@ VAGUE: dict[str, str] = {
     "in the coming years": "open",
     "in the future": "open",
     "soon": "open",
+    "sooner or later": "open",
+    "eventually": "open",
+    "in the coming months": "open",
+    "some day": "open",
 }
 
 _WORDS = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(VAGUE, key=len, reverse=True)) + r")\b", re.I)
@@ -119,8 +125,8 @@ def kinds_of(phrase: str) -> dict[str, str]:
 
 def _keeps(kind: str, date: EdtfDate, text: str) -> bool:
     interval = "/" in text
-    if kind == "uncertain":
-        return date.uncertain
+    if kind == "uncertain":  # each end the text gives carries the hedge ('2026-03?/2026-04?')
+        return all(end.endswith(("?", "%")) for end in text.split("/") if end != OPEN)
     if kind == "approximate":
         return date.approximate or interval
     if kind == "part":

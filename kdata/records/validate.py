@@ -181,6 +181,25 @@ def _check_bounds(data: RawData) -> None:
             data.issues.append(Issue(result.name, line, col, "KD205", "date", problem))
 
 
+def _check_reported(data: RawData) -> None:
+    """Report each claim made, or event begun, after every source that reports it was published (KD206)."""
+    sources = models.table_of(models.Source)
+    for (table, rid), result in data.results.items():
+        if result.said is None:
+            continue
+        first, cited = result.said
+        published = [data.results[(sources, s)].published for s in cited if (sources, s) in data.results]
+        days = [bounds(d)[1] for d in published if d is not None]  # a publication date is never open
+        if len(days) < len(cited) or not days or first <= max(days).isoformat():
+            continue  # a source without a date could have reported it later: nothing to say
+        line, col = data.where(table, rid, ("date",))
+        message = (
+            f"The date starts on {first}, after every source that reports it was published (the latest on "
+            f"{max(days).isoformat()}): no source reports what had not yet been said or done."
+        )
+        data.issues.append(Issue(result.name, line, col, "KD206", "date", message))
+
+
 def load_raw(
     root: Path, jobs: int | None = None, keep: Keep = "records", cache: bool = False, quotes: bool = True
 ) -> RawData:
@@ -257,6 +276,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
     for table in _TREES:
         _check_cycles(data, table)
     _check_bounds(data)
+    _check_reported(data)
     _load_info(data)
     data.issues = _capped_per_file(data.issues)
     return data

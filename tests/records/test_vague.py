@@ -14,13 +14,19 @@ from kdata.records.validate import load_raw
 
 #: Per kind of vagueness: dates that keep it, and dates that do not.
 KEEPS: dict[str, tuple[list[str], list[str]]] = {
-    "uncertain": (["2026?", "2026-03?", "2026-03/2026-04?", "2026%"], ["2026", "2026-03", "2026~", "2026-03/2026-04"]),
+    "uncertain": (
+        ["2026?", "2026-03?", "2026-03?/2026-04?", "2026%", "2026-03?/..", "../2026?"],
+        ["2026", "2026-03", "2026~", "2026-03/2026-04", "2026-03/2026-04?", "2026-03?/2026-04", "2026-03/.."],
+    ),
     "approximate": (
         ["1993~", "1993-04~", "1992~/1993", "1992/1993", "1993%"],
         ["1993", "1993-04", "1993-04-02", "1993?"],
     ),
     "part": (["1993-04", "1993", "1993-04-02~", "1993-04-01/1993-04-10"], ["1993-04-02", "1993-04-02?"]),
-    "open": (["2025-08-21", "2025~/2026~", "2030"], []),  # what "open" asks is bounded by the source (KD205)
+    "open": (
+        ["2025-08-21", "2025~/2026~", "2030", "2025-08-21/.."],
+        [],
+    ),  # what "open" asks is bounded by the source (KD205)
 }
 
 
@@ -116,6 +122,7 @@ def _vague_project(tmp_path: Path, phrase: str, date: str, published: str | None
     shutil.copytree(GOOD / "raw", tmp_path / "raw")
     event = tmp_path / "raw" / "events" / "riverton-bridge-opened.yaml"
     text = event.read_text("utf-8").replace("date_phrase: early April 2020", f"date_phrase: {phrase}")
+    text = text.replace("status: occurred", "status: planned")  # announced: its date may lie after the report
     event.write_text(text.replace("date: 2020-04\n", f"date: {date}\n"), "utf-8")
     source = tmp_path / "raw" / "sources" / "test-wire-2020-05-01.yaml"
     line = "" if published is None else f"published: {published}\n"
@@ -132,6 +139,15 @@ def _vague_project(tmp_path: Path, phrase: str, date: str, published: str | None
         ("in the near future", "2020-05/..", "2020-05-01", []),
         ("probably in the near future", "2020-05-01/..", "2020-05-01", ["KD111"]),  # open, but the hedge is lost
         ("probably in the near future", "2020-05-01?/..", "2020-05-01", []),
+        ("I do hope … in the next few years", "2020-05-01/..", "2020-05-01", ["KD111"]),
+        ("I do hope … in the next few years", "2020-05-01?/..", "2020-05-01", []),
+        ("sooner or later", "2020-05-01/2030", "2020-05-01", ["KD205"]),
+        ("eventually", "2020-05-01/..", "2020-05-01", []),
+        ("in the coming months", "2020-05-01/2028", "2020-05-01", ["KD205"]),
+        ("probably in seven to eight months", "2020-11?/2020-12", "2020-05-01", ["KD111"]),  # each end hedged
+        ("probably in seven to eight months", "2020-11/2020-12?", "2020-05-01", ["KD111"]),
+        ("probably in seven to eight months", "2020-11?/2020-12?", "2020-05-01", []),
+        ("probably in seven to eight months", "2020-11%/2020-12?", "2020-05-01", []),
         ("in the coming years", "2020-05-01/2024", None, []),  # no date stated by the source: nothing to bound by
         ("in the coming years", "2020-05-01/2024", "2024-01", []),  # a later source's year gives more
         ("probably in seven months", "2020-12", "2020-05-01", ["KD111"]),
@@ -169,3 +185,34 @@ def test_a_publication_date_is_never_open(tmp_path: Path, published: str) -> Non
         ("test-wire-2020-05-01.yaml", "KD105", "published")
     ]
     assert "is open at one end ('..')" in issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("table", "status", "date", "codes"),
+    [
+        ("events", "occurred", "2020-05-02", ["KD206"]),  # reported on 1 May as having happened on 2 May
+        ("events", "occurred", "2020-05-01", []),
+        ("events", "occurred", "2020-05-02~/2020-06", ["KD206"]),  # even its first possible day is later
+        ("events", "occurred", "2020-04~/2020-06", []),  # it may have begun in April
+        ("events", "occurred", "../2020-06", []),  # no first day stated: nothing to compare
+        ("events", "planned", "2020-06", []),  # a plan may lie after its report
+        ("claims", None, "2020-05-02", ["KD206"]),  # a claim made after the report that quotes it
+        ("claims", None, "2020", []),
+    ],
+)
+def test_nothing_is_reported_before_it_was_said_or_done(
+    tmp_path: Path, table: str, status: str | None, date: str, codes: list[str]
+) -> None:
+    """KD206: a claim's date, or an occurred event's, starts no later than its latest citing source was published."""
+    raw = Path(shutil.copytree(GOOD / "raw", tmp_path / "raw"))
+    name = {"events": "riverton-return-2020", "claims": "town-council-says-residents-returned"}[table]
+    path = raw / table / f"{name}.yaml"
+    text = path.read_text("utf-8")
+    old_date = next(line for line in text.splitlines() if line.startswith("date:"))
+    text = text.replace(old_date, f"date: {date}")
+    if status:
+        text = text.replace("status: occurred", f"status: {status}")
+    path.write_text(text, "utf-8")
+    issues = [i for i in load_raw(raw).issues if i.code.startswith("KD2")]
+    assert [(i.code, i.field) for i in issues] == [(c, "date") for c in codes]
+    assert all(Path(i.file).name == f"{name}.yaml" for i in issues)
