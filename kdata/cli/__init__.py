@@ -59,6 +59,22 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Exit status of a command whose reader closed its output: the shell's for a tool ended by SIGPIPE (128 + 13).
+PIPE_CLOSED = 141
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing what is left at exit fails no more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (an in-process runner): nothing to silence
+        pass
+
+
 class _Group(click.Group):
     """Maps kdata's errors to messages and exit statuses; loads module commands lazily."""
 
@@ -88,6 +104,14 @@ class _Group(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._reported(ctx)
+        except BrokenPipeError:  # the reader went away (``kdata ... | head``): stop quietly, as Unix tools do
+            _quiet_stdout()
+            ctx.exit(PIPE_CLOSED)
+
+    def _reported(self, ctx: click.Context) -> Any:
+        """Run the command; print kdata's errors as one line each (or the issue report) and exit with their status."""
         try:
             return super().invoke(ctx)
         except DataError as exc:
