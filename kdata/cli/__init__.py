@@ -114,6 +114,8 @@ class _Group(click.Group):
         """Run the command; print kdata's errors as one line each (or the issue report) and exit with their status."""
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # not an error to word: ``invoke`` ends quietly
+            raise
         except DataError as exc:
             report(exc.issues)
             ctx.exit(1)
@@ -143,6 +145,7 @@ def run() -> None:
     """
     import os
 
+    stdout = sys.stdout
     try:
         main(prog_name="kdata")
     except SystemExit as exc:
@@ -151,10 +154,14 @@ def run() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     else:
         code = 0
+    if sys.stdout is not stdout:  # click wraps it when a closed pipe stopped help or usage text: ended so too
+        code = PIPE_CLOSED
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+        except BrokenPipeError:  # the reader went away before the last of the output: as ``invoke`` ends then
+            code = code or PIPE_CLOSED
+        except (OSError, ValueError):  # a closed stream: nothing more can be said
             pass
     os._exit(code)
 

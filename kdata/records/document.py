@@ -160,7 +160,8 @@ def _extract(html: str, path: Path) -> str:
         import trafilatura
     except ImportError:
         raise UsageError(
-            "Reading an .html page needs trafilatura: pip install 'kalbajar-data[curate]' (or archive a .txt)."
+            "Reading an .html page needs trafilatura: pip install 'kalbajar-data[curate]', or `make curate` in a clone "
+            "(or archive a .txt)."
         ) from None
     extracted = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True)
     blocks = [" ".join(line.split()) for line in (extracted or "").splitlines()]

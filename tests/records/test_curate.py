@@ -233,7 +233,8 @@ def test_sources_add_names_the_extra_when_trafilatura_is_missing(project: Path) 
     )
     assert html_run.returncode == 2
     assert html_run.stderr == (
-        "Error: Reading an .html page needs trafilatura: pip install 'kalbajar-data[curate]' (or archive a .txt).\n"
+        "Error: Reading an .html page needs trafilatura: pip install 'kalbajar-data[curate]', or `make curate` in a "
+        "clone (or archive a .txt).\n"
     )
     text_run = subprocess.run(
         [sys.executable, "-c", code, "sources", "add", "plain.txt", "--id", "plain"],
