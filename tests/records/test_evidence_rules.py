@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inprocess import run_kdata_here
 
 from kdata.fs import sha256_bytes
-from kdata.records.anchors import SPAN_LIMIT, Archived
+from kdata.records.anchors import SPAN_LIMIT, Archived, bounded
 
 TEXT = Path("raw/sources/test-wire-2020-05-01.txt")
 RECORD = TEXT.with_suffix(".yaml")
@@ -467,3 +469,26 @@ def test_a_closed_pipe_ends_the_command_quietly(args: tuple[str, ...]) -> None:
         os.close(write)
     assert process.stderr == b""
     assert process.returncode == 141
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["60", "60.000", "about", "15", "150", "é", "up", "p", "to", "…", "—"]), min_size=1, max_size=40
+    ),
+    cut=st.data(),
+)
+def test_every_anchor_is_whole_words_within_the_limit(words: list[str], cut: st.DataObject) -> None:
+    """Any quote cut from the text: where it is anchored, every part starts and ends at a word boundary of the text."""
+    text = " ".join(words) + "\n"
+    start = cut.draw(st.integers(0, len(text) - 1))
+    end = cut.draw(st.integers(start + 1, len(text)))
+    quote = text[start:end]
+    archived = Archived(text)
+    anchor = archived.anchor(quote)
+    whole = bounded(text, start, end) and quote.strip() and "\u2026" not in quote
+    if whole and quote == quote.strip():
+        assert anchor is not None  # whole words of the text are always found
+    if anchor is not None:
+        assert anchor.end - anchor.start <= SPAN_LIMIT
+        assert all(bounded(text, a, b) for a, b in anchor.parts)
