@@ -43,7 +43,7 @@ def _read_text(path: Path) -> tuple[bytes | None, str, str]:
         return (
             None,
             "KD011",
-            f"The archived text {display(path)} must be a regular file, not a symlink or special file.",
+            f"The archived text {display(path)} must be a regular file, not a symlink, folder or special file.",
         )
     except FileNotFoundError:
         return None, "KD302", f"The archived text {display(path)} is missing; archive the document there."
@@ -148,7 +148,8 @@ def _orphans(data: RawData) -> list[Issue]:
     out = []
     for entry in sorted(names):
         stem, suffix = os.path.splitext(entry)
-        if suffix == TEXT_SUFFIX and f"{stem}.yaml" not in names and not entry.startswith("."):
+        regular = os.path.isfile(folder / entry) and not os.path.islink(folder / entry)
+        if suffix == TEXT_SUFFIX and f"{stem}.yaml" not in names and not entry.startswith(".") and regular:
             message = (
                 f"'{visible(entry)}' is the archived text of no source record; add {visible(stem)}.yaml beside it."
             )

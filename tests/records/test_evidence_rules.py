@@ -492,3 +492,25 @@ def test_every_anchor_is_whole_words_within_the_limit(words: list[str], cut: st.
     if anchor is not None:
         assert anchor.end - anchor.start <= SPAN_LIMIT
         assert all(bounded(text, a, b) for a, b in anchor.parts)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "symlink"])
+@pytest.mark.parametrize("with_record", [True, False])
+def test_a_text_that_is_no_regular_file_is_one_kd011(
+    kind: str, with_record: bool, project: Path, tmp_path: Path
+) -> None:
+    """A folder, pipe or link named <id>.txt: one KD011 (at the record when it has one), never a wrong KD203 hint."""
+    folder = project / "raw/sources"
+    name = "test-wire-2020-05-01" if with_record else "stray"
+    path = folder / f"{name}.txt"
+    if with_record:
+        path.rename(tmp_path / "moved.txt")
+    make = {
+        "folder": lambda: path.mkdir(),
+        "fifo": lambda: os.mkfifo(path),
+        "symlink": lambda: path.symlink_to(REPO / "raw/sources" / "report-2022-11-25-kalbajar-anniversary-apa.txt"),
+    }
+    make[kind]()
+    found = _issues(project)
+    assert [code for code, _, _ in found] == ["KD011"], found
+    assert "must be a regular file" in found[0][2] and "<id>.yaml" not in found[0][2]
