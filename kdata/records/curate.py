@@ -134,9 +134,12 @@ def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None
     folder = _sources_folder(raw)
     document = read_document(path)
     if title is not None:
-        document = Document(document.text, title, document.stated)
-        if document.dropped and document.title is None:
-            raise UsageError(f"--title is no title a record may hold: {document.dropped[-1].split(': ', 1)[1]}")
+        given = Document(document.text, title, document.stated)
+        if given.title is None:
+            why = given.dropped[0].split(": ", 1)[1] if given.dropped else "it is empty."
+            raise UsageError(f"--title is no title a record may hold: {why}")
+        given.dropped[:0] = [note for note in document.dropped if not note.startswith("title ")]
+        document = given
     wrong = form_problem(document.text)
     if wrong:
         raise UsageError(f"The text of {path} {wrong}; remove it from the document and add it again.")

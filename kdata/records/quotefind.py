@@ -17,6 +17,7 @@ archived text itself: pasted as a ``quote``, it passes quote verification.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -185,6 +186,7 @@ def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Pass
     Raises:
         UsageError: ``quote`` is empty or only whitespace.
     """
+    quote = unicodedata.normalize("NFC", quote)  # as archived texts and records are
     if not quote.strip():
         raise UsageError('Nothing to find: give the words to look for, e.g. kdata quote find "about 1,200 residents".')
     for search in PASSES:

@@ -514,3 +514,18 @@ def test_a_text_that_is_no_regular_file_is_one_kd011(
     found = _issues(project)
     assert [code for code, _, _ in found] == ["KD011"], found
     assert "must be a regular file" in found[0][2] and "<id>.yaml" not in found[0][2]
+
+
+@pytest.mark.parametrize(("title", "why"), [("", "it is empty"), (" \t", "it is empty"), ("A\u200bB", "U+200B")])
+def test_a_title_given_goes_through_the_character_policy_too(title: str, why: str, project: Path) -> None:
+    (project / "doc.txt").write_text("Title\n\nA line.\n", "utf-8")
+    result = run_kdata_here("sources", "add", "doc.txt", "--title", title, cwd=project)
+    assert result.returncode == 2 and "--title is no title a record may hold" in result.stderr and why in result.stderr
+    assert not (project / "raw/sources/doc.yaml").exists()
+
+
+def test_quote_find_reads_a_query_typed_in_nfd_as_nfc(project: Path) -> None:
+    _longer(project)
+    found = run_kdata_here("quote", "find", unicodedata.normalize("NFD", "Café owners welcomed"), cwd=project)
+    assert found.stdout.splitlines()[0] == "test-wire-2020-05-01, paragraph 5 (exact):"
+    assert "quote: Café owners welcomed" in found.stdout
