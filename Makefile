@@ -1,7 +1,8 @@
 # Two commands for a fresh clone: `make build` builds the dataset, `make test` runs the tests.
 # Both install into the virtual environment .venv exactly the versions pinned in uv.lock, using uv
 # (itself pinned, installed on first use into .uv/). `make build` installs kdata and what it needs to
-# run; `make test` adds the test tools (dependency group `test`).
+# run; `make test` adds the test tools (dependency group `test`, with pre-commit); `make curate` adds the
+# `curate` extra (trafilatura, which `kdata sources add` needs for .html pages).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 SYNC := $(UV) sync --locked --python $(PYTHON)
 
-.PHONY: build test check lock clean
+.PHONY: build test curate check lock clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -39,6 +40,10 @@ $(VENV)/.test-env: pyproject.toml uv.lock | $(UV)
 	$(SYNC) --group test --quiet
 	touch $(VENV)/.build-env $@
 
+$(VENV)/.curate-env: pyproject.toml uv.lock | $(UV)
+	$(SYNC) --inexact --extra curate --quiet
+	touch $(VENV)/.build-env $@
+
 build: $(VENV)/.build-env  ## validate raw/ and write dist/ and schemas/
 	$(BIN)/kdata build
 
@@ -47,6 +52,8 @@ test: $(VENV)/.test-env  ## lint, type-check and run the test suite
 	$(BIN)/ruff format --check kdata tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
+
+curate: $(VENV)/.curate-env  ## add the `curate` extra (trafilatura, for `kdata sources add page.html`) to .venv
 
 check: $(VENV)/.build-env  ## what CI checks about the data: fresh dist/ and verified quotes
 	$(BIN)/kdata build --check

@@ -200,7 +200,8 @@ CODES: dict[str, Code] = {
         Code(
             "KD203",
             "misplaced-file",
-            "Keep only table folders in raw/, and only <id>.yaml files in them.",
+            "Keep only table folders in raw/ and only <id>.yaml files in them (in raw/sources/, also each record's "
+            "archived text, a regular file <id>.txt).",
             "raw/ holds a file or folder that is not a table folder, package.yaml or an <id>.yaml record.",
         ),
         Code(
@@ -248,8 +249,26 @@ CODES: dict[str, Code] = {
         Code(
             "KD304",
             "locator-mismatch",
-            "Write the paragraph the quote stands in (the message names it), counting blocks separated by blank lines.",
-            "A citation's 'paragraph N' locator names another paragraph than the one its quote stands in.",
+            "Write 'paragraph N' with the paragraph the quote stands in (the message names it), counting blocks "
+            "separated by blank lines.",
+            "A citation's locator is not exactly 'paragraph N', or names another paragraph than the one its quote "
+            "stands in.",
+        ),
+        Code(
+            "KD305",
+            "quote-span-too-long",
+            "Quote a shorter passage, or cite the parts far apart in separate citations: an anchored span holds at "
+            "most 2,000 code points.",
+            'A quote\'s parts ("…" leaves words out) stand in the archived text, but from the first to the last they '
+            "span more than 2,000 code points: the published anchor would carry more of the text than a quote may.",
+        ),
+        Code(
+            "KD306",
+            "archive-text-form",
+            "Archive the document again with `kdata sources add` (UTF-8, NFC, LF line breaks, no BOM), or fix the "
+            "file and its record's sha256.",
+            "An archived text is not in the form every archived text has: Unicode NFC, LF line breaks only, no byte "
+            "order mark, no control, invisible or bidi character (tab aside).",
         ),
     )
 }

@@ -59,6 +59,22 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: Exit status of a command whose reader closed its output: the shell's for a tool ended by SIGPIPE (128 + 13).
+PIPE_CLOSED = 141
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing what is left at exit fails no more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (an in-process runner): nothing to silence
+        pass
+
+
 class _Group(click.Group):
     """Maps kdata's errors to messages and exit statuses; loads module commands lazily."""
 
@@ -89,7 +105,17 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._reported(ctx)
+        except BrokenPipeError:  # the reader went away (``kdata ... | head``): stop quietly, as Unix tools do
+            _quiet_stdout()
+            ctx.exit(PIPE_CLOSED)
+
+    def _reported(self, ctx: click.Context) -> Any:
+        """Run the command; print kdata's errors as one line each (or the issue report) and exit with their status."""
+        try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # not an error to word: ``invoke`` ends quietly
+            raise
         except DataError as exc:
             report(exc.issues)
             ctx.exit(1)
@@ -119,6 +145,7 @@ def run() -> None:
     """
     import os
 
+    stdout = sys.stdout
     try:
         main(prog_name="kdata")
     except SystemExit as exc:
@@ -127,10 +154,14 @@ def run() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     else:
         code = 0
+    if sys.stdout is not stdout:  # click wraps it when a closed pipe stopped help or usage text: ended so too
+        code = PIPE_CLOSED
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+        except BrokenPipeError:  # the reader went away before the last of the output: as ``invoke`` ends then
+            code = code or PIPE_CLOSED
+        except (OSError, ValueError):  # a closed stream: nothing more can be said
             pass
     os._exit(code)
 

@@ -27,18 +27,22 @@ def sources_command() -> None:
 @sources_command.command(name="add")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--id", "record_id", metavar="ID", help="The new source's id (default: from its date and title).")
+@click.option("--title", metavar="TEXT", help="The title to write (a .txt states none; default: an .html page's h1).")
 @_RAW
-def add(file: Path, record_id: str | None, raw: Path) -> None:
+def add(file: Path, record_id: str | None, title: str | None, raw: Path) -> None:
     """Archive FILE (.txt, or .html saved from a browser) and write its source record.
 
     The text goes to raw/sources/<id>.txt and the record, with its sha256 and only what the
     document states about itself, to raw/sources/<id>.yaml. A document archived already (same
-    sha256) or a taken id is refused.
+    sha256) or a taken id is refused. A .txt states no title: give one with --title, or the id
+    with --id and fill the title in the record.
     """
     from kdata.records.curate import add_source
 
-    added = add_source(file, raw, record_id)
+    added = add_source(file, raw, record_id, title)
     click.echo(f"Archived {added.text} (sha256 {added.sha256}).")
+    for note in added.dropped:
+        click.echo(f"Note: the document's {printable(note)}")
     filled = ", ".join(added.stated) or "nothing but its sha256"
     click.echo(f"Wrote {added.record}: from the document, {filled}. Fill the empty fields, then `kdata validate`.")
 

@@ -12,6 +12,17 @@ is the archived text itself, which may differ from the quote in those characters
 only. A quote that leaves words out writes "…" (U+2026) where they were: each part
 is found in order, and ``parts`` gives the offsets of each.
 
+A quote (and each part of one) starts and ends at a word boundary of the text: where its
+first or last character is a letter or digit, the archived character beside it is not one,
+so "about 15" is not found in "about 150" nor "p to 60" in "up to 60". An anchor spans at
+most ``SPAN_LIMIT`` code points of the text, the length of a quote, however much "…"
+leaves out: the published ``exact`` never carries more than a quote's worth of the text.
+
+An archived text is UTF-8 in Unicode NFC, its line breaks LF only, with no byte order mark
+and no character the character policy forbids (tab and LF aside): ``form_problem`` says
+what breaks that rule, which ``kdata validate`` reports (KD306) and ``kdata sources add``
+applies.
+
 A paragraph is a block of non-blank lines; blank lines (empty or only whitespace)
 separate paragraphs, which are numbered from 1 in the order of the text. The
 paragraph of an anchor is the one its first character stands in.
@@ -20,8 +31,12 @@ paragraph of an anchor is the one its first character stands in.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from kdata.records.chars import problem, visible
 
 #: Where a quote leaves words out.
 ELLIPSIS = "\u2026"
@@ -36,7 +51,39 @@ TYPOGRAPHIC = str.maketrans(
 )
 _SPACE = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
-_LOCATOR = re.compile(r"paragraph (\d+)")
+_LEADING_BLANK = re.compile(r"(?:[^\S\n]*\n)*")
+_LOCATOR = re.compile(r"paragraph ([1-9][0-9]*)")
+#: Most code points an anchor spans: the longest quote (``models.Text``), whatever "…" leaves out.
+SPAN_LIMIT = 2000
+#: Characters an archived text may hold that the character policy otherwise forbids.
+TEXT_ALLOWED = "\t\n"
+
+
+def _wordy(c: str) -> bool:
+    """A character that belongs to a word: a letter, a digit or a combining mark."""
+    return c.isalnum() or unicodedata.category(c).startswith("M")
+
+
+def bounded(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (non-empty) starts and ends at a word boundary of ``text``."""
+    if start > 0 and _wordy(text[start]) and _wordy(text[start - 1]):
+        return False
+    return not (end < len(text) and _wordy(text[end - 1]) and _wordy(text[end]))
+
+
+def form_problem(text: str) -> str:
+    """What breaks the rule of an archived text (NFC, LF line breaks, no BOM, no forbidden character), or ''."""
+    if text.startswith("\ufeff"):
+        return "begins with a byte order mark (U+FEFF)"
+    if "\r" in text:
+        at = text.index("\r")
+        return f"holds a carriage return (CR) at line {text.count(chr(10), 0, at) + 1}; line breaks are LF only"
+    found = problem(text, TEXT_ALLOWED)
+    if found:
+        return f"holds {found[1]}, at line {text.count(chr(10), 0, found[0]) + 1}"
+    if not unicodedata.is_normalized("NFC", text):
+        return "is not in Unicode NFC form"
+    return ""
 
 
 def normalise(text: str) -> str:
@@ -82,9 +129,9 @@ class Archived:
             chars.append(c.translate(TYPOGRAPHIC))
             self._where.append(i)
         self.normal = "".join(chars)
-        body = text.lstrip()
-        first = len(text) - len(body)
-        self._starts = [first] + [m.end() + first for m in _BLANK_LINES.finditer(body)]
+        first = _LEADING_BLANK.match(text).end()  # type: ignore[union-attr]  # always matches
+        body = text[first:]
+        self._starts = [first] + [m.end() + first for m in _BLANK_LINES.finditer(body) if m.end() < len(body)]
 
     def paragraph(self, offset: int) -> int:
         """The paragraph (from 1) the character at ``offset`` stands in."""
@@ -105,27 +152,52 @@ class Archived:
         """The offset in the normalised form of the first character kept at or after ``offset`` of the text."""
         return bisect_left(self._where, offset)
 
-    def _find(self, part: str, after: int) -> int | None:
-        """Where a normalised part first stands in the normalised text, at or after ``after``."""
-        at = self.normal.find(part, after) if part else -1
-        return None if at < 0 else at
+    def occurrences(self, piece: str, after: int = 0, haystack: str | None = None) -> Iterator[int]:
+        """Where a normalised ``piece`` stands in ``haystack`` (default: the normalised text) at or after ``after``,
+        at word boundaries, in order."""
+        haystack = self.normal if haystack is None else haystack
+        at = haystack.find(piece, after) if piece else -1
+        while at >= 0:
+            if bounded(haystack, at, at + len(piece)):
+                yield at
+            at = haystack.find(piece, at + 1)
 
-    def anchor(self, quote: str) -> Anchor | None:
-        """The anchor of ``quote``, or None if it (or one of its parts, in order) is not in the text."""
+    def _place(self, pieces: list[str], limit: int | None) -> list[tuple[int, int]] | None:
+        """The normalised spans of ``pieces`` in order, the first as early as lets the rest fit in ``limit``."""
+        for at in self.occurrences(pieces[0]):
+            spans = [(at, at + len(pieces[0]))]
+            for piece in pieces[1:]:  # the earliest place of each later part leaves the most room for the next
+                after = next(self.occurrences(piece, spans[-1][1]), None)
+                if after is None:
+                    return None  # a later first part leaves less room still
+                spans.append((after, after + len(piece)))
+            start, end = self.span(spans[0][0], spans[-1][1])
+            if limit is None or end - start <= limit:
+                return spans
+        return None
+
+    def anchor(self, quote: str, limit: int | None = SPAN_LIMIT) -> Anchor | None:
+        """The anchor of ``quote``, or None if it (or one of its parts, in order) is not in the text.
+
+        Args:
+            quote: The quote as cited; "…" leaves words out.
+            limit: Most code points the anchor may span (None: any, to tell "too long" from "not there").
+        """
         whole = normalise(quote)
-        pieces = [whole] if self._find(whole, 0) is not None else [p.strip() for p in whole.split(ELLIPSIS)]
-        if len(pieces) > 1 and not all(pieces[1:-1]):
-            return None  # two ellipses in a row leave nothing between them
-        parts: list[tuple[int, int]] = []
-        after = 0
-        for piece in filter(None, pieces):
-            at = self._find(piece, after)
-            if at is None:
-                return None
-            after = at + len(piece)
-            parts.append(self.span(at, after))
-        if not parts:
+        if not whole:
             return None
+        tries = [[whole]]
+        if ELLIPSIS in whole:
+            pieces = [p.strip() for p in whole.split(ELLIPSIS)]
+            if all(pieces[1:-1]):  # two ellipses in a row leave nothing between them
+                tries.append([p for p in pieces if p])
+        for pieces in tries:
+            spans = self._place(pieces, limit) if pieces else None
+            if spans:
+                return self._anchor([self.span(a, b) for a, b in spans])
+        return None
+
+    def _anchor(self, parts: list[tuple[int, int]]) -> Anchor:
         start, end = parts[0][0], parts[-1][1]
         text = self.text
         return Anchor(
@@ -140,10 +212,18 @@ class Archived:
 
 
 def locator_problem(locator: str | None, anchor: Anchor) -> str:
-    """Say how a ``paragraph N`` locator contradicts the anchor, or '' if it agrees (or is of another form)."""
+    """Say how a locator breaks its rule, or '' if it is absent or the ``paragraph N`` the anchor gives.
+
+    A locator, when given, is exactly ``paragraph N`` (N from 1), and N is the paragraph of the anchor.
+    """
     if locator is None:
         return ""
     match = _LOCATOR.fullmatch(locator)
-    if match is None or int(match.group(1)) == anchor.paragraph:
+    if match is None:
+        return (
+            f"The locator '{visible(locator)}' is not of the form 'paragraph N'; write '{anchor.locator}', "
+            "the paragraph the quote stands in."
+        )
+    if int(match.group(1)) == anchor.paragraph:
         return ""
     return f"The locator says '{locator}', but the quote stands in paragraph {anchor.paragraph} of the archived text."

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kdata import fs
 from kdata.errors import UsageError
-from kdata.records.anchors import Archived
+from kdata.records.anchors import Archived, form_problem
 from kdata.records.document import Document, read_document
 from kdata.records.evidence import TEXT_LIMIT
 
@@ -37,11 +37,14 @@ class Added:
     text: Path
     sha256: str
     stated: tuple[str, ...]  # the fields filled from the document
+    dropped: tuple[str, ...] = ()  # one note for each value the document states that was left out
 
 
-def default_id(document: Document, fallback: str = "") -> str:
-    """An id from the document's date (if stated) and title (else ``fallback``): ``2022-11-25-azerbaijan-marks-second``."""
-    words = _title(document) or fallback
+def default_id(document: Document) -> str | None:
+    """An id from the document's date (if stated) and title: ``2022-11-25-azerbaijan-marks-second``; None if no title."""
+    words = _title(document)
+    if not words:
+        return None
     ascii_title = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode()
     slug = _NOT_ID.sub("-", ascii_title.lower()).strip("-")
     date = document.stated.get("published", "")
@@ -108,25 +111,38 @@ def _sources_folder(raw: Path) -> Path:
     return folder
 
 
-def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None) -> Added:
+def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None, title: str | None = None) -> Added:
     """Archive the document at ``path`` as ``raw/sources/<id>.txt`` and write its record ``<id>.yaml``.
 
     Args:
         path: A ``.txt`` file or an ``.html`` page saved from a browser.
         raw: The raw/ folder.
         record_id: The new source's id; by default made from the document's date and title.
+        title: The title to write, for a document that states none (a ``.txt``) or states another.
 
     Returns:
         The id, both paths, the sha256 and the fields filled from the document.
 
     Raises:
-        UsageError: The document cannot be read, is archived already (the message names its record),
-            the id is invalid or taken, or a file cannot be written. Nothing is left half-written.
+        UsageError: The document cannot be read, its text breaks the rule of archived texts (a control
+            or hidden character), it is archived already (the message names its record), it has no title
+            and no id is given, the id is invalid or taken, or a file cannot be written. Nothing is
+            left half-written.
     """
     from kdata.records.scaffold import check_id
 
     folder = _sources_folder(raw)
     document = read_document(path)
+    if title is not None:
+        given = Document(document.text, title, document.stated)
+        if given.title is None:
+            why = given.dropped[0].split(": ", 1)[1] if given.dropped else "it is empty."
+            raise UsageError(f"--title is no title a record may hold: {why}")
+        given.dropped[:0] = [note for note in document.dropped if not note.startswith("title ")]
+        document = given
+    wrong = form_problem(document.text)
+    if wrong:
+        raise UsageError(f"The text of {path} {wrong}; remove it from the document and add it again.")
     content = document.text.encode("utf-8")
     if len(content) > TEXT_LIMIT:
         raise UsageError(f"{path} holds {len(content)} bytes of text; an archived text may hold {TEXT_LIMIT}.")
@@ -134,7 +150,11 @@ def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None
     twin = archived_by(folder, sha256)
     if twin is not None:
         raise UsageError(f"{path} is archived already: {twin} has the same text (sha256 {sha256}). Cite that source.")
-    record_id = record_id or default_id(document, path.stem)
+    record_id = record_id or default_id(document)
+    if record_id is None:
+        raise UsageError(
+            f"{path} states no title to make an id from; pass --id (e.g. --id 2024-09-18-publisher-topic) or --title."
+        )
     check_id(record_id)
     text_file, record_file = folder / f"{record_id}{TEXT}", folder / f"{record_id}{RECORD}"
     taken = [p for p in (record_file, text_file) if p.exists() or p.is_symlink()]
@@ -155,8 +175,8 @@ def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None
         if isinstance(exc, FileExistsError):
             raise UsageError(f"{exc.filename} appeared while kdata wrote beside it; run the command again.") from None
         raise UsageError(f"{folder} cannot be written: {fs.write_error(exc)}.") from None
-    stated = {*document.stated, *(["title"] if _title(document) else [])}
-    return Added(record_id, record_file, text_file, sha256, tuple(sorted(stated)))
+    stated = {*document.stated, *(["title"] if _title(document) and title is None else [])}
+    return Added(record_id, record_file, text_file, sha256, tuple(sorted(stated)), tuple(document.dropped))
 
 
 def archived_texts(raw: Path = Path("raw"), only: str | None = None) -> dict[str, Archived]:

@@ -1,15 +1,17 @@
 """Read a document to archive: its text as it will be stored, and only what it states about itself.
 
-A ``.txt`` file is stored as it is, with two changes only: its line breaks become ``\\n``
-(CRLF and CR alike, so the sha256 does not depend on the system that saved it) and a leading
-UTF-8 byte order mark is dropped. Its paragraphs are its own blank-line separated blocks; its
-title is its first line holding a letter or digit (a rule of dashes is no title).
+A ``.txt`` file is stored as it is, with three changes only: its line breaks become ``\\n``
+(CRLF and CR alike, so the sha256 does not depend on the system that saved it), a leading
+UTF-8 byte order mark is dropped, and the text is put in Unicode NFC (an accent typed as a
+letter and a combining mark becomes the one composed character). Its paragraphs are its own
+blank-line separated blocks. A ``.txt`` states no title (its first line may be a dateline): the
+title is the curator's to fill, or to give with ``--title``.
 
 An ``.html`` page saved from a browser has its main text extracted by trafilatura (the
 optional extra ``kalbajar-data[curate]``; imported only here): navigation, menus, footers and
 comments are left out, and each block it returns (a heading, a paragraph, a list item) becomes
-one paragraph, the paragraphs separated by one blank line and the text ending with one line
-break. The stated metadata come from the page's own markup, read with the standard library
+one paragraph, the paragraphs separated by one blank line, the text in NFC and ending with one
+line break. The stated metadata come from the page's own markup, read with the standard library
 (trafilatura's own metadata are not used: it guesses dates from the text and URLs from links):
 
 ========================  =========================================================
@@ -26,17 +28,21 @@ field                     taken from
 ========================  =========================================================
 
 The ``saved from url`` comment a browser writes into a saved page is the browser's note, not
-the document's: it is ignored, as is anything else not listed here.
+the document's: it is ignored, as is anything else not listed here. Each value goes through the
+character policy of records (:mod:`kdata.records.chars`): it is put in NFC, and a value that
+still holds a hidden or control character is left out, with a note saying so.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 from kdata.errors import UsageError
+from kdata.records.chars import text_problem
 
 #: Largest document read (a saved news page with its scripts can run to a few MB).
 DOCUMENT_LIMIT = 32 << 20
@@ -66,6 +72,22 @@ class Document:
     text: str
     title: str | None = None
     stated: dict[str, str] = field(default_factory=dict)  # url, published, author, publisher, language
+    dropped: list[str] = field(default_factory=list)  # one note for each stated value left out, and why
+
+    def __post_init__(self) -> None:
+        """Put the text in NFC and the stated values through the character policy of records."""
+        self.text = unicodedata.normalize("NFC", self.text)
+        values = {"title": self.title or "", **self.stated}
+        kept = {}
+        for key, value in values.items():
+            value = unicodedata.normalize("NFC", " ".join(value.split()))
+            wrong = text_problem(value) if value else ""
+            if wrong:
+                self.dropped.append(f"{key} left out: it {wrong.removeprefix('The text ').split(';')[0]}.")
+            elif value:
+                kept[key] = value
+        self.title = kept.pop("title", None)
+        self.stated = kept
 
 
 class _Markup(HTMLParser):
@@ -138,7 +160,8 @@ def _extract(html: str, path: Path) -> str:
         import trafilatura
     except ImportError:
         raise UsageError(
-            "Reading an .html page needs trafilatura: pip install 'kalbajar-data[curate]' (or archive a .txt)."
+            "Reading an .html page needs trafilatura: pip install 'kalbajar-data[curate]', or `make curate` in a clone "
+            "(or archive a .txt)."
         ) from None
     extracted = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=True)
     blocks = [" ".join(line.split()) for line in (extracted or "").splitlines()]
@@ -158,14 +181,12 @@ def from_html(raw: bytes, path: Path) -> Document:
 
 
 def from_text(raw: bytes, path: Path) -> Document:
-    """A plain text file: stored with \\n line breaks and no byte order mark; its first line of words is its title."""
+    """A plain text file: stored with \\n line breaks, no byte order mark, in NFC; it states nothing about itself."""
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8.") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    first = next((line for line in text.splitlines() if any(c.isalnum() for c in line)), "")
-    return Document(text, " ".join(first.split()) or None)
+    return Document(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 #: Suffix -> the reader of that kind of file.

@@ -17,7 +17,7 @@ from kdata import fs
 from kdata.errors import Issue, UsageError
 from kdata.fs import sha256_bytes
 from kdata.records import models
-from kdata.records.anchors import Anchor, Archived, locator_problem
+from kdata.records.anchors import ELLIPSIS, SPAN_LIMIT, Anchor, Archived, form_problem, locator_problem
 from kdata.records.chars import visible
 from kdata.records.quotefind import nearest
 from kdata.records.scan import display
@@ -43,7 +43,7 @@ def _read_text(path: Path) -> tuple[bytes | None, str, str]:
         return (
             None,
             "KD011",
-            f"The archived text {display(path)} must be a regular file, not a symlink or special file.",
+            f"The archived text {display(path)} must be a regular file, not a symlink, folder or special file.",
         )
     except FileNotFoundError:
         return None, "KD302", f"The archived text {display(path)} is missing; archive the document there."
@@ -120,8 +120,16 @@ def archived_texts(data: RawData, archive: Path | None = None) -> tuple[dict[str
             raw, code, message = _checked_text(text_path(result.path), result.sha256)
         if raw is not None:
             try:
-                texts[rid] = Archived(raw.decode("utf-8"))
-                continue
+                text = raw.decode("utf-8")
+                wrong = form_problem(text)
+                if not wrong:
+                    texts[rid] = Archived(text)
+                    continue
+                where = display(text_path(result.path)) if index is None else f"of sha256 {result.sha256}"
+                code, message = (
+                    "KD306",
+                    f"The archived text {where} {wrong}; its quotes are not checked until it is fixed.",
+                )
             except UnicodeDecodeError:
                 code, message = "KD002", "The archived text is not UTF-8; archive the document as UTF-8 text."
         line, col = data.where(table, rid, ("sha256",))
@@ -140,7 +148,8 @@ def _orphans(data: RawData) -> list[Issue]:
     out = []
     for entry in sorted(names):
         stem, suffix = os.path.splitext(entry)
-        if suffix == TEXT_SUFFIX and f"{stem}.yaml" not in names and not entry.startswith("."):
+        regular = os.path.isfile(folder / entry) and not os.path.islink(folder / entry)
+        if suffix == TEXT_SUFFIX and f"{stem}.yaml" not in names and not entry.startswith(".") and regular:
             message = (
                 f"'{visible(entry)}' is the archived text of no source record; add {visible(stem)}.yaml beside it."
             )
@@ -171,6 +180,15 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
             field = f"citations.{i}"
             if anchor is None:
                 line, col = data.where(table, rid, ("citations", i, "quote"))
+                wide = text.anchor(quote, limit=None)
+                if wide is not None:
+                    message = (
+                        f"The parts of the quote '{shorten(quote)}' stand in the archived text of source '{source}', "
+                        f"but span {wide.end - wide.start} code points (paragraphs {wide.paragraph} to "
+                        f"{text.paragraph(wide.end - 1)}); a quote leaving words out with {ELLIPSIS!r} may span {SPAN_LIMIT}."
+                    )
+                    issues.append(Issue(result.name, line, col, "KD305", f"{field}.quote", message))
+                    continue
                 message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
                 searched[result.name] = searched.get(result.name, 0) + 1
                 near = nearest(quote, source, text) if searched[result.name] <= MAX_ISSUES else None

@@ -17,19 +17,25 @@ archived text itself: pasted as a ``quote``, it passes quote verification.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from difflib import SequenceMatcher
+from difflib import Match, SequenceMatcher
 
-from kdata.records.anchors import Archived, normalise
+from kdata.errors import UsageError
+from kdata.records.anchors import ELLIPSIS, Archived, bounded, normalise
 
 #: Lowest likeness (0 to 1) a fuzzy passage needs to be shown.
 THRESHOLD = 0.6
+#: Words a fuzzy passage's ends may stand from where the quote's words would put them.
+SLACK = 3
 #: Sentences a fuzzy window spans at most.
 WINDOW = 3
 #: Where a sentence ends: after . ! ? (and a closing quote mark or bracket) and before a space.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]* ")
+#: Where a quote leaves words out: "…", or "..." typed for it.
+_ELLIPSES = re.compile(re.escape(ELLIPSIS) + r"|\.\.\.")
 _PUNCTUATION = re.compile(r"[^\w]+")
 _WORD = re.compile(r"[^ ]+")
 #: Punctuation left off the end of a fuzzy passage (the quote would rarely want it).
@@ -64,10 +70,12 @@ def _passage(source: str, archived: Archived, start: int, end: int, how: str, sc
 
 
 def _exact(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
-    at = archived.text.find(quote)
-    while at >= 0 and quote:
-        yield _passage(source, archived, at, at + len(quote), "exact")
-        at = archived.text.find(quote, at + 1)
+    text = archived.text
+    at = text.find(quote) if quote else -1
+    while at >= 0:
+        if bounded(text, at, at + len(quote)):
+            yield _passage(source, archived, at, at + len(quote), "exact")
+        at = text.find(quote, at + 1)
 
 
 def _approximate(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
@@ -76,11 +84,8 @@ def _approximate(quote: str, source: str, archived: Archived) -> Iterator[Passag
         yield _passage(source, archived, anchor.start, anchor.end, "approximate")
         return
     wanted = _lower(normalise(quote))
-    haystack = _lower(archived.normal)
-    at = haystack.find(wanted) if wanted else -1
-    while at >= 0:
+    for at in archived.occurrences(wanted, 0, _lower(archived.normal)):
         yield _passage(source, archived, *archived.span(at, at + len(wanted)), "approximate")
-        at = haystack.find(wanted, at + 1)
 
 
 def _words(text: str) -> list[str]:
@@ -125,15 +130,39 @@ def _fuzzy(quote: str, source: str, archived: Archived) -> Iterator[Passage]:
         blocks = [b for b in matcher.get_matching_blocks() if b.size]
         if not blocks:
             continue
-        # The words that line up, widened by the words of the quote left over on either side (unlike ones).
-        head, tail = blocks[0], blocks[-1]
-        start = spans[max(first + head.a - head.b, first)][0]
-        end = spans[min(first + tail.a + tail.size + len(asked) - tail.b - tail.size, last) - 1][1]
+        low, high = _trim(words, asked, first, last, max(blocks, key=lambda b: b.size))
+        start, end = spans[low][0], spans[high - 1][1]
         while end > start + 1 and haystack[end - 1] in _TRAILING:
             end -= 1
         score = SequenceMatcher(None, wanted, haystack[start:end], autojunk=False).ratio()
         if score >= THRESHOLD:
             yield _passage(source, archived, *archived.span(start, end), "fuzzy", score)
+
+
+def _trim(words: list[str], asked: list[str], first: int, last: int, core: Match) -> tuple[int, int]:
+    """The word span of window ``first:last`` that best covers the quote, around its longest matching block.
+
+    Its ends are tried within ``SLACK`` words of where the quote's words left over on either side of
+    ``core`` would reach; the best has the most words in common with the quote, less half a point for
+    each word more or fewer than the quote has (ties: the nearest to where the quote's words reach). So a word the quote leaves out, adds or changes is
+    passed over, and a common word ("the") matched far away does not stretch the passage.
+    """
+    n = len(asked)
+    core_start, core_end = first + core.a, first + core.a + core.size
+    before, after = core.b, n - core.b - core.size  # the quote's words on either side of the block
+    low = max(first, core_start - before - SLACK)
+    starts = range(low, max(low, min(core_start, core_start - before + SLACK)) + 1)
+    high = min(last, core_end + after + SLACK)
+    ends = range(min(high, max(core_end, core_end + after - SLACK)), high + 1)
+    matcher: SequenceMatcher[str] = SequenceMatcher(None, b=asked, autojunk=False)
+
+    def cover(bounds: tuple[int, int]) -> tuple[float, int]:
+        matcher.set_seq1(words[bounds[0] : bounds[1]])
+        common = sum(block.size for block in matcher.get_matching_blocks())
+        shift = abs(bounds[0] - (core_start - before)) + abs(bounds[1] - (core_end + after))
+        return common - abs(bounds[1] - bounds[0] - n) / 2, -shift  # ties: where the quote's words reach
+
+    return max(((a, b) for a in starts for b in ends), key=cover)
 
 
 #: The passes, in the order they are tried.
@@ -143,6 +172,9 @@ PASSES = (_exact, _approximate, _fuzzy)
 def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Passage]:
     """The passages of ``texts`` that ``quote`` names, from the first pass that finds any.
 
+    Every pass finds whole words only: a passage starts and ends at a word boundary of the text
+    (:func:`kdata.records.anchors.bounded`). Passages that overlap are one: the best (or first) is kept.
+
     Args:
         quote: The text to look for, as typed.
         texts: Archived texts by source id.
@@ -150,18 +182,41 @@ def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Pass
 
     Returns:
         Up to ``limit`` passages, all of one pass (``how``); empty when no pass finds one.
+
+    Raises:
+        UsageError: ``quote`` is empty or only whitespace.
     """
+    quote = unicodedata.normalize("NFC", quote)  # as archived texts and records are
     if not quote.strip():
-        return []
+        raise UsageError('Nothing to find: give the words to look for, e.g. kdata quote find "about 1,200 residents".')
     for search in PASSES:
         found = [p for source, archived in sorted(texts.items()) for p in search(quote, source, archived)]
         if found:
-            unique = {(p.source, p.start, p.end): p for p in found}.values()  # overlapping windows trim alike
-            return sorted(unique, key=lambda p: (-p.score, p.source, p.start))[:limit]
+            return _apart(sorted(found, key=lambda p: (-p.score, p.source, p.start)))[:limit]
     return []
 
 
+def _apart(passages: list[Passage]) -> list[Passage]:
+    """``passages`` (best first) without any that overlaps one before it in the same text."""
+    kept: list[Passage] = []
+    for p in passages:
+        if not any(k.source == p.source and k.start < p.end and p.start < k.end for k in kept):
+            kept.append(p)
+    return kept
+
+
 def nearest(quote: str, source: str, archived: Archived) -> Passage | None:
-    """The passage of one archived text most like ``quote`` (any pass), or None if none is like enough."""
-    found = find(quote, {source: archived}, limit=1)
-    return found[0] if found else None
+    """The passage of one archived text most like ``quote`` (any pass), or None if none is like enough.
+
+    A quote that leaves words out ("…", or "..." typed for it) is searched whole without them, then by
+    its longest part, so a quote with a wrong part still shows where its other words stand.
+    """
+    if not quote.strip():
+        return None
+    parts = [p.strip() for p in _ELLIPSES.split(quote)]
+    tries = [quote] if len(parts) == 1 else [quote, " ".join(filter(None, parts)), max(parts, key=len)]
+    for attempt in tries:
+        found = find(attempt, {source: archived}, limit=1)
+        if found:
+            return found[0]
+    return None

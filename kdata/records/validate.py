@@ -76,11 +76,17 @@ def _record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
         else:
             names = []
             # scandir: the file type comes with the directory entry, no stat per file.
-            for item in _listing(Path(entry.path), refuse):
+            listing = _listing(Path(entry.path), refuse)
+            present = {item.name for item in listing}
+            for item in listing:
                 name = item.name
                 if name.endswith(".yaml") and not name.startswith(".") and item.is_file(follow_symlinks=False):
                     names.append(name)  # the common case, kept to the cheapest tests (100,000 files: ~0.1 s)
-                elif entry.name == _SOURCES and name.endswith(TEXT_SUFFIX) and item.is_file(follow_symlinks=False):
+                elif entry.name == _SOURCES and name.endswith(TEXT_SUFFIX) and not name.startswith("."):
+                    # A link, folder or pipe where a text belongs; beside a record, its check reports it.
+                    if not item.is_file(follow_symlinks=False) and name[: -len(TEXT_SUFFIX)] + ".yaml" not in present:
+                        what = f"'{visible(name)}' is not one"
+                        refuse(Path(item.path), "KD011", f"An archived text must be a regular file; {what}.")
                     continue  # an archived text: checked with the quotes (kdata.records.evidence)
                 elif not name.startswith("."):
                     _refuse_entry(item, refuse)
