@@ -106,6 +106,9 @@ _WHAT: dict[str, Any] = {
     "claims": lambda r: r["summary"],
 }
 assert set(_WHAT) == set(OWNERS), "every table a citation may support is named on a source's page"
+#: The noun a passage's page gives the record it supports ("supports the claim ..."), by table.
+_NOUN: dict[str, str] = {"events": "event", "figures": "figure", "claims": "claim"}
+assert set(_NOUN) == set(OWNERS), "every table a citation may support has its noun on a source's page"
 
 #: The tables the disagreements page joins (``conflicts.grouped``): disagreements, their sides, what they cite.
 _DISAGREEMENT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
@@ -241,7 +244,7 @@ class _Package:
             record_id = c[column]
             record = self.by_id[table].get(record_id)
             what = record_id if record is None else _WHAT[table](record)
-            supports = {"table": table, "id": record_id, "what": what, "record": record}
+            supports = {"table": table, "noun": _NOUN[table], "id": record_id, "what": what, "record": record}
             out.append({**c, "supports": supports, "claimant_row": self.by_id["actors"].get(c["claimant"])})
         return out
 
