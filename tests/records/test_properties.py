@@ -37,8 +37,9 @@ from inprocess import run_kdata_here
 import kdata
 from kdata.datapackage.build import build
 from kdata.datapackage.verify import verify
-from kdata.records.dates import MAX_YEAR, MIN_YEAR
+from kdata.records.dates import MAX_YEAR, MIN_YEAR, bounds, parse_edtf
 from kdata.records.models import _text
+from kdata.records.neutral import loaded_term
 from kdata.records.validate import load_raw
 from kdata.records.vocab import ACTOR_KINDS, EVENT_KINDS, EVENT_STATUSES, MEASURES, PLACE_KINDS, QUALIFIERS, UNITS
 from kdata.site.timeline import layout
@@ -158,17 +159,20 @@ def dataset(
         ]
 
     events = []
+    ours = text.filter(lambda t: not loaded_term(t))  # our own words use no loaded term (KD112)
     for i in range(draw(st.integers(1, 2))):
         event = {
             "id": f"event-{i}",
-            "title": draw(text),
+            "title": draw(ours),
             "kind": draw(st.sampled_from(sorted(EVENT_KINDS))),
             "status": draw(st.sampled_from(sorted(EVENT_STATUSES))),
             "date": draw(edtf(years)),
             "place": draw(st.sampled_from([p["id"] for p in places])),
         }
         if draw(st.booleans()):
-            event["description"] = draw(text)
+            event["description"] = draw(ours)
+        if event["status"] == "occurred" and parse_edtf(event["date"]).start > bounds(source["published"])[1]:  # type: ignore[operator]
+            event["status"] = "planned"  # a report cannot tell of what occurred after it (KD206)
         event["citations"] = citations()
         events.append(event)
     figures = []
