@@ -95,6 +95,18 @@ SWITCH_WORDS: dict[str, bool] = {
 }
 
 
+def check() -> None:
+    """Refuse any kdata environment variable set to a value it does not allow, before a command does any work.
+
+    Raises:
+        UsageError: The first setting or switch (in table order) set to a value it does not allow.
+    """
+    for name in SETTINGS:
+        number(name, default=1)  # a computed default is only needed when the variable is unset
+    for name in SWITCHES:
+        switch(name)
+
+
 def switch(name: str) -> bool:
     """Whether the on/off environment variable ``name`` is on; off when unset or empty.
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_kdata
+from conftest import REPO, run_kdata
 from inprocess import run_kdata_here
 
+import kdata
 from kdata import settings
 from kdata.errors import UsageError
 
@@ -77,3 +81,35 @@ def test_every_switch_knows_its_words_and_refuses_the_rest(monkeypatch: pytest.M
             with pytest.raises(UsageError, match=f"^{name}=.* is not allowed: use 1, true, yes, on") as info:
                 settings.switch(name)
             assert "\n" not in str(info.value) and len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KDATA_LOCK_TIMEOUT", "abc"),
+        ("KDATA_DOWNLOAD_RETRIES", "11"),
+        ("KDATA_DOWNLOAD_WAIT", "0"),
+        ("KDATA_JOBS", "3.0"),
+        ("KDATA_OFFLINE", "maybe"),
+    ],
+)
+@pytest.mark.parametrize("command", [["info"], ["build", "--check"], ["versions"], ["cite"]])
+def test_a_bad_value_stops_every_command_before_any_work(variable: str, value: str, command: list[str]) -> None:
+    """Whichever setting the command reads (or none): one line naming the variable, exit 2."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kdata", *command],
+        env={**os.environ, variable: value},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and f"{variable}={value!r} is not allowed" in done.stderr
+
+
+def test_a_bad_value_stops_a_cached_versioned_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled or cached copy would load without reading the variable; it is refused all the same."""
+    monkeypatch.setenv("KDATA_DOWNLOAD_RETRIES", "abc")
+    with pytest.raises(UsageError, match="KDATA_DOWNLOAD_RETRIES='abc' is not allowed"):
+        kdata.load("events", version="0.1.0")

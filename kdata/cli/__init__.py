@@ -170,6 +170,9 @@ def run() -> None:
 @click.version_option(package_name="kalbajar-data", prog_name="kdata")
 def main() -> None:
     """kdata: a cited dataset of the Kalbajar district, and the tools that publish it."""
+    from kdata import settings
+
+    settings.check()  # every KDATA_* variable, whichever the command reads: a bad value stops it before any work
 
 
 @main.command()

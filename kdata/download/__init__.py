@@ -163,11 +163,13 @@ def fetch(
         The unpacked, verified package folder in the cache.
 
     Raises:
-        UsageError: The version is not published (the message lists those that are).
+        UsageError: The version is not published (the message lists those that are), or a KDATA_* variable
+            is set to a value it does not allow.
         IntegrityError: The cached copy no longer matches the registry (and ``refresh`` is off), or
             the downloaded archive does not match it.
         DownloadError: Offline, no base URL, or the download failed.
     """
+    settings.check()  # a bad KDATA_* value stops a cached load too, not only the download that reads it
     registry = registry or load_registry()
     release = registry.get(version)
     cache = cache_dir()
