@@ -121,7 +121,7 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
             f"id: {sid}",
             f'title: "{_sentence(rng, 8)}"',
             "publisher: Synthetic Wire",
-            f"published: 2020-01-{i % 28 + 1:02d}",
+            f"published: 2026-01-{i % 28 + 1:02d}",  # after every event date it reports (KD206)
         ]
         body += ["language: en", "kind: news_report", f"sha256: {digest}"]
         (raw / "sources" / f"{sid}.yaml").write_text("\n".join(body) + "\n")

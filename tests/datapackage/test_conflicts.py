@@ -339,7 +339,7 @@ def test_claims_rendering_one_statement_in_other_words_disagree_in_a_real_build(
     second.write_text(
         first.read_text("utf-8")
         .replace("id: town-council-says-residents-returned", "id: town-council-says-residents-returned-short")
-        .replace("date: 2020-03-02/2020-05-01", "date: 2020-05-02")
+        .replace("date: 2020-03-02/2020-05-01", "date: 2020-02")
         .replace(
             "quote: The council said that about 1,200 residents returned to Riverton on 2 March 2020.",
             "quote: about 1,200 residents returned to Riverton",
@@ -357,7 +357,7 @@ def test_claims_rendering_one_statement_in_other_words_disagree_in_a_real_build(
     shown = {(s["aspect"], s["claim"], s["value"]) for s in sides if s["table"] == "claims"}
     assert shown == {
         ("date", "town-council-says-residents-returned", "2020-03-02/2020-05-01"),
-        ("date", "town-council-says-residents-returned-short", "2020-05-02"),
+        ("date", "town-council-says-residents-returned-short", "2020-02"),
         (
             "wording",
             "town-council-says-residents-returned",
