@@ -89,6 +89,22 @@ def package_files(dist: Path) -> list[str]:
     return sorted(names)
 
 
+def check_version(dist: Path, version: str) -> None:
+    """The distribution's version is the data's: a wheel of kdata X.Y.Z bundles the data package X.Y.Z.
+
+    Raises:
+        ValueError: ``dist/datapackage.json`` states another version (bump ``kdata/__init__.py`` and
+            ``raw/package.yaml`` together, then ``kdata build``).
+    """
+    descriptor = json.loads((dist / DESCRIPTOR).read_text("utf-8"))
+    stated = descriptor.get("version") if isinstance(descriptor, dict) else None
+    if stated != version:
+        raise ValueError(
+            f"The distribution is version {version}, but dist/{DESCRIPTOR} is version {stated}: a wheel bundles the "
+            "data of its own version. Give kdata/__init__.py and raw/package.yaml one version, then run `kdata build`."
+        )
+
+
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchling's generic base has no stubs
     """Add the data package's own files of dist/ to the build, and nothing else of dist/."""
 
@@ -97,5 +113,6 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchlin
             return  # an editable install reads the checkout's dist/ directly
         dist = Path(self.root) / "dist"
         target = "dist" if self.target_name == "sdist" else "kdata/_data"
+        check_version(dist, self.metadata.version)
         for name in package_files(dist):
             build_data["force_include"][str(dist / name)] = f"{target}/{name}"

@@ -11,8 +11,6 @@ when a function needs them.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 # A literal list, so that type checkers and linters read it (a test keeps it equal to dir(kdata)).
 __all__ = [
     "BuildError",
@@ -60,6 +58,16 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name == "__version__":  # the version of the bundled data, which the distribution shares (pyproject.toml)
+        from kdata.datapackage.read import bundled_dir, read_descriptor
+        from kdata.errors import PackageError
+
+        try:
+            return str(read_descriptor(bundled_dir())["version"])
+        except PackageError:  # a checkout never built: the installed distribution's metadata
+            from importlib.metadata import version
+
+            return version("kalbajar-data")
     raise AttributeError(f"module 'kdata' has no attribute '{name}'")
 
 

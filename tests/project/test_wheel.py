@@ -212,3 +212,16 @@ def test_wheel_and_sdist_carry_no_archived_text(built: Built) -> None:
     assert "anchor_start" in citations.splitlines()[0]  # the anchors do
     # The check does see a text: the sdist's own checkout holds them all.
     assert len(texts_carried({p.name: p.read_bytes() for p in (built.src / "raw" / "sources").glob("*.txt")})) >= 5
+
+
+@pytest.mark.parametrize("version", ["0.1.1", "1.0.0", "0.1.0rc1", ""])
+def test_hook_refuses_a_wheel_whose_version_is_not_the_datas(version: str) -> None:
+    """A wheel of kdata X.Y.Z bundles the data package X.Y.Z: PyPI, the tag and `kdata versions` agree."""
+    hook = _hook()
+    stated = json.loads((REPO / "dist" / "datapackage.json").read_text("utf-8"))["version"]
+    assert stated == kdata.__version__
+    hook.check_version(REPO / "dist", stated)  # the checkout's own versions agree
+    with pytest.raises(
+        ValueError, match=f"The distribution is version {version}, but dist/datapackage.json is version"
+    ):
+        hook.check_version(REPO / "dist", version)
