@@ -64,11 +64,25 @@ def _wordy(c: str) -> bool:
     return c.isalnum() or unicodedata.category(c).startswith("M")
 
 
+#: Characters that join the digit groups of one number ("60.000", "70,000", "1 200"): no word boundary between.
+_DIGIT_JOINERS = ".,\u00a0\u202f'\u2019"
+
+
+def _joined(text: str, left: int) -> bool:
+    """Whether ``text[left]`` and ``text[left + 1]`` belong to one word, or to one number across a group separator."""
+    a, b = text[left], text[left + 1]
+    if _wordy(a) and _wordy(b):
+        return True
+    if a.isdigit() and b in _DIGIT_JOINERS:  # '60|.000': the number runs on
+        return left + 2 < len(text) and text[left + 2].isdigit()
+    return b.isdigit() and a in _DIGIT_JOINERS and left > 0 and text[left - 1].isdigit()  # '60.|000'
+
+
 def bounded(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` (non-empty) starts and ends at a word boundary of ``text``."""
-    if start > 0 and _wordy(text[start]) and _wordy(text[start - 1]):
+    """Whether ``text[start:end]`` (non-empty) starts and ends at a word boundary of ``text`` (a number is one word)."""
+    if start > 0 and _joined(text, start - 1):
         return False
-    return not (end < len(text) and _wordy(text[end - 1]) and _wordy(text[end]))
+    return not (end < len(text) and _joined(text, end - 1))
 
 
 def form_problem(text: str) -> str:
@@ -184,7 +198,7 @@ class Archived:
             limit: Most code points the anchor may span (None: any, to tell "too long" from "not there").
         """
         whole = normalise(quote)
-        if not whole:
+        if not any(map(_wordy, whole)):  # no word at all ('…', ','): nothing a reader could find
             return None
         tries = [[whole]]
         if ELLIPSIS in whole:
@@ -192,7 +206,8 @@ class Archived:
             if all(pieces[1:-1]):  # two ellipses in a row leave nothing between them
                 tries.append([p for p in pieces if p])
         for pieces in tries:
-            spans = self._place(pieces, limit) if pieces else None
+            wordless = any(not any(map(_wordy, p)) for p in pieces)  # a part of punctuation only ('… .')
+            spans = self._place(pieces, limit) if pieces and not wordless else None
             if spans:
                 return self._anchor([self.span(a, b) for a, b in spans])
         return None

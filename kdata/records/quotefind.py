@@ -184,10 +184,10 @@ def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Pass
         Up to ``limit`` passages, all of one pass (``how``); empty when no pass finds one.
 
     Raises:
-        UsageError: ``quote`` is empty or only whitespace.
+        UsageError: ``quote`` holds no letter or digit (empty, whitespace or punctuation only).
     """
     quote = unicodedata.normalize("NFC", quote)  # as archived texts and records are
-    if not quote.strip():
+    if not any(c.isalnum() for c in quote):  # blank, or punctuation only ('…'): no word a quote could hold
         raise UsageError('Nothing to find: give the words to look for, e.g. kdata quote find "about 1,200 residents".')
     for search in PASSES:
         found = [p for source, archived in sorted(texts.items()) for p in search(quote, source, archived)]
@@ -197,10 +197,15 @@ def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Pass
 
 
 def _apart(passages: list[Passage]) -> list[Passage]:
-    """``passages`` (best first) without any that overlaps one before it in the same text."""
+    """``passages`` (best first) without any that overlaps one before it in the same text, or that would be
+    pasted as the same citation (same source, paragraph and words: a word found twice in one paragraph)."""
     kept: list[Passage] = []
     for p in passages:
-        if not any(k.source == p.source and k.start < p.end and p.start < k.end for k in kept):
+        if not any(
+            k.source == p.source
+            and ((k.start < p.end and p.start < k.end) or (k.paragraph, k.quote) == (p.paragraph, p.quote))
+            for k in kept
+        ):
             kept.append(p)
     return kept
 
@@ -216,6 +221,8 @@ def nearest(quote: str, source: str, archived: Archived) -> Passage | None:
     parts = [p.strip() for p in _ELLIPSES.split(quote)]
     tries = [quote] if len(parts) == 1 else [quote, " ".join(filter(None, parts)), max(parts, key=len)]
     for attempt in tries:
+        if not any(c.isalnum() for c in attempt):
+            continue  # '…' alone: no words to look for
         found = find(attempt, {source: archived}, limit=1)
         if found:
             return found[0]

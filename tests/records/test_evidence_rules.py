@@ -92,6 +92,11 @@ MID_WORD = [
     "about 1,200 residents \u2026 p to 60.000",  # a part that starts mid-word
     "Caf",
     "afé owners",
+    "up to 60",  # a number cut at its group separator: 60.000 is one number
+    "000 inhabitants",
+    "up to 12",  # 12,000
+    ",000 bottles a day",
+    "about 1,200 residents \u2026 up to 60",
 ]
 WHOLE_WORDS = [
     "up to 60.000 inhabitants",
@@ -486,7 +491,7 @@ def test_every_anchor_is_whole_words_within_the_limit(words: list[str], cut: st.
     quote = text[start:end]
     archived = Archived(text)
     anchor = archived.anchor(quote)
-    whole = bounded(text, start, end) and quote.strip() and "\u2026" not in quote
+    whole = bounded(text, start, end) and any(c.isalnum() for c in quote) and "\u2026" not in quote
     if whole and quote == quote.strip():
         assert anchor is not None  # whole words of the text are always found
     if anchor is not None:
@@ -529,3 +534,21 @@ def test_quote_find_reads_a_query_typed_in_nfd_as_nfc(project: Path) -> None:
     found = run_kdata_here("quote", "find", unicodedata.normalize("NFD", "Café owners welcomed"), cwd=project)
     assert found.stdout.splitlines()[0] == "test-wire-2020-05-01, paragraph 5 (exact):"
     assert "quote: Café owners welcomed" in found.stdout
+
+
+@pytest.mark.parametrize(
+    "quote", ["\u2026", "\u2026 \u2026", ",", ".", "The delegation met officials. \u2026 .", "\u2026 ,"]
+)
+def test_a_quote_without_a_word_is_not_found_and_hides_no_other_problem(quote: str, project: Path) -> None:
+    """'…' alone, or a part of punctuation only: KD301 at its line, and every other problem still reported."""
+    _longer(project)
+    _cite(project, quote)
+    (project / "raw" / "figures" / "zz-bad.yaml").write_text("id: zz-bad\nmeasure: nope\n", "utf-8")
+    codes = _codes(project)
+    assert ("KD301", "citations.0.quote") in codes and ("KD103", "measure") in codes
+
+
+def test_a_word_found_twice_in_a_paragraph_is_printed_once(project: Path) -> None:
+    _longer(project)
+    found = run_kdata_here("quote", "find", "The delegation met officials.", cwd=project)
+    assert found.stdout.count("locator: paragraph 4") == 1
