@@ -135,8 +135,10 @@ def add_source(path: Path, raw: Path = Path("raw"), record_id: str | None = None
     document = read_document(path)
     if title is not None:
         given = Document(document.text, title, document.stated)
-        if given.title is None:
+        if given.title is None or _title(given) is None:  # the policy, or a spreadsheet formula's first character
             why = given.dropped[0].split(": ", 1)[1] if given.dropped else "it is empty."
+            if given.title:
+                why = f"it starts with '{given.title[0]}', which spreadsheets run as a formula."
             raise UsageError(f"--title is no title a record may hold: {why}")
         given.dropped[:0] = [note for note in document.dropped if not note.startswith("title ")]
         document = given

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import GOOD, REPO
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from inprocess import run_kdata_here
@@ -461,3 +462,14 @@ def test_find_returns_archived_text_at_its_offsets_for_any_quote(data: st.DataOb
     exact = find(" ".join(run), archived)
     assert exact and exact[0].how in ("exact", "approximate")
     assert " ".join(run) in " ".join(exact[0].text.split()) or exact[0].how == "approximate"
+
+
+@pytest.mark.parametrize("title", ["=HYPERLINK(1)", "+1", "-x", "@SUM(A1)"])
+def test_a_given_title_that_spreadsheets_would_run_is_refused(title: str, tmp_path: Path) -> None:
+    """--title goes through the same rules as a record's title: a formula's first character is refused, not dropped."""
+    shutil.copytree(GOOD / "raw", tmp_path / "raw")
+    text = tmp_path / "t.txt"
+    text.write_text("Headline\n\nThe new school in Kalbajar city opened on Tuesday for 400 pupils.\n", "utf-8")
+    result = run_kdata_here("sources", "add", str(text), "--title", title, "--id", "school", cwd=tmp_path)
+    assert result.returncode == 2 and "spreadsheets run as a formula" in result.stderr
+    assert not (tmp_path / "raw" / "sources" / "school.yaml").exists()
