@@ -10,6 +10,7 @@ the documentation users read.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import (
@@ -48,20 +49,21 @@ def _text(value: str) -> str:
     return value
 
 
-def _edtf(value: str) -> str:
-    try:
-        parse_edtf(value)
-    except ValueError as exc:
-        raise PydanticCustomError("kd_date", "{reason}.", {"reason": str(exc)}) from None
-    return value
+def _date_rule(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """A validator that refuses a date ``parse`` refuses, with its reason (KD105)."""
+
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise PydanticCustomError("kd_date", "{reason}.", {"reason": str(exc)}) from None
+        return value
+
+    return check
 
 
-def _closed_edtf(value: str) -> str:
-    try:
-        bounds(value)
-    except ValueError as exc:
-        raise PydanticCustomError("kd_date", "{reason}.", {"reason": str(exc)}) from None
-    return value
+_edtf = _date_rule(parse_edtf)  # any EDTF date of levels 0 and 1 the sources need, '..' ends included
+_closed_edtf = _date_rule(bounds)  # both ends known: a publication date
 
 
 def _url(value: str) -> str:
