@@ -36,7 +36,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kdata.records.chars import problem, visible
+from kdata.records.chars import escape, problem, visible
 
 #: Where a quote leaves words out.
 ELLIPSIS = "\u2026"
@@ -235,8 +235,10 @@ def locator_problem(locator: str | None, anchor: Anchor) -> str:
         return ""
     match = _LOCATOR.fullmatch(locator)
     if match is None:
+        # A locator is ASCII: any other character (a no-break space looks like a space) is shown as its escape.
+        shown = "".join(c if c.isascii() else escape(c) for c in visible(locator))
         return (
-            f"The locator '{visible(locator)}' is not of the form 'paragraph N'; write '{anchor.locator}', "
+            f"The locator '{shown}' is not of the form 'paragraph N'; write '{anchor.locator}', "
             "the paragraph the quote stands in."
         )
     if int(match.group(1)) == anchor.paragraph:

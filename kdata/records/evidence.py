@@ -190,6 +190,8 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
                     issues.append(Issue(result.name, line, col, "KD305", f"{field}.quote", message))
                     continue
                 message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
+                if "..." in quote and "..." not in text.text:  # three full stops typed for the one character
+                    message += f" Leave words out with {ELLIPSIS!r} (U+2026), not '...'."
                 searched[result.name] = searched.get(result.name, 0) + 1
                 near = nearest(quote, source, text) if searched[result.name] <= MAX_ISSUES else None
                 if near is not None:

@@ -24,6 +24,7 @@ from inprocess import run_kdata_here
 
 from kdata.fs import sha256_bytes
 from kdata.records.anchors import SPAN_LIMIT, Archived, bounded
+from kdata.records.chars import escape
 
 TEXT = Path("raw/sources/test-wire-2020-05-01.txt")
 RECORD = TEXT.with_suffix(".yaml")
@@ -552,3 +553,18 @@ def test_a_word_found_twice_in_a_paragraph_is_printed_once(project: Path) -> Non
     _longer(project)
     found = run_kdata_here("quote", "find", "The delegation met officials.", cwd=project)
     assert found.stdout.count("locator: paragraph 4") == 1
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2009", "\u3000"])
+def test_a_locator_with_a_space_that_looks_like_one_shows_its_escape(space: str, project: Path) -> None:
+    _longer(project)
+    _cite(project, "up to 60.000 inhabitants", f"paragraph{space}3")
+    [(code, _, message)] = _issues(project)
+    assert code == "KD304" and f"paragraph{escape(space)}3" in message
+
+
+def test_three_full_stops_for_an_ellipsis_get_a_hint(project: Path) -> None:
+    _longer(project)
+    _cite(project, "The district has up to 60.000 inhabitants. ... about 150 people")
+    [(code, _, message)] = _issues(project)
+    assert code == "KD301" and "Leave words out with '\u2026' (U+2026), not '...'." in message
