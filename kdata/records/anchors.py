@@ -59,6 +59,11 @@ SPAN_LIMIT = 2000
 TEXT_ALLOWED = "\t\n"
 
 
+def has_word(text: str) -> bool:
+    """Whether ``text`` holds a word a reader could find: a letter or a digit ('…' or ',' alone do not)."""
+    return any(c.isalnum() for c in text)
+
+
 def _wordy(c: str) -> bool:
     """A character that belongs to a word: a letter, a digit or a combining mark."""
     return c.isalnum() or unicodedata.category(c).startswith("M")
@@ -198,7 +203,7 @@ class Archived:
             limit: Most code points the anchor may span (None: any, to tell "too long" from "not there").
         """
         whole = normalise(quote)
-        if not any(map(_wordy, whole)):  # no word at all ('…', ','): nothing a reader could find
+        if not has_word(whole):
             return None
         tries = [[whole]]
         if ELLIPSIS in whole:
@@ -206,7 +211,7 @@ class Archived:
             if all(pieces[1:-1]):  # two ellipses in a row leave nothing between them
                 tries.append([p for p in pieces if p])
         for pieces in tries:
-            wordless = any(not any(map(_wordy, p)) for p in pieces)  # a part of punctuation only ('… .')
+            wordless = not all(map(has_word, pieces))  # a part of punctuation only ('… .')
             spans = self._place(pieces, limit) if pieces and not wordless else None
             if spans:
                 return self._anchor([self.span(a, b) for a, b in spans])

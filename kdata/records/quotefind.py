@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from difflib import Match, SequenceMatcher
 
 from kdata.errors import UsageError
-from kdata.records.anchors import ELLIPSIS, Archived, bounded, normalise
+from kdata.records.anchors import ELLIPSIS, Archived, bounded, has_word, normalise
 
 #: Lowest likeness (0 to 1) a fuzzy passage needs to be shown.
 THRESHOLD = 0.6
@@ -187,7 +187,7 @@ def find(quote: str, texts: Mapping[str, Archived], limit: int = 5) -> list[Pass
         UsageError: ``quote`` holds no letter or digit (empty, whitespace or punctuation only).
     """
     quote = unicodedata.normalize("NFC", quote)  # as archived texts and records are
-    if not any(c.isalnum() for c in quote):  # blank, or punctuation only ('…'): no word a quote could hold
+    if not has_word(quote):  # blank, or punctuation only ('…'): no word a quote could hold
         raise UsageError('Nothing to find: give the words to look for, e.g. kdata quote find "about 1,200 residents".')
     for search in PASSES:
         found = [p for source, archived in sorted(texts.items()) for p in search(quote, source, archived)]
@@ -221,7 +221,7 @@ def nearest(quote: str, source: str, archived: Archived) -> Passage | None:
     parts = [p.strip() for p in _ELLIPSES.split(quote)]
     tries = [quote] if len(parts) == 1 else [quote, " ".join(filter(None, parts)), max(parts, key=len)]
     for attempt in tries:
-        if not any(c.isalnum() for c in attempt):
+        if not has_word(attempt):
             continue  # '…' alone: no words to look for
         found = find(attempt, {source: archived}, limit=1)
         if found:
