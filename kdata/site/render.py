@@ -38,7 +38,8 @@ from kdata.errors import PackageError
 from kdata.records import models, vocab
 from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
-from kdata.site.timeline import layout
+from kdata.site import findable, search
+from kdata.site.timeline import MAX_LABELS, STEPS, layout, when
 
 if TYPE_CHECKING:
     import jinja2
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Files copied unchanged into the site's static/ folder.
 STATIC = ("style.css", "site.js")
+#: The search index the front page loads (written by ``_search_index``, in static/).
+SEARCH_INDEX = "search-index.js"
 #: The command named in the site folder's marker (``fs.MADE``) and in refusals to replace a folder.
 COMMAND = "kdata site"
 #: Ids become file names: only the package's id pattern is accepted.
@@ -347,6 +350,78 @@ def _facts(data: _Package) -> dict[str, Any]:
     }
 
 
+# --- Front page: timeline, search index, schema.org Dataset (issue 19, timeline/search/findable) ---------------
+
+
+def _front(data: _Package) -> dict[str, Any]:
+    """The front page's timeline and its schema.org ``Dataset`` (JSON-LD)."""
+    places = {p["id"]: p["name"] for p in data.rows["places"]}
+    cite = citation(data.meta, str(data.meta["version"]))
+    return {
+        "timeline": layout(data.rows["events"], places),
+        "steps": STEPS,
+        "max_labels": MAX_LABELS,
+        "dataset_ld": findable.script_body(findable.dataset(data.meta, cite)),
+    }
+
+
+def _search_index(data: _Package, pages: set[tuple[str, str]]) -> str:
+    """The search index script: every event, claim, actor, place, figure and source, linked from the front page."""
+    actors = {a["id"]: a["name"] for a in data.rows["actors"]}
+    places = {p["id"]: p["name"] for p in data.rows["places"]}
+
+    def name(table: dict[str, str], key: str | None) -> str:
+        return table.get(key or "", key or "")
+
+    def url(table: str, record_id: str) -> str:
+        return f"{table}/{record_id}.html" if (table, record_id) in pages else f"tables/{table}.html"
+
+    def event(r: dict[str, Any]) -> tuple[str, str, str]:
+        who = " ".join(name(actors, a["actor"]) for a in data.event_actors.get(r["id"], []))
+        return (
+            r["title"],
+            _join(when(r["date"]), r["kind"], name(places, r["place"])),
+            _join(r["term"], r["description"], who),
+        )
+
+    def claim(r: dict[str, Any]) -> tuple[str, str, str]:
+        return (
+            r["summary"],
+            _join(name(actors, r["claimant"]), r["kind"], when(r["date"])),
+            _join(r["note"], r["topic"]),
+        )
+
+    describe: dict[str, Any] = {
+        "events": event,
+        "claims": claim,
+        "actors": lambda r: (r["name"], _join(r["kind"], r["role"]), _join(r["note"], name(actors, r["parent"]))),
+        "places": lambda r: (r["name"], _join(r["kind"], name(places, r["parent"])), r["note"] or ""),
+        "figures": lambda r: (
+            f"{r['measure'].replace('_', ' ')}: {reading(r)}",
+            _join(r["stated_as"], r["as_of"], name(places, r["place"])),
+            _join(r["term"], r["note"]),
+        ),
+        "sources": lambda r: (r["title"], _join(r["publisher"] or r["via"], r["published"]), _join(r["author"])),
+    }
+    return search.script(search.entries(data.rows, url, describe))
+
+
+def _join(*parts: object) -> str:
+    return " · ".join(str(p).replace("_", " ") for p in parts if p not in (None, ""))
+
+
+def _copy_data(data: _Package, staging: Path) -> None:
+    """A copy of the package (descriptor and every resource file) under ``data/``: the JSON-LD's distributions."""
+    folder = staging / findable.DATA
+    folder.mkdir()
+    shutil.copyfile(data.folder / "datapackage.json", folder / "datapackage.json")
+    for resource in data.meta["resources"]:
+        shutil.copyfile(data.folder / resource["path"], folder / resource["path"])
+
+
+# --- end of the front page block ------------------------------------------------------------------------------
+
+
 def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     """Every page of the site: (path inside the site, template, context)."""
     meta = data.meta
@@ -354,7 +429,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     pages = {(table, record_id) for table in PAGES for record_id in data.by_id[table]}
     cite = plain(citation(meta, str(meta["version"])))  # the same text as `kdata cite` and CITATION.cff
     common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages, "citation": cite}
-    yield "index.html", "index.html", {**common, "root": "", "timeline": layout(data.rows["events"])}
+    yield "index.html", "index.html", {**common, **_front(data), "root": ""}
     yield "datasheet.html", "datasheet.html", {**common, "root": "", "facts": _facts(data)}
     yield "disagreements.html", "disagreements.html", {**common, "root": "", "disagreements": data.disagreements}
     for name in data.names:
@@ -434,6 +509,10 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
         (staging / "static").mkdir()
         for name in STATIC:
             shutil.copyfile(TEMPLATES / name, staging / "static" / name)
+        # front page block (issue 19): the search index and the package's files
+        pages_of = {(table, record_id) for table in PAGES for record_id in data.by_id[table]}
+        (staging / "static" / SEARCH_INDEX).write_text(_search_index(data, pages_of), "utf-8")
+        _copy_data(data, staging)
         fs.swap_in(staging, target, COMMAND, "site")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

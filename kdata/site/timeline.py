@@ -1,16 +1,19 @@
-"""The front page's timeline: every event placed on a linear time axis, ready to draw as SVG.
+"""The front page's timeline: one labelled row per event on a shared time axis, laid out here.
 
-Why no chart library: the site must work from ``file://`` with no network at all,
-so a chart library would have to ship as a bundled JavaScript build (Vega-Lite
-with Vega is over a megabyte; Chart.js and D3 likewise need a copy in the site)
-and then draw in the browser. The layout needs only a linear scale and lane
-packing, which take a few lines here; the template turns the result into plain
-SVG whose marks are ordinary links, so the timeline works without JavaScript,
-prints, and is checked by the same tests as the rest of the HTML.
+Why no chart library: the site must work from ``file://`` with no network at all, so a chart
+library would have to ship as a bundled JavaScript build (Vega-Lite with Vega is over a
+megabyte; Chart.js and D3 likewise need a copy in the site). The layout needs only a linear
+scale, so it is computed here and the template writes plain HTML: each event is a row whose
+label (the date in words and the title, a link to the event's page) is always visible beside
+its mark on the axis. Labels never overlap because each has a row of its own; marks are placed
+in percent of the axis, so the drawing fits any screen width. The page works and prints without
+JavaScript; ``site.js`` adds zoom to a period, grouping by kind or place, and arrow-key movement.
 
-Dates are drawn at the precision the sources give: a single day is a point, a
-month or a year is a bar over the whole month or year, and an interval is a bar
-over its range. Approximate or uncertain dates (EDTF ``~``, ``?`` and ``%``, both) are marked.
+Dates keep their precision: a day is a point, a month or a year is a bar over the whole month
+or year (drawn differently, so a year-precision event is not read as a year-long event of known
+days), an interval is a bar over its range. An open end ('..') is drawn as a bar that runs out
+of the axis, marked open; it never stretches the axis to a year the sources do not give.
+Approximate or uncertain dates (EDTF ``~``, ``?`` and ``%``) are marked.
 """
 
 from __future__ import annotations
@@ -20,126 +23,212 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: Geometry of the drawing, in SVG user units.
-WIDTH = 1200
-LEFT = 16
-RIGHT = 16
-TOP = 8
-LANE = 13
-AXIS = 30
-#: A bar is never drawn narrower than this (a month spans about 2.5 units); the legend says so.
-MIN_BAR = 3.0
-#: Half the width a point occupies, and the gap kept between marks in one lane.
-POINT = 4.5
-GAP = 2.0
+#: Day numbers for the script are counted from this day (as JavaScript's ``Date.UTC`` / 86 400 000 does).
+EPOCH = dt.date(1970, 1, 1)
+#: Year steps for labelled ticks, smallest first; the first that leaves at most ``MAX_LABELS`` labels is used.
+STEPS = (1, 2, 5, 10, 20, 50)
+MAX_LABELS = 12
+#: The EDTF qualifiers and how a label says them.
+_QUALIFIERS = {"%": "about {}?", "~": "about {}", "?": "{}?"}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: How a group is named when its key is missing.
+NO_PLACE = "No place given"
+#: Between the ends of an interval.
+DASH = " \u2013 "
+
+
+def day_number(day: dt.date) -> int:
+    """Days since 1970-01-01, the unit the script computes with."""
+    return (day - EPOCH).days
+
+
+def _side(text: str) -> str:
+    """One side of an EDTF date in words: '1993-04-02' -> '2 Apr 1993', '2026-03?' -> 'Mar 2026?'."""
+    qualifier = text[-1] if text and text[-1] in _QUALIFIERS else ""
+    bare = text.rstrip("%~?")
+    parts = bare.split("-")
+    if len(parts) == 3:
+        words = f"{int(parts[2])} {_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    elif len(parts) == 2:
+        words = f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    else:
+        words = bare
+    return _QUALIFIERS[qualifier].format(words) if qualifier else words
+
+
+def when(date: str) -> str:
+    """An EDTF date or interval in words, at its own precision; an open or unknown end is said to be so.
+
+    '1993' -> '1993'; '2020-11/2023-09' -> 'Nov 2020 - Sep 2023' (an en dash); '2025-08-21/..' -> 'from 21 Aug 2025, no end given'.
+    """
+    if "/" not in date:
+        return _side(date)
+    start, end = date.split("/", 1)
+    if start in ("", ".."):
+        return f"until {_side(end)}, no start given"
+    if end in ("", ".."):
+        return f"from {_side(start)}, no end given"
+    return f"{_side(start)}{DASH}{_side(end)}"
 
 
 @dataclass(frozen=True)
 class Mark:
-    """One event as drawn: a point (one day) or a bar (a month, a year or an interval)."""
+    """One event as drawn: its row's label and its mark, placed in percent of the axis."""
 
     id: str
     title: str
     date: str
+    when: str
     precision: str
     status: str
-    shape: str  # "point" or "bar"
-    x: float
-    y: float
-    width: float
+    kind: str
+    place: str  # the place's id, '' when the event names none
+    place_name: str
+    shape: str  # "point" (one day) or "bar"
+    left: float  # percent of the axis
+    width: float  # percent of the axis; 0 for a point
+    first: int  # first day covered (``day_number``); for an open start, the axis' first day
+    last: int  # day after the last day covered; for an open end, the day after the axis' last day
+    open_start: bool
+    open_end: bool
     uncertain: bool
 
     @property
     def tooltip(self) -> str:
-        """The text of the mark's SVG ``<title>``: what happened, and when, as stated."""
+        """The mark's title text: what happened, and when, as stated."""
         return f"{self.title} ({self.date}, {self.precision} precision, {self.status})"
 
 
 @dataclass(frozen=True)
 class Tick:
-    """A year on the axis; labelled ones carry their year."""
+    """The first day of a year on the axis; labelled ones carry their year."""
 
-    x: float
+    left: float
+    year: int
     label: str
 
 
 @dataclass(frozen=True)
-class Timeline:
-    """Marks, axis ticks and the size of the drawing."""
+class Period:
+    """A button of the zoom: a span of whole years."""
 
-    width: int
-    height: int
-    axis_y: float
+    label: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The rows, the axis (whole years from the first event's to the last's), its ticks and the zoom periods."""
+
     marks: list[Mark]
     ticks: list[Tick]
     first_year: int
     last_year: int
+    periods: list[Period]
+    groupings: dict[str, list[tuple[str, str]]]  # kind / place -> (key, label) of each group, by first event
+
+    @property
+    def first_day(self) -> int:
+        return day_number(dt.date(self.first_year, 1, 1))
+
+    @property
+    def end_day(self) -> int:
+        """The day after the axis' last day."""
+        return day_number(dt.date(self.last_year + 1, 1, 1))
 
 
-def _lane(lanes: list[float], start: float, end: float) -> int:
-    """Index of the first lane free at ``start`` (a new lane if none is); marks it taken up to ``end``."""
-    for index, taken in enumerate(lanes):
-        if taken + GAP <= start:
-            lanes[index] = end
-            return index
-    lanes.append(end)
-    return len(lanes) - 1
+def ticks(first_year: int, last_year: int) -> list[Tick]:
+    """A tick on 1 January of each year of the axis, labelled every few years (at most ``MAX_LABELS`` labels).
+
+    The script draws the same ticks for a zoomed period with the same rule.
+    """
+    years = last_year - first_year + 1
+    step = next((s for s in STEPS if -(-years // s) <= MAX_LABELS), STEPS[-1])
+    origin, end = dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
+    days = (end - origin).days
+    return [
+        Tick(
+            round((dt.date(year, 1, 1) - origin).days / days * 100, 3),
+            year,
+            str(year) if (year - first_year) % step == 0 else "",
+        )
+        for year in range(first_year, last_year + 1)
+    ]
 
 
-def layout(events: Sequence[Mapping[str, Any]], width: int = WIDTH) -> Timeline:
-    """Place events on a linear axis in stacked lanes, so that no two marks overlap.
+def periods(first_year: int, last_year: int) -> list[Period]:
+    """The zoom buttons: the whole axis, then each decade that holds part of it (clipped to the axis)."""
+    found = [Period("All", first_year, last_year)]
+    for decade in range(first_year - first_year % 10, last_year + 1, 10):
+        found.append(Period(f"{decade}s", max(decade, first_year), min(decade + 9, last_year)))
+    return found
+
+
+def layout(
+    events: Sequence[Mapping[str, Any]],
+    place_names: Mapping[str, str] | None = None,
+    kind_names: Mapping[str, str] | None = None,
+) -> Timeline:
+    """Place events on a linear axis of whole years, one row each, ordered by date.
 
     Args:
-        events: Rows of the ``events`` table (``id``, ``title``, ``date``, ``date_start``,
-            ``date_end``, ``date_precision``, ``status``), dates as ``datetime.date``.
-        width: Width of the drawing in SVG units.
+        events: Rows of the ``events`` table (``id``, ``title``, ``kind``, ``place``, ``date``, ``date_start``,
+            ``date_end``, ``date_precision``, ``status``), dates as ``datetime.date``; an open end is None.
+        place_names: Place id -> the name shown for a group of the place.
+        kind_names: Kind -> the name shown for a group of the kind (default: the kind with spaces).
 
     Returns:
-        The marks and ticks; the axis runs over whole years from the first event to the last.
+        The rows and ticks; the axis runs from 1 January of the first year a source gives to 31 December
+        of the last (an open end adds no year).
     """
+    place_names = place_names or {}
     if not events:
-        return Timeline(width, TOP + AXIS, TOP, [], [], 0, 0)
-    # An open end ('..') is drawn as a point at the day the sources give: the axis never runs to a year they do not.
+        return Timeline([], [], 0, 0, [], {"kind": [], "place": []})
     known = {e["id"]: (e["date_start"] or e["date_end"], e["date_end"] or e["date_start"]) for e in events}
-    first = min(start for start, _ in known.values()).year
-    last = max(end for _, end in known.values()).year
-    origin = dt.date(first, 1, 1)
-    days = (dt.date(last + 1, 1, 1) - origin).days
-    scale = (width - LEFT - RIGHT) / days
+    first_year = min(start for start, _ in known.values()).year
+    last_year = max(end for _, end in known.values()).year
+    origin, end = dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
+    days = (end - origin).days
 
-    def x(day: dt.date) -> float:
-        return LEFT + (day - origin).days * scale
+    def percent(day: dt.date) -> float:
+        return round((day - origin).days / days * 100, 3)
 
-    ordered = sorted(events, key=lambda e: (known[e["id"]][0], -(known[e["id"]][1] - known[e["id"]][0]).days, e["id"]))
-    lanes: list[float] = []
-    placed = []
+    ordered = sorted(events, key=lambda e: (known[e["id"]][0], known[e["id"]][1], e["id"]))
+    marks = []
     for event in ordered:
-        start, end = known[event["id"]]
-        point = start == end
-        if point:
-            left, right = x(start) - POINT, x(start) + POINT
-        else:
-            left = x(start)
-            right = max(x(end + dt.timedelta(days=1)), left + MIN_BAR)
-        lane = _lane(lanes, left, right)
-        placed.append((event, point, left, right, lane))
-    axis_y = TOP + len(lanes) * LANE + 6
-    marks = [
-        Mark(
-            id=event["id"],
-            title=event["title"],
-            date=event["date"],
-            precision=event["date_precision"],
-            status=event["status"],
-            shape="point" if point else "bar",
-            x=round(left + POINT if point else left, 2),
-            y=round(axis_y - 6 - (lane + 1) * LANE + LANE / 2, 2),
-            width=round(0 if point else right - left, 2),
-            uncertain=any(mark in event["date"] for mark in "~?%"),
+        open_start, open_end = event["date_start"] is None, event["date_end"] is None
+        start = origin if open_start else event["date_start"]
+        stop = end if open_end else event["date_end"] + dt.timedelta(days=1)
+        point = not open_start and not open_end and event["date_start"] == event["date_end"]
+        place = event.get("place") or ""
+        marks.append(
+            Mark(
+                id=event["id"],
+                title=event["title"],
+                date=event["date"],
+                when=when(event["date"]),
+                precision=event["date_precision"],
+                status=event["status"],
+                kind=event.get("kind") or "",
+                place=place,
+                place_name=place_names.get(place, place) if place else NO_PLACE,
+                shape="point" if point else "bar",
+                left=percent(start),
+                width=0.0 if point else round(percent(stop) - percent(start), 3),
+                first=day_number(start),
+                last=day_number(stop),
+                open_start=open_start,
+                open_end=open_end,
+                uncertain=any(q in event["date"] for q in "~?%"),
+            )
         )
-        for event, point, left, right, lane in placed
-    ]
-    ticks = [
-        Tick(round(x(dt.date(year, 1, 1)), 2), str(year) if year % 2 == 0 else "") for year in range(first, last + 2)
-    ]
-    return Timeline(width, int(axis_y + AXIS), axis_y, marks, ticks, first, last)
+    kinds = dict.fromkeys(m.kind for m in marks)
+    places = dict.fromkeys(m.place for m in marks)
+    groupings = {
+        "kind": [(k, (kind_names or {}).get(k) or k.replace("_", " ")) for k in kinds],
+        "place": [(p, place_names.get(p, p) if p else NO_PLACE) for p in places],
+    }
+    return Timeline(
+        marks, ticks(first_year, last_year), first_year, last_year, periods(first_year, last_year), groupings
+    )

@@ -7,7 +7,6 @@ Locally they skip, saying why, when Chromium or Playwright is missing; in CI
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import re
@@ -29,7 +28,6 @@ from kdata.errors import UsageError
 from kdata.fs import MADE
 from kdata.records import vocab
 from kdata.site.render import OWNERS, build_site, reading
-from kdata.site.timeline import MIN_BAR, layout
 
 DIST = REPO / "dist"
 #: Debian's Chromium; KDATA_CHROMIUM names another build (the GitHub workflow uses Playwright's own).
@@ -304,32 +302,6 @@ def test_claim_page_and_the_claims_on_each_event_and_figure_page(hostile_site: P
     assert f'href="../claims/{claim_id}.html"' in table and 'href="../events/riverton-return-2020.html"' in table
 
 
-def test_timeline_draws_dates_at_their_precision() -> None:
-    """A day is a point, a month spans the month, an interval spans its range; marks never overlap."""
-
-    def event(i: str, date: str, start: dt.date, end: dt.date, precision: str) -> dict[str, Any]:
-        return dict(
-            id=i, title=i, date=date, date_start=start, date_end=end, date_precision=precision, status="occurred"
-        )
-
-    events = [
-        event("day", "2000-06-15", dt.date(2000, 6, 15), dt.date(2000, 6, 15), "day"),
-        event("month", "2000-06", dt.date(2000, 6, 1), dt.date(2000, 6, 30), "month"),
-        event("year", "2000~", dt.date(2000, 1, 1), dt.date(2000, 12, 31), "year"),
-        event("range", "2000/2001", dt.date(2000, 1, 1), dt.date(2001, 12, 31), "year"),
-    ]
-    timeline = layout(events, width=731 + 32)  # 731 days in 2000-2001, 16 units of margin each side: a unit a day
-    marks = {m.id: m for m in timeline.marks}
-    assert marks["day"].shape == "point" and marks["day"].x == pytest.approx(16 + 166)
-    assert marks["month"].shape == "bar" and marks["month"].width == pytest.approx(30)
-    assert marks["year"].width == pytest.approx(366) and marks["year"].uncertain
-    assert marks["range"].width == pytest.approx(731) and not marks["range"].uncertain
-    assert len({m.y for m in timeline.marks}) == 4  # all overlap in time: four lanes
-    assert [t.label for t in timeline.ticks] == ["2000", "", "2002"]
-    tiny = layout([event("d", "2000-06", dt.date(2000, 6, 1), dt.date(2000, 6, 30), "month")], width=60)
-    assert tiny.marks[0].width == MIN_BAR
-
-
 def test_site_command(tmp_path: Path) -> None:
     """`kdata site OUT --package DIST` writes the site; it replaces an old site, and never a file it did not write."""
     out = tmp_path / "public"
@@ -405,7 +377,7 @@ def test_front_page_in_the_browser(site: Path, watched: _Watched) -> None:
     page = watched.page
     page.goto((site / "index.html").as_uri())
     assert page.locator("h1").inner_text().startswith("Kalbajar")
-    assert page.locator("svg.timeline a.mark").count() == len(kdata.load("events", package=DIST))
+    assert page.locator("#timeline li.tl-row").count() == len(kdata.load("events", package=DIST))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "site-front.png"), full_page=True)
     if os.environ.get("KDATA_UPDATE_SCREENSHOT"):  # refresh the README's picture on purpose only
@@ -416,7 +388,7 @@ def test_click_an_event_on_the_timeline(site: Path, watched: _Watched) -> None:
     """Clicking a mark opens the event's page with every quote about it."""
     page = watched.page
     page.goto((site / "index.html").as_uri())
-    page.locator('svg.timeline a[data-event="kalbajar-handover-2020"]').click()
+    page.locator('#timeline a[data-event="kalbajar-handover-2020"]').click()
     page.wait_for_url("**/events/kalbajar-handover-2020.html")
     citations = kdata.load("citations", package=DIST)
     quotes = list(citations[citations["event"] == "kalbajar-handover-2020"]["quote"])

@@ -1,4 +1,4 @@
-"""kdata.site.timeline: events laid out on a linear axis at the precision their sources give."""
+"""kdata.site.timeline: one labelled row per event on an axis of whole years, at the precision the sources give."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from typing import Any
 import pytest
 
 from kdata.records.dates import parse_edtf
-from kdata.site.timeline import GAP, LANE, LEFT, MIN_BAR, POINT, RIGHT, TOP, layout
+from kdata.site.timeline import EPOCH, MAX_LABELS, NO_PLACE, STEPS, day_number, layout, periods, ticks, when
 
 
-def event(id: str, date: str, status: str = "occurred") -> dict[str, Any]:
+def event(
+    id: str, date: str, status: str = "occurred", kind: str = "visit", place: str | None = None
+) -> dict[str, Any]:
     """A row of the events table, its days and precision worked out as the build does."""
     parsed = parse_edtf(date)
     return {
         "id": id,
         "title": f"Event {id}",
+        "kind": kind,
+        "place": place,
         "date": date,
         "date_start": parsed.start,
         "date_end": parsed.end,
@@ -26,74 +30,135 @@ def event(id: str, date: str, status: str = "occurred") -> dict[str, Any]:
     }
 
 
-def day_scale(first: int, last: int) -> int:
-    """The drawing width that gives one unit per day from 1 January of ``first`` to 31 December of ``last``."""
-    return (dt.date(last + 1, 1, 1) - dt.date(first, 1, 1)).days + LEFT + RIGHT
+def percent(day: dt.date, first: int, last: int) -> float:
+    """Where a day stands on an axis from 1 January of ``first`` to 31 December of ``last``, in percent."""
+    origin = dt.date(first, 1, 1)
+    return (day - origin).days / (dt.date(last + 1, 1, 1) - origin).days * 100
 
 
 @pytest.mark.parametrize(
-    ("date", "shape", "x", "width", "precision"),
+    ("date", "shape", "start", "stop", "precision"),
     [
-        ("1992-03-02", "point", LEFT + 31 + 29 + 1, 0, "day"),  # 2 March of a leap year is its 62nd day
-        ("1992-02", "bar", LEFT + 31, 29, "month"),  # the whole of a leap February
-        ("1993-02", "bar", LEFT + 366 + 31, 28, "month"),
-        ("1992", "bar", LEFT, 366, "year"),
-        ("1993-12-01/1993-12-10", "bar", LEFT + 366 + 334, 10, "day"),  # an interval covers both its ends
-        ("1992-11/1993-01", "bar", LEFT + 305, 30 + 31 + 31, "month"),
+        ("1992-03-02", "point", dt.date(1992, 3, 2), None, "day"),
+        ("1992-02", "bar", dt.date(1992, 2, 1), dt.date(1992, 3, 1), "month"),  # the whole of a leap February
+        ("1993-02", "bar", dt.date(1993, 2, 1), dt.date(1993, 3, 1), "month"),
+        ("1992", "bar", dt.date(1992, 1, 1), dt.date(1993, 1, 1), "year"),  # a year-precision event: the whole year
+        ("1993-12-01/1993-12-10", "bar", dt.date(1993, 12, 1), dt.date(1993, 12, 11), "day"),  # both ends included
+        ("1992-11/1993-01", "bar", dt.date(1992, 11, 1), dt.date(1993, 2, 1), "month"),
     ],
 )
 def test_each_precision_is_drawn_over_the_days_it_covers(
-    date: str, shape: str, x: float, width: float, precision: str
+    date: str, shape: str, start: dt.date, stop: dt.date | None, precision: str
 ) -> None:
-    timeline = layout([event("e", date), event("axis", "1992/1993")], width=day_scale(1992, 1993))
+    timeline = layout([event("e", date), event("axis", "1992/1993")])
     mark = next(m for m in timeline.marks if m.id == "e")
     assert (mark.shape, mark.precision) == (shape, precision)
-    assert mark.x == pytest.approx(x) and mark.width == pytest.approx(width)
+    assert mark.left == pytest.approx(percent(start, 1992, 1993), abs=0.001)
+    width = 0 if stop is None else percent(stop, 1992, 1993) - percent(start, 1992, 1993)
+    assert mark.width == pytest.approx(width, abs=0.002)
+    assert (mark.first, mark.last) == (day_number(start), day_number(stop or start + dt.timedelta(days=1)))
     assert mark.tooltip == f"Event e ({date}, {precision} precision, occurred)"
+    assert not mark.open_start and not mark.open_end
 
 
-def test_the_axis_runs_over_whole_years_and_labels_every_other_one() -> None:
-    timeline = layout([event("a", "1993-04-02"), event("b", "1996-06")], width=day_scale(1993, 1996))
-    assert (timeline.first_year, timeline.last_year) == (1993, 1996)
-    assert [t.label for t in timeline.ticks] == ["", "1994", "", "1996", ""]  # one tick per 1 January, 1993-1997
-    assert timeline.ticks[0].x == LEFT and timeline.ticks[-1].x == pytest.approx(timeline.width - RIGHT)
+@pytest.mark.parametrize(
+    ("dates", "first", "last"),
+    [
+        (["1993-04-02", "1996-06"], 1993, 1996),
+        (["2020-11-25", "2025-08-21/.."], 2020, 2025),  # an open end adds no year to the axis
+        (["../2001-05", "2003"], 2001, 2003),  # nor does an open start
+        (["2026?", "1992~/1993"], 1992, 2026),
+        (["2020-09-27/2020-11"], 2020, 2020),
+    ],
+)
+def test_the_axis_runs_from_the_first_year_the_sources_give_to_the_last(
+    dates: list[str], first: int, last: int
+) -> None:
+    timeline = layout([event(f"e{n}", d) for n, d in enumerate(dates)])
+    assert (timeline.first_year, timeline.last_year) == (first, last)
+    assert timeline.first_day == day_number(dt.date(first, 1, 1))
+    assert timeline.end_day == day_number(dt.date(last + 1, 1, 1))
+    for mark in timeline.marks:  # every mark lies on the axis
+        assert 0 <= mark.left and mark.left + mark.width <= 100.0005
+        assert timeline.first_day <= mark.first < mark.last <= timeline.end_day or mark.shape == "point"
 
 
-def test_overlapping_marks_take_new_lanes_and_later_marks_reuse_free_ones() -> None:
-    events = [
-        event("year", "2000"),
-        event("spring", "2000-04"),  # inside the year: a second lane
-        event("spring-day", "2000-04-15"),  # inside both: a third lane
-        event("autumn", "2000-10"),  # the spring lane is free again by October
-        event("next-year", "2001-06-01"),  # the year's lane is free in 2001
+def test_open_ends_run_out_of_the_axis_and_say_so() -> None:
+    timeline = layout([event("open", "2021-03-01/.."), event("start", "../2021-06"), event("y", "2020/2022")])
+    marks = {m.id: m for m in timeline.marks}
+    assert marks["open"].open_end and not marks["open"].open_start and marks["open"].shape == "bar"
+    assert marks["open"].left + marks["open"].width == pytest.approx(100, abs=0.002)
+    assert marks["open"].last == timeline.end_day
+    assert marks["start"].open_start and marks["start"].left == 0 and marks["start"].first == timeline.first_day
+    assert marks["open"].when == "from 1 Mar 2021, no end given"
+    assert marks["start"].when == "until Jun 2021, no start given"
+
+
+@pytest.mark.parametrize(
+    ("date", "words"),
+    [
+        ("1993-04-02", "2 Apr 1993"),
+        ("1993-04", "Apr 1993"),
+        ("1993", "1993"),
+        ("2020-11/2023-09", "Nov 2020 \u2013 Sep 2023"),
+        ("1992~/1993", "about 1992 \u2013 1993"),
+        ("2026-03?/2026-04?", "Mar 2026? \u2013 Apr 2026?"),
+        ("2021%", "about 2021?"),
+        ("2025-08-21?/..", "from 21 Aug 2025?, no end given"),
+        ("../1999-12-31", "until 31 Dec 1999, no start given"),
+    ],
+)
+def test_a_label_gives_the_date_at_its_own_precision(date: str, words: str) -> None:
+    assert when(date) == words
+
+
+@pytest.mark.parametrize("years", [1, 2, 3, 9, 12, 13, 24, 35, 60, 121, 250, 600])
+def test_ticks_mark_every_year_and_label_at_most_max_labels(years: int) -> None:
+    found = ticks(1990, 1990 + years - 1)
+    assert [t.year for t in found] == list(range(1990, 1990 + years))
+    labelled = [t for t in found if t.label]
+    assert labelled[0].year == 1990 and 1 <= len(labelled) <= MAX_LABELS
+    steps = {b.year - a.year for a, b in itertools.pairwise(labelled)}
+    assert len(steps) <= 1 and steps <= set(STEPS)  # evenly spaced, by one of the steps
+    assert found[0].left == 0 and all(a.left < b.left < 100 for a, b in itertools.pairwise(found))
+
+
+def test_periods_are_the_whole_axis_then_each_decade_clipped_to_it() -> None:
+    found = [(p.label, p.first, p.last) for p in periods(1992, 2026)]
+    assert found == [
+        ("All", 1992, 2026),
+        ("1990s", 1992, 1999),
+        ("2000s", 2000, 2009),
+        ("2010s", 2010, 2019),
+        ("2020s", 2020, 2026),
     ]
-    timeline = layout(events, width=day_scale(2000, 2001))
-    lane = {m.id: m.y for m in timeline.marks}
-    assert len({lane["year"], lane["spring"], lane["spring-day"]}) == 3
-    assert lane["autumn"] == lane["spring"] and lane["next-year"] == lane["year"]
-    assert timeline.axis_y == TOP + 3 * LANE + 6  # three lanes above the axis
-    assert lane["year"] > lane["spring"] > lane["spring-day"]  # the first lane is the one next to the axis
+    assert [(p.label, p.first, p.last) for p in periods(2020, 2020)] == [("All", 2020, 2020), ("2020s", 2020, 2020)]
 
 
-def test_no_two_marks_of_a_lane_overlap() -> None:
-    dates = ["2000", "2000-01-01", "2000-01-02", "2000-01-03", "2000-01", "2000-02", "2000-01-01/2000-03-31"]
-    dates += [f"2000-{m:02}-{d:02}" for m in range(1, 13) for d in (1, 9, 17)]
-    timeline = layout([event(f"e{n}", d) for n, d in enumerate(dates)], width=400)
-    spans: dict[float, list[tuple[float, float]]] = {}
-    for mark in timeline.marks:
-        left, right = (mark.x - POINT, mark.x + POINT) if mark.shape == "point" else (mark.x, mark.x + mark.width)
-        spans.setdefault(mark.y, []).append((left, right))
-    for lane in spans.values():
-        lane.sort()
-        for (_, end), (start, _) in itertools.pairwise(lane):
-            assert end + GAP <= start + 0.01  # rounding to hundredths
-    assert len(timeline.marks) == len(dates)
+def test_each_event_has_a_row_of_its_own_in_date_order() -> None:
+    """Labels never overlap: every event gets its own row, ordered by first day, then last day, then id."""
+    dates = ["2000", "2000-01-01", "2000-01-02", "2000-01", "2000-02", "2000-01-01/2000-03-31", "2001/..", "2000-01"]
+    events = [event(f"e{n}", d) for n, d in enumerate(dates)]
+    timeline = layout(events)
+    assert sorted(m.id for m in timeline.marks) == sorted(e["id"] for e in events)
+    keys = [(m.first, m.last, m.id) for m in timeline.marks]
+    assert keys == sorted(keys)
 
 
-def test_a_short_bar_is_never_thinner_than_min_bar() -> None:
-    timeline = layout([event("d", "2000-01-01/2000-01-02"), event("y", "2000/2010")], width=400)
-    short = next(m for m in timeline.marks if m.id == "d")
-    assert short.shape == "bar" and short.width == MIN_BAR
+def test_groups_are_named_and_ordered_by_their_first_event() -> None:
+    events = [
+        event("late", "2010", kind="change_of_control", place="town"),
+        event("early", "2001", kind="visit"),
+        event("middle", "2005", kind="visit", place="town"),
+    ]
+    timeline = layout(events, {"town": "Town of Riverton"}, {"visit": "Visit"})
+    assert timeline.groupings["kind"] == [("visit", "Visit"), ("change_of_control", "change of control")]
+    assert timeline.groupings["place"] == [("", NO_PLACE), ("town", "Town of Riverton")]
+    assert {m.id: m.place_name for m in timeline.marks} == {
+        "early": NO_PLACE,
+        "middle": "Town of Riverton",
+        "late": "Town of Riverton",
+    }
 
 
 @pytest.mark.parametrize(
@@ -105,6 +170,10 @@ def test_approximate_and_uncertain_dates_are_marked(date: str, uncertain: bool) 
     assert mark.uncertain is uncertain
 
 
+def test_day_numbers_count_from_1970_as_the_script_does() -> None:
+    assert day_number(EPOCH) == 0 and day_number(dt.date(2000, 1, 1)) == 10957  # Date.UTC(2000, 0, 1) / 86400000
+
+
 def test_no_events_draw_an_empty_axis() -> None:
     timeline = layout([])
-    assert (timeline.marks, timeline.ticks, timeline.height) == ([], [], TOP + 30)
+    assert (timeline.marks, timeline.ticks, timeline.periods) == ([], [], [])

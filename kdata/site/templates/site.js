@@ -111,3 +111,312 @@
     apply(); // the browser may restore ticks on going back
   });
 })();
+
+/* === Front page: timeline and search (issue 19) ===========================================
+ * The timeline's rows are laid out by kdata/site/timeline.py for the whole axis; this block
+ * redraws them for a period (buttons per decade, two range sliders), groups them by kind or
+ * place, moves between events with the arrow keys (one tab stop, roving tabindex) and announces
+ * how many events are shown. The tick rule (data-steps, data-max-labels) is timeline.py's.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("timeline");
+  if (!root) {
+    return;
+  }
+  var DAY = 86400000;
+  var steps = root.getAttribute("data-steps").split(",").map(Number);
+  var maxLabels = Number(root.getAttribute("data-max-labels"));
+  var controls = root.querySelector(".tl-controls");
+  var buttons = Array.prototype.slice.call(root.querySelectorAll(".tl-periods button"));
+  var from = root.querySelector(".tl-from");
+  var to = root.querySelector(".tl-to");
+  var fromOut = root.querySelector(".tl-from-out");
+  var toOut = root.querySelector(".tl-to-out");
+  var grouping = root.querySelector(".tl-group");
+  var count = root.querySelector(".tl-count");
+  var scale = root.querySelector(".tl-scale");
+  var body = root.querySelector(".tl-body");
+  var list = root.querySelector(".tl-rows");
+  var rows = Array.prototype.slice.call(list.children);
+  var total = rows.length;
+
+  function dayOf(year) {
+    return Date.UTC(year, 0, 1) / DAY;
+  }
+
+  function drawTicks(first, last) {
+    var years = last - first + 1;
+    var step = steps[steps.length - 1];
+    for (var i = 0; i < steps.length; i++) {
+      if (Math.ceil(years / steps[i]) <= maxLabels) {
+        step = steps[i];
+        break;
+      }
+    }
+    var start = dayOf(first);
+    var span = dayOf(last + 1) - start;
+    while (scale.firstChild) {
+      scale.removeChild(scale.firstChild);
+    }
+    for (var year = first; year <= last; year++) {
+      var tick = document.createElement("span");
+      var labelled = (year - first) % step === 0;
+      tick.className = "tl-tick" + (labelled ? " labelled" : "");
+      tick.style.left = ((dayOf(year) - start) / span) * 100 + "%";
+      tick.textContent = labelled ? String(year) : "";
+      scale.appendChild(tick);
+    }
+  }
+
+  function visibleLinks() {
+    return rows
+      .filter(function (row) {
+        return !row.hidden;
+      })
+      .map(function (row) {
+        return row.querySelector("a");
+      });
+  }
+
+  function rove(target) {
+    rows.forEach(function (row) {
+      row.querySelector("a").tabIndex = -1;
+    });
+    if (target) {
+      target.tabIndex = 0;
+    }
+  }
+
+  function groupLists() {
+    var key = grouping.value;
+    body.textContent = "";
+    if (!key) {
+      rows.forEach(function (row) {
+        list.appendChild(row);
+      });
+      body.appendChild(list);
+      return;
+    }
+    var groups = {};
+    var order = [];
+    rows.forEach(function (row) {
+      var value = row.getAttribute("data-" + key);
+      if (!(value in groups)) {
+        var section = document.createElement("section");
+        section.className = "tl-group-section";
+        var heading = document.createElement("h3");
+        heading.textContent = row.getAttribute("data-" + key + "-label");
+        var ol = document.createElement("ol");
+        ol.className = "tl-rows";
+        ol.setAttribute("aria-label", heading.textContent);
+        section.appendChild(heading);
+        section.appendChild(ol);
+        groups[value] = { section: section, list: ol, heading: heading };
+        order.push(value);
+      }
+      groups[value].list.appendChild(row);
+    });
+    order.forEach(function (value) {
+      body.appendChild(groups[value].section);
+    });
+  }
+
+  function apply() {
+    var first = Number(from.value);
+    var last = Number(to.value);
+    if (first > last) {
+      var swap = first;
+      first = last;
+      last = swap;
+    }
+    fromOut.textContent = String(first);
+    toOut.textContent = String(last);
+    buttons.forEach(function (button) {
+      var match = Number(button.getAttribute("data-first")) === first && Number(button.getAttribute("data-last")) === last;
+      button.setAttribute("aria-pressed", match ? "true" : "false");
+    });
+    var start = dayOf(first);
+    var end = dayOf(last + 1);
+    var span = end - start;
+    var shown = 0;
+    rows.forEach(function (row) {
+      var a = Number(row.getAttribute("data-first"));
+      var b = Number(row.getAttribute("data-last"));
+      var point = row.getAttribute("data-shape") === "point";
+      var inside = point ? a >= start && a < end : b > start && a < end;
+      row.hidden = !inside;
+      if (inside) {
+        shown += 1;
+        var mark = row.querySelector(".tl-mark");
+        var left = Math.max(a, start);
+        mark.style.left = ((left - start) / span) * 100 + "%";
+        mark.style.width = point ? "0%" : ((Math.min(b, end) - left) / span) * 100 + "%";
+      }
+    });
+    drawTicks(first, last);
+    groupLists();
+    Array.prototype.forEach.call(body.querySelectorAll(".tl-group-section"), function (section) {
+      var n = section.querySelectorAll(".tl-row:not([hidden])").length;
+      section.hidden = n === 0;
+      section.querySelector("h3").setAttribute("data-count", String(n));
+    });
+    var period = first === last ? String(first) : first + " to " + last;
+    count.textContent = shown + " of " + total + " events shown, " + period + ".";
+    var links = visibleLinks();
+    var current = links.filter(function (link) {
+      return link.tabIndex === 0;
+    })[0];
+    rove(current || links[0]);
+  }
+
+  buttons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      from.value = button.getAttribute("data-first");
+      to.value = button.getAttribute("data-last");
+      apply();
+    });
+  });
+  from.addEventListener("input", apply);
+  to.addEventListener("input", apply);
+  grouping.addEventListener("change", apply);
+
+  var KEYS = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, Home: "first", End: "last" };
+  body.addEventListener("keydown", function (event) {
+    var move = KEYS[event.key];
+    if (!move || !event.target.classList.contains("tl-link")) {
+      return;
+    }
+    var links = visibleLinks().sort(function (x, y) {
+      // in the order the rows stand on the page (grouping changes it)
+      return x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+    });
+    var index = links.indexOf(event.target);
+    var next = move === "first" ? 0 : move === "last" ? links.length - 1 : index + move;
+    if (next >= 0 && next < links.length) {
+      event.preventDefault();
+      rove(links[next]);
+      links[next].focus();
+    }
+  });
+  body.addEventListener("focusin", function (event) {
+    if (event.target.classList.contains("tl-link")) {
+      rove(event.target);
+    }
+  });
+
+  controls.hidden = false;
+  apply(); // the browser may restore the controls' values on going back
+})();
+
+/* The front page's search. The index (static/search-index.js, written by kdata/site/search.py)
+ * holds each record's folded text and the fold table; the query is folded by the same rules,
+ * and a record matches when its text holds every word of the query. Results are links; the
+ * arrow keys move between the box and the results; the count is announced (role=status).
+ */
+(function () {
+  "use strict";
+
+  var section = document.querySelector("[data-search]");
+  var index = window.kdataSearch;
+  if (!section || !index) {
+    return;
+  }
+  var input = section.querySelector("input[type=search]");
+  var status = section.querySelector(".search-status");
+  var results = section.querySelector(".search-results");
+  var LIMIT = 50;
+  var TEXT = index.fields.indexOf("text");
+  var ORDER = { event: 0, claim: 1, actor: 2, place: 3, figure: 4, source: 5 };
+
+  function fold(text) {
+    var bare = text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
+    var out = "";
+    for (var i = 0; i < bare.length; i++) {
+      var c = bare.charAt(i);
+      out += Object.prototype.hasOwnProperty.call(index.fold, c) ? index.fold[c] : c;
+    }
+    return out.replace(/\s+/g, " ").trim();
+  }
+
+  function search() {
+    var query = fold(input.value);
+    results.textContent = "";
+    if (!query) {
+      status.textContent = "";
+      return;
+    }
+    var words = query.split(" ");
+    var found = index.entries.filter(function (entry) {
+      return words.every(function (word) {
+        return entry[TEXT].indexOf(word) !== -1;
+      });
+    });
+    found.sort(function (x, y) {
+      // a match in the title first, then by kind of record, then by title
+      var tx = words.every(function (w) { return fold(x[1]).indexOf(w) !== -1; }) ? 0 : 1;
+      var ty = words.every(function (w) { return fold(y[1]).indexOf(w) !== -1; }) ? 0 : 1;
+      return tx - ty || ORDER[x[0]] - ORDER[y[0]] || x[1].localeCompare(y[1]);
+    });
+    found.slice(0, LIMIT).forEach(function (entry) {
+      var li = document.createElement("li");
+      li.className = "result result-" + entry[0];
+      var kind = document.createElement("span");
+      kind.className = "result-kind";
+      kind.textContent = entry[0];
+      var a = document.createElement("a");
+      a.href = entry[3];
+      a.textContent = entry[1];
+      var detail = document.createElement("span");
+      detail.className = "result-detail";
+      detail.textContent = entry[2];
+      li.appendChild(kind);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(detail);
+      results.appendChild(li);
+    });
+    if (found.length === 0) {
+      status.textContent = "No results for \u201c" + input.value.trim() + "\u201d.";
+    } else {
+      status.textContent =
+        found.length + " result" + (found.length === 1 ? "" : "s") +
+        (found.length > LIMIT ? ", the first " + LIMIT + " shown" : "") + ".";
+    }
+  }
+
+  function links() {
+    return Array.prototype.slice.call(results.querySelectorAll("a"));
+  }
+
+  input.addEventListener("input", search);
+  section.querySelector("form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var first = links()[0];
+    if (first) {
+      first.focus();
+    }
+  });
+  section.addEventListener("keydown", function (event) {
+    var all = links();
+    var at = all.indexOf(document.activeElement);
+    var next = null;
+    if (event.key === "ArrowDown") {
+      next = document.activeElement === input ? all[0] : all[at + 1];
+    } else if (event.key === "ArrowUp" && at !== -1) {
+      next = at === 0 ? input : all[at - 1];
+    } else if (event.key === "Escape" && document.activeElement === input) {
+      input.value = "";
+      search();
+    }
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  });
+  section.hidden = false;
+  search(); // the browser may restore a typed query on going back
+})();
+/* === end of the front page block ============================================================ */
