@@ -39,7 +39,7 @@ from kdata.records import models, vocab
 from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
 from kdata.site import findable, search
-from kdata.site.timeline import MAX_LABELS, STEPS, layout, when
+from kdata.site.timeline import MAX_LABELS, MINOR_YEARS, STEPS, layout, when
 
 if TYPE_CHECKING:
     import jinja2
@@ -361,6 +361,7 @@ def _front(data: _Package) -> dict[str, Any]:
         "timeline": layout(data.rows["events"], places),
         "steps": STEPS,
         "max_labels": MAX_LABELS,
+        "minor_years": MINOR_YEARS,
         "dataset_ld": findable.script_body(findable.dataset(data.meta, cite)),
     }
 

@@ -10,8 +10,8 @@ query word finds them in well under a millisecond, needs no stemmer (which would
 English-only where names are Azerbaijani, Armenian and Russian), and keeps the runtime to the
 few lines of ``site.js``.
 
-Folding makes search blind to case and diacritics: text is decomposed (NFKD), its combining
-marks dropped, and the letters that do not decompose mapped by ``FOLD`` (Azerbaijani ``ə``, the
+Folding makes search blind to case and diacritics: text is decomposed (NFKD), its marks
+(categories M*) dropped, and the letters that do not decompose mapped by ``FOLD`` (Azerbaijani ``ə``, the
 dotless i...). The index carries ``FOLD`` and the script folds the query by the same rules,
 so both sides fold alike and the table is written once. Kəlbəcər and Kelbecer thus find each
 other; Kalbajar, a transliteration rather than a spelling with marks, is found only where the
@@ -58,7 +58,7 @@ _SPACE = re.compile(r"\s+")
 def fold(text: str) -> str:
     """``text`` lower-cased, without diacritics and with ``FOLD`` applied, runs of space made one."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))  # \p{M} in the script
     return _SPACE.sub(" ", "".join(FOLD.get(c, c) for c in bare)).strip()
 
 

@@ -26,8 +26,12 @@ from typing import Any
 #: Day numbers for the script are counted from this day (as JavaScript's ``Date.UTC`` / 86 400 000 does).
 EPOCH = dt.date(1970, 1, 1)
 #: Year steps for labelled ticks, smallest first; the first that leaves at most ``MAX_LABELS`` labels is used.
-STEPS = (1, 2, 5, 10, 20, 50)
+STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 MAX_LABELS = 12
+#: Up to this many years, every year has a tick; beyond, only the labelled years have one.
+MINOR_YEARS = 60
+#: The spans of the zoom buttons, smallest first: the first that gives at most ``MAX_LABELS`` buttons is used.
+PERIOD_SPANS = (10, 100, 1000, 10000)
 #: The EDTF qualifiers and how a label says them.
 _QUALIFIERS = {"%": "about {}?", "~": "about {}", "?": "{}?"}
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -154,14 +158,21 @@ def ticks(first_year: int, last_year: int) -> list[Tick]:
             str(year) if (year - first_year) % step == 0 else "",
         )
         for year in range(first_year, last_year + 1)
+        if years <= MINOR_YEARS or (year - first_year) % step == 0
     ]
 
 
 def periods(first_year: int, last_year: int) -> list[Period]:
-    """The zoom buttons: the whole axis, then each decade that holds part of it (clipped to the axis)."""
+    """The zoom buttons: the whole axis, then each decade that holds part of it, clipped to the axis.
+
+    A long axis gets centuries (or millennia) instead, so that there are never more than ``MAX_LABELS`` buttons.
+    """
+    span = next(s for s in PERIOD_SPANS if last_year // s - first_year // s < MAX_LABELS)
     found = [Period("All", first_year, last_year)]
-    for decade in range(first_year - first_year % 10, last_year + 1, 10):
-        found.append(Period(f"{decade}s", max(decade, first_year), min(decade + 9, last_year)))
+    for start in range(first_year - first_year % span, last_year + 1, span):
+        first, last = max(start, first_year), min(start + span - 1, last_year)
+        label = f"{start}s" if span == 10 else f"{first}{DASH.strip()}{last}"
+        found.append(Period(label, first, last))
     return found
 
 

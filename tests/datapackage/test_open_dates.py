@@ -78,7 +78,5 @@ def test_the_site_says_the_sources_give_no_end_and_the_timeline_invents_no_year(
     assert "until 2020-03-02; the sources give no start" in page and "None" not in page
     timeline = layout(kdata.load_table("events", dist).to_pylist())
     assert (timeline.first_year, timeline.last_year) == (2020, 2020)
-    assert {m.id: m.shape for m in timeline.marks} == {
-        "riverton-bridge-opened": "point",
-        "riverton-return-2020": "point",
-    }
+    shapes = {m.id: (m.shape, m.open_start, m.open_end) for m in timeline.marks}  # bars running out of the axis
+    assert shapes == {"riverton-bridge-opened": ("bar", False, True), "riverton-return-2020": ("bar", True, False)}

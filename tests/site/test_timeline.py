@@ -9,7 +9,18 @@ from typing import Any
 import pytest
 
 from kdata.records.dates import parse_edtf
-from kdata.site.timeline import EPOCH, MAX_LABELS, NO_PLACE, STEPS, day_number, layout, periods, ticks, when
+from kdata.site.timeline import (
+    EPOCH,
+    MAX_LABELS,
+    MINOR_YEARS,
+    NO_PLACE,
+    STEPS,
+    day_number,
+    layout,
+    periods,
+    ticks,
+    when,
+)
 
 
 def event(
@@ -112,12 +123,16 @@ def test_a_label_gives_the_date_at_its_own_precision(date: str, words: str) -> N
     assert when(date) == words
 
 
-@pytest.mark.parametrize("years", [1, 2, 3, 9, 12, 13, 24, 35, 60, 121, 250, 600])
+@pytest.mark.parametrize("years", [1, 2, 3, 9, 12, 13, 24, 35, 60, 61, 121, 250, 600, 9998])
 def test_ticks_mark_every_year_and_label_at_most_max_labels(years: int) -> None:
-    found = ticks(1990, 1990 + years - 1)
-    assert [t.year for t in found] == list(range(1990, 1990 + years))
+    first = 1990 if years < 9998 else 1
+    found = ticks(first, first + years - 1)
     labelled = [t for t in found if t.label]
-    assert labelled[0].year == 1990 and 1 <= len(labelled) <= MAX_LABELS
+    if years <= MINOR_YEARS:
+        assert [t.year for t in found] == list(range(first, first + years))
+    else:  # a long axis: a tick for each labelled year only
+        assert found == labelled
+    assert labelled[0].year == first and 1 <= len(labelled) <= MAX_LABELS
     steps = {b.year - a.year for a, b in itertools.pairwise(labelled)}
     assert len(steps) <= 1 and steps <= set(STEPS)  # evenly spaced, by one of the steps
     assert found[0].left == 0 and all(a.left < b.left < 100 for a, b in itertools.pairwise(found))
@@ -133,6 +148,23 @@ def test_periods_are_the_whole_axis_then_each_decade_clipped_to_it() -> None:
         ("2020s", 2020, 2026),
     ]
     assert [(p.label, p.first, p.last) for p in periods(2020, 2020)] == [("All", 2020, 2020), ("2020s", 2020, 2020)]
+    centuries = [(p.label, p.first, p.last) for p in periods(1850, 2025)]
+    assert centuries == [
+        ("All", 1850, 2025),
+        ("1850\u20131899", 1850, 1899),
+        ("1900\u20131999", 1900, 1999),
+        ("2000\u20132025", 2000, 2025),
+    ]
+
+
+@pytest.mark.parametrize(("first", "last"), [(1, 9998), (1, 1), (1990, 2101), (1000, 1121), (2020, 2020)])
+def test_there_are_never_more_period_buttons_than_labels(first: int, last: int) -> None:
+    found = periods(first, last)
+    assert 2 <= len(found) <= MAX_LABELS + 1
+    assert (found[0].first, found[0].last) == (first, last)
+    spans = [(p.first, p.last) for p in found[1:]]  # the rest tile the axis in order
+    assert spans[0][0] == first and spans[-1][1] == last
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(spans))
 
 
 def test_each_event_has_a_row_of_its_own_in_date_order() -> None:

@@ -128,6 +128,7 @@
   var DAY = 86400000;
   var steps = root.getAttribute("data-steps").split(",").map(Number);
   var maxLabels = Number(root.getAttribute("data-max-labels"));
+  var minorYears = Number(root.getAttribute("data-minor-years"));
   var controls = root.querySelector(".tl-controls");
   var buttons = Array.prototype.slice.call(root.querySelectorAll(".tl-periods button"));
   var from = root.querySelector(".tl-from");
@@ -143,7 +144,9 @@
   var total = rows.length;
 
   function dayOf(year) {
-    return Date.UTC(year, 0, 1) / DAY;
+    var day = new Date(0);
+    day.setUTCFullYear(year, 0, 1); // Date.UTC would read the years 0 to 99 as 1900 to 1999
+    return Math.round(day.getTime() / DAY);
   }
 
   function drawTicks(first, last) {
@@ -161,8 +164,12 @@
       scale.removeChild(scale.firstChild);
     }
     for (var year = first; year <= last; year++) {
-      var tick = document.createElement("span");
+      var tick = null;
       var labelled = (year - first) % step === 0;
+      if (!labelled && years > minorYears) {
+        continue;
+      }
+      tick = document.createElement("span");
       tick.className = "tl-tick" + (labelled ? " labelled" : "");
       tick.style.left = ((dayOf(year) - start) / span) * 100 + "%";
       tick.textContent = labelled ? String(year) : "";
@@ -253,6 +260,8 @@
         var left = Math.max(a, start);
         mark.style.left = ((left - start) / span) * 100 + "%";
         mark.style.width = point ? "0%" : ((Math.min(b, end) - left) / span) * 100 + "%";
+        mark.classList.toggle("cut-start", !point && a < start); // runs on before the period shown
+        mark.classList.toggle("cut-end", !point && b > end);
       }
     });
     drawTicks(first, last);

@@ -1,0 +1,363 @@
+"""The front page: its schema.org Dataset, its search index, and in headless Chromium the timeline and the search.
+
+One site is built and one browser started for the module. Expected figures are worked out from the package
+(events, the index the site wrote), never written in here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_render import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST, _Watched
+
+import kdata
+from kdata.release.registry import load_registry
+from kdata.site import findable
+from kdata.site.render import build_site
+from kdata.site.search import FOLD, GLOBAL, KINDS, fold
+from kdata.site.timeline import layout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("front") / "site"
+    build_site(out, DIST)
+    return out
+
+
+def _index(site: Path) -> dict[str, Any]:
+    """The search index the site wrote, read back from its script."""
+    text = (site / "static" / "search-index.js").read_text("utf-8")
+    match = re.search(rf"^window\.{GLOBAL} = (.*);$", text, re.MULTILINE)
+    assert match is not None
+    return json.loads(match.group(1))  # type: ignore[no-any-return]  # the index is a JSON object
+
+
+def _ld(site: Path) -> dict[str, Any]:
+    page = (site / "index.html").read_text("utf-8")
+    (block,) = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.DOTALL)
+    return json.loads(block)  # type: ignore[no-any-return]  # a JSON-LD object
+
+
+# --- schema.org Dataset -----------------------------------------------------------------------------------------
+
+
+def test_the_front_page_describes_the_package_as_a_schema_org_dataset(site: Path) -> None:
+    """Name, description, version, licence, creator and dates come from the descriptor and registry; one
+    distribution per resource, each a file of the site with the format, size and hash the descriptor gives."""
+    meta = kdata.metadata(DIST)
+    ld = _ld(site)
+    assert (ld["@context"], ld["@type"]) == ("https://schema.org/", "Dataset")
+    assert (ld["name"], ld["description"], ld["version"]) == (meta["title"], meta["description"], str(meta["version"]))
+    assert ld["license"] == [lic["path"] for lic in meta["licenses"]]
+    assert [c["name"] for c in ld["creator"]] == [c["title"] for c in meta["contributors"] if "creator" in c["roles"]]
+    assert ld["keywords"] == meta["keywords"]
+    assert ld["dateCreated"] == meta["created"][:10]
+    release = load_registry().releases.get(str(meta["version"]))
+    assert ld.get("datePublished") == (release.date if release else None)
+    assert "url" not in ld or ld["url"] == meta.get("homepage")  # never guessed
+    resources = {r["path"]: r for r in meta["resources"]}
+    files = {d["contentUrl"]: d for d in ld["distribution"] if not d["contentUrl"].startswith("http")}
+    assert set(files) == {f"{findable.DATA}/{path}" for path in resources}
+    formats = set()
+    for url, download in files.items():
+        resource = resources[url.removeprefix(f"{findable.DATA}/")]
+        assert download["encodingFormat"] == resource["mediatype"] and download["name"] == resource["name"]
+        content = (site / url).read_bytes()  # relative to the front page: the site's copy of the file
+        assert content == (DIST / resource["path"]).read_bytes()
+        assert download.get("sha256") == resource["hash"].removeprefix("sha256:") == hashlib.sha256(content).hexdigest()
+        assert download.get("contentSize") == (f"{resource['bytes']} B" if "bytes" in resource else None)
+        formats.add(resource["format"])
+    assert formats == {"csv", "parquet"}
+    assert json.loads((site / findable.DATA / "datapackage.json").read_text("utf-8")) == meta
+
+
+def test_a_published_archive_is_a_distribution_only_where_its_url_is_known() -> None:
+    meta = kdata.metadata(DIST)
+    base = {"date": "", "file": "", "url": "", "sha256": ""}
+    assert all(d["encodingFormat"] != "application/zip" for d in findable.dataset(meta, base)["distribution"])
+    archive = {**base, "file": "k-1.0.0.zip", "url": "https://example.org/r/k-1.0.0.zip", "sha256": "ab" * 32}
+    (zipped,) = [d for d in findable.dataset(meta, archive)["distribution"] if d["encodingFormat"] == "application/zip"]
+    assert (zipped["contentUrl"], zipped["sha256"]) == (archive["url"], archive["sha256"])
+    homepage = {**archive, "url": "https://example.org/"}  # a homepage is no archive: not offered as one
+    assert all(d["encodingFormat"] != "application/zip" for d in findable.dataset(meta, homepage)["distribution"])
+
+
+def test_no_text_can_close_the_json_ld_script() -> None:
+    body = findable.script_body({"name": "</script><script>alert(1)</script>"})
+    assert "<" not in body and json.loads(body)["name"] == "</script><script>alert(1)</script>"
+
+
+# --- The search index -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variants"),
+    [
+        ("Kəlbəcər", "Kelbecer", "KƏLBƏCƏR", "kelbecer"),
+        ("Lachín", "LACHIN", "lachin", "Läçhin"),
+        ("Aliyev", "ALİYEV", "aliyev", "Al\u0131yev"),
+        ("Şuşa", "Susa", "SUSA", "şuşa"),
+        ("Gəncə", "Gence", "GƏNCƏ"),
+    ],
+)
+def test_folding_ignores_case_and_diacritics(variants: tuple[str, ...]) -> None:
+    assert len({fold(v) for v in variants}) == 1, [fold(v) for v in variants]
+
+
+def test_the_index_holds_every_record_of_each_kind_with_a_link_that_resolves(site: Path) -> None:
+    index = _index(site)
+    assert index["fold"] == FOLD
+    for table, kind in KINDS.items():
+        rows = kdata.load_table(table, package=DIST).to_pylist()
+        mine = [e for e in index["entries"] if e[0] == kind]
+        assert len(mine) == len(rows) > 0
+        for entry in mine:
+            assert (site / entry[3]).is_file(), entry
+            assert entry[4] == fold(entry[4])  # stored folded, so the script folds only the query
+    assert "<" not in (site / "static" / "search-index.js").read_text("utf-8")
+
+
+# --- In the browser -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"browser tests need Chromium: {CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need Chromium: playwright is not installed (make test installs it)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def watched(browser: Any) -> Iterator[_Watched]:
+    watched = _Watched(browser)
+    yield watched
+    watched.check()
+
+
+def _events() -> list[dict[str, Any]]:
+    return kdata.load_table("events", package=DIST).to_pylist()
+
+
+def _in_period(first: int, last: int) -> int:
+    """How many events cover a day of the years ``first`` to ``last`` (an open end runs on, an open start before)."""
+    start, end = dt.date(first, 1, 1), dt.date(last, 12, 31)
+    return sum(
+        (e["date_start"] is None or e["date_start"] <= end) and (e["date_end"] is None or e["date_end"] >= start)
+        for e in _events()
+    )
+
+
+def _disjoint(boxes: list[dict[str, float]]) -> bool:
+    """Whether no two boxes overlap (sorted by top; each row's box must end before the next begins)."""
+    ordered = sorted(boxes, key=lambda b: b["y"])
+    return all(a["y"] + a["height"] <= b["y"] + 0.5 for a, b in itertools.pairwise(ordered))
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_without_javascript_every_event_is_labelled_and_no_labels_overlap(site: Path, browser: Any, width: int) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((site / "index.html").as_uri())
+        labels = page.locator("#timeline .tl-label")
+        assert labels.count() == len(_events())
+        boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
+        assert all(b is not None and b["width"] > 0 and b["height"] > 0 for b in boxes)
+        assert _disjoint([b for b in boxes if b is not None])
+        titles = page.locator("#timeline .tl-title").all_inner_texts()
+        assert sorted(titles) == sorted(e["title"] for e in _events())
+        assert not page.locator("#timeline .tl-controls").is_visible()  # no control that would do nothing
+        assert not page.locator("#search").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off the screen
+        ticks = page.locator("#timeline .tl-tick.labelled").all_inner_texts()
+        timeline = layout(_events())
+        assert ticks[0] == str(timeline.first_year) and int(ticks[-1]) <= timeline.last_year
+    finally:
+        context.close()
+
+
+def test_zoom_to_a_period_and_back(site: Path, watched: _Watched) -> None:
+    """A decade's button and the two sliders show the events of the period, rescaled; the count is announced."""
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    rows = page.locator("#timeline li.tl-row:visible")
+    total = len(_events())
+    timeline = layout(_events())
+    assert rows.count() == total
+    last = timeline.last_year
+    page.locator(".tl-periods button", has_text="2020s").click()
+    expected = _in_period(2020, last)
+    assert 0 < rows.count() == expected < total
+    assert page.locator(".tl-count").inner_text() == f"{expected} of {total} events shown, 2020 to {last}."
+    assert page.locator(".tl-periods button", has_text="2020s").get_attribute("aria-pressed") == "true"
+    assert page.locator(".tl-tick.labelled").first.inner_text() == "2020"
+    for i in range(rows.count()):  # each mark stays on its track (a point may stand half out at an edge)
+        mark = rows.nth(i).locator(".tl-mark").bounding_box()
+        track = rows.nth(i).locator(".tl-track").bounding_box()
+        assert (
+            mark
+            and track
+            and track["x"] - 7 <= mark["x"]
+            and mark["x"] + mark["width"] <= track["x"] + track["width"] + 7
+        )
+    page.locator(".tl-from").fill("1993")
+    page.locator(".tl-to").fill("1993")
+    assert rows.count() == _in_period(1993, 1993)
+    assert page.locator(".tl-count").inner_text().endswith(" events shown, 1993.")
+    page.locator(".tl-periods button", has_text="All").click()
+    assert rows.count() == total
+
+
+def test_group_by_place_and_by_kind(site: Path, watched: _Watched) -> None:
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    places = {p["id"]: p["name"] for p in kdata.load_table("places", package=DIST).to_pylist()}
+    timeline = layout(_events(), places)
+    for key in ("place", "kind"):
+        page.locator(".tl-group").select_option(key)
+        sections = page.locator("#timeline .tl-group-section")
+        headings = sections.locator("h3").all_inner_texts()
+        assert headings == [label for _, label in timeline.groupings[key]]
+        for i in range(sections.count()):
+            labels = (
+                sections.nth(i)
+                .locator("li.tl-row")
+                .evaluate_all(f"rows => rows.map(r => r.getAttribute('data-{key}-label'))")
+            )
+            assert set(labels) == {headings[i]}
+        assert page.locator("#timeline li.tl-row:visible").count() == len(_events())
+    page.locator(".tl-group").select_option("")
+    assert page.locator("#timeline .tl-group-section").count() == 0
+
+
+def test_the_timeline_by_keyboard(site: Path, watched: _Watched) -> None:
+    """One tab stop into the events; the arrow keys, Home and End move; Enter opens the event."""
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    order = [m.id for m in layout(_events()).marks]
+    page.locator(".tl-group").focus()
+    page.keyboard.press("Tab")
+    focused = "document.activeElement.getAttribute('data-event')"
+    assert page.evaluate(focused) == order[0]
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == order[2]
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate(focused) == order[1]
+    page.keyboard.press("End")
+    assert page.evaluate(focused) == order[-1]
+    page.keyboard.press("Home")
+    assert page.evaluate(focused) == order[0]
+    page.keyboard.press("Tab")  # out of the list in one step: the next tab stop follows the timeline
+    assert page.evaluate("document.activeElement.classList.contains('tl-link')") is False
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(focused) == order[0]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/events/{order[1]}.html")
+
+
+def _expected(site: Path, query: str) -> list[list[str]]:
+    """The entries the script must find: those whose folded text holds every folded word of the query."""
+    words = fold(query).split()
+    return [e for e in _index(site)["entries"] if all(w in e[4] for w in words)]
+
+
+@pytest.mark.parametrize(
+    ("table", "field"), [("actors", "name"), ("events", "title"), ("places", "name"), ("claims", "summary")]
+)
+def test_search_finds_a_record_and_its_link_opens_it(site: Path, watched: _Watched, table: str, field: str) -> None:
+    row = kdata.load_table(table, package=DIST).to_pylist()[-1]
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    query = row[field].upper()  # case does not matter
+    page.locator("#search-input").fill(query)
+    found = len(_expected(site, query))
+    assert found >= 1
+    shown = min(found, 50)
+    assert page.locator("#search-results li").count() == shown
+    assert page.locator("#search-status").inner_text().startswith(f"{found} result")
+    result = page.locator(f"#search-results li.result-{KINDS[table]}", has=page.locator("a", has_text=row[field]))
+    assert result.count() >= 1
+    own = f"{table}/{row['id']}.html"
+    target = own if (site / own).is_file() else f"tables/{table}.html"
+    assert result.first.locator("a").get_attribute("href") == target
+    result.first.locator("a").click()
+    page.wait_for_url(f"**/{target}")
+    assert page.locator("h1").count() == 1
+
+
+@pytest.mark.parametrize("query", ["aliyev kalbajar", "ALİYEV  Kalbajar", "Láchín", "Kəlbəcər", "shusha 1992", "zzzqx"])
+def test_search_folds_the_query_as_the_index_was_folded(site: Path, watched: _Watched, query: str) -> None:
+    """The script finds exactly the entries Python's fold finds; none says so, in the announced status."""
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    page.locator("#search-input").fill(query)
+    expected = _expected(site, query)
+    status = page.locator("#search-status")
+    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    if not expected:
+        assert status.inner_text() == f"No results for \u201c{query}\u201d."
+        assert page.locator("#search-results li").count() == 0
+        return
+    hrefs = page.locator("#search-results li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    if len(expected) <= 50:
+        assert sorted(hrefs) == sorted(e[3] for e in expected)
+    else:  # the first 50 are shown, and the status says so
+        assert len(hrefs) == 50 and set(hrefs) <= {e[3] for e in expected}
+        assert status.inner_text() == f"{len(expected)} results, the first 50 shown."
+
+
+def test_search_by_keyboard(site: Path, watched: _Watched) -> None:
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    page.locator("#search-input").focus()
+    page.keyboard.type("handover")
+    first = page.locator("#search-results li a").first.get_attribute("href")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == first
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    page.keyboard.press("Enter")  # Enter in the box goes to the first result
+    assert page.evaluate("document.activeElement.getAttribute('href')") == first
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{first}")
+
+
+@pytest.mark.parametrize(("name", "width"), [("desktop", 1280), ("375", 375)])
+def test_screenshots_of_the_front_page(site: Path, browser: Any, name: str, width: int) -> None:
+    """The search open with results and the timeline zoomed to the 2020s, saved for a reader to look at."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((site / "index.html").as_uri())
+    page.locator("#search-input").fill("Kalbajar district")
+    assert page.locator("#search-results li").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.getElementById('search').scrollIntoView()")
+    page.screenshot(path=str(ARTIFACTS / f"site-front-search-{name}.png"))
+    page.locator(".tl-periods button", has_text="2020s").click()
+    page.locator("#timeline").scroll_into_view_if_needed()
+    page.locator("#timeline").screenshot(path=str(ARTIFACTS / f"site-timeline-{name}.png"))
+    assert errors == [] and all(url.startswith("file://") for url in requests)
+    context.close()
