@@ -293,6 +293,7 @@ def test_search_finds_a_record_and_its_link_opens_it(site: Path, watched: _Watch
     shown = min(found, 50)
     assert page.locator("#search-results li").count() == shown
     assert page.locator("#search-status").inner_text().startswith(f"{found} result")
+    assert fold(page.locator("#search-results li a").first.inner_text()) == fold(query)  # the name itself first
     result = page.locator(f"#search-results li.result-{KINDS[table]}", has=page.locator("a", has_text=row[field]))
     assert result.count() >= 1
     own = f"{table}/{row['id']}.html"

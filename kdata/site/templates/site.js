@@ -362,12 +362,25 @@
         return entry[TEXT].indexOf(word) !== -1;
       });
     });
-    found.sort(function (x, y) {
-      // a match in the title first, then by kind of record, then by title
-      var tx = words.every(function (w) { return fold(x[1]).indexOf(w) !== -1; }) ? 0 : 1;
-      var ty = words.every(function (w) { return fold(y[1]).indexOf(w) !== -1; }) ? 0 : 1;
-      return tx - ty || ORDER[x[0]] - ORDER[y[0]] || x[1].localeCompare(y[1]);
+    var rank = function (entry) {
+      // the record named exactly first, then one whose name starts so, then one whose name holds every word
+      var title = fold(entry[1]);
+      if (title === query) {
+        return 0;
+      }
+      if (title.indexOf(query) === 0) {
+        return 1;
+      }
+      return words.every(function (w) { return title.indexOf(w) !== -1; }) ? 2 : 3;
+    };
+    var ranks = found.map(rank);
+    var order = found.map(function (_, i) { return i; });
+    order.sort(function (i, j) {
+      var x = found[i];
+      var y = found[j];
+      return ranks[i] - ranks[j] || ORDER[x[0]] - ORDER[y[0]] || x[1].localeCompare(y[1]);
     });
+    found = order.map(function (i) { return found[i]; });
     found.slice(0, LIMIT).forEach(function (entry) {
       var li = document.createElement("li");
       li.className = "result result-" + entry[0];
