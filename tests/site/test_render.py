@@ -509,3 +509,16 @@ def test_the_templates_link_filter_never_writes_another_scheme(url: str) -> None
     assert page == '<a href="#">x</a>'
     page = _environment().from_string('<a href="{{ (url) | href }}">x</a>').render(url="https://example.org/?a=1&b=2")
     assert page == '<a href="https://example.org/?a=1&amp;b=2">x</a>'
+
+
+def test_hostile_text_in_the_search_and_the_timeline(hostile_site: Path, watched: _Watched) -> None:
+    """A record holding HTML is found by the search and labelled on the timeline as text: no tag, no script."""
+    index = (hostile_site / "static" / "search-index.js").read_text("utf-8")
+    assert "<" not in index and "\\u003cscript>alert(1)\\u003c/script>" in index
+    page = watched.page
+    page.goto((hostile_site / "index.html").as_uri())
+    page.locator("#search-input").fill("onerror")
+    titles = page.locator("#search-results li a").all_inner_texts()
+    assert f"Residents returned {HOSTILE}" in titles
+    assert any(HOSTILE in title for title in page.locator("#timeline .tl-title").all_inner_texts())
+    assert page.locator("img").count() == 0
