@@ -7,6 +7,7 @@ One site is built and one browser started for the module. Expected figures are w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -150,6 +151,7 @@ def watched(browser: Any) -> Iterator[_Watched]:
     watched.check()
 
 
+@functools.cache
 def _events() -> list[dict[str, Any]]:
     return kdata.load_table("events", package=DIST).to_pylist()
 
@@ -161,6 +163,10 @@ def _in_period(first: int, last: int) -> int:
         (e["date_start"] is None or e["date_start"] <= end) and (e["date_end"] is None or e["date_end"] >= start)
         for e in _events()
     )
+
+
+#: A script function giving an element's box on the page.
+_BOX = "e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
 
 
 def _disjoint(boxes: list[dict[str, float]]) -> bool:
@@ -175,11 +181,10 @@ def test_without_javascript_every_event_is_labelled_and_no_labels_overlap(site: 
     try:
         page = context.new_page()
         page.goto((site / "index.html").as_uri())
-        labels = page.locator("#timeline .tl-label")
-        assert labels.count() == len(_events())
-        boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
-        assert all(b is not None and b["width"] > 0 and b["height"] > 0 for b in boxes)
-        assert _disjoint([b for b in boxes if b is not None])
+        boxes = page.locator("#timeline .tl-label").evaluate_all(f"labels => labels.map({_BOX})")
+        assert len(boxes) == len(_events())
+        assert all(b["width"] > 0 and b["height"] > 0 for b in boxes)
+        assert _disjoint(boxes)
         titles = page.locator("#timeline .tl-title").all_inner_texts()
         assert sorted(titles) == sorted(e["title"] for e in _events())
         assert not page.locator("#timeline .tl-controls").is_visible()  # no control that would do nothing
@@ -207,15 +212,11 @@ def test_zoom_to_a_period_and_back(site: Path, watched: _Watched) -> None:
     assert page.locator(".tl-count").inner_text() == f"{expected} of {total} events shown, 2020 to {last}."
     assert page.locator(".tl-periods button", has_text="2020s").get_attribute("aria-pressed") == "true"
     assert page.locator(".tl-tick.labelled").first.inner_text() == "2020"
-    for i in range(rows.count()):  # each mark stays on its track (a point may stand half out at an edge)
-        mark = rows.nth(i).locator(".tl-mark").bounding_box()
-        track = rows.nth(i).locator(".tl-track").bounding_box()
-        assert (
-            mark
-            and track
-            and track["x"] - 7 <= mark["x"]
-            and mark["x"] + mark["width"] <= track["x"] + track["width"] + 7
-        )
+    marks = page.locator("#timeline li.tl-row:not([hidden]) .tl-mark").evaluate_all(f"marks => marks.map({_BOX})")
+    tracks = page.locator("#timeline li.tl-row:not([hidden]) .tl-track").evaluate_all(f"ts => ts.map({_BOX})")
+    assert len(marks) == len(tracks) == expected
+    for mark, track in zip(marks, tracks, strict=True):  # each mark stays on its track (a point may stand half out)
+        assert track["x"] - 7 <= mark["x"] and mark["x"] + mark["width"] <= track["x"] + track["width"] + 7
     page.locator(".tl-from").fill("1993")
     page.locator(".tl-to").fill("1993")
     assert rows.count() == _in_period(1993, 1993)
