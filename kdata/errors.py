@@ -270,6 +270,35 @@ CODES: dict[str, Code] = {
             "An archived text is not in the form every archived text has: Unicode NFC, LF line breaks only, no byte "
             "order mark, no control, invisible or bidi character (tab aside).",
         ),
+        # A built package against the format that wrote it (KD4xx, ``kdata verify``).
+        Code(
+            "KD401",
+            "package-format",
+            "Rebuild the package with `kdata build`, or verify it with the kdata that wrote it.",
+            "The descriptor names no format (every package after 0.1.0 does) or a format this kdata does not know.",
+        ),
+        Code(
+            "KD402",
+            "package-metadata",
+            "Restore the package metadata as the build wrote it (raw/package.yaml: a licence, a contributor...).",
+            "The descriptor's package metadata (licences, contributors, name, version, $schema) is not what the "
+            "build writes.",
+        ),
+        Code(
+            "KD403",
+            "resource-metadata",
+            "Rebuild the package; a resource's type, format, description and schema (categories included) come "
+            "from the models.",
+            "A resource's entry differs from what the kdata of its format writes for its table: a type other than "
+            "table, a field's categories removed or changed, a description or constraint edited, a table missing.",
+        ),
+        Code(
+            "KD404",
+            "parquet-metadata",
+            "Rebuild the package; each Parquet file carries the metadata the build writes.",
+            "A Parquet file's schema metadata (field descriptions, package name, version and licence, pandas dtypes) "
+            "differs from what the build writes for the descriptor's fields.",
+        ),
     )
 }
 
