@@ -8,6 +8,7 @@ short name (``unknown-field``) and a hint that says how to fix it. The table
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -339,11 +340,34 @@ class Issue:
         return f"{where}: {self.code} {self.name}:{what} {self.message}"
 
 
+#: The user information of a URL (``https://user:token@host``): everything between ``//`` and the
+#: last ``@`` before the path, as ``urllib.parse.urlsplit`` reads it.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+#: What stands for the user information in a printed URL.
+HIDDEN = "***"
+
+
+def redact(text: str) -> str:
+    """``text`` with the user name and password of every URL in it replaced by ``***``.
+
+    Credentials in a base URL (``https://user:token@host/releases/``) are never printed: every
+    message about a location goes through this (``KdataError`` applies it to its own message), and
+    a message that shortens a URL redacts it first.
+    """
+    return _USERINFO.sub(rf"\1{HIDDEN}@", text)
+
+
 class KdataError(Exception):
-    """Root of every error kdata raises on purpose (user errors, not bugs)."""
+    """Root of every error kdata raises on purpose (user errors, not bugs).
+
+    Its message never holds a URL's credentials (``redact``), whoever built it.
+    """
 
     #: Exit status the command line uses for this error.
     exit_code = 1
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class UsageError(KdataError):

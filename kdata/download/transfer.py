@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kdata import settings
-from kdata.errors import DownloadError, IntegrityError
+from kdata.errors import DownloadError, IntegrityError, redact
 from kdata.fs import sha256_file
 from kdata.release.registry import ENV_BASE_URL, Release
 
@@ -239,7 +239,7 @@ def _failure(exc: BaseException, url: str, wait: int, received: int) -> _Failed:
     try:
         port = parts.port or {"https": 443}.get(parts.scheme, 80)
     except ValueError:
-        return _Failed(f"the port in {parts.netloc!r} is not a number from 0 to 65535")
+        return _Failed(f"the port in {parts.netloc.rpartition('@')[2]!r} is not a number from 0 to 65535")
     where = f"{parts.hostname}:{port}"
     causes = list(_causes(exc))
     timeouts = (requests.Timeout, urllib3.exceptions.TimeoutError, socket.timeout, TimeoutError)
@@ -283,15 +283,16 @@ def download(url: str, release: Release, part: Path, progress: bool) -> None:
         DownloadError: The location cannot be read, is too slow, or the deadline passed.
         IntegrityError: The file is not the registry's (size announced or sent, or sha256).
     """
+    shown = redact(url)  # before any shortening: a cut URL may have lost the '@' that marks its credentials
     try:
         scheme = _scheme(url)
     except ValueError as exc:  # urlsplit: "Invalid IPv6 URL" and the like
-        raise DownloadError(f"Cannot download from {url[:200]!r}: {exc}. Check {ENV_BASE_URL}.") from None
+        raise DownloadError(f"Cannot download from {shown[:200]!r}: {exc}. Check {ENV_BASE_URL}.") from None
     if any(ord(c) < 32 or ord(c) == 127 for c in url):
-        raise DownloadError(f"Cannot download from {url[:200]!r}: it holds control characters. Check {ENV_BASE_URL}.")
+        raise DownloadError(f"Cannot download from {shown[:200]!r}: it holds control characters. Check {ENV_BASE_URL}.")
     if scheme not in _OPENERS:
         raise DownloadError(
-            f"Cannot download from {url[:200]}: the scheme '{scheme}:' is not supported. Set {ENV_BASE_URL} "
+            f"Cannot download from {shown[:200]}: the scheme '{scheme}:' is not supported. Set {ENV_BASE_URL} "
             "to an http://, https:// or file:// URL, or to a folder path."
         )
     deadline, retries = settings.number(ENV_TIMEOUT), settings.number(ENV_RETRIES)
