@@ -40,23 +40,46 @@ def show_progress(progress: bool | None) -> bool:
     return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
+#: The width of the bar on a terminal that reports no size (0 x 0, as a new pseudo-terminal does).
+FALLBACK_COLUMNS = 80
+
+
+def unknown_width(stream: TextIO) -> int | None:
+    """The width to draw at on a terminal whose size is unknown (0 columns): ``$COLUMNS``, else 80; None otherwise.
+
+    tqdm follows the terminal's size, and draws nothing at 0 columns.
+    """
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # not a terminal, or no file descriptor (io.UnsupportedOperation)
+        return None
+    if columns > 0:
+        return None
+    given = os.environ.get("COLUMNS", "")
+    return int(given) if given.isascii() and given.isdigit() and int(given) > 0 else FALLBACK_COLUMNS
+
+
 def progress_bar(label: str, total: int, show: bool, stream: TextIO | None = None) -> Any:
     """A tqdm bar on ``stream`` (default stderr): bytes done of ``total``, rate and time left; silent unless ``show``.
 
-    ``tqdm.auto`` draws a widget in a notebook and text on a terminal.
+    ``tqdm.auto`` draws a widget in a notebook and text on a terminal, at the terminal's width as it
+    changes, or at ``unknown_width`` where the terminal reports none.
     """
     from tqdm.auto import tqdm
 
+    stream = stream or sys.stderr
+    fixed = unknown_width(stream) if show else None
     return tqdm(
         total=total,
         desc=label,
         unit="B",
         unit_scale=True,
         unit_divisor=1024,
-        file=stream or sys.stderr,
+        file=stream,
         disable=not show,
         leave=True,
-        dynamic_ncols=True,
+        ncols=fixed,
+        dynamic_ncols=fixed is None,
     )
 
 
