@@ -58,7 +58,7 @@ def versions_command() -> None:
 @click.command(name="cite")
 @click.argument("version", required=False)
 def cite_command(version: str | None) -> None:
-    """Print how to cite VERSION (default: the newest published), as plain text and BibTeX."""
+    """Print how to cite VERSION (default: the bundled data, what kdata.load() reads), as plain text and BibTeX."""
     from kdata.api import metadata
     from kdata.datapackage.safety import printable_lines
     from kdata.release.cite import bibtex, citation, plain

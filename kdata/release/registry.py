@@ -110,10 +110,6 @@ class Registry:
             )
         return release_url(base, release)
 
-    def published_url(self, release: Release) -> str | None:
-        """The registry's own URL of a release archive (never ``$KDATA_BASE_URL``), or None without a base URL."""
-        return release_url(self.base_url, release) if self.base_url else None
-
 
 def release_url(base: str, release: Release) -> str:
     """The URL of a release archive under ``base`` (``{version}`` in it replaced by the version)."""
