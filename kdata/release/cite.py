@@ -27,7 +27,7 @@ from urllib.parse import quote
 from kdata.datapackage.safety import web_url
 from kdata.errors import UsageError
 from kdata.release.archive import archive_name
-from kdata.release.registry import Release, load_registry, parse_version
+from kdata.release.registry import Release, load_registry, version_key
 
 #: BibTeX (LaTeX) special characters in a field's text, each as LaTeX writes it literally.
 _BIBTEX = str.maketrans(
@@ -84,7 +84,7 @@ def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]
     year = date[:4] or str(datetime.date.today().year)
     authors = [c["title"] for c in meta.get("contributors", [])]
     url = web_url(meta.get("homepage"))
-    earlier = [v for v in registry.versions() if v != version and parse_version(v) < parse_version(version)]
+    earlier = [v for v in registry.versions() if version_key(v) < version_key(version)]
     return {
         "key": f"{meta['name']}_{version.replace('.', '_')}",
         "authors": "; ".join(authors),
