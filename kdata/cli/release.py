@@ -51,6 +51,10 @@ def versions_command() -> None:
         marks = [m for m, on in found if on]
         note = f"  ({', '.join(marks)})" if marks else ""
         click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
+    if bundled is not None and bundled not in registry.releases:
+        click.echo(
+            f"Bundled: {bundled}, not a release (a build between releases); pass version= to pin a published one."
+        )
     where = redact(os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})")
     click.echo(f"Base URL: {where}. Cache: {cache}.")
 

@@ -94,7 +94,12 @@ def package_format(descriptor: dict[str, Any]) -> tuple[int, list[str]]:
         ]
     if not isinstance(marker, int) or isinstance(marker, bool) or not 1 < marker <= write.FORMAT:
         return 0, [
-            problem("KD401", where, f"{_short(marker)}: this kdata knows formats 1 to {write.FORMAT}; upgrade kdata")
+            problem(
+                "KD401",
+                where,
+                f"{_short(marker)}: this kdata writes and checks format {write.FORMAT} (and packages without the key, "
+                "format 1); a newer format needs a newer kdata",
+            )
         ]
     return marker, []
 

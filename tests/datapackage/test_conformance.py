@@ -138,7 +138,11 @@ DESCRIPTOR_EDITS: dict[str, tuple[Edit, str]] = {
         lambda d: resource(d, "actors").update({"kdata:note": 1}),
         "KD403 resource-metadata: actors.kdata:note: 1, which the writer does not write",
     ),
-    "format 3": (lambda d: d.update({"kdata:format": 3}), "KD401 package-format: kdata:format: 3: this kdata knows"),
+    "format removed": (lambda d: d.pop("kdata:format"), "KD401 package-format: kdata:format: missing; every package"),
+    "format 3": (
+        lambda d: d.update({"kdata:format": 3}),
+        "KD401 package-format: kdata:format: 3: this kdata writes and checks format 2",
+    ),
     "format as text": (lambda d: d.update({"kdata:format": "2"}), 'KD401 package-format: kdata:format: "2":'),
 }
 

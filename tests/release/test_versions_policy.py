@@ -82,3 +82,15 @@ def test_the_readmes_diff_drafts_the_release_of_a_development_build() -> None:
     assert done.returncode == 0, done.stderr
     head = done.stdout.splitlines()[0]
     assert head.startswith(f"## [{version.removesuffix('-dev')}] - "), head
+
+
+def test_kdata_versions_says_the_bundled_build_is_not_a_release(tmp_path: Path) -> None:
+    version = json.loads((DIST / "datapackage.json").read_text("utf-8"))["version"]
+    lines = run_kdata_here("versions", cwd=tmp_path).stdout.splitlines()
+    if is_development(version):
+        assert (
+            f"Bundled: {version}, not a release (a build between releases); pass version= to pin a published one."
+            in lines
+        )
+    else:
+        assert any(line.startswith(version) and "(bundled" in line for line in lines), lines
