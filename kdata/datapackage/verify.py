@@ -14,6 +14,7 @@ from kdata.datapackage.conformance import (
     Expected,
     current_version,
     expected,
+    models_schema,
     package_format,
     parquet_problems,
     resource_problems,
@@ -104,12 +105,11 @@ def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
     (0.1.0's ``conflicts``) is checked against its own Table Schema only, and a foreign key is
     required only where the table has every column it joins (0.1.0's citations have no ``claim``).
     """
-    from kdata.datapackage.schemas import table_schema
     from kdata.records.models import TABLES
 
     if name not in TABLES:
         return []
-    expected = table_schema(name)
+    expected = models_schema(name)
     problems = []
     if schema.get("primaryKey") != expected["primaryKey"]:
         problems.append(
