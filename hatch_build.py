@@ -89,8 +89,21 @@ def package_files(dist: Path) -> list[str]:
     return sorted(names)
 
 
+#: The data's suffix between releases (SemVer ``1.0.0-dev``) and the wheel's for it (PEP 440 ``1.0.0.dev0``).
+_DEV = ("-dev", ".dev0")
+
+
+def wheel_version(data_version: str) -> str:
+    """The distribution's PEP 440 version for the data's SemVer version: ``1.0.0`` as it is, ``1.0.0-dev`` -> ``1.0.0.dev0``."""
+    semver, pep440 = _DEV
+    return data_version.removesuffix(semver) + pep440 if data_version.endswith(semver) else data_version
+
+
 def check_version(dist: Path, version: str) -> None:
     """The distribution's version is the data's: a wheel of kdata X.Y.Z bundles the data package X.Y.Z.
+
+    Between releases the data is ``X.Y.Z-dev`` and the wheel ``X.Y.Z.dev0`` (hatch reads the same line of
+    raw/package.yaml and normalises it to PEP 440).
 
     Raises:
         ValueError: ``dist/datapackage.json`` states another version (bump ``kdata/__init__.py`` and
@@ -98,7 +111,7 @@ def check_version(dist: Path, version: str) -> None:
     """
     descriptor = json.loads((dist / DESCRIPTOR).read_text("utf-8"))
     stated = descriptor.get("version") if isinstance(descriptor, dict) else None
-    if stated != version:
+    if not isinstance(stated, str) or wheel_version(stated) != version:
         raise ValueError(
             f"The distribution is version {version}, but dist/{DESCRIPTOR} is version {stated}: a wheel bundles the "
             "data of its own version. Give kdata/__init__.py and raw/package.yaml one version, then run `kdata build`."

@@ -8,6 +8,7 @@ short name (``unknown-field``) and a hint that says how to fix it. The table
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -270,6 +271,35 @@ CODES: dict[str, Code] = {
             "An archived text is not in the form every archived text has: Unicode NFC, LF line breaks only, no byte "
             "order mark, no control, invisible or bidi character (tab aside).",
         ),
+        # A built package against the format that wrote it (KD4xx, ``kdata verify``).
+        Code(
+            "KD401",
+            "package-format",
+            "Rebuild the package with `kdata build`, or verify it with the kdata that wrote it.",
+            "The descriptor names no format (every package after 0.1.0 does) or a format this kdata does not know.",
+        ),
+        Code(
+            "KD402",
+            "package-metadata",
+            "Restore the package metadata as the build wrote it (raw/package.yaml: a licence, a contributor...).",
+            "The descriptor's package metadata (licences, contributors, name, version, $schema) is not what the "
+            "build writes.",
+        ),
+        Code(
+            "KD403",
+            "resource-metadata",
+            "Rebuild the package; a resource's type, format, description and schema (categories included) come "
+            "from the models.",
+            "A resource's entry differs from what the kdata of its format writes for its table: a type other than "
+            "table, a field's categories removed or changed, a description or constraint edited, a table missing.",
+        ),
+        Code(
+            "KD404",
+            "parquet-metadata",
+            "Rebuild the package; each Parquet file carries the metadata the build writes.",
+            "A Parquet file's schema metadata (field descriptions, package name, version and licence, pandas dtypes) "
+            "differs from what the build writes for the descriptor's fields.",
+        ),
     )
 }
 
@@ -310,11 +340,34 @@ class Issue:
         return f"{where}: {self.code} {self.name}:{what} {self.message}"
 
 
+#: The user information of a URL (``https://user:token@host``): everything between ``//`` and the
+#: last ``@`` before the path, as ``urllib.parse.urlsplit`` reads it.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+#: What stands for the user information in a printed URL.
+HIDDEN = "***"
+
+
+def redact(text: str) -> str:
+    """``text`` with the user name and password of every URL in it replaced by ``***``.
+
+    Credentials in a base URL (``https://user:token@host/releases/``) are never printed: every
+    message about a location goes through this (``KdataError`` applies it to its own message), and
+    a message that shortens a URL redacts it first.
+    """
+    return _USERINFO.sub(rf"\1{HIDDEN}@", text)
+
+
 class KdataError(Exception):
-    """Root of every error kdata raises on purpose (user errors, not bugs)."""
+    """Root of every error kdata raises on purpose (user errors, not bugs).
+
+    Its message never holds a URL's credentials (``redact``), whoever built it.
+    """
 
     #: Exit status the command line uses for this error.
     exit_code = 1
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class UsageError(KdataError):

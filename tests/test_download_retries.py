@@ -368,3 +368,43 @@ def test_the_bar_shows_by_default_on_a_terminal_or_in_a_notebook(monkeypatch: py
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     assert show_progress(None) is True
+
+
+def _drain(fd: int) -> str:
+    """All a pseudo-terminal's main side holds (until nothing more comes for 0.2 s)."""
+    import select
+
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        chunks.append(os.read(fd, 1 << 16))
+    return b"".join(chunks).decode("utf-8")
+
+
+@pytest.mark.parametrize(("columns", "width"), [(None, 80), ("60", 60), ("0", 80), ("wide", 80)])
+def test_a_terminal_of_unknown_size_gets_a_bar_of_a_fallback_width(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None, width: int
+) -> None:
+    """A pseudo-terminal reporting 0 x 0 (as a new one does): the bar is drawn at $COLUMNS, else 80 columns."""
+    if sys.platform == "win32":
+        pytest.skip("pseudo-terminals are POSIX only")
+    import pty
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    main, side = pty.openpty()
+    try:
+        assert os.get_terminal_size(side) == os.terminal_size((0, 0))
+        with os.fdopen(os.dup(side), "w", encoding="utf-8") as stream:
+            bar = progress_bar("kalbajar-0.1.0.zip", 2 * 1024 * 1024, True, stream)
+            for _ in range(2):
+                bar.update(1024 * 1024)
+            bar.close()
+        text = _drain(main)
+    finally:
+        os.close(main)
+        os.close(side)
+    lines = [line for line in text.replace("\r", "\n").splitlines() if line]
+    assert lines[-1].startswith("kalbajar-0.1.0.zip: 100%|") and "2.00M/2.00M" in lines[-1], text
+    assert {len(line) for line in lines} == {width}, text

@@ -55,9 +55,10 @@ def test_every_code_is_kdnnn_keyed_by_itself_with_a_unique_kebab_case_name() -> 
 
 
 def test_codes_are_grouped_by_stage_in_order() -> None:
-    """KD0xx the file, KD1xx one record, KD2xx across records, KD3xx the archived sources; listed in order."""
+    """KD0xx the file, KD1xx one record, KD2xx across records, KD3xx the archived sources, KD4xx a built
+    package against its format; listed in order."""
     assert list(CODES) == sorted(CODES)
-    assert {key[2] for key in CODES} <= {"0", "1", "2", "3"}
+    assert {key[2] for key in CODES} <= {"0", "1", "2", "3", "4"}
 
 
 def test_every_code_says_how_to_fix_it_and_what_it_means_in_sentences() -> None:

@@ -28,7 +28,7 @@ _RAW = click.Path(path_type=Path, file_okay=False)
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "cite": (
         "kdata.cli.release:cite_command",
-        "Print how to cite VERSION (default: the newest published), as plain text and BibTeX.",
+        "Print how to cite VERSION (default: the bundled data, what kdata.load() reads), as plain text and BibTeX.",
     ),
     "diff": (
         "kdata.cli.release:diff_command",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from kdata.errors import redact
 from kdata.release.diff_format import FORMATS
 
 
@@ -50,14 +51,18 @@ def versions_command() -> None:
         marks = [m for m, on in found if on]
         note = f"  ({', '.join(marks)})" if marks else ""
         click.echo(f"{version}  {release.date or '':<10}  {release.file}  {release.bytes} bytes{note}")
-    where = os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})"
+    if bundled is not None and bundled not in registry.releases:
+        click.echo(
+            f"Bundled: {bundled}, not a release (a build between releases); pass version= to pin a published one."
+        )
+    where = redact(os.environ.get(ENV_BASE_URL) or registry.base_url or f"none known (set {ENV_BASE_URL})")
     click.echo(f"Base URL: {where}. Cache: {cache}.")
 
 
 @click.command(name="cite")
 @click.argument("version", required=False)
 def cite_command(version: str | None) -> None:
-    """Print how to cite VERSION (default: the newest published), as plain text and BibTeX."""
+    """Print how to cite VERSION (default: the bundled data, what kdata.load() reads), as plain text and BibTeX."""
     from kdata.api import metadata
     from kdata.datapackage.safety import printable_lines
     from kdata.release.cite import bibtex, citation, plain
@@ -142,7 +147,7 @@ def release_command(
     result = make_release(dist, out, changelog, register, fetch, tag=tag, registered=registered)
     if base_url is not None:
         registry = with_base_url(load_registry(), base_url)
-        click.echo(f"Base URL of {registry.path}: {base_url}")
+        click.echo(f"Base URL of {registry.path}: {redact(base_url)}")
     if result.previous:
         click.echo(f"Compared with {result.previous}: the changes need a {result.required} bump; the version has it.")
     rel = result.release

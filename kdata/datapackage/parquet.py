@@ -99,19 +99,34 @@ def package_metadata(info: PackageInfo) -> dict[str, str]:
     return out
 
 
-def described(table: str, rows: Any, package: dict[str, str]) -> Any:
+def described(
+    table: str,
+    rows: Any,
+    package: dict[str, str],
+    fields: list[dict[str, Any]] | None = None,
+    description: str | None = None,
+) -> Any:
     """``rows`` (an Arrow table of ``table``) with its metadata: what a Parquet reader sees besides the rows.
 
     Each field carries its Table Schema description (field metadata ``description``); the schema
     carries ``package`` (see ``package_metadata``), the table's name and description
     (``kdata.table``, ``kdata.description``) and the ``pandas`` dtypes (``pandas_metadata``).
+
+    Args:
+        table: The table's name.
+        rows: Its rows, as an Arrow table.
+        package: The package's metadata (``package_metadata``).
+        fields: The Table Schema fields; default: the models' (``verify`` passes a package's own).
+        description: The table's description; default: the models'.
     """
     import pyarrow as pa
 
-    from kdata.datapackage.schemas import table_fields
-    from kdata.records.models import TABLES
+    if fields is None or description is None:
+        from kdata.datapackage.schemas import table_fields
+        from kdata.records.models import TABLES
 
-    fields = table_fields(table)
+        fields = table_fields(table) if fields is None else fields
+        description = TABLES[table].description if description is None else description
     schema = pa.schema(
         [
             column.with_metadata({"description": field.get("description", "")})
@@ -120,7 +135,7 @@ def described(table: str, rows: Any, package: dict[str, str]) -> Any:
         metadata={
             **package,
             "kdata.table": table,
-            "kdata.description": TABLES[table].description,
+            "kdata.description": description,
             "pandas": pandas_metadata(fields),
         },
     )

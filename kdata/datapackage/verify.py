@@ -10,6 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kdata.datapackage.conformance import (
+    Expected,
+    current_version,
+    expected,
+    models_schema,
+    package_format,
+    parquet_problems,
+    resource_problems,
+)
 from kdata.datapackage.read import load_descriptor, table_file
 from kdata.errors import PackageError
 from kdata.fs import read_whole, sha256_file
@@ -96,12 +105,11 @@ def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
     (0.1.0's ``conflicts``) is checked against its own Table Schema only, and a foreign key is
     required only where the table has every column it joins (0.1.0's citations have no ``claim``).
     """
-    from kdata.datapackage.schemas import table_schema
     from kdata.records.models import TABLES
 
     if name not in TABLES:
         return []
-    expected = table_schema(name)
+    expected = models_schema(name)
     problems = []
     if schema.get("primaryKey") != expected["primaryKey"]:
         problems.append(
@@ -128,7 +136,7 @@ def _check_keys(name: str, schema: dict[str, Any]) -> list[str]:
 
 
 def _check_table(
-    name: str, csv_path: Path, parquet_path: Path, resource: dict[str, Any]
+    name: str, csv_path: Path, parquet_path: Path, resource: dict[str, Any], twin: dict[str, Any], made: Expected | None
 ) -> tuple[list[str], Any | None]:
     from kdata.datapackage.parquet import read_parquet
 
@@ -143,6 +151,8 @@ def _check_table(
     if want != have:
         problems.append(f"{parquet_path.name}: columns {have} do not match the Table Schema {want}")
         return problems, None
+    if made is not None:
+        problems += parquet_problems(parquet_path.name, table, twin, made)
     if table.num_rows != resource["kdata:rows"]:
         problems.append(f"{parquet_path.name}: {table.num_rows} rows, the descriptor declares {resource['kdata:rows']}")
     try:
@@ -238,6 +248,13 @@ def _verify(folder: Path) -> list[str]:
             problems.append(f"{resource['path']}: sha256 is {digest}, expected {resource['hash']}")
     if problems:
         return problems
+    made = None
+    generation, problems = package_format(descriptor)
+    if generation > 1:  # what the writer of its format writes, exactly (see conformance)
+        made, found = expected(descriptor, by_models=descriptor["version"] == current_version())
+        problems += found
+        if made is not None:
+            problems += resource_problems(descriptor, made)
     tables: dict[str, Any] = {}
     schemas = {}
     unreadable: set[str] = set()
@@ -250,7 +267,8 @@ def _verify(folder: Path) -> list[str]:
         except PackageError:
             problems.append(f"{name}: no Parquet twin")
             continue
-        found, table = _check_table(name, folder / resource["path"], folder / twin, resource)
+        twin_entry = next(r for r in descriptor["resources"] if r["path"] == twin)
+        found, table = _check_table(name, folder / resource["path"], folder / twin, resource, twin_entry, made)
         problems.extend(found)
         if table is not None:
             tables[name], schemas[name] = table, resource["schema"]

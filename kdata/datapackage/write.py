@@ -178,6 +178,47 @@ _KINDS: dict[str, tuple[Callable[[str, TableRows, dict[str, str], Path | None], 
 }
 #: Formats whose resources declare no ``bytes`` (frictionless 5.21 never counts them, see the module note).
 UNCOUNTED = ("parquet",)
+#: The Data Package profile the descriptor declares (``$schema``).
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+#: The descriptor key naming the format generation of the package, and the one this kdata writes.
+#: Format 1 (no key; 0.1.0 and before): Parquet twins as ``type: file``, no categories, no Parquet
+#: metadata. Format 2: every resource a table, categories, Parquet metadata (``verify`` checks them
+#: exactly). A change of the layout (a key, a kind of resource, a metadata key) is a new format.
+FORMAT_KEY, FORMAT = "kdata:format", 2
+#: The key of the rows a resource holds.
+ROWS = "kdata:rows"
+#: The keys of a resource entry that depend on its file's content; the others follow from the table.
+CONTENT_KEYS = ("bytes", "hash", ROWS)
+
+
+def twin_schema(schema: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """``schema`` (a CSV resource's) for the twin named ``<table><suffix>``: foreign keys point at the twins."""
+    if not suffix or "foreignKeys" not in schema:
+        return schema
+    keys = [
+        {**fk, "reference": {**fk["reference"], "resource": fk["reference"]["resource"] + suffix}}
+        for fk in schema["foreignKeys"]
+    ]
+    return {**schema, "foreignKeys": keys}
+
+
+def resource_entry(table: str, kind: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The entry of ``table``'s resource of ``kind`` (csv, parquet) in the descriptor, but for ``CONTENT_KEYS``.
+
+    Args:
+        table: The table's name.
+        kind: A key of ``_KINDS``.
+        description: The table's description.
+        schema: Its Table Schema, as the resource of that kind declares it.
+    """
+    _, suffix, meta = _KINDS[kind]
+    return {
+        "name": table + suffix,
+        "path": f"{table}.{kind}",
+        **meta,
+        "description": description + (" (Parquet)" if suffix else ""),
+        "schema": schema,
+    }
 
 
 def write_package(
@@ -211,22 +252,12 @@ def write_package(
     about = package_metadata(info)
     for table, rows in tables:
         spec, counts[table] = models.TABLES[table], rows.arrow.num_rows
-        for kind, (pieces, suffix, meta) in _KINDS.items():
-            path = f"{table}.{kind}"
-            size, digest = _write(folder / path, pieces(table, rows, about, previous), sync)
-            description = spec.description + (" (Parquet)" if suffix else "")
-            resources[kind].append(
-                {
-                    "name": table + suffix,
-                    "path": path,
-                    **meta,
-                    "description": description,
-                    **({} if kind in UNCOUNTED else {"bytes": size}),
-                    "hash": f"sha256:{digest}",
-                    "kdata:rows": counts[table],
-                    "schema": table_schema(table, suffix),
-                }
-            )
+        for kind, (pieces, suffix, _) in _KINDS.items():
+            size, digest = _write(folder / f"{table}.{kind}", pieces(table, rows, about, previous), sync)
+            entry = resource_entry(table, kind, spec.description, table_schema(table, suffix))
+            found = {**({} if kind in UNCOUNTED else {"bytes": size}), "hash": f"sha256:{digest}", ROWS: counts[table]}
+            schema = entry.pop("schema")  # last, after what the file holds
+            resources[kind].append({**entry, **found, "schema": schema})
         if table == SOURCES:
             source_rows = rows.arrow.select(["publisher", "via", "title", "published", "url"]).to_pylist()
     sources = [
@@ -238,7 +269,8 @@ def write_package(
         for s in source_rows
     ]
     descriptor = {
-        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "$schema": PROFILE,
+        FORMAT_KEY: FORMAT,
         **info.model_dump(exclude_none=True),
         **({"created": created} if created else {}),
         "sources": sources,

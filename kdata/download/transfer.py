@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kdata import settings
-from kdata.errors import DownloadError, IntegrityError
+from kdata.errors import DownloadError, IntegrityError, redact
 from kdata.fs import sha256_file
 from kdata.release.registry import ENV_BASE_URL, Release
 
@@ -40,23 +40,46 @@ def show_progress(progress: bool | None) -> bool:
     return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
+#: The width of the bar on a terminal that reports no size (0 x 0, as a new pseudo-terminal does).
+FALLBACK_COLUMNS = 80
+
+
+def unknown_width(stream: TextIO) -> int | None:
+    """The width to draw at on a terminal whose size is unknown (0 columns): ``$COLUMNS``, else 80; None otherwise.
+
+    tqdm follows the terminal's size, and draws nothing at 0 columns.
+    """
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # not a terminal, or no file descriptor (io.UnsupportedOperation)
+        return None
+    if columns > 0:
+        return None
+    given = os.environ.get("COLUMNS", "")
+    return int(given) if given.isascii() and given.isdigit() and int(given) > 0 else FALLBACK_COLUMNS
+
+
 def progress_bar(label: str, total: int, show: bool, stream: TextIO | None = None) -> Any:
     """A tqdm bar on ``stream`` (default stderr): bytes done of ``total``, rate and time left; silent unless ``show``.
 
-    ``tqdm.auto`` draws a widget in a notebook and text on a terminal.
+    ``tqdm.auto`` draws a widget in a notebook and text on a terminal, at the terminal's width as it
+    changes, or at ``unknown_width`` where the terminal reports none.
     """
     from tqdm.auto import tqdm
 
+    stream = stream or sys.stderr
+    fixed = unknown_width(stream) if show else None
     return tqdm(
         total=total,
         desc=label,
         unit="B",
         unit_scale=True,
         unit_divisor=1024,
-        file=stream or sys.stderr,
+        file=stream,
         disable=not show,
         leave=True,
-        dynamic_ncols=True,
+        ncols=fixed,
+        dynamic_ncols=fixed is None,
     )
 
 
@@ -239,7 +262,7 @@ def _failure(exc: BaseException, url: str, wait: int, received: int) -> _Failed:
     try:
         port = parts.port or {"https": 443}.get(parts.scheme, 80)
     except ValueError:
-        return _Failed(f"the port in {parts.netloc!r} is not a number from 0 to 65535")
+        return _Failed(f"the port in {parts.netloc.rpartition('@')[2]!r} is not a number from 0 to 65535")
     where = f"{parts.hostname}:{port}"
     causes = list(_causes(exc))
     timeouts = (requests.Timeout, urllib3.exceptions.TimeoutError, socket.timeout, TimeoutError)
@@ -283,15 +306,16 @@ def download(url: str, release: Release, part: Path, progress: bool) -> None:
         DownloadError: The location cannot be read, is too slow, or the deadline passed.
         IntegrityError: The file is not the registry's (size announced or sent, or sha256).
     """
+    shown = redact(url)  # before any shortening: a cut URL may have lost the '@' that marks its credentials
     try:
         scheme = _scheme(url)
     except ValueError as exc:  # urlsplit: "Invalid IPv6 URL" and the like
-        raise DownloadError(f"Cannot download from {url[:200]!r}: {exc}. Check {ENV_BASE_URL}.") from None
+        raise DownloadError(f"Cannot download from {shown[:200]!r}: {exc}. Check {ENV_BASE_URL}.") from None
     if any(ord(c) < 32 or ord(c) == 127 for c in url):
-        raise DownloadError(f"Cannot download from {url[:200]!r}: it holds control characters. Check {ENV_BASE_URL}.")
+        raise DownloadError(f"Cannot download from {shown[:200]!r}: it holds control characters. Check {ENV_BASE_URL}.")
     if scheme not in _OPENERS:
         raise DownloadError(
-            f"Cannot download from {url[:200]}: the scheme '{scheme}:' is not supported. Set {ENV_BASE_URL} "
+            f"Cannot download from {shown[:200]}: the scheme '{scheme}:' is not supported. Set {ENV_BASE_URL} "
             "to an http://, https:// or file:// URL, or to a folder path."
         )
     deadline, retries = settings.number(ENV_TIMEOUT), settings.number(ENV_RETRIES)

@@ -71,6 +71,8 @@ _PATTERNS: dict[str, str] = {
     r"^[a-z]{2,3}$": "a language code of two or three lowercase letters (ISO 639, e.g. 'az')",
     r"^[0-9a-f]{64}$": "a sha256: 64 lowercase hexadecimal digits",
     vocab.SEMVER_PATTERN: "a version MAJOR.MINOR.PATCH such as 0.1.0",
+    vocab.DATA_VERSION_PATTERN: "a version MAJOR.MINOR.PATCH such as 0.1.0, or the next one with -dev (1.0.0-dev) "
+    "between releases",
 }
 
 

@@ -174,6 +174,7 @@ class Record(BaseModel):
 
 
 SemVer = Annotated[str, Field(pattern=vocab.SEMVER_PATTERN)]
+DataVersion = Annotated[str, Field(pattern=vocab.DATA_VERSION_PATTERN)]
 
 
 class Retraction(Record):
@@ -464,7 +465,10 @@ class PackageInfo(Record):
     name: Id = Field(description="Package name.")
     title: Text = Field(description="Package title.")
     description: Text = Field(description="What the package holds.")
-    version: SemVer = Field(description="SemVer version of the data.")
+    version: DataVersion = Field(
+        description="SemVer version of the data: the release it is, or the next one with '-dev' (1.0.0-dev) "
+        "when the data has changed since the last release."
+    )
     homepage: Url | None = Field(default=None, description="Project home page.")
     licenses: list[License] = Field(min_length=1, description="Licences of the data.")
     contributors: list[Contributor] = Field(min_length=1, description="Who made the data.")

@@ -13,8 +13,13 @@ from __future__ import annotations
 
 #: A record id: lowercase letters and digits, in words joined by single hyphens (also the file name).
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-#: A dataset version: MAJOR.MINOR.PATCH without leading zeros (Semantic Versioning 2.0, no suffixes).
+#: A released dataset version: MAJOR.MINOR.PATCH without leading zeros (Semantic Versioning 2.0, no suffixes).
 SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+#: The suffix of the data's version between releases: ``1.0.0-dev`` is what will become 1.0.0 (a SemVer
+#: pre-release, before 1.0.0; the wheel's PEP 440 version is ``1.0.0.dev0``). Never released as it is.
+DEV_SUFFIX = "-dev"
+#: The data's version in raw/package.yaml: a released version, or the next one with ``DEV_SUFFIX``.
+DATA_VERSION_PATTERN = SEMVER_PATTERN.removesuffix("$") + f"(?:{DEV_SUFFIX})?$"
 
 #: The record tables, one folder of raw/ each (kdata.records.models maps each to its model).
 RECORD_TABLES: tuple[str, ...] = ("sources", "actors", "places", "events", "figures", "claims")

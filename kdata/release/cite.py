@@ -8,7 +8,12 @@ cite``, the site's front page), ``bibtex``, ``cff`` (``CITATION.cff``, which
 GitHub shows) and ``zenodo`` (``.zenodo.json``, from which Zenodo mints a DOI
 for each GitHub release) only lay them out. ``kdata docs`` rewrites the two
 files, and ``kdata docs --check`` fails when they are stale. No URL is made up:
-one appears only where the package metadata or the registry states it.
+one appears only where the package metadata states it (its ``homepage``).
+
+Every form says the same in every state: the version cited by default is the one the package
+states (the bundled data, what ``kdata.load()`` reads), and nothing comes from what changes after
+the files are committed: the registry's base URL, which the release workflow sets only in the
+wheel it builds, is where archives are fetched from, not part of the citation.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from urllib.parse import quote
 from kdata.datapackage.safety import web_url
 from kdata.errors import UsageError
 from kdata.release.archive import archive_name
-from kdata.release.registry import Release, load_registry
+from kdata.release.registry import Release, load_registry, version_key
 
 #: BibTeX (LaTeX) special characters in a field's text, each as LaTeX writes it literally.
 _BIBTEX = str.maketrans(
@@ -56,7 +61,7 @@ def bibtex_url(url: str) -> str:
 
 
 def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]:
-    """The parts of a citation of ``version`` (default: the newest published, else the bundled one).
+    """The parts of a citation of ``version`` (default: the package's own, the bundled data).
 
     Args:
         meta: The bundled package's descriptor (title, authors and licence come from it).
@@ -68,8 +73,7 @@ def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]
     registry = load_registry()
     bundled = str(meta["version"])
     release: Release | None = None
-    if version is None:
-        version = registry.versions()[-1] if registry.releases else bundled
+    version = version or bundled
     if version in registry.releases:
         release = registry.releases[version]
         if release.file != archive_name(str(meta["name"]), version):
@@ -79,7 +83,8 @@ def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]
     date = (release.date if release else None) or ""
     year = date[:4] or str(datetime.date.today().year)
     authors = [c["title"] for c in meta.get("contributors", [])]
-    url = web_url(meta.get("homepage")) or web_url((registry.published_url(release) if release else None) or "")
+    url = web_url(meta.get("homepage"))
+    earlier = [v for v in registry.versions() if version_key(v) < version_key(version)]
     return {
         "key": f"{meta['name']}_{version.replace('.', '_')}",
         "authors": "; ".join(authors),
@@ -93,12 +98,14 @@ def citation(meta: dict[str, Any], version: str | None = None) -> dict[str, str]
         "url": url or "",
         "description": " ".join(str(meta.get("description", "")).split()),
         "keywords": "; ".join(str(k) for k in meta.get("keywords", [])),
+        "after": earlier[-1] if earlier and not release else "",
     }
 
 
 def plain(c: dict[str, str]) -> str:
     """APA-like plain text."""
-    archive = f" Archive {c['file']}, sha256 {c['sha256']}." if c["file"] else " Unreleased version."
+    after = f", after {c['after']}" if c.get("after") else ""
+    archive = f" Archive {c['file']}, sha256 {c['sha256']}." if c["file"] else f" Unreleased version{after}."
     where = f" {c['url']}" if c["url"] else ""
     return f"{c['authors']} ({c['year']}). {c['title']} (Version {c['version']}) [Data set]. Licence {c['license']}.{archive}{where}"
 

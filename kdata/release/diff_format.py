@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kdata.datapackage.safety import printable
+from kdata.records.vocab import DEV_SUFFIX
 
 if TYPE_CHECKING:
     from kdata.release.diff import PackageDiff, TableDiff
@@ -167,7 +168,7 @@ def changelog(d: PackageDiff) -> str:
             )
     if d.metadata_changed:
         sections["Changed"].append(f"Package metadata: {md(', '.join(d.metadata_changed))}.")
-    version = d.next_version() if d.new_version == d.old_version else d.new_version
+    version = d.next_version() if d.new_version == d.old_version else d.new_version.removesuffix(DEV_SUFFIX)
     lines = [f"## [{md(version)}] - {datetime.date.today().isoformat()}"]
     for title, items in sections.items():
         if items:

@@ -16,8 +16,18 @@ from pathlib import Path
 
 from kdata.errors import ReleaseError
 from kdata.fs import sha256_bytes, sha256_file
+from kdata.records.vocab import DEV_SUFFIX
 from kdata.release.archive import MANIFEST, archive_bytes, descriptor_id, extract, sums_text
-from kdata.release.registry import LEVELS, Registry, Release, add_release, bump_of, load_registry, unpublished_or_same
+from kdata.release.registry import (
+    LEVELS,
+    Registry,
+    Release,
+    add_release,
+    bump_of,
+    is_development,
+    load_registry,
+    unpublished_or_same,
+)
 
 #: The largest changelog read (CHANGELOG.md is a few dozen KB).
 MAX_CHANGELOG_BYTES = 16 << 20
@@ -127,6 +137,13 @@ def make_release(
     if problems:
         raise ReleaseError(f"{dist} does not verify ({problems[0]}); run `kdata build` and `kdata verify` first.")
     version = descriptor_id(dist)["version"]
+    if is_development(version):
+        final = version.removesuffix(DEV_SUFFIX)
+        raise ReleaseError(
+            f"Version {version} is a build between releases, never released as it is. To release it, set "
+            f"'version: {final}' in raw/package.yaml, add a '## [{final}] - YYYY-MM-DD' section to {changelog}, "
+            "run `kdata build`, then `kdata release`."
+        )
     if not changelog_has(changelog, version):
         raise ReleaseError(
             f"{changelog} has no entry for version {version}. Add a '## [{version}] - YYYY-MM-DD' section "

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kdata.errors import DownloadError, ReleaseError, UsageError
-from kdata.records.vocab import SEMVER_PATTERN
+from kdata.records.vocab import DEV_SUFFIX, SEMVER_PATTERN
 
 #: The registry that ships with kdata.
 REGISTRY_FILE = Path(__file__).resolve().parent.parent / "registry.json"
@@ -41,6 +41,21 @@ def parse_version(text: str) -> tuple[int, int, int]:
         raise UsageError(f"'{text}' is not a version; expected MAJOR.MINOR.PATCH, e.g. 0.1.0.")
     major, minor, patch = (int(part) for part in match.groups())
     return major, minor, patch
+
+
+def is_development(version: str) -> bool:
+    """Whether ``version`` is a build between releases (``1.0.0-dev``: what will become 1.0.0)."""
+    return version.endswith(DEV_SUFFIX)
+
+
+def version_key(version: str) -> tuple[int, int, int, int]:
+    """A key that orders released and development versions as SemVer does: 0.1.0 < 1.0.0-dev < 1.0.0.
+
+    Raises:
+        UsageError: The text is neither MAJOR.MINOR.PATCH nor that with ``-dev``.
+    """
+    release = version.removesuffix(DEV_SUFFIX)
+    return (*parse_version(release), 0 if release != version else 1)
 
 
 def is_version(text: str) -> bool:
@@ -109,10 +124,6 @@ class Registry:
                 "archives (the folder where kalbajar-X.Y.Z.zip files are published, or a mirror of it)."
             )
         return release_url(base, release)
-
-    def published_url(self, release: Release) -> str | None:
-        """The registry's own URL of a release archive (never ``$KDATA_BASE_URL``), or None without a base URL."""
-        return release_url(self.base_url, release) if self.base_url else None
 
 
 def release_url(base: str, release: Release) -> str:
@@ -329,8 +340,8 @@ def bump_of(old: str, new: str) -> str:
 
 
 def bumped(version: str, level: str) -> str:
-    """``version`` raised by a bump ``level`` (``none`` leaves it as it is)."""
-    major, minor, patch = parse_version(version)
+    """``version`` raised by a bump ``level`` (``none`` leaves it as it is; a ``-dev`` version is raised from its release)."""
+    major, minor, patch = parse_version(version.removesuffix(DEV_SUFFIX))
     return {
         "major": f"{major + 1}.0.0",
         "minor": f"{major}.{minor + 1}.0",

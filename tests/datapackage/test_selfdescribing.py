@@ -138,8 +138,9 @@ def test_parquet_files_carry_field_descriptions_and_package_metadata(table: str)
 def test_created_is_the_changelog_date_of_the_version(tmp_path: Path) -> None:
     """created: the version's dated changelog entry as midnight UTC; None when undated or absent, never the clock."""
     descriptor = kdata.metadata(DIST)
-    assert descriptor["created"] == created(REPO / "raw", descriptor["version"])
-    assert dt.datetime.fromisoformat(descriptor["created"].replace("Z", "+00:00")).tzinfo is not None
+    assert descriptor.get("created") == created(REPO / "raw", descriptor["version"])  # a -dev build has no date
+    if "created" in descriptor:
+        assert dt.datetime.fromisoformat(descriptor["created"].replace("Z", "+00:00")).tzinfo is not None
     raw = tmp_path / "raw"
     raw.mkdir()
     assert created(raw, "1.2.0") is None

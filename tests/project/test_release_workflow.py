@@ -193,11 +193,14 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
     (wheel,) = (copy / "wheelhouse").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert json.loads(archive.read("kdata/registry.json"))["base_url"] == base
-    # The last step fetched the release over HTTP with the wheel's registry, and cited it with its URL.
+    # The last step fetched the release over HTTP with the wheel's registry, and cited it: as the CITATION.cff and
+    # .zenodo.json committed before the tag say, though the wheel's registry now has a base URL.
     last = logs[steps[-1]["name"]].splitlines()
     assert last[0] == str(runner / "user-cache" / version)
-    url = f"{server}/owner/kdata/releases/download/v{version}/{entry['file']}"
-    assert last[1].endswith(f"Archive {entry['file']}, sha256 {entry['sha256']}. {url}")
+    assert last[1].endswith(f"Archive {entry['file']}, sha256 {entry['sha256']}.")
+    message = re.search(r'(?m)^message: (".*")$', (copy / "CITATION.cff").read_text("utf-8"))
+    assert message is not None and json.loads(message.group(1)).endswith(": " + last[1])
+    assert json.loads((copy / ".zenodo.json").read_text("utf-8"))["notes"] == last[1]
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    stem = f"kalbajar_data-{kdata.__version__}"
+    stem = f"kalbajar_data-{_hook().wheel_version(kdata.__version__)}"  # 1.0.0-dev: 1.0.0.dev0
     return Built(src, src / "dist" / f"{stem}-py3-none-any.whl", src / "dist" / f"{stem}.tar.gz")
 
 
@@ -214,13 +214,15 @@ def test_wheel_and_sdist_carry_no_archived_text(built: Built) -> None:
     assert len(texts_carried({p.name: p.read_bytes() for p in (built.src / "raw" / "sources").glob("*.txt")})) >= 5
 
 
-@pytest.mark.parametrize("version", ["0.1.1", "1.0.0", "0.1.0rc1", ""])
+@pytest.mark.parametrize("version", ["0.1.1", "1.0.0", "0.1.0rc1", "1.0.0-dev", "1.0.0.dev1", ""])
 def test_hook_refuses_a_wheel_whose_version_is_not_the_datas(version: str) -> None:
-    """A wheel of kdata X.Y.Z bundles the data package X.Y.Z: PyPI, the tag and `kdata versions` agree."""
+    """A wheel of kdata X.Y.Z bundles the data package X.Y.Z (X.Y.Z.dev0 the data X.Y.Z-dev): PyPI, the tag and
+    `kdata versions` agree."""
     hook = _hook()
     stated = json.loads((REPO / "dist" / "datapackage.json").read_text("utf-8"))["version"]
     assert stated == kdata.__version__
-    hook.check_version(REPO / "dist", stated)  # the checkout's own versions agree
+    hook.check_version(REPO / "dist", hook.wheel_version(stated))  # the checkout's own versions agree
+    assert {hook.wheel_version(v) for v in ("1.0.0-dev", "1.0.0", "0.1.0")} == {"1.0.0.dev0", "1.0.0", "0.1.0"}
     with pytest.raises(
         ValueError, match=f"The distribution is version {version}, but dist/datapackage.json is version"
     ):

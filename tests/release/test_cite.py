@@ -62,27 +62,30 @@ def test_a_published_version_is_cited_with_its_archive_date_and_hash(registry: P
         "license": "CC-BY-4.0",
         "file": "kalbajar-0.1.0.zip",
         "sha256": SHA,
-        "url": "https://example.org/kdata/kalbajar-0.1.0.zip",  # the registry's base URL and the archive
+        "url": "",  # the registry's base URL is where archives are fetched, not part of a citation
         "description": "",
         "keywords": "",
+        "after": "",
     }
     assert plain(c) == (
         "kdata maintainers (2026). Kalbajar: a cited record of events, figures, places and actors (Version 0.1.0) "
-        f"[Data set]. Licence CC-BY-4.0. Archive kalbajar-0.1.0.zip, sha256 {SHA}. "
-        "https://example.org/kdata/kalbajar-0.1.0.zip"
+        f"[Data set]. Licence CC-BY-4.0. Archive kalbajar-0.1.0.zip, sha256 {SHA}."
     )
 
 
-def test_the_default_is_the_newest_published_version(registry: Path) -> None:
-    c = citation(meta("0.2.0"))
+def test_the_default_is_the_packages_own_version_the_data_in_use(registry: Path) -> None:
+    """What ``kdata.load()`` reads, whether published (with its archive) or not (saying so)."""
+    c = citation(meta("0.1.1"))
     assert (c["version"], c["file"], c["year"]) == ("0.1.1", "kalbajar-0.1.1.zip", "2027")
+    c = citation(meta("0.2.0"))
+    assert (c["version"], c["file"], c["after"]) == ("0.2.0", "", "0.1.1")
 
 
 def test_an_unreleased_bundled_version_says_so_and_names_no_archive(registry: Path) -> None:
     c = citation(meta("0.2.0"), "0.2.0")
     assert (c["file"], c["sha256"], c["date"], c["url"]) == ("", "", "", "")
     assert c["year"] == str(datetime.date.today().year)
-    assert plain(c).endswith("[Data set]. Licence CC-BY-4.0. Unreleased version.")
+    assert plain(c).endswith("[Data set]. Licence CC-BY-4.0. Unreleased version, after 0.1.1.")
     assert "archive" not in bibtex(c) and "url =" not in bibtex(c)
 
 
@@ -110,8 +113,7 @@ def test_bibtex_is_a_misc_entry_with_each_author_braced_and_braces_escaped(regis
         "  title = {Kalbajar \\{draft\\}},\n"
         "  year = {2026},\n"
         "  version = {0.1.0},\n"
-        f"  note = {{Data set, licence CC-BY-4.0; archive kalbajar-0.1.0.zip, sha256 {SHA}}},\n"
-        "  url = {https://example.org/kdata/kalbajar-0.1.0.zip}\n"
+        f"  note = {{Data set, licence CC-BY-4.0; archive kalbajar-0.1.0.zip, sha256 {SHA}}}\n"
         "}"
     )
     assert bibtex(c).replace("\\{", "").count("{") == bibtex(c).replace("\\}", "").count("}")
@@ -131,7 +133,7 @@ def test_cff_and_zenodo_carry_the_citation_parts_whatever_the_text(registry: Pat
     assert [a["name"] for a in read["authors"]] == ["- Aynur: Mammadova", "kdata maintainers"]
     assert read["license"] == "CC-BY-4.0" and read["keywords"] == ["a: b", "c"]
     assert read["abstract"] == "Line one. Line two."
-    assert read["url"] == "https://example.org/kdata/kalbajar-0.1.0.zip"
+    assert "url" not in read  # no homepage: no URL
     assert read["message"].endswith(plain(c))
     record = json.loads(zenodo(c))
     assert record["title"] == title and record["version"] == "0.1.0" and record["publication_date"] == "2026-11-23"
@@ -194,3 +196,38 @@ def test_kdata_docs_rewrites_stale_citation_files(tmp_path: Path, monkeypatch: p
     assert (tmp_path / "CITATION.cff").read_text() == (REPO / "CITATION.cff").read_text()
     assert (tmp_path / ".zenodo.json").read_text() == (REPO / ".zenodo.json").read_text()
     assert run_kdata_here("docs", "--check", cwd=tmp_path).returncode == 0
+
+
+def test_every_form_says_the_same_before_and_after_the_workflow_sets_the_base_url(tmp_path: Path) -> None:
+    """`kdata cite`, CITATION.cff, .zenodo.json and the site's text, with the committed registry and with the
+    base URL the release workflow derives (only in the wheel it builds): one text, unchanged."""
+    from kdata.release.cite import citation_files
+    from kdata.release.registry import github_base_url, load_registry, with_base_url
+
+    descriptor = json.loads((REPO / "dist" / "datapackage.json").read_text("utf-8"))
+    registry = tmp_path / "registry.json"
+    shutil.copyfile(REPO / "kdata" / "registry.json", registry)
+    env = {ENV_REGISTRY: str(registry)}
+    committed = {name: (REPO / name).read_text("utf-8") for name in ("CITATION.cff", ".zenodo.json")}
+    texts = []
+    for state in ("committed", "base URL set"):
+        if state == "base URL set":
+            url = github_base_url({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "owner/kdata"})
+            with_base_url(load_registry(registry), url)
+            assert json.loads(registry.read_text("utf-8"))["base_url"] == url
+        done = run_kdata_here("cite", cwd=tmp_path, env=env)  # the default: the bundled version
+        assert done.returncode == 0, done.stderr
+        text = done.stdout.splitlines()[0]
+        old = os.environ.get(ENV_REGISTRY)
+        os.environ[ENV_REGISTRY] = str(registry)
+        try:
+            files = citation_files(descriptor)
+            site = plain(citation(descriptor, str(descriptor["version"])))  # what the site's front page shows
+        finally:
+            os.environ.pop(ENV_REGISTRY) if old is None else os.environ.__setitem__(ENV_REGISTRY, old)
+        assert files == committed, state  # kdata docs --check would pass: the committed files still say it
+        assert yaml.safe_load(files["CITATION.cff"])["message"].endswith(": " + text)
+        assert json.loads(files[".zenodo.json"])["notes"] == text == site
+        assert "github.com" not in text and "url" not in yaml.safe_load(files["CITATION.cff"])
+        texts.append(text)
+    assert texts[0] == texts[1]
