@@ -136,6 +136,9 @@ def test_every_page_is_written(site: Path) -> None:
     expected |= {f"events/{i}.html" for i in events["id"]} | {f"figures/{i}.html" for i in figures["id"]}
     expected |= {f"sources/{i}.html" for i in kdata.load("sources", package=DIST)["id"]}
     expected |= {f"claims/{i}.html" for i in kdata.load("claims", package=DIST)["id"]}
+    expected |= {f"{t}/{i}.html" for t in ("actors", "places") for i in kdata.load(t, package=DIST)["id"]}
+    topics = {t for n in ("events", "figures", "claims") for t in kdata.load(n, package=DIST)["topic"].dropna()}
+    expected |= {f"topics/{t}.html" for t in topics} | {"topics.html"}
     assert {p.relative_to(site).as_posix() for p in _pages(site)} == expected
     assert (site / "static" / "style.css").is_file() and (site / "static" / "site.js").is_file()
     front = (site / "index.html").read_text("utf-8")
@@ -293,7 +296,8 @@ def test_claim_page_and_the_claims_on_each_event_and_figure_page(hostile_site: P
     page = (hostile_site / "claims" / f"{claim_id}.html").read_text("utf-8")
     assert "Town Council" in page and "council of Riverton" in page and "assertion" in page
     assert "States as fact what happened" in page  # the kind's meaning, from the vocabulary
-    assert "residents <code>riverton-residents</code>" in page and "Riverton <code>riverton</code>" in page
+    assert '<a href="../actors/riverton-residents.html">residents</a>' in page  # a target, linked
+    assert '<a class="id" href="../places/riverton.html"><code>riverton</code></a>' in page
     assert 'href="../events/riverton-return-2020.html"' in page
     assert "riverton-returnees-council" in page and "../figures/riverton-returnees-council.html" not in page
     assert page.count('<blockquote class="verbatim">') == 1 and "Claimed by <strong" in page
