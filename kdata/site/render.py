@@ -19,7 +19,6 @@ order, with paragraph, the record it supports and its claimant), the disagreemen
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil

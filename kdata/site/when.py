@@ -2,7 +2,7 @@
 
 A record's EDTF date (``kdata.records.dates``) is read as a reader says it: ``1993-04-02`` is
 "2 April 1993", ``1993-04`` is "April 1993", ``1993`` stays "1993". An interval reads as a range
-that names what its ends share once ("19–20 September 2023", "2003 to 21 August 2025"), an open end
+that names what its ends share once ("19-20 September 2023" with an en dash, "2003 to 21 August 2025"), an open end
 says the sources give none, and the qualifiers stay: ``~`` reads "about", ``?`` "possibly", ``%`` both.
 """
 
@@ -12,6 +12,8 @@ import calendar
 
 from kdata.records.dates import OPEN, PART
 
+#: Between the first and last day of a range within one month: an en dash.
+_DASH = "\u2013"
 #: An EDTF qualifier -> the words before the date it marks (approximate, uncertain, both).
 _HEDGE = {"": "", "~": "about ", "?": "possibly ", "%": "possibly about "}
 
@@ -47,7 +49,7 @@ def reads(edtf: str) -> str:
         return _one(*a)
     if not a[3] and not b[3] and a[0] == b[0] and a[2] and b[2]:  # two days of one year: name the year once
         if a[1] == b[1]:
-            return f"{a[2]}–{b[2]} {a[1]} {a[0]}"
+            return f"{a[2]}{_DASH}{b[2]} {a[1]} {a[0]}"
         return f"{a[2]} {a[1]} to {b[2]} {b[1]} {a[0]}"
     return f"{_one(*a)} to {_one(*b)}"
 
