@@ -72,10 +72,23 @@ VERBATIM = {
 PAGES = PAGED
 #: Columns whose values are numbers of things, not ids or years: shown with thousands separators.
 _PLAIN_NUMBERS = ("side",)  # a side's ordinal (1, 2) reads as itself; integers elsewhere are counts or offsets
-#: Columns of our own or the sources' long text: given room in a table so that they do not wrap to a column of words.
-_LONG_TEXT = {"title", "summary", "description", "note", "quote", "anchor_exact", "anchor_prefix", "anchor_suffix"}
+#: Columns of our own or the sources' text -> how much room a table gives them (a CSS class), so that they do not
+#: wrap to a column of single words: ``long`` for sentences, ``medium`` for phrases and names, ``key`` for ids.
+_WIDTHS: dict[str, str] = {
+    **dict.fromkeys(("title", "summary", "description", "note", "quote", "anchor_exact"), "long"),
+    **dict.fromkeys(("term", "stated_as", "date_phrase", "name", "role", "value", "locator"), "medium"),
+    **dict.fromkeys(("anchor_prefix", "anchor_suffix", "publisher", "via", "author", "retracted_reason"), "medium"),
+    "id": "key",
+}
 #: Columns holding a date (EDTF as recorded, or its first or last day): kept on one line.
 _DATE_COLUMN = re.compile(r"^(date|as_of|published)(_start|_end)?$")
+#: The patterns of the Table Schemas in words, for the data dictionary (a pattern missing here shows as its regex).
+PATTERN_WORDS: dict[str, str] = {
+    vocab.ID_PATTERN: "an id: lowercase letters and digits, in words joined by single hyphens",
+    vocab.SEMVER_PATTERN: "a version MAJOR.MINOR.PATCH, e.g. 1.4.0",
+    r"^[a-z]{2,3}$": "an ISO 639 language code: two or three lowercase letters",
+    r"^[0-9a-f]{64}$": "64 lowercase hexadecimal digits (a SHA-256 hash)",
+}
 # --- end h-pages ------------------------------------------------------------------------------------------
 #: The link tables of a claim: its list field (``Claim.targets``) -> (link table, column of the listed id, its table).
 CLAIM_LINKS: dict[str, tuple[str, str, str]] = {
@@ -139,12 +152,12 @@ class Cell(NamedTuple):
 
 
 def column_class(field: dict[str, Any]) -> str:
-    """The CSS class of a table column: ``num`` (right-aligned), ``date`` (on one line), ``long`` (room to read), ''."""
+    """The CSS class of a table column: ``num`` (right-aligned), ``date`` (on one line), its width (``_WIDTHS``), ''."""
     if field["type"] in ("integer", "number"):
         return "num"
     if field["type"] == "date" or _DATE_COLUMN.match(field["name"]):
         return "date"
-    return "long" if field["name"] in _LONG_TEXT else ""
+    return _WIDTHS.get(field["name"], "")
 
 
 def _first(fields: str | list[str]) -> str:
@@ -169,16 +182,19 @@ def _constraints(field: dict[str, Any], references: dict[str, str]) -> list[str]
     words = []
     if rules.get("required"):
         words.append("required")
-    if "enum" in rules:
+    if "enum" in rules and field.get("categories"):  # h-pages: the terms stand with their meanings beside
+        words.append(f"one of the {len(rules['enum'])} terms listed with their meanings")
+    elif "enum" in rules:
         words.append("one of: " + ", ".join(rules["enum"]))
     for key, label in (
         ("minimum", "minimum"),
         ("maximum", "maximum"),
         ("maxLength", "at most"),
-        ("pattern", "pattern"),
     ):
         if key in rules:
-            words.append(f"{label} {rules[key]}" + (" characters" if key == "maxLength" else ""))
+            words.append(f"{label} {rules[key]:,}" + (" characters" if key == "maxLength" else ""))
+    if "pattern" in rules:  # h-pages: a pattern in words; the regex itself stays in the descriptor
+        words.append(PATTERN_WORDS.get(rules["pattern"], f"pattern {rules['pattern']}"))
     if field["name"] in references:
         words.append(f"references {references[field['name']]}")
     return words

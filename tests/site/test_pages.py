@@ -22,6 +22,7 @@ from conftest import REPO
 from test_render import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST
 
 import kdata
+from kdata.records import vocab
 from kdata.site.entities import linked_columns
 from kdata.site.render import build_site
 from kdata.site.when import reads
@@ -193,7 +194,15 @@ def test_tables_read_well(site: Path) -> None:
     big = max(f["low"] or f["value"] or 0 for f in kdata.load_table("figures", package=DIST).to_pylist())
     assert big >= 1_000_000 and f'data-sort="{big}">{big:,}</td>' in page
     assert '<th data-type="text" scope="col" class="date"><button type="button">as_of</button></th>' in page
+    for resource in kdata.metadata(DIST)["resources"]:  # every pattern of the schemas in words, no regex shown
+        if resource["format"] == "csv":
+            assert "pattern ^" not in (site / "tables" / f"{resource['name']}.html").read_text("utf-8")
     events = (site / "tables" / "events.html").read_text("utf-8")
+    assert (
+        f'<span class="constraint">one of the {len(vocab.EVENT_KINDS)} terms listed with their meanings</span>'
+        in events
+    )
+    assert "an id: lowercase letters and digits, in words joined by single hyphens" in events
     assert '<td class="date">2020-11-25</td>' in events and '<td class="long">' in events
     assert '<abbr class="term" title="Control of a place was handed over under an agreement.">handover</abbr>' in events
 
@@ -274,6 +283,9 @@ def test_page_type_in_the_browser(
         try:
             page.goto((site / path).as_uri())
             page.screenshot(path=str(ARTIFACTS / f"page-{kind}-{name}.png"))
+            if kind == "table":  # and its rows: column widths, numbers, dates
+                page.locator("#rows").scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / f"page-table-rows-{name}.png"))
             if name == "mobile":
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, f"{path} scrolls {overflow} px sideways at {width} px"
