@@ -274,7 +274,7 @@ def test_page_type_in_the_browser(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     requests: list[str] = []
     errors: list[str] = []
-    for width, height, name in ((1280, 900, "desktop"), (375, 812, "mobile")):
+    for width, height, name in ((375, 812, "mobile"), (1280, 900, "desktop")):  # mobile first: axe may fail last
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         page.on("request", lambda request: requests.append(request.url))
