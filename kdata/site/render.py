@@ -13,8 +13,10 @@ table (data dictionary and rows), one per event and per figure (every citation w
 claimant, source and quote, and the attributed claims that concern it), one per attributed
 claim (who says it, about whom, the events, places and figures it concerns, and its
 citations), one per source (its metadata and every passage quoted from it in document
-order, with paragraph, the record it supports and its claimant), the disagreements and a datasheet in the sections of
-"Datasheets for Datasets" (Gebru et al.).
+order, with paragraph, the record it supports and its claimant), one per actor, place and topic
+(:mod:`kdata.site.entities`), the topics, the disagreements and a datasheet in the sections of
+"Datasheets for Datasets" (Gebru et al.). Every id on every page links to its page; dates read in
+words at their precision (:mod:`kdata.site.when`).
 """
 
 from __future__ import annotations
@@ -217,7 +219,10 @@ class _Package:
                 if not _ID.match(record_id):
                     raise PackageError(f"{table} id '{record_id}' is not a valid id; the site names pages after ids.")
         self.citations = self._group("citations", ("event", "figure", "claim"))
-        self.topics = topics(self)  # h-pages: topic -> its records by table
+        self.topics = topics(self)  # h-pages: topic -> its records by table; a topic names its page's file too
+        for topic in self.topics:
+            if not _ID.match(topic):
+                raise PackageError(f"topic '{topic}' is not a valid id; the site names pages after topics.")
         #: Claim id -> its list field -> the listed ids; and (listed table, listed id) -> the claims that list it.
         self.claim_links: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.claims_about: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
