@@ -21,7 +21,9 @@ from typing import NamedTuple
 from kdata.records import vocab
 from kdata.records.chars import visible
 
-_PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?P<q>[~?%])?")
+#: One end of a date (or a whole date): year, month and day if given (``y``, ``m``, ``d``), qualifier ``q``.
+PART = re.compile(r"(?P<y>[0-9]{4})(?:-(?P<m>[0-9]{2})(?:-(?P<d>[0-9]{2}))?)?(?P<q>[~?%])?")
+
 
 #: The years a date may name. Year 0 does not exist in Python's dates (the proleptic Gregorian calendar
 #: starts at 1 AD); 9999 is the last year they hold, and the site's timeline draws each event's year up
@@ -56,7 +58,7 @@ class _Part(NamedTuple):
 
 
 def _part(text: str) -> _Part:
-    match = _PART.fullmatch(text)
+    match = PART.fullmatch(text)
     if not match:
         raise ValueError(f"'{visible(text)}' is not an EDTF date such as 1993, 1993-04, 1993-04-02 or 1993-04-02~")
     year, month, day, qual = match["y"], match["m"], match["d"], match["q"] or ""

@@ -13,13 +13,14 @@ table (data dictionary and rows), one per event and per figure (every citation w
 claimant, source and quote, and the attributed claims that concern it), one per attributed
 claim (who says it, about whom, the events, places and figures it concerns, and its
 citations), one per source (its metadata and every passage quoted from it in document
-order, with paragraph, the record it supports and its claimant), the disagreements and a datasheet in the sections of
-"Datasheets for Datasets" (Gebru et al.).
+order, with paragraph, the record it supports and its claimant), one per actor, place and topic
+(:mod:`kdata.site.entities`), the topics, the disagreements and a datasheet in the sections of
+"Datasheets for Datasets" (Gebru et al.). Every id on every page links to its page; dates read in
+words at their precision (:mod:`kdata.site.when`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil
@@ -40,6 +41,9 @@ from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
 from kdata.site import findable, search
 from kdata.site.timeline import MAX_LABELS, MINOR_YEARS, STEPS, layout, when
+from kdata.site.entities import CITATIONS, PAGED, TOPICS, actor_pages, linked_columns, place_pages, topics
+from kdata.site.timeline import layout
+from kdata.site.when import iso_day, reads
 
 if TYPE_CHECKING:
     import jinja2
@@ -67,30 +71,31 @@ VERBATIM = {
     ("events", "date_phrase"),  # the source's words; a trailing '(…)' is the curator's note (``_phrase``)
     ("claims", "date_phrase"),
 }
-#: Tables whose records have pages of their own: every citation of an event, figure or claim, with claimant,
-#: source and quote; every passage quoted from a source, in document order.
-PAGES = ("events", "figures", "claims", "sources")
-#: Columns that hold the id of a record that has a page of its own.
-PAGE_LINKS = {
-    ("events", "id"): "events",
-    ("figures", "id"): "figures",
-    ("claims", "id"): "claims",
-    ("citations", "event"): "events",
-    ("citations", "figure"): "figures",
-    ("citations", "claim"): "claims",
-    ("figures", "event"): "events",
-    ("event_actors", "event"): "events",
-    **{("disagreement_sides", column): table for table, column in models.COMPARED.items() if table in PAGES},
-    ("sources", "id"): "sources",
-    ("citations", "source"): "sources",
-    ("disagreement_sides", "source"): "sources",
-    ("claim_targets", "claim"): "claims",
-    ("claim_events", "claim"): "claims",
-    ("claim_events", "event"): "events",
-    ("claim_places", "claim"): "claims",
-    ("claim_figures", "claim"): "claims",
-    ("claim_figures", "figure"): "figures",
+# --- h-pages (issue 19): pages for actors, places and topics; every id a link; readable cells -----------
+#: Tables whose records have pages of their own (``entities.PAGED``): every citation of an event, figure or claim,
+#: with claimant, source and quote; every passage quoted from a source, in document order; an actor's claims,
+#: events and quotes; a place's events, figures and places within. Topics have pages too (``entities.TOPICS``).
+PAGES = PAGED
+#: Columns whose values are numbers of things, not ids or years: shown with thousands separators.
+_PLAIN_NUMBERS = ("side",)  # a side's ordinal (1, 2) reads as itself; integers elsewhere are counts or offsets
+#: Columns of our own or the sources' text -> how much room a table gives them (a CSS class), so that they do not
+#: wrap to a column of single words: ``long`` for sentences, ``medium`` for phrases and names, ``key`` for ids.
+_WIDTHS: dict[str, str] = {
+    **dict.fromkeys(("title", "summary", "description", "note", "quote", "anchor_exact"), "long"),
+    **dict.fromkeys(("term", "stated_as", "date_phrase", "name", "role", "value", "locator"), "medium"),
+    **dict.fromkeys(("anchor_prefix", "anchor_suffix", "publisher", "via", "author", "retracted_reason"), "medium"),
+    "id": "key",
 }
+#: Columns holding a date (EDTF as recorded, or its first or last day): kept on one line.
+_DATE_COLUMN = re.compile(r"^(date|as_of|published)(_start|_end)?$")
+#: The patterns of the Table Schemas in words, for the data dictionary (a pattern missing here shows as its regex).
+PATTERN_WORDS: dict[str, str] = {
+    vocab.ID_PATTERN: "an id: lowercase letters and digits, in words joined by single hyphens",
+    vocab.SEMVER_PATTERN: "a version MAJOR.MINOR.PATCH, e.g. 1.4.0",
+    r"^[a-z]{2,3}$": "an ISO 639 language code: two or three lowercase letters",
+    r"^[0-9a-f]{64}$": "64 lowercase hexadecimal digits (a SHA-256 hash)",
+}
+# --- end h-pages ------------------------------------------------------------------------------------------
 #: The link tables of a claim: its list field (``Claim.targets``) -> (link table, column of the listed id, its table).
 CLAIM_LINKS: dict[str, tuple[str, str, str]] = {
     spec.ids: (table, column, str(info.json_schema_extra["x-references"]))  # type: ignore[index]  # a dict: see models
@@ -115,15 +120,6 @@ assert set(_NOUN) == set(OWNERS), "every table a citation may support has its no
 
 #: The tables the disagreements page joins (``conflicts.grouped``): disagreements, their sides, what they cite.
 _DISAGREEMENT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
-
-
-def _days(start: dt.date | None, end: dt.date | None) -> str:
-    """The days a date covers in words; an open end ('..') says the source gives none."""
-    if start is None:
-        return f"until {end}; the sources give no start"
-    if end is None:
-        return f"from {start}; the sources give no end"
-    return str(start) if start == end else f"from {start} to {end}"
 
 
 #: A curator's note after the source's words in a date phrase: 'next year (said on 21 August 2025)'.
@@ -157,6 +153,17 @@ class Cell(NamedTuple):
     verbatim: bool
     null: bool
     note: str = ""  # a curator's note after the quoted words (a date phrase's '(said on …)')
+    sort: str = ""  # the value the column sorts by where the text is formatted (a number without separators)
+    meaning: str = ""  # a vocabulary term's meaning, shown on hover
+
+
+def column_class(field: dict[str, Any]) -> str:
+    """The CSS class of a table column: ``num`` (right-aligned), ``date`` (on one line), its width (``_WIDTHS``), ''."""
+    if field["type"] in ("integer", "number"):
+        return "num"
+    if field["type"] == "date" or _DATE_COLUMN.match(field["name"]):
+        return "date"
+    return _WIDTHS.get(field["name"], "")
 
 
 def _first(fields: str | list[str]) -> str:
@@ -181,16 +188,19 @@ def _constraints(field: dict[str, Any], references: dict[str, str]) -> list[str]
     words = []
     if rules.get("required"):
         words.append("required")
-    if "enum" in rules:
+    if "enum" in rules and field.get("categories"):  # h-pages: the terms stand with their meanings beside
+        words.append(f"one of the {len(rules['enum'])} terms listed with their meanings")
+    elif "enum" in rules:
         words.append("one of: " + ", ".join(rules["enum"]))
     for key, label in (
         ("minimum", "minimum"),
         ("maximum", "maximum"),
         ("maxLength", "at most"),
-        ("pattern", "pattern"),
     ):
         if key in rules:
-            words.append(f"{label} {rules[key]}" + (" characters" if key == "maxLength" else ""))
+            words.append(f"{label} {rules[key]:,}" + (" characters" if key == "maxLength" else ""))
+    if "pattern" in rules:  # h-pages: a pattern in words; the regex itself stays in the descriptor
+        words.append(PATTERN_WORDS.get(rules["pattern"], f"pattern {rules['pattern']}"))
     if field["name"] in references:
         words.append(f"references {references[field['name']]}")
     return words
@@ -213,6 +223,10 @@ class _Package:
                 if not _ID.match(record_id):
                     raise PackageError(f"{table} id '{record_id}' is not a valid id; the site names pages after ids.")
         self.citations = self._group("citations", ("event", "figure", "claim"))
+        self.topics = topics(self)  # h-pages: topic -> its records by table; a topic names its page's file too
+        for topic in self.topics:
+            if not _ID.match(topic):
+                raise PackageError(f"topic '{topic}' is not a valid id; the site names pages after topics.")
         #: Claim id -> its list field -> the listed ids; and (listed table, listed id) -> the claims that list it.
         self.claim_links: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.claims_about: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -230,6 +244,43 @@ class _Package:
             for record in sorted({record for side in found["sides"] for _, record in side["records"]}):
                 self.disagreements_of[record].append(found)
 
+    # --- h-pages: where each id links, what a citation supports ----------------------------------------
+    def url(self, table: str, record_id: object) -> str | None:
+        """The path inside the site (from its top) that a record's id links to, or None if it has no page.
+
+        A record of ``PAGES`` has ``<table>/<id>.html``, a topic ``topics/<topic>.html``, a citation
+        its passage on its source's page; a withdrawn record (left out of the rows) has none.
+        """
+        if not isinstance(record_id, str):
+            return None
+        if table == TOPICS:
+            return f"topics/{record_id}.html" if record_id in self.topics else None
+        if table == CITATIONS:
+            cited = self.by_id[CITATIONS].get(record_id)
+            if cited is None or cited["source"] not in self.by_id["sources"]:
+                return None
+            return f"sources/{cited['source']}.html#{record_id}"
+        return f"{table}/{record_id}.html" if table in PAGES and record_id in self.by_id[table] else None
+
+    def supports(self, c: dict[str, Any]) -> dict[str, Any]:
+        """What a citation supports: its table, noun, record id, words for it and its row (None if withdrawn)."""
+        table, column = next((t, col) for t, col in OWNERS.items() if c[col] is not None)
+        record_id = c[column]
+        record = self.by_id[table].get(record_id)
+        what = record_id if record is None else _WHAT[table](record)
+        return {"table": table, "noun": _NOUN[table], "id": record_id, "what": what, "record": record}
+
+    def meaning(self, table: str, field: str, value: object) -> str:
+        """The meaning of a vocabulary term in a table's field (its ``categories`` in the descriptor), or ''."""
+        if table not in self.names:
+            return ""
+        for f in self.resource(table)["schema"]["fields"]:
+            if f["name"] == field:
+                return next((c.get(MEANING, "") for c in f.get("categories", []) if c["value"] == value), "")
+        return ""
+
+    # --- end h-pages ----------------------------------------------------------------------------------
+
     def _group(self, table: str, columns: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in self.rows[table]:
@@ -243,12 +294,7 @@ class _Package:
         rows = [c for c in self.rows["citations"] if c["source"] == source_id]
         out = []
         for c in sorted(rows, key=lambda c: (c["anchor_start"] is None, c["anchor_start"] or 0, c["id"])):
-            table, column = next((t, col) for t, col in OWNERS.items() if c[col] is not None)
-            record_id = c[column]
-            record = self.by_id[table].get(record_id)
-            what = record_id if record is None else _WHAT[table](record)
-            supports = {"table": table, "noun": _NOUN[table], "id": record_id, "what": what, "record": record}
-            out.append({**c, "supports": supports, "claimant_row": self.by_id["actors"].get(c["claimant"])})
+            out.append({**c, "supports": self.supports(c), "claimant_row": self.by_id["actors"].get(c["claimant"])})
         return out
 
     def resource(self, name: str) -> dict[str, Any]:
@@ -275,22 +321,28 @@ class _Package:
 
     def cells(self, table: str) -> tuple[list[dict[str, Any]], list[list[Cell]]]:
         """A table's fields (from its Table Schema) and its rows as cells for the table page."""
-        schema = self.resource(table)["schema"]
-        fields = schema["fields"]
+        resource = self.resource(table)
+        fields = resource["schema"]["fields"]
+        links = linked_columns(resource)
+        meanings = {f["name"]: {c["value"]: c.get(MEANING, "") for c in f.get("categories", [])} for f in fields}
         rows = []
         for row in self.rows[table]:
             cells = []
             for field in fields:
                 name, value = field["name"], row[field["name"]]
-                target = PAGE_LINKS.get((table, name))
-                href = f"../{target}/{value}.html" if target and value in self.by_id[target] else None
+                path = self.url(links[name], value) if name in links else None
+                href = None if path is None else "../" + path
                 text = "" if value is None else str(value)
+                sort = ""
+                if isinstance(value, int) and name not in _PLAIN_NUMBERS:  # a count or an offset: 1,000,000
+                    text, sort = _n(value), str(value)
+                meaning = meanings[name].get(text, "")
                 verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
                 verbatim = verbatim and not (table == "disagreement_sides" and row["aspect"] == "date")
                 note = ""
                 if name == "date_phrase" and value is not None:
                     text, note = _phrase(text)
-                cells.append(Cell(text, href, verbatim and value is not None, value is None, note))
+                cells.append(Cell(text, href, verbatim and value is not None, value is None, note, sort, meaning))
             rows.append(cells)
         return fields, rows
 
@@ -326,7 +378,8 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["number"] = _n
-    env.filters["days"] = _days
+    env.filters["when"] = reads  # h-pages: an EDTF date in words ('2 April 1993'), its precision kept
+    env.filters["iso_day"] = iso_day
     env.filters["phrase"] = _phrase
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(
@@ -478,6 +531,19 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "related": [c for c in data.rows["claims"] if claim["topic"] and c["topic"] == claim["topic"]],
         }
         yield f"claims/{claim['id']}.html", "claim.html", {**common, **context, "root": "../"}
+    # --- h-pages: a page per actor, place and topic, and the topics' index --------------------------------
+    for actor_id, context in actor_pages(data):
+        yield f"actors/{actor_id}.html", "actor.html", {**common, **context, "root": "../"}
+    for place_id, context in place_pages(data):
+        yield f"places/{place_id}.html", "place.html", {**common, **context, "root": "../"}
+    disagreements_on: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for found in data.disagreements:
+        disagreements_on[found["topic"]].append(found)
+    for topic, records in data.topics.items():
+        context = {"topic": topic, "records": records, "disagreements": disagreements_on.get(topic, [])}
+        yield f"topics/{topic}.html", "topic.html", {**common, **context, "root": "../"}
+    yield "topics.html", "topics.html", {**common, "root": "", "topics": data.topics, "on": disagreements_on}
+    # --- end h-pages ---------------------------------------------------------------------------------------
 
 
 def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | None = None) -> SiteResult:
@@ -499,6 +565,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     fs.check_replaceable(target, COMMAND, "site")  # early, before the pages are rendered; swap_in checks again
     data = _Package(package)
     env = _environment()
+    env.globals.update(url=data.url, meaning=data.meaning, column_class=column_class)  # h-pages: ids and terms
     staging = fs.staging_dir(target)
     try:
         pages = 0

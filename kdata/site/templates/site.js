@@ -59,8 +59,9 @@
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
-          var x = a.cells[column].textContent;
-          var y = b.cells[column].textContent;
+          // h-pages: a formatted number (1,000) sorts by its data-sort value (1000)
+          var x = a.cells[column].getAttribute("data-sort") || a.cells[column].textContent;
+          var y = b.cells[column].getAttribute("data-sort") || b.cells[column].textContent;
           if (x === "" || y === "") {
             return x === y ? 0 : x === "" ? 1 : -1; // empty cells last, either way
           }
