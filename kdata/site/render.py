@@ -40,9 +40,8 @@ from kdata.records import models, vocab
 from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
 from kdata.site import findable, search
-from kdata.site.timeline import MAX_LABELS, MINOR_YEARS, STEPS, layout, when
 from kdata.site.entities import CITATIONS, PAGED, TOPICS, actor_pages, linked_columns, place_pages, topics
-from kdata.site.timeline import layout
+from kdata.site.timeline import MAX_LABELS, MINOR_YEARS, STEPS, layout, when
 from kdata.site.when import iso_day, reads
 
 if TYPE_CHECKING:
