@@ -39,9 +39,8 @@ from kdata.errors import PackageError
 from kdata.records import models, vocab
 from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
-from kdata.site import findable, search
 from kdata.site.entities import CITATIONS, PAGED, TOPICS, actor_pages, linked_columns, place_pages, topics
-from kdata.site.timeline import MAX_LABELS, MINOR_YEARS, STEPS, layout, when
+from kdata.site.front import SEARCH_INDEX, copy_data, front, number, reading, search_index
 from kdata.site.when import iso_day, reads
 
 if TYPE_CHECKING:
@@ -50,8 +49,6 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Files copied unchanged into the site's static/ folder.
 STATIC = ("style.css", "site.js")
-#: The search index the front page loads (written by ``_search_index``, in static/).
-SEARCH_INDEX = "search-index.js"
 #: The command named in the site folder's marker (``fs.MADE``) and in refusals to replace a folder.
 COMMAND = "kdata site"
 #: Ids become file names: only the package's id pattern is accepted.
@@ -70,7 +67,6 @@ VERBATIM = {
     ("events", "date_phrase"),  # the source's words; a trailing '(…)' is the curator's note (``_phrase``)
     ("claims", "date_phrase"),
 }
-# --- h-pages (issue 19): pages for actors, places and topics; every id a link; readable cells -----------
 #: Tables whose records have pages of their own (``entities.PAGED``): every citation of an event, figure or claim,
 #: with claimant, source and quote; every passage quoted from a source, in document order; an actor's claims,
 #: events and quotes; a place's events, figures and places within. Topics have pages too (``entities.TOPICS``).
@@ -94,7 +90,6 @@ PATTERN_WORDS: dict[str, str] = {
     r"^[a-z]{2,3}$": "an ISO 639 language code: two or three lowercase letters",
     r"^[0-9a-f]{64}$": "64 lowercase hexadecimal digits (a SHA-256 hash)",
 }
-# --- end h-pages ------------------------------------------------------------------------------------------
 #: The link tables of a claim: its list field (``Claim.targets``) -> (link table, column of the listed id, its table).
 CLAIM_LINKS: dict[str, tuple[str, str, str]] = {
     spec.ids: (table, column, str(info.json_schema_extra["x-references"]))  # type: ignore[index]  # a dict: see models
@@ -132,10 +127,6 @@ def _phrase(text: str) -> tuple[str, str]:
     return match["words"] or text, match["note"] or ""
 
 
-def _n(number: int | None) -> str:
-    return "?" if number is None else f"{number:,}"
-
-
 @dataclass(frozen=True)
 class SiteResult:
     """What ``build_site`` wrote: the folder and the number of HTML pages."""
@@ -170,12 +161,6 @@ def _first(fields: str | list[str]) -> str:
     return fields if isinstance(fields, str) else fields[0]
 
 
-def reading(figure: dict[str, Any]) -> str:
-    """A figure's numbers as kdata reads them (``models.HEDGES``), e.g. ``at most 60,000 people``."""
-    numbers = {name: _n(figure.get(name)) for name in models.NUMBERS}
-    return f"{models.HEDGES[figure['qualifier']].reads.format(**numbers)} {figure['unit']}"
-
-
 def is_verbatim_title(title: str) -> bool:
     """Whether a source's title is its printed headline (kdata's own descriptions are in brackets)."""
     return not title.startswith("[")
@@ -187,7 +172,7 @@ def _constraints(field: dict[str, Any], references: dict[str, str]) -> list[str]
     words = []
     if rules.get("required"):
         words.append("required")
-    if "enum" in rules and field.get("categories"):  # h-pages: the terms stand with their meanings beside
+    if "enum" in rules and field.get("categories"):  # the terms stand with their meanings beside
         words.append(f"one of the {len(rules['enum'])} terms listed with their meanings")
     elif "enum" in rules:
         words.append("one of: " + ", ".join(rules["enum"]))
@@ -198,7 +183,7 @@ def _constraints(field: dict[str, Any], references: dict[str, str]) -> list[str]
     ):
         if key in rules:
             words.append(f"{label} {rules[key]:,}" + (" characters" if key == "maxLength" else ""))
-    if "pattern" in rules:  # h-pages: a pattern in words; the regex itself stays in the descriptor
+    if "pattern" in rules:  # a pattern in words; the regex itself stays in the descriptor
         words.append(PATTERN_WORDS.get(rules["pattern"], f"pattern {rules['pattern']}"))
     if field["name"] in references:
         words.append(f"references {references[field['name']]}")
@@ -222,7 +207,7 @@ class _Package:
                 if not _ID.match(record_id):
                     raise PackageError(f"{table} id '{record_id}' is not a valid id; the site names pages after ids.")
         self.citations = self._group("citations", ("event", "figure", "claim"))
-        self.topics = topics(self)  # h-pages: topic -> its records by table; a topic names its page's file too
+        self.topics = topics(self)  # topic -> its records by table; a topic names its page's file too
         for topic in self.topics:
             if not _ID.match(topic):
                 raise PackageError(f"topic '{topic}' is not a valid id; the site names pages after topics.")
@@ -243,7 +228,7 @@ class _Package:
             for record in sorted({record for side in found["sides"] for _, record in side["records"]}):
                 self.disagreements_of[record].append(found)
 
-    # --- h-pages: where each id links, what a citation supports ----------------------------------------
+    # Where each id links, and what a citation supports.
     def url(self, table: str, record_id: object) -> str | None:
         """The path inside the site (from its top) that a record's id links to, or None if it has no page.
 
@@ -277,8 +262,6 @@ class _Package:
             if f["name"] == field:
                 return next((c.get(MEANING, "") for c in f.get("categories", []) if c["value"] == value), "")
         return ""
-
-    # --- end h-pages ----------------------------------------------------------------------------------
 
     def _group(self, table: str, columns: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -334,7 +317,7 @@ class _Package:
                 text = "" if value is None else str(value)
                 sort = ""
                 if isinstance(value, int) and name not in _PLAIN_NUMBERS:  # a count or an offset: 1,000,000
-                    text, sort = _n(value), str(value)
+                    text, sort = number(value), str(value)
                 meaning = meanings[name].get(text, "")
                 verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
                 verbatim = verbatim and not (table == "disagreement_sides" and row["aspect"] == "date")
@@ -376,8 +359,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["number"] = _n
-    env.filters["when"] = reads  # h-pages: an EDTF date in words ('2 April 1993'), its precision kept
+    env.filters["number"] = number
+    env.filters["when"] = reads  # an EDTF date in words ('2 April 1993'), its precision kept
     env.filters["iso_day"] = iso_day
     env.filters["phrase"] = _phrase
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
@@ -402,79 +385,6 @@ def _facts(data: _Package) -> dict[str, Any]:
     }
 
 
-# --- Front page: timeline, search index, schema.org Dataset (issue 19, timeline/search/findable) ---------------
-
-
-def _front(data: _Package) -> dict[str, Any]:
-    """The front page's timeline and its schema.org ``Dataset`` (JSON-LD)."""
-    places = {p["id"]: p["name"] for p in data.rows["places"]}
-    cite = citation(data.meta, str(data.meta["version"]))
-    return {
-        "timeline": layout(data.rows["events"], places),
-        "steps": STEPS,
-        "max_labels": MAX_LABELS,
-        "minor_years": MINOR_YEARS,
-        "dataset_ld": findable.script_body(findable.dataset(data.meta, cite)),
-    }
-
-
-def _search_index(data: _Package, pages: set[tuple[str, str]]) -> str:
-    """The search index script: every event, claim, actor, place, figure and source, linked from the front page."""
-    actors = {a["id"]: a["name"] for a in data.rows["actors"]}
-    places = {p["id"]: p["name"] for p in data.rows["places"]}
-
-    def name(table: dict[str, str], key: str | None) -> str:
-        return table.get(key or "", key or "")
-
-    def url(table: str, record_id: str) -> str:
-        return f"{table}/{record_id}.html" if (table, record_id) in pages else f"tables/{table}.html"
-
-    def event(r: dict[str, Any]) -> tuple[str, str, str]:
-        who = " ".join(name(actors, a["actor"]) for a in data.event_actors.get(r["id"], []))
-        return (
-            r["title"],
-            _join(when(r["date"]), r["kind"], name(places, r["place"])),
-            _join(r["term"], r["description"], who),
-        )
-
-    def claim(r: dict[str, Any]) -> tuple[str, str, str]:
-        return (
-            r["summary"],
-            _join(name(actors, r["claimant"]), r["kind"], when(r["date"])),
-            _join(r["note"], r["topic"]),
-        )
-
-    describe: dict[str, Any] = {
-        "events": event,
-        "claims": claim,
-        "actors": lambda r: (r["name"], _join(r["kind"], r["role"]), _join(r["note"], name(actors, r["parent"]))),
-        "places": lambda r: (r["name"], _join(r["kind"], name(places, r["parent"])), r["note"] or ""),
-        "figures": lambda r: (
-            f"{r['measure'].replace('_', ' ')}: {reading(r)}",
-            _join(r["stated_as"], r["as_of"], name(places, r["place"])),
-            _join(r["term"], r["note"]),
-        ),
-        "sources": lambda r: (r["title"], _join(r["publisher"] or r["via"], r["published"]), _join(r["author"])),
-    }
-    return search.script(search.entries(data.rows, url, describe))
-
-
-def _join(*parts: object) -> str:
-    return " · ".join(str(p).replace("_", " ") for p in parts if p not in (None, ""))
-
-
-def _copy_data(data: _Package, staging: Path) -> None:
-    """A copy of the package (descriptor and every resource file) under ``data/``: the JSON-LD's distributions."""
-    folder = staging / findable.DATA
-    folder.mkdir()
-    shutil.copyfile(data.folder / "datapackage.json", folder / "datapackage.json")
-    for resource in data.meta["resources"]:
-        shutil.copyfile(data.folder / resource["path"], folder / resource["path"])
-
-
-# --- end of the front page block ------------------------------------------------------------------------------
-
-
 def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     """Every page of the site: (path inside the site, template, context)."""
     meta = data.meta
@@ -482,7 +392,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
     pages = {(table, record_id) for table in PAGES for record_id in data.by_id[table]}
     cite = plain(citation(meta, str(meta["version"])))  # the same text as `kdata cite` and CITATION.cff
     common = {"meta": meta, "counts": counts, "names": data.names, "pages": pages, "citation": cite}
-    yield "index.html", "index.html", {**common, **_front(data), "root": ""}
+    yield "index.html", "index.html", {**common, **front(data), "root": ""}
     yield "datasheet.html", "datasheet.html", {**common, "root": "", "facts": _facts(data)}
     yield "disagreements.html", "disagreements.html", {**common, "root": "", "disagreements": data.disagreements}
     for name in data.names:
@@ -530,7 +440,7 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
             "related": [c for c in data.rows["claims"] if claim["topic"] and c["topic"] == claim["topic"]],
         }
         yield f"claims/{claim['id']}.html", "claim.html", {**common, **context, "root": "../"}
-    # --- h-pages: a page per actor, place and topic, and the topics' index --------------------------------
+    # A page per actor, place and topic, and the topics' index.
     for actor_id, context in actor_pages(data):
         yield f"actors/{actor_id}.html", "actor.html", {**common, **context, "root": "../"}
     for place_id, context in place_pages(data):
@@ -542,7 +452,6 @@ def _pages(data: _Package) -> Iterable[tuple[str, str, dict[str, Any]]]:
         context = {"topic": topic, "records": records, "disagreements": disagreements_on.get(topic, [])}
         yield f"topics/{topic}.html", "topic.html", {**common, **context, "root": "../"}
     yield "topics.html", "topics.html", {**common, "root": "", "topics": data.topics, "on": disagreements_on}
-    # --- end h-pages ---------------------------------------------------------------------------------------
 
 
 def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | None = None) -> SiteResult:
@@ -564,7 +473,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     fs.check_replaceable(target, COMMAND, "site")  # early, before the pages are rendered; swap_in checks again
     data = _Package(package)
     env = _environment()
-    env.globals.update(url=data.url, meaning=data.meaning, column_class=column_class)  # h-pages: ids and terms
+    env.globals.update(url=data.url, meaning=data.meaning, column_class=column_class)
     staging = fs.staging_dir(target)
     try:
         pages = 0
@@ -576,10 +485,9 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
         (staging / "static").mkdir()
         for name in STATIC:
             shutil.copyfile(TEMPLATES / name, staging / "static" / name)
-        # front page block (issue 19): the search index and the package's files
         pages_of = {(table, record_id) for table in PAGES for record_id in data.by_id[table]}
-        (staging / "static" / SEARCH_INDEX).write_text(_search_index(data, pages_of), "utf-8")
-        _copy_data(data, staging)
+        (staging / "static" / SEARCH_INDEX).write_text(search_index(data, pages_of), "utf-8")
+        copy_data(data, staging)
         fs.swap_in(staging, target, COMMAND, "site")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -59,7 +59,7 @@
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
-          // h-pages: a formatted number (1,000) sorts by its data-sort value (1000)
+          // a formatted number (1,000) sorts by its data-sort value (1000)
           var x = a.cells[column].getAttribute("data-sort") || a.cells[column].textContent;
           var y = b.cells[column].getAttribute("data-sort") || b.cells[column].textContent;
           if (x === "" || y === "") {
