@@ -78,6 +78,7 @@ def _hypothesis(examples: int) -> dict[str, object]:
         **os.environ,
         "KDATA_HYPOTHESIS_EXAMPLES": str(examples),
         "KDATA_HYPOTHESIS_ROUND_TRIPS": "400",
+        "KDATA_HYPOTHESIS_EDGES": "25",
         "KDATA_HYPOTHESIS_CLI_EXAMPLES": "150",
         "KDATA_HYPOTHESIS_RANDOM": "1",
     }

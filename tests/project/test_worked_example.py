@@ -31,13 +31,32 @@ def _step_one_code() -> str:
     return code.strip()
 
 
-def _kdata(src: Path, cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+#: Runs ``kdata`` commands one after another in one Python (one start, one import of the changed package);
+#: before each, a line naming it, so that each command's output can be told apart.
+_COMMANDS = r"""
+import json, sys
+from kdata.cli import main
+for args in json.loads(sys.argv[1]):
+    print("\0" + " ".join(args), flush=True)
+    try:
+        main(args, prog_name="kdata")
+    except SystemExit as exc:
+        if exc.code:
+            sys.exit(exc.code)
+"""
+
+
+def _kdata(src: Path, cwd: Path, *commands: list[str | Path]) -> dict[str, str]:
+    """The real commands of the package copy in ``src``, in one process; each command's stdout by its first word."""
     env = {**os.environ, "PYTHONPATH": str(src)}
+    argv = json.dumps([[str(arg) for arg in args] for args in commands])
     result = subprocess.run(
-        [sys.executable, "-m", "kdata", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", _COMMANDS, argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    parts = [part.split("\n", 1) for part in result.stdout.split("\0")[1:]]
+    assert [line for line, _ in parts] == [" ".join(map(str, args)) for args in commands]
+    return {line.split()[0]: out for line, out in parts}
 
 
 def test_a_new_field_reaches_every_output(tmp_path: Path) -> None:
@@ -45,7 +64,7 @@ def test_a_new_field_reaches_every_output(tmp_path: Path) -> None:
     shutil.copytree(REPO / "kdata", src / "kdata", ignore=shutil.ignore_patterns("__pycache__", "_data"))
     shutil.copytree(GOOD / "raw", project / "raw")
     shutil.copy(REPO / "README.md", project / "README.md")
-    _kdata(src, project, "build")
+    _kdata(src, project, ["build"])
     shutil.copytree(project / "dist", tmp_path / "before")
 
     # 1. The model: the line ARCHITECTURE.md shows, added to Actor after its `role` field.
@@ -60,8 +79,17 @@ def test_a_new_field_reaches_every_output(tmp_path: Path) -> None:
     record = project / "raw" / "actors" / "town-council.yaml"
     record.write_text(record.read_text("utf-8") + f"native_name: {VALUE}\n", "utf-8")
 
-    # 2, 3. Build: schemas, Table Schema, CSV and Parquet, with nothing else written by hand.
-    _kdata(src, project, "build")
+    # 2, 3. Build: schemas, Table Schema, CSV and Parquet, with nothing else written by hand. Then, by the
+    # same changed package in the same process: verify, the site (5), the docs (6) and the diff (7).
+    outputs = _kdata(
+        src,
+        project,
+        ["build"],
+        ["verify"],
+        ["site", "site", "--package", "dist"],
+        ["docs", "README.md"],
+        ["diff", tmp_path / "before", "dist", "--format", "json"],
+    )
     schema = json.loads((project / "schemas" / "actors.schema.json").read_text("utf-8"))
     assert DESCRIPTION in json.dumps(schema["properties"]["native_name"])
     descriptor = json.loads((project / "dist" / "datapackage.json").read_text("utf-8"))
@@ -75,19 +103,15 @@ def test_a_new_field_reaches_every_output(tmp_path: Path) -> None:
     table = pq.read_table(project / "dist" / "actors.parquet")
     assert str(table.schema.field("native_name").type) == "string"
     assert VALUE in table.column("native_name").to_pylist()
-    _kdata(src, project, "verify")
 
     # 5. The site shows the column, its description and the value.
-    _kdata(src, project, "site", "site", "--package", "dist")
     page = (project / "site" / "tables" / "actors.html").read_text("utf-8")
     assert "native_name" in page and VALUE in page
     assert DESCRIPTION.replace("'", "&#39;") in page or DESCRIPTION in page
 
     # 6. The docs: the README's data model lists the field.
-    _kdata(src, project, "docs", "README.md")
     readme = (project / "README.md").read_text("utf-8")
     assert f"| `native_name` | string |  | {DESCRIPTION} |" in readme
 
     # 7. The release tooling sees a field added: a minor bump.
-    diff = _kdata(src, project, "diff", tmp_path / "before", "dist", "--format", "json")
-    assert json.loads(diff.stdout)["bump"] == "minor"
+    assert json.loads(outputs["diff"])["bump"] == "minor"
