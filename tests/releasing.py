@@ -62,14 +62,19 @@ run_env = run_kdata
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    #: Where the paths of the requests served are appended (a list shared by the server's threads), if anywhere.
+    served: list[str] | None = None
+
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        if self.served is not None:
+            self.served.append(self.path)  # list.append is atomic: the threads need no lock
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` over HTTP on 127.0.0.1 in a thread; yield the base URL."""
-    with serving(functools.partial(_Quiet, directory=str(folder))) as url:
+def serve(folder: Path, served: list[str] | None = None) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on 127.0.0.1 in a thread; yield the base URL; log request paths to ``served``."""
+    handler = type("_Logged", (_Quiet,), {"served": served})
+    with serving(functools.partial(handler, directory=str(folder))) as url:
         yield url
 
 

@@ -167,14 +167,16 @@ class Site:
     project: Path
     registry: Path
     url: str
+    served: list[str]  # the paths of the requests the server answered, in order
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("faults")
     project, registry = released_project(root, root / "www")
-    with serve(root / "www") as url:
-        yield Site(project, registry, url)
+    served: list[str] = []
+    with serve(root / "www", served) as url:
+        yield Site(project, registry, url, served)
 
 
 def _env(site: Site, cache: Path) -> dict[str, str]:
@@ -220,16 +222,19 @@ def concurrent_trials(site: Site, root: Path, trials: int, processes: int = 8) -
     """``trials`` cold caches, each filled by ``processes`` simultaneous ``kdata download`` runs.
 
     Returns:
-        Counts: trials, processes run, errors (non-zero exits), valid single copies.
+        Counts: trials, processes run, errors (non-zero exits), valid single copies, and archive fetches:
+        one a trial, as the per-version lock makes the others wait for that copy instead of fetching their own.
     """
-    counts = {"trials": 0, "processes": 0, "errors": 0, "valid_copies": 0}
+    counts = {"trials": 0, "processes": 0, "errors": 0, "valid_copies": 0, "archive_fetches": 0}
     for trial in range(trials):
         cache = root / f"cache-{trial}"
         env = {**os.environ, **_env(site, cache)}
+        before = len(site.served)
         results = race("download", "0.1.0", processes=processes, cwd=root, env=env, out=root / f"race-{trial}")
         counts["trials"] += 1
         counts["processes"] += processes
         counts["errors"] += sum(code != 0 or "Traceback" in err for code, _, err in results)
+        counts["archive_fetches"] += sum(path.endswith(".zip") for path in site.served[before:])
         folders = {out.strip().splitlines()[-1] if out.strip() else "" for _, out, _ in results}
         visible = sorted(p.name for p in cache.iterdir() if not p.name.startswith("."))
         hidden = sorted(p.name for p in cache.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock"))
@@ -241,13 +246,16 @@ def concurrent_trials(site: Site, root: Path, trials: int, processes: int = 8) -
 
 
 def test_eight_processes_download_one_version_at_once(site: Site, tmp_path: Path) -> None:
-    """8 processes started at the same instant x 3 cold-cache trials: no error, one valid copy each time (frictionless agrees).
+    """8 processes started at the same instant x 3 cold-cache trials: no error, one valid copy each time (frictionless
+    agrees), and one download each time: the others wait on the version's lock and take that copy (without the lock,
+    atomic staging alone would still leave one valid copy, so the fetch count is what proves the lock).
 
     The processes are forked from one warm Python and released together (``releasing.race``): they
     once were 24 cold starts, which cost 24 imports and met each other less often.
     """
     counts = concurrent_trials(site, tmp_path, trials=3)
-    assert counts == {"trials": 3, "processes": 24, "errors": 0, "valid_copies": 3}, counts
+    expected = {"trials": 3, "processes": 24, "errors": 0, "valid_copies": 3, "archive_fetches": 3}
+    assert counts == expected, counts
     import frictionless
 
     report = frictionless.validate(str(tmp_path / "cache-2" / "0.1.0" / "datapackage.json"))
