@@ -94,7 +94,13 @@ def _rows(table: str, record: models.Record, out: dict[str, list[dict[str, Any]]
             elif child == "citations":
                 start = _text(item.source).find(item.quote)
                 rows.append(
-                    {"id": f"{owner}:{rid}:{n}", owner: rid, **_flat(item), "start": start, "end": start + len(item.quote)}
+                    {
+                        "id": f"{owner}:{rid}:{n}",
+                        owner: rid,
+                        **_flat(item),
+                        "start": start,
+                        "end": start + len(item.quote),
+                    }
                 )
             else:
                 rows.append({owner: rid, **_flat(item)})
