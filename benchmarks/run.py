@@ -85,10 +85,10 @@ def profiled(args: list[str], cwd: Path, before: list[str] | None = None) -> dic
 
 def _tree(n: int) -> Path:
     root = WORK / str(n)
-    if not (root / "raw" / ".complete").is_file():
+    if not (root / "complete").is_file():
         shutil.rmtree(root, ignore_errors=True)
         synth.generate(n, root)
-        (root / "raw" / ".complete").write_text("")
+        (root / "complete").write_text("")  # a tree cut short by a kill is made again
     return root
 
 
