@@ -230,13 +230,45 @@ def _machine_lines(run: dict[str, Any], sizes: dict[int, dict[str, Any]]) -> lis
     return lines
 
 
+#: Profile groups (benchmarks/profile_phase.py) that hold the work of the features issue 20 asks to be measured.
+FEATURES = {
+    "quote anchors and verification (anchors, evidence, quotefind)": "quote anchors and quote verification",
+    "field rules and dates (rules, vague, neutral, chars, dates)": "the stricter checks (rules, vague dates, wording)",
+    "rows, tables and disagreements (rows, conflicts)": "rows of every table (claims' link tables included) and disagreements",
+}
+
+
+def _feature_lines(profile: dict[str, dict[str, Any]], sizes: dict[int, dict[str, Any]]) -> list[str]:
+    shown = {phase: p for phase, p in profile.items() if phase in ("validate", "build")}
+    if not shown:
+        return ["Not profiled."]
+    out = [
+        "Share of the profiled phase's time (see below) spent in the code of each feature; the claims table's "
+        "records are "
+        + ", ".join(
+            f"{m['tables'].get('claims', 0) / max(m['files'], 1):.0%} of the files at {n:,}" for n, m in sizes.items()
+        )
+        + ", checked by the same code as every record.",
+        "",
+        "| feature | " + " | ".join(f"{ph} ({p['records']:,} records) s | share" for ph, p in shown.items()) + " |",
+        "|---|" + "---:|---:|" * len(shown),
+    ]
+    for group, label in FEATURES.items():
+        cells = []
+        for p in shown.values():
+            seconds = dict(p["groups"]).get(group, 0.0)
+            cells += [f"{seconds:.2f}", f"{seconds / p['total']:.0%}"]
+        out.append(f"| {label} | {' | '.join(cells)} |")
+    return out
+
+
 def _profile_lines(profile: dict[str, dict[str, Any]], most: int) -> list[str]:
     if most <= 0:
         return ["Not profiled: the run was asked for no profiles (`--profile-max 0`)."]
     if not profile:
-        return ["Every target with a phase to profile was met: no profile."]
+        return ["Nothing was profiled."]
     out = [
-        f"For each missed target with a phase, that phase ran once (on at most {most:,} records) under cProfile "
+        f"validate and build, and the phase of each missed target, ran once (on at most {most:,} records) under cProfile "
         "in one process (`KDATA_JOBS=1`: the profiler sees only its own process), imports included, by benchmarks/profile_phase.py. Own time of "
         "every function, grouped by what it does (a built-in's time goes to its callers' group); the profiler "
         "slows Python code, so read the shares.",
@@ -344,6 +376,10 @@ def markdown(
         f"Listing and stat-ing the {big['files']:,} files alone, in a plain script (benchmarks/stat_floor.py, "
         f"Python start-up included), takes {big['stat_floor']['wall']:.2f} s = {bound:.1%} of the cold validate: "
         "a cache keyed by every file's stat cannot do less.",
+        "",
+        "## What the new features cost",
+        "",
+        *_feature_lines(profile, sizes),
         "",
         "## Where the time goes",
         "",

@@ -167,10 +167,15 @@ PHASES: dict[str, tuple[list[str], bool]] = {
 }
 
 
+#: Phases profiled whatever the targets say: what the new features (anchors, rules, claims) cost is read there.
+ALWAYS = ("validate", "build")
+
+
 def profiles(sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int) -> dict[str, dict[str, Any]]:
-    """A profile of the phase of each missed target, at the largest size it was missed at (at most ``most``)."""
+    """A profile of the phase of each missed target, at the largest size it was missed at (at most ``most``),
+    and of ``ALWAYS`` at the largest size up to ``most``."""
     out: dict[str, dict[str, Any]] = {}
-    for phase, n in missed.items():
+    for phase, n in {**{p: max(sizes) for p in ALWAYS}, **missed}.items():
         if phase not in PHASES or most <= 0:
             continue
         size = max([s for s in sizes if s <= most and s <= n] or [min(sizes)])
