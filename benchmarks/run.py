@@ -53,9 +53,14 @@ LOAD_TABLES = ("figures", "citations")
 
 def kdata_jobs() -> tuple[int, int]:
     """kdata's worker processes for a large tree, and the fewest files it uses them for."""
-    from kdata.records import scan
+    from kdata import settings
 
-    return scan.jobs_default(), getattr(scan, "PARALLEL_MIN_FILES", 0)
+    jobs = settings.number("KDATA_JOBS", default=os.cpu_count() or 1)  # as kdata.records.scan.jobs_default
+    try:
+        from kdata.records.scan import PARALLEL_MIN_FILES as threshold
+    except ImportError:  # the scan changed: take kdata to use its workers at any size
+        threshold = 0
+    return jobs, threshold
 
 
 def repeated(cmd: list[str], cwd: Path, repeat: int, before: list[str] | None = None) -> dict[str, Any]:
@@ -132,7 +137,8 @@ def measure_size(n: int, repeat: int, jobs: int, threshold: int) -> dict[str, An
 
 def _edit(root: Path) -> list[str]:
     """A command that rewrites one record file as it is (new mtime and ctime: the cache must recheck it)."""
-    touched = sorted((root / "raw" / "events").glob("*.yaml"))[len(list((root / "raw" / "events").glob("*.yaml"))) // 2]
+    events = sorted((root / "raw" / "events").glob("*.yaml"))
+    touched = events[len(events) // 2]
     return [sys.executable, "-c", f"import pathlib; p = pathlib.Path({str(touched)!r}); p.write_bytes(p.read_bytes())"]
 
 
