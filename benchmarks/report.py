@@ -266,7 +266,7 @@ def _profile_lines(profile: dict[str, dict[str, Any]], most: int) -> list[str]:
     if most <= 0:
         return ["Not profiled: the run was asked for no profiles (`--profile-max 0`)."]
     if not profile:
-        return ["Nothing was profiled."]
+        return [f"Nothing was profiled: every tree measured is larger than the run allows (`--profile-max {most}`)."]
     out = [
         f"validate and build, and the phase of each missed target, ran once (on at most {most:,} records) under cProfile "
         "in one process (`KDATA_JOBS=1`: the profiler sees only its own process), imports included, by benchmarks/profile_phase.py. Own time of "

@@ -184,7 +184,10 @@ def profiles(sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int
     for phase, n in {**{p: max(sizes) for p in ALWAYS}, **missed}.items():
         if phase not in PHASES or most <= 0:
             continue
-        size = max([s for s in sizes if s <= most and s <= n] or [min(sizes)])
+        fits = [s for s in sizes if s <= most and s <= n]
+        if not fits:  # every tree measured is larger than the run allows profiling
+            continue
+        size = max(fits)
         args, edit = PHASES[phase]
         root = WORK / str(size)
         out[phase] = dict(profiled(args, root, _edit(root) if edit else None), records=size)
