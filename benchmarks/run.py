@@ -74,6 +74,13 @@ def repeated(cmd: list[str], cwd: Path, repeat: int, before: list[str] | None = 
     for key in ("rss_mb", "pss_mb", "maxrss_mb", "processes", "others", "load_before", "load_after"):
         out[key] = max(getattr(r, key) for r in runs)
     out["runs"] = [r.as_dict() for r in runs]
+    shown = " ".join(Path(c).name if "/" in c else c for c in cmd[:4])
+    print(
+        f"  {shown}: wall {out['wall']:.2f} s, CPU {out['cpu']:.2f} s, tree RSS {out['rss_mb']:.0f} MB, "
+        f"PSS {out['pss_mb']:.0f} MB, others {out['others']:.2f} cores",
+        file=sys.stderr,
+        flush=True,
+    )
     return out
 
 
@@ -239,6 +246,8 @@ def main() -> None:
     for n in sizes_wanted:
         print(f"measuring {n:,} records ...", file=sys.stderr, flush=True)
         sizes[n] = measure_size(n, args.million_repeat if n >= MILLION else args.repeat, jobs, threshold)
+        if args.json:  # what is measured so far, should a long run be stopped
+            args.json.write_text(json.dumps({"sizes": sizes}, indent=1))
     start = startup(args.repeat)
     rows = report.targets(sizes, start)
     missed = report.missed(rows)
