@@ -16,12 +16,20 @@ seconds, peak RSS and PSS summed over the tree, other processes' load):
 then checks the targets (``TARGETS``), profiles the phase of every missed one
 (benchmarks/profile_phase.py) and writes benchmarks/RESULTS.md (benchmarks/report.py).
 
-Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million]
+Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million] [--json FILE]
 
-``--million`` adds a 1,000,000-record tree (run once unless ``--million-repeat``): about 4.5 GB
-of disk for the tree (a million small files) and 1-2 GB more for the built package and the floors'
-tables, and about 30-45 minutes on 2 quiet cores (generation ~5 min, frictionless ~3 min).
-Trees are kept in ``KDATA_BENCH_DIR`` (default /tmp/kdata-bench) and reused by later runs.
+The full run, on a quiet machine (nothing else running; RESULTS.md warns when it was not):
+
+    PYTHONPATH=. .venv/bin/python benchmarks/run.py --million --json /tmp/kdata-bench/run.json
+
+``--million`` adds a 1,000,000-record tree, measured once unless ``--million-repeat``. Disk: about
+4.5 GB for the tree (a million small files), 1-2 GB more for the built package, the floors'
+tables and the validate cache. Time on 2 quiet cores, estimated from the 100,000-record figures
+(time grows linearly): 10,000 records 3 minutes, 100,000 records 15 minutes (3 repetitions and
+the profiles, which run on at most ``--profile-max`` records), 1,000,000 records 35-45 minutes
+(generating the tree 5-10 of them, frictionless 3): about an hour in all. On a busy machine it
+takes several times longer. Trees are kept in ``KDATA_BENCH_DIR`` (default /tmp/kdata-bench) and
+reused by later runs; each phase's figures are printed on stderr as they are measured.
 """
 
 from __future__ import annotations
