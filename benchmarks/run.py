@@ -1,221 +1,286 @@
-"""kdata's benchmark: every measurement side by side in one run, medians of repetitions.
+"""kdata's benchmark: every measurement side by side in one run, medians of repetitions, and RESULTS.md.
 
-For each size it generates a synthetic raw/ tree (benchmarks/synth.py) and times,
-as a user runs them (cold subprocesses):
+For each size it generates a synthetic raw/ tree (benchmarks/synth.py: every record table, claims,
+quotes in archived texts, vague dates, shared topics) and measures, as a user runs them (cold
+subprocesses, each with its whole process tree measured by benchmarks/tree.py: wall and CPU
+seconds, peak RSS and PSS summed over the tree, other processes' load):
 
-1. ``kdata validate``, ``kdata build`` and ``kdata verify`` of the built package;
-2. the floor: benchmarks/floor.py (C loader, one pydantic batch, pyarrow writes);
-3. ``frictionless validate`` of the same package;
-4. ``kdata.load(name)`` against ``pandas.read_parquet`` on the same file (in process);
+1. ``kdata validate --no-cache`` and ``kdata build`` against the floors (benchmarks/floor.py: the
+   same per-file work, PyYAML's C loader + the same pydantic models, and for the build the same
+   tables) in one process and in as many processes as kdata uses;
+2. ``kdata validate`` with its cache after one file changed (and its memory against the cold run);
+3. ``kdata verify`` against ``frictionless validate`` of the same package;
+4. ``kdata.load`` against ``pd.read_parquet(dtype_backend="pyarrow")`` (benchmarks/load_bench.py);
 5. ``python -c "import kdata"`` and ``kdata --help`` against ``python -c pass``;
-6. peak memory (max RSS) of ``kdata build``.
 
-It prints a table of times and ratios and writes benchmarks/RESULTS.md.
+then checks the targets (``TARGETS``), profiles the phase of every missed one
+(benchmarks/profile_phase.py) and writes benchmarks/RESULTS.md (benchmarks/report.py).
 
-Usage: python benchmarks/run.py --records 1000,10000,100000 [--repeat 3]
+Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million] [--json FILE]
+
+The full run, on a quiet machine (nothing else running; RESULTS.md warns when it was not):
+
+    PYTHONPATH=. .venv/bin/python benchmarks/run.py --million --json /tmp/kdata-bench/run.json
+
+``--million`` adds a 1,000,000-record tree, measured once unless ``--million-repeat``. Disk: about
+4.5 GB for the tree (a million small files), 1-2 GB more for the built package, the floors'
+tables and the validate cache. Time on 2 quiet cores, estimated from the 100,000-record figures
+(time grows linearly): 10,000 records 3 minutes, 100,000 records 15 minutes (3 repetitions and
+the profiles, which run on at most ``--profile-max`` records), 1,000,000 records 35-45 minutes
+(generating the tree 5-10 of them, frictionless 3): about an hour in all. On a busy machine it
+takes several times longer. Trees are kept in ``KDATA_BENCH_DIR`` (default /tmp/kdata-bench) and
+reused by later runs; each phase's figures are printed on stderr as they are measured.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import report  # noqa: E402  (benchmarks/ is not a package)
+import synth  # noqa: E402
+import tree  # noqa: E402
+
 BIN = Path(sys.executable).parent
 WORK = Path(os.environ.get("KDATA_BENCH_DIR", "/tmp/kdata-bench"))
+MILLION = 1_000_000
+#: Tables whose load is compared: a record table, and a child table (whose tombstones kdata.load looks up).
+LOAD_TABLES = ("figures", "citations")
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time (s) and max RSS (MB) of one command run to completion."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
-    return elapsed, usage.ru_maxrss // 1024
+def kdata_jobs() -> tuple[int, int]:
+    """kdata's worker processes for a large tree, and the fewest files it uses them for."""
+    from kdata import settings
+
+    jobs = settings.number("KDATA_JOBS", default=os.cpu_count() or 1)  # as kdata.records.scan.jobs_default
+    try:
+        from kdata.records.scan import PARALLEL_MIN_FILES as threshold
+    except ImportError:  # the scan changed: take kdata to use its workers at any size
+        threshold = 0
+    return jobs, threshold
 
 
-def median(cmd: list[str], cwd: Path, repeat: int, before: list[str] | None = None) -> tuple[float, int]:
-    """Median time and peak memory over ``repeat`` runs (``before`` runs untimed first each time)."""
-    times, peaks = [], []
+def repeated(cmd: list[str], cwd: Path, repeat: int, before: list[str] | None = None) -> dict[str, Any]:
+    """Medians of wall and CPU over ``repeat`` runs, the largest memory and load seen (``before`` runs untimed)."""
+    runs = []
     for _ in range(repeat):
         if before:
             subprocess.run(before, cwd=cwd, check=True, capture_output=True)
-        elapsed, peak = timed(cmd, cwd)
-        times.append(elapsed)
-        peaks.append(peak)
-    return statistics.median(times), max(peaks)
-
-
-def in_process(fn: object, repeat: int) -> float:
-    """Median seconds of a Python call."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def measure_size(n: int, repeat: int) -> dict[str, float]:
-    """All measurements for one tree size."""
-    sys.path.insert(0, str(HERE))
-    import synth
-
-    root = WORK / str(n)
-    if not (root / "raw").is_dir():
-        shutil.rmtree(root, ignore_errors=True)
-        synth.generate(n, root)
-    kdata = str(BIN / "kdata")
-    out: dict[str, float] = {}
-    clean = ["rm", "-rf", "dist", "schemas", "floor"]
-    cache = WORK / "cache"
-    os.environ["KDATA_CACHE_DIR"] = str(cache)
-    out["validate"], _ = median([kdata, "validate", "raw", "--no-cache"], root, repeat)
-    # Incremental: a cached run after one file of the tree changed (the cache warmed by an untimed run).
-    subprocess.run([kdata, "validate", "raw"], cwd=root, check=True, capture_output=True)
-    touched = root / "raw" / "events" / "event-000001.yaml"
-    edit = [sys.executable, "-c", f"import pathlib; p = pathlib.Path({str(touched)!r}); p.write_text(p.read_text())"]
-    out["validate_warm"], _ = median([kdata, "validate", "raw"], root, repeat, before=edit)
-    out["stat_floor"], _ = median([sys.executable, str(HERE / "stat_floor.py"), "raw"], root, repeat)
-    profiled = subprocess.run(
-        [sys.executable, str(HERE / "warm_profile.py"), "raw", str(touched)], cwd=root, check=True, capture_output=True
+        runs.append(tree.measure(cmd, cwd))
+    out: dict[str, Any] = {k: statistics.median(getattr(r, k) for r in runs) for k in ("wall", "cpu")}
+    for key in ("rss_mb", "pss_mb", "maxrss_mb", "processes", "others", "load_before", "load_after"):
+        out[key] = max(getattr(r, key) for r in runs)
+    out["runs"] = [r.as_dict() for r in runs]
+    shown = " ".join(Path(c).name if "/" in c else c for c in cmd[:4])
+    print(
+        f"  {shown}: wall {out['wall']:.2f} s, CPU {out['cpu']:.2f} s, tree RSS {out['rss_mb']:.0f} MB, "
+        f"PSS {out['pss_mb']:.0f} MB, others {out['others']:.2f} cores",
+        file=sys.stderr,
+        flush=True,
     )
-    out.update({f"phase:{k}": v for k, v in json.loads(profiled.stdout.decode().splitlines()[-1]).items()})
-    out["build"], out["build_rss_mb"] = median([kdata, "build"], root, repeat, before=clean)
-    out["floor"], out["floor_rss_mb"] = median(
-        [sys.executable, str(HERE / "floor.py"), "raw", "floor"], root, repeat, before=clean
-    )
-    subprocess.run([kdata, "build"], cwd=root, check=True, capture_output=True)
-    out["verify"], _ = median([kdata, "verify", "dist"], root, repeat)
-    out["frictionless"], _ = median(
-        [str(BIN / "frictionless"), "validate", "dist/datapackage.json"], root, max(1, repeat - 1)
-    )
-    import pandas as pd
-
-    import kdata as kd
-
-    parquet = root / "dist" / "figures.parquet"
-    kd.load("figures", package=root / "dist")  # warm the imports
-    out["load"] = in_process(lambda: kd.load("figures", package=root / "dist"), 7)
-    out["read_parquet"] = in_process(lambda: pd.read_parquet(parquet), 7)
     return out
 
 
-def startup(repeat: int) -> dict[str, float]:
-    """Import and --help times against bare Python."""
-    here = Path.cwd()
+def profiled(args: list[str], cwd: Path, before: list[str] | None = None) -> dict[str, Any]:
+    """benchmarks/profile_phase.py's figures for one phase."""
+    if before:
+        subprocess.run(before, cwd=cwd, check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "profile_phase.py"), *args], cwd=cwd, check=True, capture_output=True, text=True
+    )
+    shown = f"kdata.load({args[1]!r}) x7 after a warm call" if args[0] == "--load" else "kdata " + " ".join(args)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]), command=shown)
+
+
+def _tree(n: int) -> Path:
+    root = WORK / str(n)
+    if not (root / "complete").is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        synth.generate(n, root)
+        (root / "complete").write_text("")  # a tree cut short by a kill is made again
+    return root
+
+
+def measure_size(n: int, repeat: int, jobs: int, threshold: int) -> dict[str, Any]:
+    """Every measurement of one tree size."""
+    started = time.monotonic()
+    root = _tree(n)
+    files = sum(1 for p in (root / "raw").glob("*/*.yaml"))
+    used = jobs if files >= threshold else 1  # kdata checks small trees in one process
+    kdata = str(BIN / "kdata")
+    floor = [sys.executable, str(HERE / "floor.py")]
+    clean = ["rm", "-rf", "dist", "schemas", "floor"]
+    os.environ["KDATA_CACHE_DIR"] = str(WORK / "cache")
+    m: dict[str, Any] = {"records": n, "files": files, "jobs": used, "tables": synth.counts(n)}
+    m["validate"] = repeated([kdata, "validate", "raw", "--no-cache"], root, repeat)
+    m["floor_validate_1"] = repeated([*floor, "validate", "raw", "floor", "--jobs", "1"], root, repeat)
+    m["floor_validate_n"] = repeated([*floor, "validate", "raw", "floor", "--jobs", str(used)], root, repeat)
+    m["build"] = repeated([kdata, "build"], root, repeat, before=clean)
+    m["floor_build_1"] = repeated([*floor, "build", "raw", "floor", "--jobs", "1"], root, repeat, before=clean)
+    m["floor_build_n"] = repeated([*floor, "build", "raw", "floor", "--jobs", str(used)], root, repeat, before=clean)
+    subprocess.run(clean[:-1], cwd=root, check=True)  # the floor's tables stay, to be looked at
+    subprocess.run([kdata, "build"], cwd=root, check=True, capture_output=True)
+    m["rows"] = _rows(root / "dist")
+    # Incremental: a cached run after one file changed; the cache filled by an untimed cold run first.
+    shutil.rmtree(WORK / "cache", ignore_errors=True)
+    m["validate_cold_cached"] = repeated([kdata, "validate", "raw"], root, 1)
+    m["validate_edit"] = repeated([kdata, "validate", "raw"], root, repeat, before=_edit(root))
+    m["stat_floor"] = repeated([sys.executable, str(HERE / "stat_floor.py"), "raw"], root, repeat)
+    m["verify"] = repeated([kdata, "verify", "dist"], root, repeat)
+    m["frictionless"] = repeated(
+        [str(BIN / "frictionless"), "validate", "dist/datapackage.json"], root, max(1, repeat - 1)
+    )
+    for table in LOAD_TABLES:
+        done = subprocess.run(
+            [sys.executable, str(HERE / "load_bench.py"), "dist", table], cwd=root, check=True, capture_output=True
+        )
+        m[f"load:{table}"] = json.loads(done.stdout)
+    m["seconds"] = time.monotonic() - started
+    return m
+
+
+def _edit(root: Path) -> list[str]:
+    """A command that rewrites one record file as it is (new mtime and ctime: the cache must recheck it)."""
+    events = sorted((root / "raw" / "events").glob("*.yaml"))
+    touched = events[len(events) // 2]
+    return [sys.executable, "-c", f"import pathlib; p = pathlib.Path({str(touched)!r}); p.write_bytes(p.read_bytes())"]
+
+
+def _rows(dist: Path) -> dict[str, int]:
+    descriptor = json.loads((dist / "datapackage.json").read_text())
+    import pyarrow.parquet as pq
+
     return {
-        "python": median([sys.executable, "-c", "pass"], here, repeat * 3)[0],
-        "import": median([sys.executable, "-c", "import kdata"], here, repeat * 3)[0],
-        "help": median([str(BIN / "kdata"), "--help"], here, repeat * 3)[0],
+        r["name"].removesuffix("-parquet"): pq.read_metadata(dist / r["path"]).num_rows
+        for r in descriptor["resources"]
+        if str(r["path"]).endswith(".parquet")
     }
 
 
-def targets(sizes: dict[int, dict[str, float]], start: dict[str, float]) -> list[str]:
-    """The issue's targets, checked against this run's largest tree (and start-up)."""
-    ns = sorted(sizes)
-    big = sizes[ns[-1]]
-    rows = [
-        ("build / floor", big["build"] / big["floor"], "<=", 0.7),
-        ("validate / floor", big["validate"] / big["floor"], "<=", 0.6),
-        ("frictionless / verify", big["frictionless"] / big["verify"], ">=", 10.0),
-        ("build peak memory (MB)", big["build_rss_mb"], "<", 500.0),
-        ("load / read_parquet", big["load"] / big["read_parquet"], "<=", 1.2),
-        ("validate after 1 edit / cold", big["validate_warm"] / big["validate"], "<", 0.05),
-        ("import kdata over bare Python (ms)", (start["import"] - start["python"]) * 1000, "<", 30.0),
-        ("kdata --help (ms)", start["help"] * 1000, "<", 120.0),
-    ]
-    if len(ns) > 1:
-        rows.insert(3, ("build time, largest / previous size", big["build"] / sizes[ns[-2]]["build"], "<=", 11.0))
-        previous = sizes[ns[-2]]
-        growth = (big["build_rss_mb"] - previous["build_rss_mb"]) / (ns[-1] - ns[-2]) * 1000
-        rows.insert(5, ("build memory per 1,000 more records (MB)", growth, "<", 5.0))
-    checks = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__}
-    out = [f"Targets at {ns[-1]:,} records:", "", "| target | measured | goal | met |", "|---|---:|---:|---|"]
-    for name, value, op, goal in rows:
-        out.append(f"| {name} | {value:.2f} | {op} {goal:g} | {'yes' if checks[op](float(value), goal) else 'no'} |")
-    phases = [(k.removeprefix("phase:"), v) for k, v in big.items() if k.startswith("phase:")]
-    out += [
-        "",
-        f"Where a cached validate after one edit spends its time at {ns[-1]:,} records (cProfile, one run):",
-        "",
-    ]
-    out += ["| phase | s |", "|---|---:|", *(f"| {name} | {value:.2f} |" for name, value in phases)]
-    bound = big["stat_floor"] / big["validate"]
-    out += [
-        "",
-        f"What bounds the incremental target: listing and stat-ing the {ns[-1]:,} files alone, in a plain script",
-        f"(benchmarks/stat_floor.py, Python start-up included), takes {big['stat_floor']:.2f} s = {bound:.1%} of the cold run;",
-        "a cache keyed by stat cannot do less, and kdata also imports its models, rechecks the changed file,",
-        "runs every check across records and rewrites the cache.",
-    ]
+def startup(repeat: int) -> dict[str, Any]:
+    """Import and --help against bare Python (medians of three times ``repeat`` runs)."""
+    here = Path.cwd()
+    return {
+        "python": repeated([sys.executable, "-c", "pass"], here, repeat * 3),
+        "import": repeated([sys.executable, "-c", "import kdata"], here, repeat * 3),
+        "help": repeated([str(BIN / "kdata"), "--help"], here, repeat * 3),
+    }
+
+
+#: Phase a target measures -> how to profile it: (profile_phase.py arguments, whether one file is edited first).
+PHASES: dict[str, tuple[list[str], bool]] = {
+    "validate": (["validate", "raw", "--no-cache"], False),
+    "build": (["build"], False),
+    "validate_edit": (["validate", "raw"], True),
+    "verify": (["verify", "dist"], False),
+    **{f"load:{t}": (["--load", t, "dist"], False) for t in LOAD_TABLES},
+}
+
+
+#: Phases profiled whatever the targets say: what the new features (anchors, rules, claims) cost is read there.
+ALWAYS = ("validate", "build")
+
+
+def profiles(sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int) -> dict[str, dict[str, Any]]:
+    """A profile of the phase of each missed target, at the largest size it was missed at (at most ``most``),
+    and of ``ALWAYS`` at the largest size up to ``most``."""
+    out: dict[str, dict[str, Any]] = {}
+    for phase, n in {**{p: max(sizes) for p in ALWAYS}, **missed}.items():
+        if phase not in PHASES or most <= 0:
+            continue
+        fits = [s for s in sizes if s <= most and s <= n]
+        if not fits:  # every tree measured is larger than the run allows profiling
+            continue
+        size = max(fits)
+        args, edit = PHASES[phase]
+        root = WORK / str(size)
+        out[phase] = dict(profiled(args, root, _edit(root) if edit else None), records=size)
     return out
 
 
-def report(sizes: dict[int, dict[str, float]], start: dict[str, float], repeat: int, parsers: list[str]) -> str:
-    """The results as Markdown."""
-    cpu = platform.processor() or platform.machine()
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Machine: {os.cpu_count()} cores ({cpu}), Linux {platform.release()}, Python {platform.python_version()}.",
-        f"Synthetic trees from benchmarks/synth.py; medians of {repeat} runs (cold subprocesses); memory is max RSS.",
-        "Ratios are to the floor (benchmarks/floor.py) measured in the same run.",
-        "",
-        "| records | validate s | build s | floor s | validate/floor | build/floor | verify s | frictionless s | frictionless/verify | build MB | load ms | read_parquet ms | load/read | validate after 1 edit s | / cold | stat floor s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for n, m in sizes.items():
-        lines.append(
-            f"| {n:,} | {m['validate']:.2f} | {m['build']:.2f} | {m['floor']:.2f} | {m['validate'] / m['floor']:.2f} | "
-            f"{m['build'] / m['floor']:.2f} | {m['verify']:.2f} | {m['frictionless']:.2f} | {m['frictionless'] / m['verify']:.1f} | "
-            f"{m['build_rss_mb']:.0f} | {m['load'] * 1000:.1f} | {m['read_parquet'] * 1000:.1f} | {m['load'] / m['read_parquet']:.2f} | "
-            f"{m['validate_warm']:.2f} | {m['validate_warm'] / m['validate']:.1%} | {m['stat_floor']:.2f} |"
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import platform
+
+    model = ""
+    try:
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
         )
-    ns = sorted(sizes)
-    for small, big in itertools.pairwise(ns):
-        growth = sizes[big]["build"] / sizes[small]["build"]
-        lines.append(
-            f"\nBuild time grows {growth:.1f}x from {small:,} to {big:,} records ({big / small:.0f}x the records)."
-        )
-    lines += ["", *targets(sizes, start)]
-    lines += ["", f"YAML parsers on the {max(sizes):,}-record tree (benchmarks/parsers.py):", "", *parsers]
-    lines += [
-        "",
-        "| start-up | median ms | over bare Python |",
-        "|---|---:|---:|",
-        f"| python -c pass | {start['python'] * 1000:.0f} | |",
-        f"| python -c 'import kdata' | {start['import'] * 1000:.0f} | +{(start['import'] - start['python']) * 1000:.0f} ms |",
-        f"| kdata --help | {start['help'] * 1000:.0f} | +{(start['help'] - start['python']) * 1000:.0f} ms |",
-    ]
-    return "\n".join(lines) + "\n"
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model or platform.machine(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", default="1000,10000", help="Comma-separated tree sizes.")
+    parser.add_argument("--records", default="10000,100000", help="Comma-separated tree sizes.")
     parser.add_argument("--repeat", type=int, default=3, help="Repetitions per measurement.")
-    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Where to write the Markdown table.")
+    parser.add_argument("--million", action="store_true", help="Also a 1,000,000-record tree (see the module doc).")
+    parser.add_argument("--million-repeat", type=int, default=1, help="Repetitions at 1,000,000 records.")
+    parser.add_argument(
+        "--profile-max",
+        type=int,
+        default=100_000,
+        help="Largest tree a missed target's phase is profiled on (0: no profiles).",
+    )
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Where to write the Markdown.")
+    parser.add_argument("--json", type=Path, help="Also write every measurement as JSON here.")
     args = parser.parse_args()
-    sizes = {int(n): measure_size(int(n), args.repeat) for n in args.records.split(",")}
-    sys.path.insert(0, str(HERE))
+    started = time.monotonic()
+    sizes_wanted = sorted({int(n) for n in args.records.split(",")} | ({MILLION} if args.million else set()))
+    jobs, threshold = kdata_jobs()
+    before = {"load": os.getloadavg(), "busy": tree.busy_seconds()}
+    sizes: dict[int, dict[str, Any]] = {}
+    for n in sizes_wanted:
+        print(f"measuring {n:,} records ...", file=sys.stderr, flush=True)
+        sizes[n] = measure_size(n, args.million_repeat if n >= MILLION else args.repeat, jobs, threshold)
+        if args.json:  # what is measured so far, should a long run be stopped
+            args.json.write_text(json.dumps({"sizes": sizes}, indent=1))
+    start = startup(args.repeat)
+    rows = report.targets(sizes, start)
+    missed = report.missed(rows)
+    print(f"profiling {', '.join(missed) or 'nothing'} ...", file=sys.stderr, flush=True)
+    profile = profiles(sizes, missed, args.profile_max)
     import parsers
 
     compared = parsers.compare(WORK / str(max(sizes)) / "raw", repeat=args.repeat)
-    text = report(sizes, startup(args.repeat), args.repeat, compared)
+    run = {
+        "machine": machine(),
+        "repeat": args.repeat,
+        "million_repeat": args.million_repeat,
+        "jobs": jobs,
+        "threshold": threshold,
+        "profile_max": args.profile_max,
+        "load_before": before["load"],
+        "load_after": os.getloadavg(),
+        "seconds": time.monotonic() - started,
+        "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+    }
+    text = report.markdown(run, sizes, start, rows, profile, compared)
     print(text)
     args.out.write_text(text)
+    if args.json:
+        args.json.write_text(json.dumps({"run": run, "sizes": sizes, "startup": start, "profiles": profile}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,18 @@
 """Generate a realistic synthetic raw/ tree of N records for benchmarks.
 
-Every table is present in roughly the curated dataset's proportions (events and
-figures dominate), quotes have real length, and every reference resolves, so
-``kdata validate`` and ``kdata build`` do all their work. Output is
-deterministic for a given N and seed.
+Every record table is present in roughly the curated dataset's proportions, quotes
+have real length and stand in their sources' archived texts (``raw/sources/<id>.txt``),
+and every reference resolves, so ``kdata validate`` and ``kdata build`` do all their work:
+
+- quote verification and anchors: every citation's quote is a paragraph of its source's text;
+- the claims table and its link tables: claims cite their own claimant (KD110) and name
+  target actors, events, places and figures;
+- the stricter checks: vague date phrases that the date keeps (KD111: 'about' -> '~',
+  'early' -> a month), planned events bounded by 'next year' (KD205), reported dates before
+  their sources' publication (KD206), neutral wording (KD112) of every text we write;
+- disagreements: records share topics in small groups, so the derived tables have rows.
+
+Output is deterministic for a given N and seed. ``COUNTS`` says what a tree holds.
 
 Usage: python benchmarks/synth.py N OUT_DIR
 """
@@ -22,8 +31,12 @@ WORDS = (
 ).split()
 
 #: Share of each table in a tree (sources and the small tables first, so references resolve).
-SHARES = {"sources": 0.01, "actors": 0.04, "places": 0.05, "events": 0.45, "figures": 0.45}
+SHARES = {"sources": 0.01, "actors": 0.04, "places": 0.05, "events": 0.30, "figures": 0.30, "claims": 0.30}
 QUALIFIERS = ("exact", "approximately", "more_than", "at_most", "range")
+CLAIM_KINDS = ("position", "assertion", "demand", "promise", "denial", "tribute")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October")
+#: One record in this many shares a topic with its neighbours (groups of 3), so disagreements are found.
+TOPIC_EVERY = 10
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -31,21 +44,36 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(words).capitalize()
 
 
-def _citations(rng: random.Random, sources: list[str], actors: list[str], said: dict[str, list[str]]) -> str:
+def _citations(
+    rng: random.Random, sources: list[str], claimants: list[str], said: dict[str, list[str]], fixed: str | None = None
+) -> str:
     """A record's citations; each quote becomes a paragraph of its source's archived text (``said``)."""
     out = ["citations:"]
     for _ in range(rng.choice((1, 1, 2))):
         source, quote = rng.choice(sources), _sentence(rng, rng.randint(12, 22))
         paragraphs = said.setdefault(source, [])
-        if quote not in paragraphs:
-            paragraphs.append(quote)
+        paragraphs.append(quote)
         out += [
             f"  - source: {source}",
-            f"    claimant: {rng.choice(actors)}",
+            f"    claimant: {fixed or rng.choice(claimants)}",
             f'    quote: "{quote}"',
-            f"    locator: paragraph {paragraphs.index(quote) + 1}",
+            f"    locator: paragraph {len(paragraphs)}",
         ]
     return "\n".join(out)
+
+
+def _topic(table: str, i: int) -> list[str]:
+    return [f"topic: {table}-topic-{i // (TOPIC_EVERY * 3):06d}"] if i % TOPIC_EVERY < 3 else []
+
+
+def _vague_date(rng: random.Random, i: int) -> list[str]:
+    """A date, with a vague phrase the date keeps on one record in four."""
+    year, month, day = rng.randint(1992, 2025), rng.randint(1, 10), rng.randint(1, 28)
+    phrase = {
+        1: [f"date: {year}-{month:02d}~", f"date_phrase: about {MONTHS[month - 1]} {year}"],
+        2: [f"date: {year}-{month:02d}", f"date_phrase: early {MONTHS[month - 1]} {year}"],
+    }
+    return phrase.get(i % 4, [f"date: {year}-{month:02d}-{day:02d}"])
 
 
 def _figure(rng: random.Random, i: int, places: list[str], events: list[str]) -> list[str]:
@@ -68,14 +96,56 @@ def _figure(rng: random.Random, i: int, places: list[str], events: list[str]) ->
         f"as_of: {rng.randint(1992, 2025)}-{rng.randint(1, 12):02d}",
         f"place: {rng.choice(places)}",
         f"event: {rng.choice(events)}",
+        *_topic("figures", i),
     ]
+
+
+def _event(rng: random.Random, i: int, eid: str, places: list[str], actors: list[str]) -> list[str]:
+    planned = i % 8 == 7  # a plan 'next year': its end is bounded by the citing source's year plus one (KD205)
+    dated = ["status: planned", "date: '2026'", "date_phrase: next year"] if planned else ["status: occurred"]
+    return [
+        f"id: {eid}",
+        f"title: {_sentence(rng, 7)}",
+        "kind: construction",
+        *(dated if planned else dated + _vague_date(rng, i)),
+        f"place: {rng.choice(places)}",
+        *_topic("events", i),
+        "actors:",
+        f"  - actor: {rng.choice(actors)}",
+        "    role: agent",
+    ]
+
+
+def _ids(rng: random.Random, key: str, pool: list[str], most: int) -> list[str]:
+    chosen = sorted(set(rng.sample(pool, min(len(pool), rng.randint(0, most)))))
+    return [f"{key}:", *(f"  - {x}" for x in chosen)] if chosen else []
+
+
+def _claim(rng: random.Random, i: int, cid: str, claimant: str, pools: dict[str, list[str]]) -> list[str]:
+    return [
+        f"id: {cid}",
+        f"claimant: {claimant}",
+        f"kind: {CLAIM_KINDS[i % len(CLAIM_KINDS)]}",
+        *_vague_date(rng, i),
+        f"summary: {_sentence(rng, 12)}",
+        *_ids(rng, "targets", pools["actors"], 2),
+        *_ids(rng, "events", pools["events"], 2),
+        *_ids(rng, "places", pools["places"], 1),
+        *_ids(rng, "figures", pools["figures"], 1),
+        *_topic("claims", i),
+    ]
+
+
+def counts(n: int) -> dict[str, int]:
+    """How many records of each table a tree of about ``n`` records holds."""
+    return {table: max(1, int(n * share)) for table, share in SHARES.items()}
 
 
 def generate(n: int, out: Path, seed: int = 1) -> Path:
     """Write a raw/ tree of about ``n`` records under ``out``; return the raw folder."""
     rng = random.Random(seed)
     raw = out / "raw"
-    counts = {table: max(1, int(n * share)) for table, share in SHARES.items()}
+    count = counts(n)
     for table in SHARES:
         (raw / table).mkdir(parents=True, exist_ok=True)
     (raw / "package.yaml").write_text(
@@ -83,10 +153,8 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
         "version: 1.0.0\nlicenses:\n  - name: CC0-1.0\n    path: https://creativecommons.org/publicdomain/zero/1.0/\n"
         "    title: CC0 1.0\ncontributors:\n  - title: kdata benchmarks\n    roles: [creator]\n"
     )
-    sources = [f"source-{i:06d}" for i in range(counts["sources"])]
-    actors = [f"actor-{i:06d}" for i in range(counts["actors"])]
-    places = [f"place-{i:06d}" for i in range(counts["places"])]
-    events = [f"event-{i:06d}" for i in range(counts["events"])]
+    pools = {table: [f"{table.removesuffix('s')}-{i:06d}" for i in range(count[table])] for table in SHARES}
+    sources, actors, places = pools["sources"], pools["actors"], pools["places"]
     for i, aid in enumerate(actors):
         parent = f"parent: {actors[i // 2]}\n" if i else ""
         (raw / "actors" / f"{aid}.yaml").write_text(
@@ -96,23 +164,16 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
         parent = f"parent: {places[i // 3]}\n" if i else ""
         (raw / "places" / f"{pid}.yaml").write_text(f"id: {pid}\nname: {_sentence(rng, 2)}\nkind: village\n{parent}")
     said: dict[str, list[str]] = {}
-    for eid in events:
-        body = [
-            f"id: {eid}",
-            f"title: {_sentence(rng, 7)}",
-            "kind: construction",
-            "status: occurred",
-            f"date: {rng.randint(1992, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            f"place: {rng.choice(places)}",
-            "actors:",
-            f"  - actor: {rng.choice(actors)}",
-            "    role: agent",
-            _citations(rng, sources, actors, said),
-        ]
+    for i, eid in enumerate(pools["events"]):
+        body = [*_event(rng, i, eid, places, actors), _citations(rng, sources, actors, said)]
         (raw / "events" / f"{eid}.yaml").write_text("\n".join(body) + "\n")
-    for i in range(counts["figures"]):
-        body = _figure(rng, i, places, events) + [_citations(rng, sources, actors, said)]
-        (raw / "figures" / f"figure-{i:06d}.yaml").write_text("\n".join(body) + "\n")
+    for i, fid in enumerate(pools["figures"]):
+        body = [*_figure(rng, i, places, pools["events"]), _citations(rng, sources, actors, said)]
+        (raw / "figures" / f"{fid}.yaml").write_text("\n".join(body) + "\n")
+    for i, cid in enumerate(pools["claims"]):
+        claimant = rng.choice(actors)  # its citations quote the same claimant (KD110)
+        body = [*_claim(rng, i, cid, claimant, pools), _citations(rng, sources, actors, said, claimant)]
+        (raw / "claims" / f"{cid}.yaml").write_text("\n".join(body) + "\n")
     for i, sid in enumerate(sources):  # last: each archived text holds the quotes that cite it, one paragraph each
         text = ("\n\n".join(said.get(sid, [])) or sid).encode("utf-8")
         (raw / "sources" / f"{sid}.txt").write_bytes(text)
@@ -121,7 +182,7 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
             f"id: {sid}",
             f'title: "{_sentence(rng, 8)}"',
             "publisher: Synthetic Wire",
-            f"published: 2026-01-{i % 28 + 1:02d}",  # after every event date it reports (KD206)
+            f"published: 2026-01-{i % 28 + 1:02d}",  # after every reported date (KD206); 'next year' ends 2027 (KD205)
         ]
         body += ["language: en", "kind: news_report", f"sha256: {digest}"]
         (raw / "sources" / f"{sid}.yaml").write_text("\n".join(body) + "\n")
