@@ -19,9 +19,9 @@ from kdata.fs import sha256_bytes
 from kdata.records import models
 from kdata.records.anchors import ELLIPSIS, SPAN_LIMIT, Anchor, Archived, form_problem, locator_problem
 from kdata.records.chars import visible
+from kdata.records.listing import TEXT_SUFFIX, display
 from kdata.records.quotefind import nearest
-from kdata.records.scan import display
-from kdata.records.validate import TEXT_SUFFIX, RawData
+from kdata.records.validate import RawData
 from kdata.records.yamlio import MAX_ISSUES
 
 #: Largest archived text read (the archive's are 3 to 27 KB).

@@ -24,9 +24,10 @@ from pydantic import BaseModel, ValidationError
 from kdata.errors import Issue
 from kdata.fs import read_regular
 from kdata.records import models, rules, vague
-from kdata.records.chars import first_forbidden, visible
+from kdata.records.chars import visible
 from kdata.records.dates import parse_edtf
 from kdata.records.issues import from_validation_error
+from kdata.records.listing import display
 from kdata.records.yamlio import Loc, capped, read
 
 #: Below this many files, worker processes cost more than they save.
@@ -73,16 +74,6 @@ _REPORTED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "claims": lambda fields: True,
     "events": lambda fields: fields["status"] == "occurred",
 }
-
-
-def display(path: str | os.PathLike[str]) -> str:
-    """How a file is named in messages: relative to the working directory if inside it."""
-    # abspath, not resolve: a symlink is named as itself, not as its target.
-    full, here = os.path.abspath(path), os.getcwd()
-    name = full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
-    # A file name may hold a line break or an invisible character: never shown raw (other names, Windows
-    # backslashes included, stay as they are).
-    return name if first_forbidden(name, "") is None else visible(name)
 
 
 @cache
