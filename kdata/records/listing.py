@@ -5,6 +5,7 @@ Kept free of YAML and pydantic, so a cached ``kdata validate`` that finds nothin
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,25 @@ PACKAGE_FILE = "package.yaml"
 SOURCES = "sources"
 #: The file name ending of an archived text, ``raw/sources/<id>.txt`` beside ``<id>.yaml``.
 TEXT_SUFFIX = ".txt"
+#: kdata's modules outside kdata/records whose code decides what a file check finds. With every module of
+#: kdata/records (a new rule module there joins by itself), they make the cache's fingerprint.
+_CHECKING_CODE = ("../errors.py", "../fs.py", "../settings.py")
+
+
+def code_fingerprint(here: Path) -> str:
+    """sha256 of the checking code in ``here`` (kdata/records), the modules it relies on, and pydantic's version.
+
+    pydantic's version is read from its ``version.py`` without importing it (a cached run that finds nothing
+    changed imports neither pydantic nor the models).
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec("pydantic")
+    origin = Path(spec.origin) if spec and spec.origin else None
+    digest = hashlib.sha256(origin.with_name("version.py").read_bytes() if origin else b"")
+    for module in (*_CHECKING_CODE, *sorted(p.name for p in here.glob("*.py"))):
+        digest.update((here / module).read_bytes())
+    return digest.hexdigest()
 
 
 def display(path: str | os.PathLike[str]) -> str:
@@ -29,7 +49,6 @@ def display(path: str | os.PathLike[str]) -> str:
     # A file name may hold a line break or an invisible character: never shown raw (other names, Windows
     # backslashes included, stay as they are).
     return name if first_forbidden(name, "") is None else visible(name)
-
 
 
 def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
@@ -99,3 +118,22 @@ def _refuse_entry(item: os.DirEntry[str], refuse: Callable[[Path, str, str], Non
         fix = f" Rename it to '{stem}.yaml'." if suffix.lower() in (".yml", ".yaml") else ""
         message = f"A table folder holds only '<id>.yaml' record files; found '{visible(item.name)}'.{fix}"
         refuse(Path(item.path), "KD203", message)
+
+
+def orphan_texts(root: Path) -> list[Issue]:
+    """A KD203 issue for each archived text in raw/sources/ with no record file beside it."""
+    folder = root / SOURCES
+    if not folder.is_dir():
+        return []
+    names = set(os.listdir(folder))
+    out = []
+    for entry in sorted(names):
+        stem, suffix = os.path.splitext(entry)
+        if suffix != TEXT_SUFFIX or f"{stem}.yaml" in names or entry.startswith("."):
+            continue
+        if os.path.isfile(folder / entry) and not os.path.islink(folder / entry):
+            message = (
+                f"'{visible(entry)}' is the archived text of no source record; add {visible(stem)}.yaml beside it."
+            )
+            out.append(Issue(display(folder / entry), 0, 0, "KD203", "", message))
+    return out

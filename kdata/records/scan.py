@@ -27,16 +27,13 @@ from kdata.records import models, rules, vague
 from kdata.records.chars import visible
 from kdata.records.dates import parse_edtf
 from kdata.records.issues import from_validation_error
-from kdata.records.listing import display
+from kdata.records.listing import code_fingerprint, display
 from kdata.records.yamlio import Loc, capped, read
 
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_MIN_FILES = 2000
 #: Largest validate cache file read (a million files' results take about 200 MB); a larger one is ignored.
 MAX_CACHE_BYTES = 1 << 30
-#: kdata's modules outside kdata/records whose code decides what a file check finds. With every module of
-#: kdata/records (a new rule module there joins by itself), they make the cache's fingerprint.
-_CHECKING_CODE = ("../errors.py", "../fs.py", "../settings.py")
 
 
 @dataclass(slots=True)
@@ -245,13 +242,7 @@ def jobs_default() -> int:
 
 
 def _fingerprint() -> str:
-    import pydantic
-
-    digest = hashlib.sha256(pydantic.VERSION.encode())
-    here = Path(__file__).parent
-    for module in (*_CHECKING_CODE, *sorted(p.name for p in here.glob("*.py"))):
-        digest.update((here / module).read_bytes())
-    return digest.hexdigest()
+    return code_fingerprint(Path(__file__).parent)
 
 
 def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ issue found, sorted, so a contributor sees all problems in one run.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,41 +96,55 @@ def _check_cycles(data: RawData, table: str) -> None:
             data.issues.append(Issue(file, line, col, "KD204", "parent", message))
 
 
-def _check_bounds(data: RawData) -> None:
-    """Report each vague date that ends later than its latest citing source's year and its phrase allow (KD205)."""
-    sources = models.table_of(models.Source)
-    for (table, rid), result in data.results.items():
-        if result.bound is None:
-            continue
-        end, spans, cited = result.bound
-        dates = [data.results[(sources, s)].published for s in cited if (sources, s) in data.results]
-        published = [d for d in dates if d is not None]
-        if not published:
-            continue  # no citing source states its date: nothing to bound by
-        latest = max(published, key=lambda d: bounds(d)[1])  # a publication date is never open
-        problem = vague.bound_problem(end, spans, latest)
-        if problem:
-            line, col = data.where(table, rid, ("date",))
-            data.issues.append(Issue(result.name, line, col, "KD205", "date", problem))
+#: The publication date (EDTF) of the source record that holds an id, or None (missing, undated, invalid).
+PublishedOf = Callable[[str], "str | None"]
 
 
-def _check_reported(data: RawData) -> None:
-    """Report each claim made, or event begun, after every source that reports it was published (KD206)."""
+def bound_problem(bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]], published_of: PublishedOf) -> str:
+    """Why a vague date ends later than its latest citing source's year and its phrase allow (KD205), or ""."""
+    end, spans, cited = bound
+    published = [d for d in map(published_of, cited) if d is not None]
+    if not published:
+        return ""  # no citing source states its date: nothing to bound by
+    latest = max(published, key=lambda d: bounds(d)[1])  # a publication date is never open
+    return vague.bound_problem(end, spans, latest) or ""
+
+
+def reported_problem(
+    said: tuple[str, tuple[str, ...]], published_of: PublishedOf, present: Callable[[str], bool]
+) -> str:
+    """Why a claim made, or event begun, comes after every source that reports it was published (KD206), or ""."""
+    first, cited = said
+    published = [published_of(s) for s in cited if present(s)]
+    days = [bounds(d)[1] for d in published if d is not None]  # a publication date is never open
+    if len(days) < len(cited) or not days or first <= max(days).isoformat():
+        return ""  # a source without a date could have reported it later: nothing to say
+    return (
+        f"The date starts on {first}, after every source that reports it was published (the latest on "
+        f"{max(days).isoformat()}): no source reports what had not yet been said or done."
+    )
+
+
+def _check_dates(data: RawData) -> None:
+    """Report KD205 and KD206 for every record with a vague or a reported date."""
     sources = models.table_of(models.Source)
+
+    def published_of(source: str) -> str | None:
+        result = data.results.get((sources, source))
+        return result.published if result is not None else None
+
+    def present(source: str) -> bool:
+        return (sources, source) in data.results
+
     for (table, rid), result in data.results.items():
-        if result.said is None:
-            continue
-        first, cited = result.said
-        published = [data.results[(sources, s)].published for s in cited if (sources, s) in data.results]
-        days = [bounds(d)[1] for d in published if d is not None]  # a publication date is never open
-        if len(days) < len(cited) or not days or first <= max(days).isoformat():
-            continue  # a source without a date could have reported it later: nothing to say
-        line, col = data.where(table, rid, ("date",))
-        message = (
-            f"The date starts on {first}, after every source that reports it was published (the latest on "
-            f"{max(days).isoformat()}): no source reports what had not yet been said or done."
-        )
-        data.issues.append(Issue(result.name, line, col, "KD206", "date", message))
+        found = [
+            ("KD205", bound_problem(result.bound, published_of) if result.bound else ""),
+            ("KD206", reported_problem(result.said, published_of, present) if result.said else ""),
+        ]
+        for code, problem in found:
+            if problem:
+                line, col = data.where(table, rid, ("date",))
+                data.issues.append(Issue(result.name, line, col, code, "date", problem))
 
 
 def load_raw(
@@ -208,8 +222,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
             _dangling(data, result, target, value, docs)
     for table in _TREES:
         _check_cycles(data, table)
-    _check_bounds(data)
-    _check_reported(data)
+    _check_dates(data)
     _load_info(data)
     data.issues = _capped_per_file(data.issues)
     return data
