@@ -6,8 +6,8 @@ the members of every cycle of parents, and the final issues of each file. A run 
 changed (stat, or git: ``kdata.records.changes``), rechecks only those files, and recomputes the
 checks across records only for the files whose inputs changed:
 
-- a changed file's own (table, id) and (table, file name): the files claiming that id (KD201), the
-  files referring to it (KD202), and, for a source, the files citing it (KD205, KD206, quotes);
+- a changed file's own (table, id) and (table, file name): the files claiming that id (KD201) and the
+  files referring to it (KD202; for a source, its citations: KD205, KD206, quotes);
 - a changed archived text: its source record (KD302, KD303, KD306 ...) and the files quoting it;
 - a changed parent: the members of its old and its new cycle (KD204).
 
@@ -47,15 +47,12 @@ CREATE INDEX IF NOT EXISTS files_stem ON files(tbl, stem);
 CREATE TABLE IF NOT EXISTS refs(tbl TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_target ON refs(tbl, id);
 CREATE INDEX IF NOT EXISTS refs_path ON refs(path);
-CREATE TABLE IF NOT EXISTS cites(source TEXT NOT NULL, path TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS cites_source ON cites(source);
-CREATE INDEX IF NOT EXISTS cites_path ON cites(path);
 CREATE TABLE IF NOT EXISTS texts(path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, size INTEGER, ino INTEGER);
 CREATE TABLE IF NOT EXISTS cycles(tbl TEXT NOT NULL, id TEXT NOT NULL, cid TEXT NOT NULL, PRIMARY KEY(tbl, id));
 CREATE INDEX IF NOT EXISTS cycles_cid ON cycles(tbl, cid);
 CREATE TABLE IF NOT EXISTS issues(path TEXT PRIMARY KEY, blob BLOB NOT NULL);
 """
-_TABLES = ("meta", "files", "refs", "cites", "texts", "cycles", "issues")
+_TABLES = ("meta", "files", "refs", "texts", "cycles", "issues")
 #: A file's stat as the cache compares it; () for a file that cannot be stat-ed (always rechecked).
 Key = tuple[int, ...]
 
@@ -277,7 +274,6 @@ class _State:
         for sql in (
             "DELETE FROM files WHERE path = ?",
             "DELETE FROM refs WHERE path = ?",
-            "DELETE FROM cites WHERE path = ?",
             "DELETE FROM issues WHERE path = ?",
         ):
             self.db.execute(sql, (path,))
@@ -294,8 +290,6 @@ class _State:
             "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r.path, r.table, stem, r.id, *stat, data)
         )
         self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, r.path) for t, i in r.refs))
-        cited = {s for _, s, _, _ in r.quotes} | set(r.bound[2] if r.bound else ()) | set(r.said[1] if r.said else ())
-        self.db.executemany("INSERT INTO cites VALUES (?, ?)", ((s, r.path) for s in sorted(cited)))
         self.dirty.add(r.path)
 
     def text_changed(self, record: str) -> None:
@@ -314,7 +308,10 @@ class _State:
             if table == listing.SOURCES:
                 self.sources.add(rid)
         for source in self.sources:
-            self.dirty.update(p for (p,) in db.execute("SELECT path FROM cites WHERE source = ?", (source,)))
+            # a citation's source is a reference: the files citing a source are those referring to it
+            self.dirty.update(
+                p for (p,) in db.execute("SELECT path FROM refs WHERE tbl = ? AND id = ?", (listing.SOURCES, source))
+            )
         self._settle_cycles()
         deltas: dict[str, int] = {}
         for key in self.keys:
