@@ -196,7 +196,13 @@ def main() -> None:
     help="Colour the text output (default: only on a terminal).",
 )
 @click.option("--no-cache", is_flag=True, help="Check every file afresh instead of reusing results of unchanged files.")
-def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, no_cache: bool) -> None:
+@click.option(
+    "--git",
+    "use_git",
+    is_flag=True,
+    help="Ask git what changed since the cache was made (commits, git status) instead of stat-ing every file.",
+)
+def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, no_cache: bool, use_git: bool) -> None:
     """Check every record in RAW_DIR (default: raw). Exit 1 if any is invalid."""
     if color is not None:
         click.get_current_context().color = color
@@ -212,7 +218,7 @@ def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, 
     else:
         from kdata.records.incremental import check_tree
 
-        checked = check_tree(raw_dir)
+        checked = check_tree(raw_dir, git=use_git)
         issues, counts, records = checked.issues, checked.counts, sum(checked.counts.values())
     report(sorted(issues), fmt)
     if issues:

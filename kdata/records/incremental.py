@@ -124,10 +124,12 @@ def _dump_issues(issues: Iterable[Issue]) -> bytes:
     return marshal.dumps(tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in issues))
 
 
-def check_tree(root: Path, jobs: int | None = None) -> Checked:
+def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checked:
     """Check a raw/ tree, reusing the cache for every file whose stat is unchanged.
 
     Reports exactly what ``load_raw`` and ``verify_quotes`` report together (texts beside their records).
+    With ``git``, only the files git names as possibly changed since the cache was made are stat-ed
+    (``kdata.records.gitchanges``); where git cannot tell, every file is.
     """
     if root.is_symlink() or not root.is_dir():  # refused (or an error) before anything is listed
         from kdata.records.validate import load_raw
@@ -139,18 +141,30 @@ def check_tree(root: Path, jobs: int | None = None) -> Checked:
     here = Path(__file__).parent
     db = _connect(cache_file(root), listing.code_fingerprint(here))
     try:
+        seen, candidates = _git_changes(db, root) if git else (None, None)
         stored = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM files")}
         changed: list[tuple[str, str]] = []
         keys: dict[str, Key] = {}
         for table, path in files:  # the hot loop: one stat and one lookup a file
+            old = stored.pop(path, None)
+            if candidates is not None and old is not None and path not in candidates:
+                continue  # git: the content the cache was made from
             key = stat_key(path)
-            if stored.pop(path, None) != key or not key:
+            if old != key or not key:
                 changed.append((table, path))
                 keys[path] = key
         deleted = list(stored)
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
-        text_keys = {path: stat_key(path) for path in texts}
-        touched = [p for p, k in text_keys.items() if stored_texts.pop(p, None) != k or not k] + list(stored_texts)
+        text_keys: dict[str, Key] = {}
+        touched = []
+        for path in texts:
+            old = stored_texts.pop(path, None)
+            if candidates is not None and old is not None and path not in candidates:
+                continue  # git: the text the cache was made from
+            text_keys[path] = key = stat_key(path)
+            if old != key or not key:
+                touched.append(path)
+        touched += stored_texts  # deleted since
         package = root / listing.PACKAGE_FILE
         package_key = marshal.dumps(stat_key(str(package)) if os.path.lexists(package) else None)
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
@@ -159,6 +173,10 @@ def check_tree(root: Path, jobs: int | None = None) -> Checked:
             _update(db, changed, keys, deleted, touched, jobs)
             db.executemany("DELETE FROM texts WHERE path = ?", ((p,) for p in touched))
             db.executemany("INSERT INTO texts VALUES (?, ?, ?, ?, ?)", _text_rows(touched, text_keys))
+            if seen is None:  # the cache moved on without git: its base no longer says what it holds
+                db.execute("DELETE FROM meta WHERE k = 'git'")
+        if seen is not None:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)", (marshal.dumps((seen.base, seen.dirty)),))
         if stored_package is None or marshal.loads(stored_package[0])[0] != package_key:
             package_issues = _package_issues(root)
             row = marshal.dumps((package_key, _dump_issues(package_issues)))
@@ -181,6 +199,16 @@ def check_tree(root: Path, jobs: int | None = None) -> Checked:
     result.issues.extend(package_issues)
     result.issues.sort()
     return result
+
+
+def _git_changes(db: sqlite3.Connection, root: Path) -> tuple[Any, set[str] | None]:
+    """git's state of raw/ now and the files that may differ from the cache (None, None: git cannot tell)."""
+    from kdata.records import gitchanges
+
+    row = db.execute("SELECT v FROM meta WHERE k = 'git'").fetchone()
+    before = gitchanges.GitState(*marshal.loads(row[0])) if row else None
+    found = gitchanges.changes(root, before)
+    return found if found is not None else (None, None)
 
 
 def _texts(root: Path) -> list[str]:
