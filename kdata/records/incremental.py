@@ -401,8 +401,9 @@ class _Cross:
         return None if row is None else (row[0], row[1], row[2], marshal.loads(row[3]))
 
     def _present(self, table: str, rid: str) -> bool:
-        sql = "SELECT 1 FROM files WHERE tbl = ? AND (id = ? OR stem = ?) LIMIT 1"
-        return self.db.execute(sql, (table, rid, rid)).fetchone() is not None
+        by_id = "SELECT 1 FROM files WHERE tbl = ? AND id = ? LIMIT 1"  # two lookups, each on its index
+        by_stem = "SELECT 1 FROM files WHERE tbl = ? AND stem = ? LIMIT 1"
+        return any(self.db.execute(sql, (table, rid)).fetchone() for sql in (by_id, by_stem))
 
     def _source(self, source: str) -> tuple[str, tuple[Any, ...]] | None:
         owner = self.state.owner((listing.SOURCES, source))
