@@ -362,7 +362,10 @@ class _State:
         owner = self.owner((table, rid))
         if owner is None:
             return None
-        return marshal.loads(self.db.execute("SELECT data FROM files WHERE path = ?", (owner,)).fetchone()[0])[3]
+        parent: str | None = marshal.loads(
+            self.db.execute("SELECT data FROM files WHERE path = ?", (owner,)).fetchone()[0]
+        )[3]
+        return parent
 
     def _settle_cycles(self) -> None:
         """Find again whether each record whose chain of parents may have changed stands on a cycle."""
@@ -435,7 +438,8 @@ class _Cross:
             def where(loc: Any) -> tuple[int, int]:
                 if "doc" not in pos:
                     pos["doc"] = self.yamlio.read(path, name)
-                return pos["doc"].pos.get(loc, (0, 0))
+                found: tuple[int, int] = pos["doc"].pos.get(loc, (0, 0))
+                return found
 
             owner = self.state.owner((table, rid))
             if owner != path:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import kdata
-from kdata.records import listing, scan
+from kdata.records import listing
 
 KDATA = Path(kdata.__file__).resolve().parent
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import shutil
@@ -22,6 +23,8 @@ import pytest
 from conftest import GOOD
 from inprocess import run_kdata_here
 
+#: The folder that holds the kdata under test, for child processes.
+_HERE = str(Path(__import__("kdata").__file__).resolve().parent.parent)
 ID = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
 
 
@@ -207,3 +210,42 @@ def test_a_text_deleted_then_restored_rechecks_the_quotes_citing_it(project: Pat
         full = _validate(project, cache, "--no-cache")
         assert _validate(project, cache) == full
     assert {issue["code"] for issue in full[1]} == {"KD301"}
+
+
+def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(project: Path, tmp_path: Path) -> None:
+    """The second run of an unchanged tree prints the stored issues without loading the models."""
+    import sys
+
+    (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")  # an issue to print, too
+    code = (
+        "import sys, kdata.cli\n"
+        "try:\n    kdata.cli.main(['validate', 'raw', '--format', 'json'], standalone_mode=True)\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('yaml', 'pydantic', 'kdata.records.models') if m in sys.modules), file=sys.stderr)"
+    )
+    env = {**os.environ, "KDATA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": _HERE}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True) for _ in "ab"
+    ]
+    assert runs[0].stderr.strip() == "['kdata.records.models', 'pydantic', 'yaml']"
+    assert runs[1].stderr.strip() == "[]"
+    assert runs[0].stdout == runs[1].stdout and "KD102" in runs[1].stdout
+
+
+def test_a_killed_run_never_leaves_a_cache_that_gives_wrong_results(project: Path, tmp_path: Path) -> None:
+    """SIGKILL at random moments of cached runs that recheck changed files: the next run equals a full run."""
+    import signal
+    import sys
+    import time
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("no SIGKILL")
+    rng, cache = random.Random(7), tmp_path / "cache"
+    env = {**os.environ, "KDATA_CACHE_DIR": str(cache), "PYTHONPATH": _HERE}
+    for trial in range(8):
+        _mutate(rng, project / "raw")
+        child = subprocess.Popen([sys.executable, "-m", "kdata", "validate", "raw"], cwd=project, env=env)
+        time.sleep(rng.uniform(0.05, 1.2))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert _validate(project, cache) == _validate(project, cache, "--no-cache"), f"trial {trial}"
