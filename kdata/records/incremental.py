@@ -90,15 +90,24 @@ def _connect(file: Path, fingerprint: str) -> sqlite3.Connection:
             raise sqlite3.OperationalError("not a regular file")  # a FIFO, folder or link: never opened
         file.parent.mkdir(parents=True, exist_ok=True)
         return _prepared(sqlite3.connect(file, timeout=BUSY_SECONDS, isolation_level=None), fingerprint)
+    except sqlite3.OperationalError as exc:  # held by another run past BUSY_SECONDS, or not a file: no cache
+        if "locked" not in str(exc) and "busy" not in str(exc) and "not a regular file" not in str(exc):
+            return _renewed(file, fingerprint)
     except sqlite3.DatabaseError:
+        return _renewed(file, fingerprint)
+    except OSError:
+        pass
+    return _prepared(sqlite3.connect(":memory:", isolation_level=None), fingerprint)
+
+
+def _renewed(file: Path, fingerprint: str) -> sqlite3.Connection:
+    """A damaged cache replaced by an empty one (a cold run), or one in memory if that fails."""
+    try:
         if os.path.isfile(file) and not os.path.islink(file):  # damaged: start again
             for stale in (file, Path(f"{file}-wal"), Path(f"{file}-shm")):
                 stale.unlink(missing_ok=True)
-            try:
-                return _prepared(sqlite3.connect(file, timeout=BUSY_SECONDS, isolation_level=None), fingerprint)
-            except sqlite3.DatabaseError:
-                pass
-    except OSError:
+            return _prepared(sqlite3.connect(file, timeout=BUSY_SECONDS, isolation_level=None), fingerprint)
+    except (sqlite3.DatabaseError, OSError):
         pass
     return _prepared(sqlite3.connect(":memory:", isolation_level=None), fingerprint)
 
