@@ -10,7 +10,8 @@ sha256 whatever their names, may stand in for the texts beside the records.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from kdata import fs
@@ -19,10 +20,10 @@ from kdata.fs import sha256_bytes
 from kdata.records import models
 from kdata.records.anchors import ELLIPSIS, SPAN_LIMIT, Anchor, Archived, form_problem, locator_problem
 from kdata.records.chars import visible
+from kdata.records.listing import TEXT_SUFFIX, display, orphan_texts
 from kdata.records.quotefind import nearest
-from kdata.records.scan import display
-from kdata.records.validate import TEXT_SUFFIX, RawData
-from kdata.records.yamlio import MAX_ISSUES
+from kdata.records.validate import RawData
+from kdata.records.yamlio import MAX_ISSUES, Loc
 
 #: Largest archived text read (the archive's are 3 to 27 KB).
 TEXT_LIMIT = 16 << 20
@@ -93,6 +94,26 @@ def archive_index(archive: Path) -> dict[str, bytes]:
     return index
 
 
+def text_state(record_path: str, sha256: str) -> tuple[Archived | None, str, str]:
+    """The archived text beside a source record ready for anchoring, or None with the code and sentence that say why."""
+    raw, code, message = _checked_text(text_path(record_path), sha256)
+    return _prepared(raw, code, message, display(text_path(record_path)))
+
+
+def _prepared(raw: bytes | None, code: str, message: str, where: str) -> tuple[Archived | None, str, str]:
+    """An archived text's bytes decoded and checked for their form (KD002, KD306), or the problem passed on."""
+    if raw is None:
+        return None, code, message
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "KD002", "The archived text is not UTF-8; archive the document as UTF-8 text."
+    wrong = form_problem(text)
+    if wrong:
+        return None, "KD306", f"The archived text {where} {wrong}; its quotes are not checked until it is fixed."
+    return Archived(text), "", ""
+
+
 def archived_texts(data: RawData, archive: Path | None = None) -> tuple[dict[str, Archived], list[Issue]]:
     """The archived text of every valid source record, by source id, and an issue for each one missing or wrong.
 
@@ -116,45 +137,17 @@ def archived_texts(data: RawData, archive: Path | None = None) -> tuple[dict[str
         if index is not None:
             raw = index.get(result.sha256)
             code, message = ("", "") if raw else ("KD302", f"No file in {archive} has the sha256 {result.sha256}.")
+            text, code, message = _prepared(raw, code, message, f"of sha256 {result.sha256}")
         else:
-            raw, code, message = _checked_text(text_path(result.path), result.sha256)
-        if raw is not None:
-            try:
-                text = raw.decode("utf-8")
-                wrong = form_problem(text)
-                if not wrong:
-                    texts[rid] = Archived(text)
-                    continue
-                where = display(text_path(result.path)) if index is None else f"of sha256 {result.sha256}"
-                code, message = (
-                    "KD306",
-                    f"The archived text {where} {wrong}; its quotes are not checked until it is fixed.",
-                )
-            except UnicodeDecodeError:
-                code, message = "KD002", "The archived text is not UTF-8; archive the document as UTF-8 text."
+            text, code, message = text_state(result.path, result.sha256)
+        if text is not None:
+            texts[rid] = text
+            continue
         line, col = data.where(table, rid, ("sha256",))
         issues.append(Issue(result.name, line, col, code, "sha256", message))
     if index is None:
-        issues.extend(_orphans(data))
+        issues.extend(orphan_texts(data.root))
     return texts, issues
-
-
-def _orphans(data: RawData) -> list[Issue]:
-    """A KD203 issue for each archived text in raw/sources/ with no record file beside it."""
-    folder = data.root / SOURCES
-    if not folder.is_dir():
-        return []
-    names = set(os.listdir(folder))
-    out = []
-    for entry in sorted(names):
-        stem, suffix = os.path.splitext(entry)
-        regular = os.path.isfile(folder / entry) and not os.path.islink(folder / entry)
-        if suffix == TEXT_SUFFIX and f"{stem}.yaml" not in names and not entry.startswith(".") and regular:
-            message = (
-                f"'{visible(entry)}' is the archived text of no source record; add {visible(stem)}.yaml beside it."
-            )
-            out.append(Issue(display(folder / entry), 0, 0, "KD203", "", message))
-    return out
 
 
 def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str, str, int], Anchor], list[Issue]]:
@@ -170,40 +163,67 @@ def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str,
     """
     texts, issues = archived_texts(data, archive)
     found: dict[tuple[str, str, int], Anchor] = {}
-    searched: dict[str, int] = {}  # quotes not found, by file: the nearest passage is searched for the first few
     for (table, rid), result in sorted(data.results.items()):
-        for i, source, quote, locator in result.quotes:
-            text = texts.get(source)
-            if text is None:
-                continue  # the source is missing, invalid or its text is: reported there
-            anchor = text.anchor(quote)
-            field = f"citations.{i}"
-            if anchor is None:
-                line, col = data.where(table, rid, ("citations", i, "quote"))
-                wide = text.anchor(quote, limit=None)
-                if wide is not None:
-                    message = (
-                        f"The parts of the quote '{shorten(quote)}' stand in the archived text of source '{source}', "
-                        f"but span {wide.end - wide.start} code points (paragraphs {wide.paragraph} to "
-                        f"{text.paragraph(wide.end - 1)}); a quote leaving words out with {ELLIPSIS!r} may span {SPAN_LIMIT}."
-                    )
-                    issues.append(Issue(result.name, line, col, "KD305", f"{field}.quote", message))
-                    continue
-                message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
-                if "..." in quote and "..." not in text.text:  # three full stops typed for the one character
-                    message += f" Leave words out with {ELLIPSIS!r} (U+2026), not '...'."
-                searched[result.name] = searched.get(result.name, 0) + 1
-                near = nearest(quote, source, text) if searched[result.name] <= MAX_ISSUES else None
-                if near is not None:
-                    message += f" Nearest passage (paragraph {near.paragraph}): '{shorten(near.quote, 100)}'."
-                issues.append(Issue(result.name, line, col, "KD301", f"{field}.quote", message))
-                continue
-            found[(table, rid, i)] = anchor
-            problem = locator_problem(locator, anchor)
-            if problem:
-                line, col = data.where(table, rid, ("citations", i, "locator"))
-                issues.append(Issue(result.name, line, col, "KD304", f"{field}.locator", problem))
+        if result.quotes:
+            where = partial(data.where, table, rid)
+            anchored, problems = quote_issues(result.name, result.quotes, texts.get, where)
+            found.update(((table, rid, i), anchor) for i, anchor in anchored.items())
+            issues.extend(problems)
     return found, sorted(issues)
+
+
+def quote_issues(
+    name: str,
+    quotes: Sequence[tuple[int, str, str, str | None]],
+    text_of: Callable[[str], Archived | None],
+    where: Callable[[Loc], tuple[int, int]],
+) -> tuple[dict[int, Anchor], list[Issue]]:
+    """Anchor the quotes of one record file (``name``) and check their locators.
+
+    Args:
+        name: The file as messages name it.
+        quotes: (citation index, source id, quote, locator) of each citation.
+        text_of: The prepared archived text of a source id, or None if it is missing or wrong (reported there).
+        where: Line and column of a value of the record.
+
+    Returns:
+        The anchor of each citation found, by citation index, and the issues (KD301, KD304, KD305).
+    """
+    found: dict[int, Anchor] = {}
+    issues: list[Issue] = []
+    searched = 0  # quotes not found: the nearest passage is searched for the first few
+    for i, source, quote, locator in quotes:
+        text = text_of(source)
+        if text is None:
+            continue  # the source is missing, invalid or its text is: reported there
+        anchor = text.anchor(quote)
+        field = f"citations.{i}"
+        if anchor is None:
+            line, col = where(("citations", i, "quote"))
+            wide = text.anchor(quote, limit=None)
+            if wide is not None:
+                message = (
+                    f"The parts of the quote '{shorten(quote)}' stand in the archived text of source '{source}', "
+                    f"but span {wide.end - wide.start} code points (paragraphs {wide.paragraph} to "
+                    f"{text.paragraph(wide.end - 1)}); a quote leaving words out with {ELLIPSIS!r} may span {SPAN_LIMIT}."
+                )
+                issues.append(Issue(name, line, col, "KD305", f"{field}.quote", message))
+                continue
+            message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
+            if "..." in quote and "..." not in text.text:  # three full stops typed for the one character
+                message += f" Leave words out with {ELLIPSIS!r} (U+2026), not '...'."
+            searched += 1
+            near = nearest(quote, source, text) if searched <= MAX_ISSUES else None
+            if near is not None:
+                message += f" Nearest passage (paragraph {near.paragraph}): '{shorten(near.quote, 100)}'."
+            issues.append(Issue(name, line, col, "KD301", f"{field}.quote", message))
+            continue
+        found[i] = anchor
+        problem = locator_problem(locator, anchor)
+        if problem:
+            line, col = where(("citations", i, "locator"))
+            issues.append(Issue(name, line, col, "KD304", f"{field}.locator", problem))
+    return found, issues
 
 
 def shorten(text: str, limit: int = 70) -> str:

@@ -24,18 +24,16 @@ from pydantic import BaseModel, ValidationError
 from kdata.errors import Issue
 from kdata.fs import read_regular
 from kdata.records import models, rules, vague
-from kdata.records.chars import first_forbidden, visible
+from kdata.records.chars import visible
 from kdata.records.dates import parse_edtf
 from kdata.records.issues import from_validation_error
+from kdata.records.listing import code_fingerprint, display
 from kdata.records.yamlio import Loc, capped, read
 
 #: Below this many files, worker processes cost more than they save.
 PARALLEL_MIN_FILES = 2000
 #: Largest validate cache file read (a million files' results take about 200 MB); a larger one is ignored.
 MAX_CACHE_BYTES = 1 << 30
-#: kdata's modules outside kdata/records whose code decides what a file check finds. With every module of
-#: kdata/records (a new rule module there joins by itself), they make the cache's fingerprint.
-_CHECKING_CODE = ("../errors.py", "../fs.py", "../settings.py")
 
 
 @dataclass(slots=True)
@@ -73,16 +71,6 @@ _REPORTED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "claims": lambda fields: True,
     "events": lambda fields: fields["status"] == "occurred",
 }
-
-
-def display(path: str | os.PathLike[str]) -> str:
-    """How a file is named in messages: relative to the working directory if inside it."""
-    # abspath, not resolve: a symlink is named as itself, not as its target.
-    full, here = os.path.abspath(path), os.getcwd()
-    name = full[len(here) + 1 :] if full.startswith(here + os.sep) else str(path)
-    # A file name may hold a line break or an invisible character: never shown raw (other names, Windows
-    # backslashes included, stay as they are).
-    return name if first_forbidden(name, "") is None else visible(name)
 
 
 @cache
@@ -254,13 +242,7 @@ def jobs_default() -> int:
 
 
 def _fingerprint() -> str:
-    import pydantic
-
-    digest = hashlib.sha256(pydantic.VERSION.encode())
-    here = Path(__file__).parent
-    for module in (*_CHECKING_CODE, *sorted(p.name for p in here.glob("*.py"))):
-        digest.update((here / module).read_bytes())
-    return digest.hexdigest()
+    return code_fingerprint(Path(__file__).parent)
 
 
 def _encode(r: FileResult, key: tuple[int, ...]) -> tuple[Any, ...]:

@@ -17,21 +17,15 @@ from pydantic import ValidationError
 
 from kdata.errors import Issue, UsageError
 from kdata.records import models, vague, yamlio
-from kdata.records.chars import visible
 from kdata.records.dates import bounds
 from kdata.records.issues import from_validation_error
-from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, display, jobs_default, ref_locations, scan
+from kdata.records.listing import PACKAGE_FILE, display
+from kdata.records.listing import record_files as _record_files
+from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, jobs_default, ref_locations, scan
 from kdata.records.yamlio import Loc, capped, read
-
-#: The file beside the tables that holds package-level metadata.
-PACKAGE_FILE = "package.yaml"
 
 #: Tables whose records may name a parent of the same table (``Actor.parent``, ``Place.parent``): checked for cycles.
 _TREES = tuple(table for table, model in models.RECORD_TABLES.items() if "parent" in model.model_fields)
-#: The table of archived documents: its folder also holds each document's text, ``<id>.txt``.
-_SOURCES = models.table_of(models.Source)
-#: The file name ending of an archived text, ``raw/sources/<id>.txt`` beside ``<id>.yaml``.
-TEXT_SUFFIX = ".txt"
 
 
 @dataclass
@@ -49,73 +43,6 @@ class RawData:
         """Line and column of a value in a record's file (reparsed: positions are only kept for errors)."""
         result = self.results[(table, record_id)]
         return read(result.path, result.name).pos.get(loc, (0, 0))
-
-
-def _record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
-    """(table, path) of every record file, sorted; report anything else found in raw/.
-
-    Hidden files, ``package.yaml``, README files and the archived texts in raw/sources/ are left alone. Symlinks are
-    refused wherever they point, so nothing outside raw/ is ever read.
-    """
-    tables = ", ".join(models.RECORD_TABLES)
-
-    def refuse(path: Path, code: str, message: str) -> None:
-        issues.append(Issue(display(path), 0, 0, code, "", message))
-
-    files: list[tuple[str, str]] = []
-    for entry in sorted(_listing(root, refuse), key=lambda e: e.name):
-        if entry.name.startswith(".") or entry.name == PACKAGE_FILE or entry.name.lower().startswith("readme"):
-            continue
-        if entry.is_symlink():
-            refuse(Path(entry.path), "KD011", f"raw/ may not hold symlinks; '{visible(entry.name)}' is one.")
-        elif not entry.is_dir():
-            message = f"raw/ holds only the folders {tables} and {PACKAGE_FILE}; found '{visible(entry.name)}'."
-            refuse(Path(entry.path), "KD203", message)
-        elif entry.name not in models.RECORD_TABLES:
-            refuse(Path(entry.path), "KD203", f"'{visible(entry.name)}' is not a table; expected one of {tables}.")
-        else:
-            names = []
-            # scandir: the file type comes with the directory entry, no stat per file.
-            listing = _listing(Path(entry.path), refuse)
-            present = {item.name for item in listing}
-            for item in listing:
-                name = item.name
-                if name.endswith(".yaml") and not name.startswith(".") and item.is_file(follow_symlinks=False):
-                    names.append(name)  # the common case, kept to the cheapest tests (100,000 files: ~0.1 s)
-                elif entry.name == _SOURCES and name.endswith(TEXT_SUFFIX) and not name.startswith("."):
-                    # A link, folder or pipe where a text belongs; beside a record, its check reports it.
-                    if not item.is_file(follow_symlinks=False) and name[: -len(TEXT_SUFFIX)] + ".yaml" not in present:
-                        what = f"'{visible(name)}' is not one"
-                        refuse(Path(item.path), "KD011", f"An archived text must be a regular file; {what}.")
-                    continue  # an archived text: checked with the quotes (kdata.records.evidence)
-                elif not name.startswith("."):
-                    _refuse_entry(item, refuse)
-            names.sort()
-            table, folder = entry.name, entry.path
-            files.extend([(table, f"{folder}/{name}") for name in names])
-    return files
-
-
-def _listing(folder: Path, refuse: Callable[[Path, str, str], None]) -> list[os.DirEntry[str]]:
-    """The entries of a folder of raw/, or none and a KD012 issue if it cannot be listed."""
-    try:
-        with os.scandir(folder) as entries:
-            return list(entries)
-    except OSError as exc:
-        why = yamlio.READ_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
-        refuse(folder, "KD012", f"The folder cannot be read: {why}.")
-        return []
-
-
-def _refuse_entry(item: os.DirEntry[str], refuse: Callable[[Path, str, str], None]) -> None:
-    """Report an entry of a table folder that is not a record file."""
-    stem, suffix = os.path.splitext(item.name)
-    if item.is_symlink() or suffix == ".yaml":  # a symlink, or a .yaml that is not a regular file
-        refuse(Path(item.path), "KD011", "Record files must be regular files, not symlinks or special files.")
-    else:
-        fix = f" Rename it to '{stem}.yaml'." if suffix.lower() in (".yml", ".yaml") else ""
-        message = f"A table folder holds only '<id>.yaml' record files; found '{visible(item.name)}'.{fix}"
-        refuse(Path(item.path), "KD203", message)
 
 
 @contextmanager
@@ -169,41 +96,55 @@ def _check_cycles(data: RawData, table: str) -> None:
             data.issues.append(Issue(file, line, col, "KD204", "parent", message))
 
 
-def _check_bounds(data: RawData) -> None:
-    """Report each vague date that ends later than its latest citing source's year and its phrase allow (KD205)."""
-    sources = models.table_of(models.Source)
-    for (table, rid), result in data.results.items():
-        if result.bound is None:
-            continue
-        end, spans, cited = result.bound
-        dates = [data.results[(sources, s)].published for s in cited if (sources, s) in data.results]
-        published = [d for d in dates if d is not None]
-        if not published:
-            continue  # no citing source states its date: nothing to bound by
-        latest = max(published, key=lambda d: bounds(d)[1])  # a publication date is never open
-        problem = vague.bound_problem(end, spans, latest)
-        if problem:
-            line, col = data.where(table, rid, ("date",))
-            data.issues.append(Issue(result.name, line, col, "KD205", "date", problem))
+#: The publication date (EDTF) of the source record that holds an id, or None (missing, undated, invalid).
+PublishedOf = Callable[[str], "str | None"]
 
 
-def _check_reported(data: RawData) -> None:
-    """Report each claim made, or event begun, after every source that reports it was published (KD206)."""
+def bound_problem(bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]], published_of: PublishedOf) -> str:
+    """Why a vague date ends later than its latest citing source's year and its phrase allow (KD205), or ""."""
+    end, spans, cited = bound
+    published = [d for d in map(published_of, cited) if d is not None]
+    if not published:
+        return ""  # no citing source states its date: nothing to bound by
+    latest = max(published, key=lambda d: bounds(d)[1])  # a publication date is never open
+    return vague.bound_problem(end, spans, latest) or ""
+
+
+def reported_problem(
+    said: tuple[str, tuple[str, ...]], published_of: PublishedOf, present: Callable[[str], bool]
+) -> str:
+    """Why a claim made, or event begun, comes after every source that reports it was published (KD206), or ""."""
+    first, cited = said
+    published = [published_of(s) for s in cited if present(s)]
+    days = [bounds(d)[1] for d in published if d is not None]  # a publication date is never open
+    if len(days) < len(cited) or not days or first <= max(days).isoformat():
+        return ""  # a source without a date could have reported it later: nothing to say
+    return (
+        f"The date starts on {first}, after every source that reports it was published (the latest on "
+        f"{max(days).isoformat()}): no source reports what had not yet been said or done."
+    )
+
+
+def _check_dates(data: RawData) -> None:
+    """Report KD205 and KD206 for every record with a vague or a reported date."""
     sources = models.table_of(models.Source)
+
+    def published_of(source: str) -> str | None:
+        result = data.results.get((sources, source))
+        return result.published if result is not None else None
+
+    def present(source: str) -> bool:
+        return (sources, source) in data.results
+
     for (table, rid), result in data.results.items():
-        if result.said is None:
-            continue
-        first, cited = result.said
-        published = [data.results[(sources, s)].published for s in cited if (sources, s) in data.results]
-        days = [bounds(d)[1] for d in published if d is not None]  # a publication date is never open
-        if len(days) < len(cited) or not days or first <= max(days).isoformat():
-            continue  # a source without a date could have reported it later: nothing to say
-        line, col = data.where(table, rid, ("date",))
-        message = (
-            f"The date starts on {first}, after every source that reports it was published (the latest on "
-            f"{max(days).isoformat()}): no source reports what had not yet been said or done."
-        )
-        data.issues.append(Issue(result.name, line, col, "KD206", "date", message))
+        found = [
+            ("KD205", bound_problem(result.bound, published_of) if result.bound else ""),
+            ("KD206", reported_problem(result.said, published_of, present) if result.said else ""),
+        ]
+        for code, problem in found:
+            if problem:
+                line, col = data.where(table, rid, ("date",))
+                data.issues.append(Issue(result.name, line, col, code, "date", problem))
 
 
 def load_raw(
@@ -281,8 +222,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
             _dangling(data, result, target, value, docs)
     for table in _TREES:
         _check_cycles(data, table)
-    _check_bounds(data)
-    _check_reported(data)
+    _check_dates(data)
     _load_info(data)
     data.issues = _capped_per_file(data.issues)
     return data

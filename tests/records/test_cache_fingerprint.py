@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import kdata
-from kdata.records import scan
+from kdata.records import listing
 
 KDATA = Path(kdata.__file__).resolve().parent
 
@@ -20,7 +20,7 @@ def test_every_module_a_file_check_imports_is_in_the_fingerprint() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     here = KDATA / "records"
-    covered = {(here / m).resolve() for m in scan._CHECKING_CODE} | set(here.glob("*.py"))
+    covered = {(here / m).resolve() for m in listing._CHECKING_CODE} | set(here.glob("*.py"))
     missing = [f for f in map(Path, loaded) if f.name != "__init__.py" and f.resolve() not in covered]
     assert missing == []
 
@@ -31,7 +31,7 @@ def test_a_change_to_any_checking_module_changes_the_fingerprint(tmp_path: Path)
 
     records = tmp_path / "kdata" / "records"
     shutil.copytree(KDATA / "records", records)
-    for name in scan._CHECKING_CODE:
+    for name in listing._CHECKING_CODE:
         shutil.copy2(KDATA / "records" / name, records / name)
     probe = (
         "import importlib.util, sys; spec = importlib.util.spec_from_file_location('s', sys.argv[1]); "

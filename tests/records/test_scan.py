@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import shutil
 import sys
@@ -91,28 +90,32 @@ def test_archived_text_changed_between_runs_is_rechecked(project: Path, cache: P
 
 
 def _stored(cache: Path) -> dict[str, Path]:
-    """The cache files by kind: 'marshal' (file checks) and 'quotes.marshal'."""
-    return {p.name.split(".", 1)[1]: p for p in (cache / "validate").glob("*.marshal")}
+    """The cache files by kind: 'sqlite' (the database of file checks and the state across records)."""
+    return {p.name.split(".", 1)[1]: p for p in (cache / "validate").glob("*.sqlite")}
 
 
 def test_the_cache_holds_every_file_and_lives_outside_raw(project: Path, cache: Path) -> None:
-    """Two cache files (checks, quotes), outside raw/, with an entry per record file and the code fingerprint."""
+    """One SQLite cache outside raw/, with an entry per record file and the code fingerprint."""
+    import sqlite3
+
     raw = project / "raw"
     before = {p: p.stat().st_mtime_ns for p in raw.rglob("*")}
     assert _validate(project, cache)[0] == 0
     assert {p: p.stat().st_mtime_ns for p in raw.rglob("*")} == before
     stored = _stored(cache)
-    assert sorted(stored) == ["marshal", "quotes.marshal"]
-    for path in stored.values():
-        fingerprint, entries = marshal.loads(path.read_bytes())
-        assert len(entries) == len(list((project / "raw").glob("*/*.yaml")))
-        assert len(fingerprint) == 64
+    assert sorted(stored) == ["sqlite"]
+    db = sqlite3.connect(stored["sqlite"])
+    (count,) = db.execute("SELECT count(*) FROM files").fetchone()
+    (fingerprint,) = db.execute("SELECT v FROM meta WHERE k = 'fingerprint'").fetchone()
+    db.close()
+    assert count == len(list((project / "raw").glob("*/*.yaml")))
+    assert len(fingerprint) == 64
 
 
 def test_a_corrupt_cache_is_ignored(project: Path, cache: Path) -> None:
     """A damaged cache file only means a cold run."""
     _validate(project, cache)
-    for stored in _stored(cache).values():
+    for stored in (cache / "validate").iterdir():
         stored.write_bytes(b"\x00garbage")
     _edit(project / "raw/places/riverton.yaml", "kind: city", "kind: metropolis")
     assert _validate(project, cache) == _validate(project, cache, "--no-cache")

@@ -1,0 +1,251 @@
+"""The incremental validate reports exactly what a full run reports, after random edits, renames and deletions.
+
+Each trial starts from the test project and applies seeded random changes that reach every check across
+records: ids changed (KD107) and duplicated (KD201), references pointed at missing or other records
+(KD202), parents that close and open cycles (KD204), publication dates moved (KD205, KD206), quotes and
+archived texts edited (KD301, KD303), files renamed, copied, deleted, restored and broken. After each
+step the cached run (stat, or git as the source of what changed) and a run with no cache must agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import GOOD
+from inprocess import run_kdata_here
+
+#: The folder that holds the kdata under test, for child processes.
+_HERE = str(Path(__import__("kdata").__file__).resolve().parent.parent)
+ID = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
+
+
+def _validate(project: Path, cache: Path, *flags: str) -> tuple[int, list[dict[str, object]]]:
+    result = run_kdata_here(
+        "validate", "raw", "--format", "json", *flags, cwd=project, env={"KDATA_CACHE_DIR": str(cache)}
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def _records(raw: Path) -> list[Path]:
+    return sorted(raw.glob("*/*.yaml"))
+
+
+def _ids(raw: Path) -> list[str]:
+    return sorted({m.group(0) for p in _records(raw) for m in ID.finditer(p.read_text("utf-8", "replace"))})
+
+
+def _retarget(rng: random.Random, raw: Path) -> None:
+    """Replace one id named in a record with another id of the tree, or with one no record has."""
+    path = rng.choice(_records(raw))
+    text = path.read_text("utf-8", "replace")
+    found = list(ID.finditer(text))
+    if found:
+        m = rng.choice(found)
+        new = rng.choice([*_ids(raw), "no-such-record", "riverton-x"])
+        path.write_text(text[: m.start()] + new + text[m.end() :], "utf-8")
+
+
+def _parent(rng: random.Random, raw: Path) -> None:
+    """Give an actor or place a parent of its table (cycles come and go), or none."""
+    table = rng.choice(["actors", "places"])
+    files = sorted((raw / table).glob("*.yaml"))
+    if not files:
+        return
+    path = rng.choice(files)
+    lines = [x for x in path.read_text("utf-8", "replace").splitlines() if not x.startswith("parent:")]
+    choice = rng.choice([*(p.stem for p in files), "null"])
+    path.write_text("\n".join([*lines, f"parent: {choice}"]) + "\n", "utf-8")
+
+
+def _rename(rng: random.Random, raw: Path) -> None:
+    path = rng.choice(_records(raw))
+    stem = rng.choice([*(p.stem for p in _records(raw)), "renamed", "town-council", "riverton"])
+    path.rename(path.with_name(f"{stem}.yaml"))
+
+
+def _copy(rng: random.Random, raw: Path) -> None:
+    path = rng.choice(_records(raw))
+    shutil.copy(path, path.with_name(f"copy-{rng.randint(1, 3)}.yaml"))
+
+
+def _delete(rng: random.Random, raw: Path) -> None:
+    rng.choice([*_records(raw), *raw.glob("sources/*.txt")]).unlink()
+
+
+def _restore(rng: random.Random, raw: Path) -> None:
+    original = rng.choice(sorted(p for p in (GOOD / "raw").glob("*/*") if p.is_file()))
+    shutil.copy(original, raw / original.parent.name / original.name)
+
+
+def _text(rng: random.Random, raw: Path) -> None:
+    """Edit an archived text; sometimes give its record the new sha256, so the quotes are checked against it."""
+    texts = sorted(raw.glob("sources/*.txt"))
+    if texts:
+        text = rng.choice(texts)
+        words = text.read_text("utf-8").split(" ")
+        words[rng.randrange(len(words))] = rng.choice(["returned", "bridge", "1,300"])
+        text.write_text(" ".join(words), "utf-8")
+        record = text.with_suffix(".yaml")
+        if rng.random() < 0.6 and record.exists():
+            digest = hashlib.sha256(text.read_bytes()).hexdigest()
+            record.write_text(re.sub(r"sha256: \w+", f"sha256: {digest}", record.read_text("utf-8")), "utf-8")
+
+
+def _published(rng: random.Random, raw: Path) -> None:
+    sources = sorted(raw.glob("sources/*.yaml"))
+    if sources:
+        path = rng.choice(sources)
+        date = rng.choice(["2019", "2020-02-01", "2020-05-01", "2025"])
+        path.write_text(re.sub(r"published: \S+", f"published: {date}", path.read_text("utf-8")), "utf-8")
+
+
+def _quote(rng: random.Random, raw: Path) -> None:
+    path = rng.choice(_records(raw))
+    text = path.read_text("utf-8", "replace")
+    path.write_text(text.replace("residents", rng.choice(["people", "residents"]), 1), "utf-8")
+
+
+def _break(rng: random.Random, raw: Path) -> None:
+    rng.choice(_records(raw)).write_text(rng.choice(["id: [unclosed\n", "just text\n", "id: x\nkind: 12\n"]))
+
+
+def _stray(rng: random.Random, raw: Path) -> None:
+    (raw / rng.choice(["events", "places"]) / "notes.md").write_text("a note\n")
+
+
+OPS: list[Callable[[random.Random, Path], None]] = [
+    _retarget,
+    _retarget,
+    _parent,
+    _parent,
+    _rename,
+    _copy,
+    _delete,
+    _restore,
+    _restore,
+    _text,
+    _published,
+    _quote,
+    _break,
+    _stray,
+]
+
+
+def _mutate(rng: random.Random, raw: Path) -> None:
+    for _ in range(rng.randint(1, 3)):
+        if _records(raw):
+            rng.choice(OPS)(rng, raw)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cached_runs_equal_full_runs_after_random_changes(project: Path, tmp_path: Path, seed: int) -> None:
+    """Thirty random steps; after each, the incremental run and the run without cache report the same."""
+    rng, cache, codes = random.Random(seed), tmp_path / "cache", set()
+    for step in range(30):
+        _mutate(rng, project / "raw")
+        full = _validate(project, cache, "--no-cache")
+        assert _validate(project, cache) == full, f"seed {seed}, step {step}"
+        codes.update(str(issue["code"]) for issue in full[1])
+    assert len(codes) >= 4, codes
+
+
+def _git(project: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t"}
+    env |= {"GIT_COMMITTER_EMAIL": "t@example.org", "HOME": str(project), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["git", *args], cwd=project, env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.parametrize("seed", range(3))
+def test_git_as_the_source_of_changes_equals_full_runs(project: Path, tmp_path: Path, seed: int) -> None:
+    """In a real git repository: random edits, commits, checkouts of older commits and stashes; ``--git`` runs
+    (and stat runs sharing their cache) report what a full run reports after every step."""
+    rng, cache = random.Random(100 + seed), tmp_path / "cache"
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "start")
+    commits = [_git(project, "rev-parse", "HEAD").strip()]
+    for step in range(30):
+        action = rng.random()
+        if action < 0.2:
+            _git(project, "add", "-A")
+            _git(project, "commit", "-qm", f"step {step}", "--allow-empty")
+            commits.append(_git(project, "rev-parse", "HEAD").strip())
+        elif action < 0.3:
+            _git(project, "checkout", "-q", rng.choice(commits), "--", "raw")  # files of an older commit
+        elif action < 0.35:
+            _git(project, "stash", "-q", "--include-untracked")
+        else:
+            _mutate(rng, project / "raw")
+        full = _validate(project, cache, "--no-cache")
+        flags = ("--git",) if rng.random() < 0.8 else ()
+        assert _validate(project, cache, *flags) == full, f"seed {seed}, step {step}, {flags}"
+
+
+def test_a_text_deleted_then_restored_rechecks_the_quotes_citing_it(project: Path, tmp_path: Path) -> None:
+    """No record changes while its text is away: the quotes edited meanwhile are checked when it comes back."""
+    cache, raw = tmp_path / "cache", project / "raw"
+    text = raw / "sources/test-wire-2020-05-01.txt"
+    kept = text.read_bytes()
+    steps: list[Callable[[], object]] = [
+        text.unlink,
+        lambda: (raw / "figures/riverton-bridge-length.yaml").write_text(
+            (raw / "figures/riverton-bridge-length.yaml").read_text().replace("4 kilometres long", "5 kilometres long")
+        ),
+        lambda: text.write_bytes(kept),
+    ]
+    for step in steps:
+        step()
+        full = _validate(project, cache, "--no-cache")
+        assert _validate(project, cache) == full
+    assert {issue["code"] for issue in full[1]} == {"KD301"}
+
+
+def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(project: Path, tmp_path: Path) -> None:
+    """The second run of an unchanged tree prints the stored issues without loading the models."""
+    import sys
+
+    (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")  # an issue to print, too
+    code = (
+        "import sys, kdata.cli\n"
+        "try:\n    kdata.cli.main(['validate', 'raw', '--format', 'json'], standalone_mode=True)\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('yaml', 'pydantic', 'kdata.records.models') if m in sys.modules), file=sys.stderr)"
+    )
+    env = {**os.environ, "KDATA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": _HERE}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True) for _ in "ab"
+    ]
+    assert runs[0].stderr.strip() == "['kdata.records.models', 'pydantic', 'yaml']"
+    assert runs[1].stderr.strip() == "[]"
+    assert runs[0].stdout == runs[1].stdout and "KD102" in runs[1].stdout
+
+
+def test_a_killed_run_never_leaves_a_cache_that_gives_wrong_results(project: Path, tmp_path: Path) -> None:
+    """SIGKILL at random moments of cached runs that recheck changed files: the next run equals a full run."""
+    import signal
+    import sys
+    import time
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("no SIGKILL")
+    rng, cache = random.Random(7), tmp_path / "cache"
+    env = {**os.environ, "KDATA_CACHE_DIR": str(cache), "PYTHONPATH": _HERE}
+    for trial in range(8):
+        _mutate(rng, project / "raw")
+        child = subprocess.Popen([sys.executable, "-m", "kdata", "validate", "raw"], cwd=project, env=env)
+        time.sleep(rng.uniform(0.05, 1.2))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert _validate(project, cache) == _validate(project, cache, "--no-cache"), f"trial {trial}"
