@@ -17,10 +17,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from kdata.site.render import _Package
+#: The package as the site reads it (``kdata.site.render._Package``), named, not imported: render imports this
+#: module, and the one-way layout allows no import back, not even for type checking.
+_Package = Any
 
 #: The record tables with a page per record, as ``<table>/<id>.html``.
 PAGED = ("events", "figures", "claims", "sources", "actors", "places")

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kdata.records import models
 from kdata.release.cite import citation
 from kdata.site import findable, search
 from kdata.site.timeline import MAX_LABELS, MINOR_YEARS, STEPS, layout, when
 
-if TYPE_CHECKING:
-    from kdata.site.render import _Package
+#: The package as the site reads it (``kdata.site.render._Package``), named, not imported: render imports this
+#: module, and the one-way layout allows no import back, not even for type checking.
+_Package = Any
 
 #: The search index the front page loads (written by ``search_index``, in static/).
 SEARCH_INDEX = "search-index.js"
