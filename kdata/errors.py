@@ -300,6 +300,13 @@ CODES: dict[str, Code] = {
             "A Parquet file's schema metadata (field descriptions, package name, version and licence, pandas dtypes) "
             "differs from what the build writes for the descriptor's fields.",
         ),
+        Code(
+            "KD405",
+            "stray-file",
+            "Move the file out of the package folder (a package is its descriptor and the files it names).",
+            "A file or folder in the package folder that the descriptor does not name (SHA256SUMS, kdata's marker "
+            "and a checkout's releases/ aside): it would travel with the package without being part of it.",
+        ),
     )
 }
 
@@ -343,18 +350,20 @@ class Issue:
 #: The user information of a URL (``https://user:token@host``): everything between ``//`` and the
 #: last ``@`` before the path, as ``urllib.parse.urlsplit`` reads it.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+#: The query of a URL in a text (``?token=…`` of a signed link): up to a fragment or a space.
+_QUERY = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^?#\s]*)\?[^#\s]*")
 #: What stands for the user information in a printed URL.
 HIDDEN = "***"
 
 
 def redact(text: str) -> str:
-    """``text`` with the user name and password of every URL in it replaced by ``***``.
+    """``text`` with the user name and password, and the query, of every URL in it replaced by ``***``.
 
-    Credentials in a base URL (``https://user:token@host/releases/``) are never printed: every
-    message about a location goes through this (``KdataError`` applies it to its own message), and
+    Credentials in a base URL (``https://user:token@host/releases/``, ``…?token=…``) are never printed:
+    every message about a location goes through this (``KdataError`` applies it to its own message), and
     a message that shortens a URL redacts it first.
     """
-    return _USERINFO.sub(rf"\1{HIDDEN}@", text)
+    return _QUERY.sub(rf"\1?{HIDDEN}", _USERINFO.sub(rf"\1{HIDDEN}@", text))
 
 
 class KdataError(Exception):

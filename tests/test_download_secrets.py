@@ -57,6 +57,17 @@ def test_a_failed_download_never_prints_the_credentials(site: tuple[Path, str], 
         assert f"://{HIDDEN}@" in out, (case, out)
 
 
+@pytest.mark.parametrize("tail", ["?token=abc123", "?token=abc123/", "#token=abc123", "/?a=1&token=abc123"])
+def test_a_base_url_with_a_query_or_fragment_is_refused_without_printing_it(
+    site: tuple[Path, str], tmp_path: Path, tail: str
+) -> None:
+    """A base URL names a folder and the archive's name is appended: a query or fragment would swallow it."""
+    registry, url = site
+    out = download(registry, f"http://u:pw@{url.removeprefix('http://')}/{tail}", tmp_path / "cwd")
+    assert "has a query ('?') or a fragment ('#')" in out and out.count("\n") == 1, out
+    assert "abc123" not in out and "pw" not in out, out
+
+
 def test_kdata_versions_shows_the_base_url_without_credentials(site: tuple[Path, str], tmp_path: Path) -> None:
     registry, _ = site
     env = {"KDATA_REGISTRY": str(registry), "KDATA_BASE_URL": f"https://user:{TOKEN}@example.org/kdata/"}
@@ -71,12 +82,16 @@ def test_kdata_versions_shows_the_base_url_without_credentials(site: tuple[Path,
         ("https://user:pw@host/x", f"https://{HIDDEN}@host/x"),
         (
             "see http://tok@h:80/a?b=c@d and file://u@localhost/p",
-            f"see http://{HIDDEN}@h:80/a?b=c@d and file://{HIDDEN}@localhost/p",
+            f"see http://{HIDDEN}@h:80/a?{HIDDEN} and file://{HIDDEN}@localhost/p",
         ),
         ("https://u:p@ss@host/", f"https://{HIDDEN}@host/"),  # urlsplit's host is after the last '@'
         ("HTTPS://U:P@HOST/", f"HTTPS://{HIDDEN}@HOST/"),
         ("https://host/a@b", "https://host/a@b"),  # an '@' in the path is no credential
         ("mail me at a@b.org", "mail me at a@b.org"),
+        # a query may carry a token too (a signed link): hidden whole, the fragment and the text after it kept
+        ("https://host/dl/?token=abc123 then", f"https://host/dl/?{HIDDEN} then"),
+        ("https://host/dl/x.zip?X-Amz-Signature=f00&e=1#part", f"https://host/dl/x.zip?{HIDDEN}#part"),
+        ("a question? yes", "a question? yes"),
     ],
 )
 def test_redact_hides_exactly_the_user_information(text: str, shown: str) -> None:

@@ -22,17 +22,25 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kdata.datapackage import write
 from kdata.datapackage.schemas import MEANING, categories
 from kdata.errors import CODES, PackageError
+from kdata.records import vocab
 
 #: The last version kdata released without a format key (format 1).
 LAST_UNMARKED = (0, 1, 0)
 #: The package metadata keys ``PackageInfo`` defines and a current package states.
 _INFO_KEYS = ("name", "title", "description", "version", "homepage", "licenses", "contributors", "keywords")
+#: Every top-level key the writer of format 2 writes (``write.write_package``): any other is not the writer's.
+_TOP_KEYS = ("$schema", write.FORMAT_KEY, *_INFO_KEYS, "sources", "created", "resources")
+#: Entries of a package folder that the descriptor does not name but that belong there: a release's checksums,
+#: the marker of a folder kdata made (``fs.MADE``), the checkout's archived releases.
+_BESIDE = ("SHA256SUMS", ".kdata-made", "releases")
 
 
 def problem(code: str, where: str, what: str) -> str:
@@ -161,6 +169,9 @@ def expected(descriptor: dict[str, Any], by_models: bool) -> tuple[Expected | No
     problems = []
     if descriptor.get("$schema") != write.PROFILE:
         problems.append(problem("KD402", "$schema", f"{_short(descriptor.get('$schema'))}, expected {write.PROFILE}"))
+    problems += [problem("KD402", key, "not a key kdata writes") for key in descriptor if key not in _TOP_KEYS]
+    if "created" in descriptor and str(descriptor.get("version")).endswith(vocab.DEV_SUFFIX):
+        problems.append(problem("KD402", "created", "a version between releases (-dev) has no release date"))
     try:
         info = PackageInfo.model_validate({k: descriptor[k] for k in _INFO_KEYS if k in descriptor})
     except ValidationError as exc:
@@ -187,11 +198,23 @@ def expected(descriptor: dict[str, Any], by_models: bool) -> tuple[Expected | No
 
 
 def resource_problems(descriptor: dict[str, Any], want: Expected) -> list[str]:
-    """One line per resource whose entry differs from the writer's (its first difference)."""
+    """One line per resource whose entry differs from the writer's (its first difference), or whose content keys do.
+
+    The content keys' values are checked against the files by ``verify``; here, which of them are there: every
+    resource has a hash and a row count, and a byte count unless its format is uncounted (``write.UNCOUNTED``).
+    """
     problems = []
     for resource in descriptor["resources"]:
         entry = {k: v for k, v in resource.items() if k not in write.CONTENT_KEYS}
         name = resource["name"]
+        have = sorted(k for k in write.CONTENT_KEYS if k in resource)
+        want_keys = sorted(
+            k for k in write.CONTENT_KEYS if k != "bytes" or resource.get("format") not in write.UNCOUNTED
+        )
+        if have != want_keys:
+            problems.append(
+                problem("KD403", name, f"declares {', '.join(have)}; the writer declares {', '.join(want_keys)}")
+            )
         if name not in want.entries:
             if resource["format"] != "csv":
                 problems.append(problem("KD403", name, "no table of the package has a resource of this name"))
@@ -224,3 +247,17 @@ def parquet_problems(path_name: str, table: Any, resource: dict[str, Any], want:
 
     found = difference(metadata(table.schema), metadata(made), "metadata")
     return [problem("KD404", path_name, found)] if found else []
+
+
+def stray_problems(folder: Path, descriptor: dict[str, Any]) -> list[str]:
+    """One line per entry of the package folder that is neither named by the descriptor nor belongs beside it.
+
+    A stray file travels with the package (a wheel, a copy, an upload) without being part of it: a package is
+    exactly its descriptor and the files it names (``python -m build`` once left wheels in ``dist/``).
+    """
+    named = {"datapackage.json", *_BESIDE, *(str(r["path"]).split("/", 1)[0] for r in descriptor["resources"])}
+    return [
+        problem("KD405", name, "in the package folder but not part of the package; move it out")
+        for name in sorted(os.listdir(folder))
+        if name not in named
+    ]

@@ -18,6 +18,7 @@ from kdata.datapackage.conformance import (
     package_format,
     parquet_problems,
     resource_problems,
+    stray_problems,
 )
 from kdata.datapackage.read import load_descriptor, table_file
 from kdata.errors import PackageError
@@ -216,7 +217,8 @@ def verify(folder: Path) -> list[str]:
     readable and its columns and types match the Table Schema, it holds the declared number of
     rows and the same rows as the CSV, every cell meets its field's ``enum``, ``minimum``,
     ``maximum``, ``pattern`` and ``maxLength`` constraints (in both files), required cells are
-    filled, primary keys are unique and foreign keys resolve.
+    filled, primary keys are unique and foreign keys resolve. The folder holds nothing the descriptor does not
+    name (a release's SHA256SUMS, kdata's marker and a checkout's releases/ aside: ``conformance.stray_problems``).
 
     The check changes nothing. A swap of the folder by a build or a download in another process can
     make it see files of two versions, or none: a check that finds problems (or cannot read) is done
@@ -250,6 +252,7 @@ def _verify(folder: Path) -> list[str]:
         return problems
     made = None
     generation, problems = package_format(descriptor)
+    problems += stray_problems(folder, descriptor)
     if generation > 1:  # what the writer of its format writes, exactly (see conformance)
         made, found = expected(descriptor, by_models=descriptor["version"] == current_version())
         problems += found

@@ -127,7 +127,16 @@ class Registry:
 
 
 def release_url(base: str, release: Release) -> str:
-    """The URL of a release archive under ``base`` (``{version}`` in it replaced by the version)."""
+    """The URL of a release archive under ``base`` (``{version}`` in it replaced by the version).
+
+    Raises:
+        DownloadError: ``base`` has a query or a fragment: it names a folder, and the archive's name is appended.
+    """
+    if "://" in base and ("?" in base or "#" in base):  # a folder path may hold either
+        raise DownloadError(  # named without them: a query or a fragment may carry a token
+            f"The base URL {re.split('[?#]', base, maxsplit=1)[0]}… has a query ('?') or a fragment ('#'); it must name the folder of the archives "
+            f"(the archive's name is appended to it). Check {ENV_BASE_URL} or the registry's base_url."
+        )
     return base.replace(VERSION_FIELD, release.version).rstrip("/") + "/" + release.file
 
 

@@ -144,6 +144,20 @@ DESCRIPTOR_EDITS: dict[str, tuple[Edit, str]] = {
         "KD401 package-format: kdata:format: 3: this kdata writes and checks format 2",
     ),
     "format as text": (lambda d: d.update({"kdata:format": "2"}), 'KD401 package-format: kdata:format: "2":'),
+    # frictionless counts no Parquet bytes and calls a declared count an error: the writer declares none
+    "parquet bytes declared": (
+        lambda d: resource(d, "events-parquet").update(bytes=0),  # ``declare`` then writes the true size
+        "KD403 resource-metadata: events-parquet: declares bytes, hash, kdata:rows; the writer declares hash, kdata:rows",
+    ),
+    "csv bytes removed": (
+        lambda d: resource(d, "events").pop("bytes"),
+        "KD403 resource-metadata: events: declares hash, kdata:rows; the writer declares bytes, hash, kdata:rows",
+    ),
+    "unknown top-level key": (lambda d: d.update(evil="x"), "KD402 package-metadata: evil: not a key kdata writes"),
+    "created between releases": (
+        lambda d: d.update(created="2026-11-26T00:00:00Z"),
+        "KD402 package-metadata: created: a version between releases (-dev) has no release date",
+    ),
 }
 
 
@@ -254,3 +268,34 @@ def test_a_package_before_formats_still_verifies(tmp_path: Path) -> None:
     descriptor = json.loads((old / "datapackage.json").read_text("utf-8"))
     assert "kdata:format" not in descriptor and resource(descriptor, "events-parquet")["type"] == "file"
     assert verify(old) == []
+
+
+#: Entries put into a package folder -> whether verify names them (KD405): what the descriptor names, a release's
+#: SHA256SUMS, kdata's marker and a checkout's releases/ belong there; anything else travels without being part of it.
+STRAYS: dict[str, bool] = {
+    "notes.txt": True,
+    "kalbajar_data-1.0.0-py3-none-any.whl": True,  # what `python -m build` once left in dist/
+    ".hidden": True,
+    "empty/": True,
+    "sub/events.csv": True,
+    "SHA256SUMS": False,
+    ".kdata-made": False,
+    "releases/kalbajar-0.1.0.zip": False,
+}
+
+
+@pytest.mark.parametrize("entry", STRAYS, ids=list(STRAYS))
+def test_a_package_folder_holds_the_package_and_nothing_else(current: Path, tmp_path: Path, entry: str) -> None:
+    folder = copy_of(current, tmp_path / "dist")
+    path = folder / entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if entry.endswith("/"):
+        path.mkdir()
+    else:
+        path.write_bytes(b"x")
+    found = verify(folder)
+    if STRAYS[entry]:
+        name = entry.split("/")[0]
+        assert found == [f"KD405 stray-file: {name}: in the package folder but not part of the package; move it out"]
+    else:
+        assert found == []
