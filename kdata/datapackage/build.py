@@ -155,8 +155,14 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
         BuildError: The files could not be written; the message says what was left as it was.
     """
     _check_places(raw, dist, schemas)
-    with tempfile.TemporaryDirectory(prefix="kdata-rows-") as spill:
-        return _build(raw, dist, schemas, Path(spill))
+    try:
+        with tempfile.TemporaryDirectory(prefix="kdata-rows-") as spill:
+            return _build(raw, dist, schemas, Path(spill))
+    except OSError as exc:  # writing the rows to the scratch folder (writing dist/ raises BuildError itself)
+        reason = fs.write_error(exc)
+        raise BuildError(
+            f"Could not write the rows to a scratch folder: {reason}. The previous build is unchanged."
+        ) from None
 
 
 def _build(raw: Path, dist: Path, schemas: Path | None, spill: Path) -> BuildResult:
