@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kdata import fs
-from kdata.datapackage.rows import Part, TableRows, chunk_tables, merge
+from kdata.datapackage.rows import Chunked, TableRows, merge, spill_chunk
 from kdata.datapackage.schemas import schema_files, write_schemas
 from kdata.datapackage.write import table_parts, write_package
 from kdata.errors import BuildError, DataError, UsageError
@@ -107,16 +107,18 @@ class Valid(NamedTuple):
     """What the build keeps of a valid raw/: the package metadata and each table's rows, part by part."""
 
     info: models.PackageInfo
-    parts: dict[str, list[Part]]
+    parts: dict[str, list[Chunked]]
 
 
-def validated(raw: Path) -> Valid:
+def validated(raw: Path, spill: Path) -> Valid:
     """Read raw/ into the package's rows; raise DataError listing every issue, if there is any.
 
-    Only the metadata and the rows are kept: what else ``load_raw`` returns (a small
-    check result per file, ~0.5 KB) is dropped before the rows are gathered by table.
+    The worker processes write the rows into ``spill`` (``rows.spill_chunk``): the parts
+    kept here only name their files. Only the metadata and the parts are kept: what else
+    ``load_raw`` returns (a small check result per file) is dropped before the rows are
+    gathered by table.
     """
-    data = load_raw(raw, keep=partial(chunk_tables, sources=raw / SOURCES))
+    data = load_raw(raw, keep=partial(spill_chunk, sources=raw / SOURCES, folder=spill))
     issues = data.issues + verify_quotes(data)  # every citation anchored, or the build stops here
     if issues:
         raise DataError(issues)
@@ -126,7 +128,7 @@ def validated(raw: Path) -> Valid:
     return Valid(info, table_parts(chunks))
 
 
-def _merged(parts: dict[str, list[Part]]) -> Iterator[tuple[str, TableRows]]:
+def _merged(parts: dict[str, list[Chunked]]) -> Iterator[tuple[str, TableRows]]:
     """Each table's rows in turn, merged only when asked for.
 
     Takes each table's parts out of ``parts`` (the build's own, from ``validated``)
@@ -153,7 +155,19 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
         BuildError: The files could not be written; the message says what was left as it was.
     """
     _check_places(raw, dist, schemas)
-    info, parts = validated(raw)
+    try:
+        with tempfile.TemporaryDirectory(prefix="kdata-rows-") as spill:
+            return _build(raw, dist, schemas, Path(spill))
+    except OSError as exc:  # writing the rows to the scratch folder (writing dist/ raises BuildError itself)
+        reason = fs.write_error(exc)
+        raise BuildError(
+            f"Could not write the rows to a scratch folder: {reason}. The previous build is unchanged."
+        ) from None
+
+
+def _build(raw: Path, dist: Path, schemas: Path | None, spill: Path) -> BuildResult:
+    """The body of ``build``, with ``spill`` the scratch folder for the rows."""
+    info, parts = validated(raw, spill)
     state, writing = "The previous build is unchanged.", f"the package to {dist}"
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
@@ -186,7 +200,7 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
 
     Every file is compared byte for byte. Parquet bytes name the pyarrow version that
     wrote them; the fresh build, like a real one, keeps the Parquet files of ``dist``
-    whose tables are unchanged (``write.parquet_pieces``), so a package built with
+    whose tables are unchanged (``write.write_table``), so a package built with
     another pyarrow is fresh when its tables are.
 
     Files kdata did not write are not listed here (see ``refusals``): a build would refuse over them.
@@ -194,14 +208,26 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
     Returns:
         One line per stale, missing or unexpected file; empty when all is fresh.
     """
-    info, parts = validated(raw)
-    with tempfile.TemporaryDirectory(prefix="kdata-check-") as scratch:
-        fresh = Path(scratch)
-        write_package(info, _merged(parts), fresh, sync=False, previous=dist, created=created(raw, info.version))
-        expected = {dist / path.name: path.read_bytes() for path in fresh.iterdir()}
-    expected.update({schemas / name: content for name, content in schema_files().items()})
+    import filecmp
+
     problems = []
-    for path, content in expected.items():
+    expected: set[Path] = set()
+    with tempfile.TemporaryDirectory(prefix="kdata-check-") as scratch:
+        fresh, spill = Path(scratch) / "dist", Path(scratch) / "rows"
+        fresh.mkdir()
+        spill.mkdir()
+        info, parts = validated(raw, spill)
+        write_package(info, _merged(parts), fresh, sync=False, previous=dist, created=created(raw, info.version))
+        for made in sorted(fresh.iterdir()):  # compared file by file, never all held at once
+            path = dist / made.name
+            expected.add(path)
+            if not path.is_file():
+                problems.append(f"{path} is missing")
+            elif not filecmp.cmp(made, path, shallow=False):
+                problems.append(f"{path} differs from a fresh build")
+    for name, content in schema_files().items():
+        path = schemas / name
+        expected.add(path)
         if not path.is_file():
             problems.append(f"{path} is missing")
         elif path.read_bytes() != content:

@@ -189,7 +189,7 @@ def expected(descriptor: dict[str, Any], by_models: bool) -> tuple[Expected | No
             schema, description = models_schema(name), TABLES[name].description
         else:
             schema, description = _own_schema(resource["schema"]), resource.get("description", "")
-        for kind, (_, suffix, _) in write._KINDS.items():
+        for kind, (suffix, _) in write._KINDS.items():
             entries[name + suffix] = write.resource_entry(name, kind, description, write.twin_schema(schema, suffix))
     if by_models:
         declared = {r["name"] for r in tables}

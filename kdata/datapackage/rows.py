@@ -1,24 +1,28 @@
 """Records -> rows: each table's typed rows and CSV lines, made where the records are checked.
 
 The worker processes that check the record files also turn each valid record
-into rows (its own row, and the rows of the child tables its lists fill) and
-return them as one ``Part`` per table and chunk of files: an Arrow table, and
-the same rows as CSV text written by the csv module where they were made. The
-parent never holds the records themselves: it only concatenates each table's
-parts and sorts them by primary key (``merge``).
+into rows (its own row, and the rows of the child tables its lists fill): one
+``Part`` per table and chunk of files, an Arrow table and the same rows as CSV
+text written by the csv module where they were made. The build's workers sort
+each part by primary key and write it to a spill folder (``spill_chunk``), so
+the parent holds neither the records nor all the rows: it only notes each part's
+first and last key, and ``merge`` streams each table in key order, loading at a
+time only the parts whose key ranges overlap (usually one: files are read in
+name order, which is mostly key order).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate, pairwise
+from itertools import accumulate, count, pairwise
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Protocol, get_args, get_origin
 
 from kdata.records import models
 from kdata.records.dates import parse_edtf
@@ -43,18 +47,108 @@ class Part:
         """Each row's CSV line."""
         return [self.csv[start:end] for start, end in pairwise((0, *self.ends))]
 
+    @property
+    def rows(self) -> int:
+        """How many rows the part holds."""
+        return int(self.arrow.num_rows)
+
+    def load(self) -> Part:
+        """The part itself (a ``Spilled`` part reads itself back)."""
+        return self
+
+    def select(self, names: list[str] | None = None) -> Any:
+        """The Arrow rows, only the columns ``names`` if given."""
+        return self.arrow if names is None else self.arrow.select(names)
+
+
+#: A table's key of one row: its primary key's values.
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Spilled:
+    """A ``Part`` sorted by primary key and written to disk by the worker that made it.
+
+    Attributes:
+        stem: The files' path without suffix: ``.arrow`` (Arrow IPC), ``.csv`` (the lines), ``.ends``.
+        rows: How many rows it holds.
+        first, last: The keys of its first and last row; None when a key holds a null (ordered as Arrow does).
+    """
+
+    stem: str
+    rows: int
+    first: Key | None
+    last: Key | None
+
+    def load(self) -> Part:
+        """The part, read back into memory."""
+        import pyarrow as pa
+
+        with pa.OSFile(self.stem + ".arrow") as source:
+            arrow = pa.ipc.open_file(source).read_all()
+        ends = array("I")
+        with open(self.stem + ".ends", "rb") as handle:
+            ends.fromfile(handle, self.rows)
+        with open(self.stem + ".csv", "rb") as handle:
+            return Part(arrow, handle.read(), ends)
+
+    def select(self, names: list[str] | None = None) -> Any:
+        """The Arrow rows, only the columns ``names`` if given (the others are never read)."""
+        import pyarrow as pa
+
+        with pa.memory_map(self.stem + ".arrow") as source:
+            arrow = pa.ipc.open_file(source).read_all()
+            picked = arrow if names is None else arrow.select(names)
+            return picked.combine_chunks() if picked.num_rows else picked  # a copy: the map closes
+
+
+class Chunked(Protocol):
+    """A chunk's rows of one table, in memory (``Part``) or on disk (``Spilled``)."""
+
+    @property
+    def rows(self) -> int: ...
+
+    def load(self) -> Part: ...
+
+    def select(self, names: list[str] | None = None) -> Any: ...
+
 
 @dataclass(frozen=True)
 class TableRows:
-    """All rows of one table, sorted by primary key: typed, and as its CSV file without the header.
+    """All rows of one table, to stream in primary-key order: the parts, in groups whose key ranges overlap.
 
     Attributes:
-        arrow: The rows as a ``pyarrow.Table`` (possibly in several chunks).
-        csv: The same rows as CSV lines, in pieces to write one after the other.
+        table: The table.
+        groups: The parts, grouped: every key of a group sorts before every key of the next one.
+        num_rows: How many rows the table holds.
     """
 
-    arrow: Any
-    csv: tuple[bytes, ...]
+    table: str
+    groups: tuple[tuple[Chunked, ...], ...]
+    num_rows: int
+
+    def chunks(self) -> Iterator[Part]:
+        """The rows in primary-key order, one ``Part`` per group (its ``ends`` left empty but for a lone part)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for group in self.groups:
+            if len(group) == 1:
+                yield group[0].load()  # sorted already (see ``merge``)
+                continue
+            loaded = [part.load() for part in group]
+            joined = pa.concat_tables([part.arrow for part in loaded])
+            order = pc.sort_indices(joined, _sort_keys(self.table)).to_pylist()
+            lines = [line for part in loaded for line in part.lines()]
+            del loaded
+            yield Part(joined.take(order), b"".join([lines[i] for i in order]), array("I"))
+
+    def collect(self) -> Part:
+        """All rows at once (for small tables and tests): one Arrow table and the CSV lines, sorted."""
+        import pyarrow as pa
+
+        parts = list(self.chunks()) or [Rows().tables()[self.table]]
+        return Part(pa.concat_tables([p.arrow for p in parts]), b"".join(p.csv for p in parts), array("I"))
 
 
 @cache
@@ -255,21 +349,85 @@ def csv_header(table: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def merge(table: str, parts: Sequence[Part]) -> TableRows:
-    """All rows of a table from its parts, sorted by primary key.
+def _sort_keys(table: str) -> list[tuple[str, str]]:
+    return [(key, "ascending") for key in models.TABLES[table].primary_key]
 
-    Parts mostly arrive in order already (files are read sorted by name, which
-    is the id): then nothing is copied, and the CSV lines are the parts' own
-    bytes. The Arrow table may still be in several chunks; the Parquet writer
-    combines them, since Parquet bytes depend on the chunks.
-    """
+
+def _key(arrow: Any, table: str, row: int) -> Key | None:
+    """The primary key of one row, or None if it holds a null (Arrow sorts nulls last; Python cannot compare them)."""
+    key = tuple(arrow[name][row].as_py() for name in models.TABLES[table].primary_key)
+    return None if None in key else key
+
+
+def _sorted(table: str, part: Part) -> Part:
+    """The part with its rows (and their CSV lines) in primary-key order; the part itself if they are already."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = parts or [Rows().tables()[table]]
-    joined = pa.concat_tables([part.arrow for part in parts])
-    order = pc.sort_indices(joined, [(key, "ascending") for key in models.TABLES[table].primary_key])
-    if len(order) and not pc.all(pc.equal(order, pa.array(range(len(order)), type=order.type))).as_py():
-        lines = [line for part in parts for line in part.lines()]
-        return TableRows(joined.take(order), (b"".join([lines[i] for i in order.to_pylist()]),))
-    return TableRows(joined, tuple(part.csv for part in parts))
+    order = pc.sort_indices(part.arrow, _sort_keys(table))
+    if not len(order) or pc.all(pc.equal(order, pa.array(range(len(order)), type=order.type))).as_py():
+        return part
+    lines, picked = part.lines(), order.to_pylist()
+    moved = [lines[i] for i in picked]
+    return Part(part.arrow.take(order), b"".join(moved), array("I", accumulate(map(len, moved))))
+
+
+#: Numbers the spilled parts of one process (with its id, a unique file name).
+_SPILLS = count()
+
+
+def spill_chunk(records: list[tuple[str, models.Record]], sources: Path | None, folder: Path) -> dict[str, Spilled]:
+    """The rows of a chunk of records (see ``chunk_tables``), each table's sorted and written into ``folder``.
+
+    The build hands this to :func:`kdata.records.validate.load_raw` as ``keep``: worker
+    processes write the rows they make, and only a ``Spilled`` per table reaches the parent.
+    Tables without rows are left out.
+    """
+    import pyarrow as pa
+
+    out = {}
+    for table, made in chunk_tables(records, sources).items():
+        if not made.rows:
+            continue
+        part = _sorted(table, made)
+        stem = str(folder / f"{table}-{os.getpid()}-{next(_SPILLS)}")
+        with pa.OSFile(stem + ".arrow", "wb") as sink, pa.ipc.new_file(sink, part.arrow.schema) as writer:
+            writer.write_table(part.arrow)
+        with open(stem + ".csv", "wb") as handle:
+            handle.write(part.csv)
+        with open(stem + ".ends", "wb") as handle:
+            array("I", part.ends).tofile(handle)
+        out[table] = Spilled(stem, part.rows, _key(part.arrow, table, 0), _key(part.arrow, table, part.rows - 1))
+    return out
+
+
+def merge(table: str, parts: Sequence[Chunked]) -> TableRows:
+    """All rows of a table from its parts, to stream sorted by primary key (as a stable sort of them all would).
+
+    Each part is sorted on its own (``Spilled`` parts are already); parts whose key
+    ranges overlap form one group, sorted together when streamed. Files are read in
+    name order, which is mostly key order, so a group is nearly always one part: the
+    table streams one part at a time. A key with a null puts every part in one group.
+    """
+    kept = [part if isinstance(part, Spilled) else _sorted(table, part.load()) for part in parts if part.rows]
+    bounds = [
+        (part.first, part.last)
+        if isinstance(part, Spilled)
+        else (_key(part.arrow, table, 0), _key(part.arrow, table, part.rows - 1))
+        for part in kept
+    ]
+    keys = [(first, last) for first, last in bounds if first is not None and last is not None]
+    if len(keys) < len(bounds):
+        groups = [list(range(len(kept)))] if kept else []
+    else:
+        groups, high = [], ()
+        for i in sorted(range(len(kept)), key=lambda i: (keys[i][0], i)):
+            first, last = keys[i]
+            if groups and first <= high:  # equal keys too: their order is the parts' order, as a stable sort keeps it
+                groups[-1].append(i)
+                high = max(high, last)
+            else:
+                groups.append([i])
+                high = last
+    ordered = tuple(tuple(kept[i] for i in sorted(group)) for group in groups)
+    return TableRows(table, ordered, sum(part.rows for part in kept))

@@ -11,25 +11,32 @@ invalid ("expected is N and actual is None"), and a declared ``hash`` is skipped
 So a Parquet resource declares its ``hash`` (for every other tool, and for ``kdata verify``) but
 no ``bytes``; ``kdata verify`` checks every file's sha256 itself, and the Parquet rows and types
 against the Table Schema and the CSV's.
+
+Both files of a table are written as its rows stream in (``rows.TableRows.chunks``): the CSV line
+by line, the Parquet in row groups of ``ROW_GROUP_ROWS`` rows, each combined into one chunk first
+(Parquet bytes depend on the chunks, and must depend only on the rows: the build is reproducible).
+So a build holds one row group of a table at a time, never a whole table.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-from collections.abc import Callable, Iterable
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kdata.datapackage.conflicts import QUOTE_SEPARATOR, QUOTES, find_disagreements
 from kdata.datapackage.parquet import described, package_metadata
 from kdata.datapackage.read import DESCRIPTOR
-from kdata.datapackage.rows import Part, Rows, TableRows, csv_header
+from kdata.datapackage.rows import Chunked, Part, Rows, TableRows, csv_header
 from kdata.datapackage.schemas import dump_json, table_schema
 from kdata.records import models
 
 PARQUET_SUFFIX = "-parquet"
+#: Rows in each row group of a Parquet file (the last one holds the rest): what a build holds of a table at a time.
+ROW_GROUP_ROWS = 1 << 17
 #: The derived tables of disagreements and of their sides.
 DISAGREEMENTS = models.table_of(models.Disagreement)
 SIDES = models.table_of(models.DisagreementSide)
@@ -41,7 +48,7 @@ CITATIONS = models.table_of(models.PublishedCitation)
 SOURCES = models.table_of(models.Source)
 
 
-def table_parts(chunks: Iterable[dict[str, Part]]) -> dict[str, list[Part]]:
+def table_parts(chunks: Iterable[dict[str, Chunked]]) -> dict[str, list[Chunked]]:
     """Each table's parts, in the order of the chunks, plus the rows of the derived disagreement tables.
 
     Args:
@@ -51,7 +58,7 @@ def table_parts(chunks: Iterable[dict[str, Part]]) -> dict[str, list[Part]]:
     Returns:
         Table -> its parts, for every table of ``models.TABLES``.
     """
-    parts: dict[str, list[Part]] = {table: [] for table in models.TABLES}
+    parts: dict[str, list[Chunked]] = {table: [] for table in models.TABLES}
     for chunk in chunks:
         for table, part in chunk.items():
             parts[table].append(part)
@@ -60,21 +67,37 @@ def table_parts(chunks: Iterable[dict[str, Part]]) -> dict[str, list[Part]]:
     return parts
 
 
-def _disagreements(parts: dict[str, list[Part]]) -> dict[str, Part]:
-    """The rows of the derived disagreement tables, as one more part each."""
+def _disagreements(parts: dict[str, list[Chunked]]) -> dict[str, Part]:
+    """The rows of the derived disagreement tables, as one more part each.
+
+    Only rows on a topic, and only the citations of such rows, are read into Python objects:
+    ``find_disagreements`` compares nothing else, and a million citations as dicts would take gigabytes.
+    """
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    def rows(table: str, columns: list[str] | None = None, topical: bool = False) -> list[dict[str, Any]]:
+    def rows(table: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
         out = []
         for part in parts[table]:
-            arrow = part.arrow.filter(pc.is_valid(part.arrow["topic"])) if topical else part.arrow
-            out += (arrow if columns is None else arrow.select(columns)).to_pylist()
+            arrow = part.select(columns)
+            out += arrow.filter(pc.is_valid(arrow["topic"])).to_pylist() if columns is None else arrow.to_pylist()
         return out
 
-    compared = {table: rows(table, topical=True) for table in models.COMPARED}
+    compared = {table: rows(table) for table in models.COMPARED}
     _add_quotes(compared[CLAIMS], parts[CITATIONS])
     owners = list(models.TABLES["citations"].owners.values())
-    citations = rows("citations", ["id", *owners, "claimant", "source"])
+    topical = {
+        models.COMPARED[table]: pa.array([r["id"] for r in found], pa.string()) for table, found in compared.items()
+    }
+    citations = []
+    for part in parts[CITATIONS]:
+        table = part.select(["id", *owners, "claimant", "source"])
+        mask = None
+        for column, ids in topical.items():
+            hit = pc.fill_null(pc.is_in(table[column], value_set=ids), False)
+            mask = hit if mask is None else pc.or_(mask, hit)
+        if mask is not None:
+            citations += table.filter(mask).to_pylist()
     sources = rows("sources", ["id", "published_start", "published_precision", models.TOMBSTONE])
     found, sides = find_disagreements(compared, citations, sources)
     made = Rows()
@@ -86,67 +109,105 @@ def _disagreements(parts: dict[str, list[Part]]) -> dict[str, Part]:
     return {DISAGREEMENTS: tables[DISAGREEMENTS], SIDES: tables[SIDES]}
 
 
-def _add_quotes(claims: list[dict[str, Any]], citations: list[Part]) -> None:
+def _add_quotes(claims: list[dict[str, Any]], citations: list[Chunked]) -> None:
     """Give each claim row on a topic its citations' quotes, in citation order: what ``wording`` compares."""
     if not claims:
         return
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = {row["id"] for row in claims}
+    wanted = pa.array(sorted({row["id"] for row in claims}), pa.string())
     quotes: dict[str, list[tuple[str, str]]] = {}
     for part in citations:
-        table = part.arrow.select(["id", CLAIM_COLUMN, "quote"])
-        for row in table.filter(pc.is_valid(table[CLAIM_COLUMN])).to_pylist():
-            if row[CLAIM_COLUMN] in wanted:
-                quotes.setdefault(row[CLAIM_COLUMN], []).append((row["id"], row["quote"]))
+        table = part.select(["id", CLAIM_COLUMN, "quote"])
+        for row in table.filter(pc.fill_null(pc.is_in(table[CLAIM_COLUMN], value_set=wanted), False)).to_pylist():
+            quotes.setdefault(row[CLAIM_COLUMN], []).append((row["id"], row["quote"]))
     for row in claims:
         found = sorted(quotes.get(row["id"], []), key=lambda q: int(q[0].rsplit(":", 1)[1]))
         row[QUOTES] = QUOTE_SEPARATOR.join(quote for _, quote in found)
 
 
-def csv_pieces(table: str, rows: TableRows, meta: dict[str, str], previous: Path | None = None) -> list[Any]:
-    """The CSV file of a table as pieces to write: header, then one line per row (empty cell = null)."""
-    return [csv_header(table), *rows.csv]
+class _Parquet:
+    """A table's Parquet file, written a row group at a time as rows come (see the module note).
 
-
-def parquet_pieces(table: str, rows: TableRows, meta: dict[str, str], previous: Path | None = None) -> list[Any]:
-    """The Parquet file of a table, typed by its Arrow schema and described (``parquet.described``, with ``meta``).
-
-    The columns are combined into one chunk first: Parquet bytes depend on the
-    chunks, and must depend only on the rows (the build is reproducible). They
-    also name the pyarrow version that wrote them, so where the previous build's
-    file (``previous``, the current package folder) holds the same table, its
-    bytes are kept: a build with another pyarrow leaves an unchanged table's
-    file, its hash and the descriptor as they were.
+    Where the previous build's file (``previous``) holds the same rows in the same row groups, with the
+    same metadata, its bytes are kept instead: Parquet bytes name the pyarrow version that wrote them,
+    so a build with another pyarrow leaves an unchanged table's file, its hash and the descriptor as
+    they were. Row groups are compared one by one as they are written, so that needs no more memory.
     """
-    import pyarrow.parquet as pq
 
-    table_rows = described(table, rows.arrow.combine_chunks(), meta)
-    kept = _same_parquet(previous / f"{table}.parquet", table_rows) if previous else None
-    if kept is not None:
-        return [kept]
-    sink = io.BytesIO()
-    pq.write_table(table_rows, sink, compression="zstd")
-    return [sink.getbuffer()]
+    def __init__(self, path: Path, table: str, meta: dict[str, str], previous: Path | None) -> None:
+        import pyarrow.parquet as pq
+
+        from kdata.datapackage.schemas import arrow_schema
+
+        self.path, self.previous, self.groups, self.buffered = path, previous, 0, 0
+        self.pending: list[Any] = []
+        self.schema = described(table, arrow_schema(table).empty_table(), meta).schema
+        self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self.old = _open_previous(previous, self.schema) if previous is not None else None
+
+    def add(self, rows: Any) -> None:
+        """Take more rows (an Arrow table of the table's columns); write each row group as it fills."""
+        if rows.num_rows:
+            self.pending.append(rows)
+            self.buffered += rows.num_rows
+        while self.buffered >= ROW_GROUP_ROWS:
+            self._flush(ROW_GROUP_ROWS)
+
+    def _flush(self, size: int) -> None:
+        import pyarrow as pa
+
+        joined = pa.concat_tables(self.pending) if self.pending else self.schema.empty_table()
+        group = pa.Table.from_arrays(joined.slice(0, size).combine_chunks().columns, schema=self.schema)
+        rest = joined.slice(size)
+        self.pending, self.buffered = ([rest] if rest.num_rows else []), rest.num_rows
+        self.writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+        if self.old is not None and not _same_group(self.old, self.groups, group):
+            self.old.close()
+            self.old = None
+        self.groups += 1
+
+    def close(self) -> None:
+        """Write the last row group (an empty table has one empty row group, as ``pq.write_table`` writes it)."""
+        if self.buffered or not self.groups:
+            self._flush(self.buffered)
+        self.writer.close()
+        if self.old is not None:
+            same = self.old.metadata.num_row_groups == self.groups
+            self.old.close()
+            if same and self.previous is not None:
+                shutil.copyfile(self.previous, self.path)
 
 
-def _same_parquet(path: Path, table_rows: Any) -> bytes | None:
-    """The bytes of the Parquet file at ``path`` if it holds ``table_rows`` (schema and metadata too), one zstd row group."""
+def _open_previous(path: Path, schema: Any) -> Any:
+    """The previous build's Parquet file of the table, open, if it could hold the same rows; else None."""
     import pyarrow.parquet as pq
 
     try:
-        content = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
-        if not content:
+        if not path.is_file() or path.is_symlink():
             return None
-        with pq.ParquetFile(io.BytesIO(content)) as handle:
-            meta = handle.metadata
-            chunks = [meta.row_group(g).column(c) for g in range(meta.num_row_groups) for c in range(meta.num_columns)]
-            if meta.num_row_groups > 1 or any(chunk.compression != "ZSTD" for chunk in chunks):
-                return None
-            found = handle.read(use_threads=False)
+        handle = pq.ParquetFile(str(path))
+        meta = handle.metadata
+        chunks = [meta.row_group(g).column(c) for g in range(meta.num_row_groups) for c in range(meta.num_columns)]
+        if any(chunk.compression != "ZSTD" for chunk in chunks) or not handle.schema_arrow.equals(
+            schema, check_metadata=True
+        ):
+            handle.close()
+            return None
     except Exception:  # any damaged or foreign file: written afresh
         return None
-    return content if found.equals(table_rows, check_metadata=True) else None
+    return handle
+
+
+def _same_group(old: Any, index: int, group: Any) -> bool:
+    """Whether row group ``index`` of the previous file holds exactly ``group`` (rows, schema and metadata)."""
+    try:
+        if index >= old.metadata.num_row_groups or old.metadata.row_group(index).num_rows != group.num_rows:
+            return False
+        return bool(old.read_row_group(index, use_threads=False).equals(group, check_metadata=True))
+    except Exception:  # a damaged previous file: written afresh
+        return False
 
 
 def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
@@ -163,18 +224,10 @@ def _write(path: Path, pieces: list[Any], sync: bool) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-_KINDS: dict[str, tuple[Callable[[str, TableRows, dict[str, str], Path | None], list[Any]], str, dict[str, str]]] = {
-    "csv": (
-        csv_pieces,
-        "",
-        {"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"},
-    ),
-    # A table with a hash and no bytes, see the module note.
-    "parquet": (
-        parquet_pieces,
-        PARQUET_SUFFIX,
-        {"type": "table", "format": "parquet", "mediatype": "application/vnd.apache.parquet"},
-    ),
+#: Each format's resource fields. A Parquet resource is a table with a hash and no bytes, see the module note.
+_KINDS: dict[str, tuple[str, dict[str, str]]] = {
+    "csv": ("", {"type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8"}),
+    "parquet": (PARQUET_SUFFIX, {"type": "table", "format": "parquet", "mediatype": "application/vnd.apache.parquet"}),
 }
 #: Formats whose resources declare no ``bytes`` (frictionless 5.21 never counts them, see the module note).
 UNCOUNTED = ("parquet",)
@@ -211,7 +264,7 @@ def resource_entry(table: str, kind: str, description: str, schema: dict[str, An
         description: The table's description.
         schema: Its Table Schema, as the resource of that kind declares it.
     """
-    _, suffix, meta = _KINDS[kind]
+    suffix, meta = _KINDS[kind]
     return {
         "name": table + suffix,
         "path": f"{table}.{kind}",
@@ -219,6 +272,43 @@ def resource_entry(table: str, kind: str, description: str, schema: dict[str, An
         "description": description + (" (Parquet)" if suffix else ""),
         "schema": schema,
     }
+
+
+def _digest(path: Path, sync: bool) -> tuple[int, str]:
+    """A written file's size and sha256, read back in blocks; fsync'ed first if asked."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        if sync:
+            os.fsync(handle.fileno())
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def write_table(
+    table: str, rows: TableRows, folder: Path, meta: dict[str, str], previous: Path | None = None, sync: bool = True
+) -> dict[str, tuple[int, str]]:
+    """Write a table's CSV and Parquet files as its rows stream in; return each format's size and sha256.
+
+    Args:
+        table: The table.
+        rows: Its rows (see ``rows.merge``).
+        folder: Where to write ``<table>.csv`` and ``<table>.parquet``.
+        meta: The package's Parquet metadata (``parquet.package_metadata``).
+        previous: The package folder this one replaces: its Parquet file is kept where it holds the same table.
+        sync: fsync both files.
+    """
+    parquet = _Parquet(folder / f"{table}.parquet", table, meta, previous / f"{table}.parquet" if previous else None)
+    try:
+        with open(folder / f"{table}.csv", "wb") as csv_file:
+            csv_file.write(csv_header(table))
+            for part in rows.chunks():
+                csv_file.write(part.csv)
+                parquet.add(part.arrow)
+    finally:
+        parquet.close()
+    return {kind: _digest(folder / f"{table}.{kind}", sync) for kind in _KINDS}
 
 
 def write_package(
@@ -251,15 +341,16 @@ def write_package(
     source_rows: list[dict[str, Any]] = []
     about = package_metadata(info)
     for table, rows in tables:
-        spec, counts[table] = models.TABLES[table], rows.arrow.num_rows
-        for kind, (pieces, suffix, _) in _KINDS.items():
-            size, digest = _write(folder / f"{table}.{kind}", pieces(table, rows, about, previous), sync)
+        spec, counts[table] = models.TABLES[table], rows.num_rows
+        written = write_table(table, rows, folder, about, previous, sync)
+        for kind, (suffix, _) in _KINDS.items():
+            size, digest = written[kind]
             entry = resource_entry(table, kind, spec.description, table_schema(table, suffix))
             found = {**({} if kind in UNCOUNTED else {"bytes": size}), "hash": f"sha256:{digest}", ROWS: counts[table]}
             schema = entry.pop("schema")  # last, after what the file holds
             resources[kind].append({**entry, **found, "schema": schema})
-        if table == SOURCES:
-            source_rows = rows.arrow.select(["publisher", "via", "title", "published", "url"]).to_pylist()
+        if table == SOURCES:  # a small table: read again from its Parquet file for the descriptor's list
+            source_rows = _source_rows(folder / f"{table}.parquet")
     sources = [
         {
             "title": f"{s['publisher'] or s['via'] or 'Unnamed publisher'}: {s['title']}"
@@ -278,3 +369,10 @@ def write_package(
     }
     _write(folder / DESCRIPTOR, [dump_json(descriptor)], sync)
     return counts
+
+
+def _source_rows(path: Path) -> list[dict[str, Any]]:
+    """The columns of the sources table the descriptor's ``sources`` list shows."""
+    from kdata.datapackage.parquet import read_parquet
+
+    return list(read_parquet(path, ["publisher", "via", "title", "published", "url"], threads=False).to_pylist())

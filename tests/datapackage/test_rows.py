@@ -111,9 +111,9 @@ def test_each_csv_line_reads_back_as_its_row() -> None:
 def test_merge_joins_parts_and_sorts_them_by_primary_key() -> None:
     late = chunk_tables([("events", event("c", term="Kəlbəcər")), ("events", event("a"))])
     early = chunk_tables([("events", event("b"))])
-    merged = merge("events", [late["events"], early["events"]])
+    merged = merge("events", [late["events"], early["events"]]).collect()
     assert merged.arrow["id"].to_pylist() == ["a", "b", "c"]
-    lines = b"".join(merged.csv).decode("utf-8").splitlines()  # each CSV line moves with its row
+    lines = merged.csv.decode("utf-8").splitlines()  # each CSV line moves with its row
     assert [line.split(",")[0] for line in lines] == ["a", "b", "c"] and "Kəlbəcər" in lines[2]
     links = chunk_tables(
         [
@@ -121,19 +121,19 @@ def test_merge_joins_parts_and_sorts_them_by_primary_key() -> None:
             ("events", event("d", actors=[{"actor": "y", "role": "speaker"}, {"actor": "y", "role": "agent"}])),
         ]
     )
-    keyed = merge("event_actors", [links["event_actors"]])
+    keyed = merge("event_actors", [links["event_actors"]]).collect()
     assert [(r["event"], r["actor"], r["role"]) for r in keyed.arrow.to_pylist()] == [
         ("d", "y", "agent"),
         ("d", "y", "speaker"),
         ("e", "y", "host"),
         ("e", "z", "agent"),
     ]
-    assert b"".join(keyed.csv) == b"d,y,agent\nd,y,speaker\ne,y,host\ne,z,agent\n"
-    in_order = merge("events", [early["events"]])
-    assert b"".join(in_order.csv) == early["events"].csv
-    empty = merge("places", [])
+    assert keyed.csv == b"d,y,agent\nd,y,speaker\ne,y,host\ne,z,agent\n"
+    in_order = merge("events", [early["events"]]).collect()
+    assert in_order.csv == early["events"].csv
+    empty = merge("places", []).collect()
     assert empty.arrow.num_rows == 0 and empty.arrow.column_names == list(columns("places"))
-    assert b"".join(empty.csv) == b""
+    assert empty.csv == b""
 
 
 #: Cells that test CSV quoting; values that look like formulas stay as they are (a data question).
