@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
-from kdata.datapackage.conflicts import grouped
+from kdata.datapackage.conflicts import grouped, quoted
 from kdata.datapackage.safety import href
 from kdata.datapackage.schemas import MEANING
 from kdata.errors import PackageError
@@ -63,7 +63,7 @@ VERBATIM = {
     ("figures", "term"),
     ("figures", "stated_as"),
     ("sources", "title"),
-    ("disagreement_sides", "value"),  # except a date (see ``_Package.cells``)
+    ("disagreement_sides", "value"),  # except a date (``conflicts.quoted``)
     ("events", "date_phrase"),  # the source's words; a trailing '(…)' is the curator's note (``_phrase``)
     ("claims", "date_phrase"),
 }
@@ -320,7 +320,7 @@ class _Package:
                     text, sort = number(value), str(value)
                 meaning = meanings[name].get(text, "")
                 verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
-                verbatim = verbatim and not (table == "disagreement_sides" and row["aspect"] == "date")
+                verbatim = verbatim and not (table == "disagreement_sides" and not quoted(row["aspect"]))
                 note = ""
                 if name == "date_phrase" and value is not None:
                     text, note = _phrase(text)
@@ -365,7 +365,11 @@ def _environment() -> jinja2.Environment:
     env.filters["phrase"] = _phrase
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(
-        reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS, context=CONTEXT
+        reading=reading,
+        is_verbatim_title=is_verbatim_title,
+        kinds=vocab.DISAGREEMENT_KINDS,
+        context=CONTEXT,
+        quoted=quoted,
     )
     return env
 

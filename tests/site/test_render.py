@@ -484,9 +484,25 @@ def test_disagreements_in_the_browser(site: Path, watched: _Watched, browser: An
     page.keyboard.press("Space")  # untick by keyboard
     assert page.locator("article.disagreement:visible").count() == len(table) - translations
     assert page.locator("article[data-kind=translation]:visible").count() == 0
-    assert page.locator("[data-count-for]").inner_text() == f"{len(table) - translations} of {len(table)} disagreements"
-    page.keyboard.press("Space")
+    shown_topics = table[table["kind"] != "translation"]["topic"].nunique()
+    assert 0 < shown_topics < table["topic"].nunique()  # the topics counted are those shown
+    assert page.locator("[data-count-for]").inner_text() == (
+        f"{len(table) - translations} of {len(table)} disagreements on {shown_topics} topics"
+    )
+    for kind in ("translation", "wording"):  # wording hidden: the topics of the rest counted
+        page.locator(f"fieldset.kind-filter input[value={kind}]").set_checked(kind == "translation")
+    no_wording = table[table["kind"] != "wording"]
+    assert page.locator("[data-count-for]").inner_text() == (
+        f"{len(no_wording)} of {len(table)} disagreements on {no_wording['topic'].nunique()} topic"
+        + ("s" if no_wording["topic"].nunique() != 1 else "")
+    )
+    page.locator("fieldset.kind-filter input[value=wording]").check()
     assert page.locator("article.disagreement:visible").count() == len(table)
+    assert page.locator("[data-count-for]").inner_text() == (
+        f"{len(table)} of {len(table)} disagreements on {table['topic'].nunique()} topics"
+    )
+    topics = articles.evaluate_all("items => items.map(a => a.getAttribute('data-topic'))")
+    assert topics == sorted(topics, key=topics.index)  # grouped by topic: a topic's disagreements stand together
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "site-disagreements.png"), full_page=True)
     hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")

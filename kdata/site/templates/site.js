@@ -97,12 +97,21 @@
         shown[box.value] = box.checked;
       });
       var n = 0;
+      var topics = {};
+      var t = 0;
       Array.prototype.forEach.call(items, function (item) {
         item.hidden = shown[item.getAttribute("data-kind")] === false;
         n += item.hidden ? 0 : 1;
+        var topic = item.getAttribute("data-topic");
+        if (!item.hidden && !Object.prototype.hasOwnProperty.call(topics, topic)) {
+          topics[topic] = true; // the topics counted are those of the disagreements shown
+          t += 1;
+        }
       });
       if (count) {
-        count.textContent = n + " of " + items.length + " disagreements";
+        count.textContent =
+          n.toLocaleString("en") + " of " + items.length.toLocaleString("en") + " disagreements on " +
+          t.toLocaleString("en") + " topic" + (t === 1 ? "" : "s");
       }
     }
     Array.prototype.forEach.call(boxes, function (box) {
