@@ -41,7 +41,7 @@ from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
 from kdata.site.entities import CITATIONS, PAGED, TOPICS, actor_pages, linked_columns, place_pages, topics
 from kdata.site.front import SEARCH_INDEX, copy_data, front, number, reading, search_index
-from kdata.site.when import iso_day, reads
+from kdata.site.when import iso_day, reads_html
 
 if TYPE_CHECKING:
     import jinja2
@@ -360,7 +360,9 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["number"] = number
-    env.filters["when"] = reads  # an EDTF date in words ('2 April 1993'), its precision kept
+    env.filters["when"] = (
+        reads_html  # an EDTF date in words ('2 April 1993'), its precision kept, each date on one line
+    )
     env.filters["iso_day"] = iso_day
     env.filters["phrase"] = _phrase
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)

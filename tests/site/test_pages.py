@@ -308,6 +308,51 @@ def test_page_type_in_the_browser(
     assert errors == [] and all(url.startswith("file://") for url in requests), (errors, requests)
 
 
+def test_every_page_fits_a_375px_screen(site: Path, browser: Any) -> None:
+    """No page of the site scrolls sideways on a 375 px phone: every file, in one browser page."""
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 400
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        wide = {}
+        for file in pages:
+            page.goto(file.as_uri(), wait_until="domcontentloaded")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                wide[str(file.relative_to(site))] = overflow
+        assert wide == {}, f"{len(wide)} of {len(pages)} pages scroll sideways at 375 px (px): {wide}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("edtf", "dates"),
+    [
+        ("2025-08-21?/..", ["possibly 21 August 2025"]),
+        ("../2025-08-21", ["21 August 2025"]),
+        ("2020-11-25/2022-11-25", ["25 November 2020", "25 November 2022"]),
+        ("2023-09-19/2023-09-20", ["19\u201320 September 2023"]),
+        ("2023-09-19/2023-10-02", ["19 September", "2 October 2023"]),
+        ("1993-04-02", ["2 April 1993"]),
+        ("1993~", ["about 1993"]),
+        ("2003/2025-08-21", ["2003", "21 August 2025"]),
+    ],
+)
+def test_each_date_of_a_date_phrase_stays_on_one_line(edtf: str, dates: list[str]) -> None:
+    """The site's dates: the same words as ``reads``, each date in a span kept on one line, the words between free."""
+    from markupsafe import Markup
+
+    from kdata.site.when import reads_html
+
+    shown = reads_html(edtf)
+    assert isinstance(shown, Markup)
+    assert re.findall(r'<span class="nobr">([^<]*)</span>', shown) == dates
+    assert html.unescape(re.sub(r"<[^>]+>", "", shown)) == reads(edtf)
+    outside = re.sub(r'<span class="nobr">[^<]*</span>', "", shown)
+    assert "<" not in outside  # nothing else is markup
+
+
 def test_keyboard_reaches_the_content(site: Path, browser: Any) -> None:
     """The first Tab shows the skip link, Enter moves to the content; a focused link has a visible outline."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
