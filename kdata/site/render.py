@@ -41,6 +41,7 @@ from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
 from kdata.site.entities import CITATIONS, PAGED, TOPICS, actor_pages, linked_columns, place_pages, topics
 from kdata.site.front import SEARCH_INDEX, copy_data, front, number, reading, search_index
+from kdata.site.ids import link_ids
 from kdata.site.when import iso_day, reads_html
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ _WIDTHS: dict[str, str] = {
     **dict.fromkeys(("anchor_prefix", "anchor_suffix", "publisher", "via", "author", "retracted_reason"), "medium"),
     "id": "key",
 }
+#: Columns of kdata's own prose, where an id names a record or topic (``ids.link_ids`` links it).
+OWN_TEXT = frozenset({"note", "description", "retracted_reason"})
 #: Columns holding a date (EDTF as recorded, or its first or last day): kept on one line.
 _DATE_COLUMN = re.compile(r"^(date|as_of|published)(_start|_end)?$")
 #: The patterns of the Table Schemas in words, for the data dictionary (a pattern missing here shows as its regex).
@@ -145,6 +148,7 @@ class Cell(NamedTuple):
     note: str = ""  # a curator's note after the quoted words (a date phrase's '(said on …)')
     sort: str = ""  # the value the column sorts by where the text is formatted (a number without separators)
     meaning: str = ""  # a vocabulary term's meaning, shown on hover
+    own: bool = False  # kdata's own prose (``OWN_TEXT``): ids in it become links
 
 
 def column_class(field: dict[str, Any]) -> str:
@@ -246,6 +250,14 @@ class _Package:
             return f"sources/{cited['source']}.html#{record_id}"
         return f"{table}/{record_id}.html" if table in PAGES and record_id in self.by_id[table] else None
 
+    def page_of(self, token: str) -> str | None:
+        """The page an id names, from the site's top: a record's (in ``PAGES`` order), else a topic's; or None."""
+        for table in (*PAGES, TOPICS):
+            path = self.url(table, token)
+            if path is not None:
+                return path
+        return None
+
     def supports(self, c: dict[str, Any]) -> dict[str, Any]:
         """What a citation supports: its table, noun, record id, words for it and its row (None if withdrawn)."""
         table, column = next((t, col) for t, col in OWNERS.items() if c[col] is not None)
@@ -324,7 +336,10 @@ class _Package:
                 note = ""
                 if name == "date_phrase" and value is not None:
                     text, note = _phrase(text)
-                cells.append(Cell(text, href, verbatim and value is not None, value is None, note, sort, meaning))
+                own = name in OWN_TEXT and (table, name) not in VERBATIM and href is None
+                cells.append(
+                    Cell(text, href, verbatim and value is not None, value is None, note, sort, meaning, own=own)
+                )
             rows.append(cells)
         return fields, rows
 
@@ -480,6 +495,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     data = _Package(package)
     env = _environment()
     env.globals.update(url=data.url, meaning=data.meaning, column_class=column_class)
+    env.filters["ids"] = lambda text, root: link_ids(text, root, data.page_of)  # ids in our own notes: links
     staging = fs.staging_dir(target)
     try:
         pages = 0

@@ -74,9 +74,27 @@ class _Page(HTMLParser):
                 pass
 
     def handle_data(self, data: str) -> None:
+        if "a" in self.open or _NOT_SHOWN & set(self.open):
+            return
         text = data.strip()
-        if text in self.ids and "a" not in self.open and not _NOT_SHOWN & set(self.open):
+        if text in self.ids:
             self.unlinked.append(text)
+        elif not _QUOTED & set(self.open):  # an id inside our prose (a note), outside the sources' words
+            # a one-word id ('armenia') may be a plain word of a heading; an id of several words never is
+            found = [w for w in _WORD.findall(text) if "-" in w and w in self.ids]
+            self.unlinked += [w for w in found if not _in_quotes(text, w)]
+
+
+#: Elements holding the sources' words: an id-like word there is theirs, not a reference.
+_QUOTED = {"q", "blockquote"}
+#: A word of running text that may be an id (bounded by neither a letter, digit nor hyphen).
+_WORD = re.compile(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)*(?![\w]|-\w)")
+
+
+def _in_quotes(text: str, word: str) -> bool:
+    """Whether every occurrence of ``word`` in ``text`` stands inside double quotes (a quotation in our prose)."""
+    outside = re.sub(r'"[^"]*"|\u201c[^\u201d]*\u201d', " ", text)
+    return not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w]|-\w)", outside)
 
 
 def test_every_id_is_a_link_and_every_link_resolves(site: Path) -> None:

@@ -546,3 +546,49 @@ def test_hostile_text_in_the_search_and_the_timeline(hostile_site: Path, watched
     assert f"Residents returned {HOSTILE}" in titles
     assert any(HOSTILE in title for title in page.locator("#timeline .tl-title").all_inner_texts())
     assert page.locator("img").count() == 0
+
+
+#: Ids with pages in the stand-in lookup of ``test_ids_in_our_text_become_links``.
+_PAGED = {"war-2020-end": "topics/war-2020-end.html", "armenians": "actors/armenians.html", "x1": "events/x1.html"}
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("(topic war-2020-end)", ["war-2020-end"]),
+        ("the figure war-2020-end.", ["war-2020-end"]),
+        ("war-2020-end, armenians; x1", ["war-2020-end", "armenians", "x1"]),
+        ("their own claims target armenians)", ["armenians"]),
+        ('names "war-2020-end" in its words', []),  # a quotation in our note: the sources' words
+        ("names \u201cthe armenians\u201d, and armenians", ["armenians"]),
+        ("pre-war-2020-end and war-2020-end-b and war-2020-endx", []),  # part of a longer token
+        ("Armenians and WAR-2020-END", []),  # not an id: ids are lower case
+        ("war-2020-ends unknown-id", []),
+        (f"{HOSTILE} war-2020-end <b>x1</b>", ["war-2020-end", "x1"]),  # a lone quote mark opens no quotation
+        (f"{HOSTILE} war-2020-end {HOSTILE}", []),  # between two quote marks: taken as a quotation
+        ('<a href="javascript:x">war-2020-end</a>', ["war-2020-end"]),
+    ],
+)
+def test_ids_in_our_text_become_links(text: str, links: list[str]) -> None:
+    """Each whole id outside quotations links to its page; everything else stays escaped text."""
+    from kdata.site.ids import link_ids
+
+    shown = link_ids(text, "../", _PAGED.get)
+    assert re.findall(r'<a class="id" href="\.\./([^"]+)">([^<]+)</a>', shown) == [(_PAGED[i], i) for i in links]
+    bare = re.sub(r'<a class="id" href="[^"]+">([^<]+)</a>', r"\1", shown)
+    assert "<" not in bare and bare == str(escape(text))  # the same text, escaped, only the links added
+
+
+def test_ids_in_notes_link_on_record_and_table_pages(site: Path) -> None:
+    """The notes the tester found plain: the ids in them now link, on the record's page and on its table's page."""
+    claim = (site / "claims" / "azernews-2020-04-02-anniversary-1993.html").read_text("utf-8")
+    assert (
+        '<a class="id" href="../figures/kalbajar-control-elapsed-2020.html">kalbajar-control-elapsed-2020</a>' in claim
+    )
+    war = (site / "events" / "war-2020.html").read_text("utf-8")
+    assert '<a class="id" href="../topics/war-2020-end.html">war-2020-end</a>' in war
+    leader = (site / "actors" / "great-leader.html").read_text("utf-8")
+    assert '<a class="id" href="../actors/great-leader.html">great-leader</a>' in leader
+    table = (site / "tables" / "claims.html").read_text("utf-8")
+    assert '<a class="id" href="../actors/armenians.html">armenians</a>' in table
+    assert '&#34;<a class="id"' not in table  # nothing linked inside a quotation
