@@ -46,6 +46,7 @@ from kdata.site.when import iso_day, reads_html
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Files copied unchanged into the site's static/ folder.
@@ -363,6 +364,13 @@ class _Package:
         ]
 
 
+def breakable(name: str) -> Markup:
+    """A table or field name that may break only after its underscores (``disagreement_<wbr>sides``), never mid-word."""
+    from markupsafe import Markup, escape
+
+    return Markup("_<wbr>").join(escape(part) for part in name.split("_"))
+
+
 def _environment() -> jinja2.Environment:
     import jinja2
 
@@ -380,6 +388,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["iso_day"] = iso_day
     env.filters["phrase"] = _phrase
+    env.filters["breakable"] = breakable
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(
         reading=reading,

@@ -472,3 +472,35 @@ def test_screenshots_of_the_front_page(site: Path, browser: Any, name: str, widt
     page.locator("#timeline").screenshot(path=str(ARTIFACTS / f"site-timeline-{name}.png"))
     assert errors == [] and all(url.startswith("file://") for url in requests)
     context.close()
+
+
+#: For each table tile's name: the characters before which its text goes on a new line.
+_BREAKS = """els => els.map(e => {
+  const text = e.textContent, node = document.createRange(), breaks = [];
+  let top = null, at = 0;
+  const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode())
+    for (let i = 0; i < n.data.length; i++) chars.push([n, i]);
+  chars.forEach(([n, i], k) => {
+    node.setStart(n, i); node.setEnd(n, i + 1);
+    const y = node.getBoundingClientRect().top;
+    if (top !== null && y > top + 2) breaks.push(text.slice(0, k));
+    top = y;
+  });
+  return {text, breaks};
+})"""
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_table_names_on_the_front_page_break_only_after_an_underscore(site: Path, browser: Any, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((site / "index.html").as_uri())
+        names = page.locator("ul.counts .name").evaluate_all(_BREAKS)
+        assert {n["text"] for n in names} == set(kdata.resources(DIST))
+        assert all(before.endswith("_") for n in names for before in n["breaks"]), names
+        assert "disagreement_<wbr>sides" in (site / "index.html").read_text("utf-8")
+    finally:
+        context.close()

@@ -592,3 +592,24 @@ def test_ids_in_notes_link_on_record_and_table_pages(site: Path) -> None:
     table = (site / "tables" / "claims.html").read_text("utf-8")
     assert '<a class="id" href="../actors/armenians.html">armenians</a>' in table
     assert '&#34;<a class="id"' not in table  # nothing linked inside a quotation
+
+
+def test_every_count_a_template_prints_has_thousands_separators(site: Path) -> None:
+    """A count (a length, a sum, a package count) printed as text passes the ``number`` filter: 1,561, not 1561."""
+    from kdata.site.render import TEMPLATES
+
+    counting = re.compile(r"\|\s*(length|sum)\b|\b(counts|facts)\.(?!\w*year)\w+|\bd\.claimants\b")
+    bare = []
+    for template in sorted(TEMPLATES.glob("*.html")):
+        text = template.read_text("utf-8")
+        for match in re.finditer(r"\{\{(.*?)\}\}", text):
+            expr = match[1].strip()
+            in_attribute = re.search(r'=\s*"[^"<>]*$', text[: match.start()].rsplit("\n", 1)[-1])
+            printed = " if " not in expr  # a condition on a count prints a word, not the count
+            if printed and counting.search(expr) and not expr.endswith("| number") and not in_attribute:
+                bare.append(f"{template.name}: {{{{ {expr} }}}}")
+    assert bare == []
+    total = sum(len(kdata.load(n, package=DIST)) for n in kdata.resources(DIST))
+    assert total >= 1000 and f"{total:,} rows in {len(kdata.resources(DIST))} tables" in (
+        site / "index.html"
+    ).read_text("utf-8")

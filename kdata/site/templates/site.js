@@ -34,7 +34,7 @@
         shown += match ? 1 : 0;
       });
       if (count) {
-        count.textContent = shown + " of " + rows.length + " rows";
+        count.textContent = shown.toLocaleString("en") + " of " + rows.length.toLocaleString("en") + " rows";
       }
     }
     input.addEventListener("input", apply);
@@ -282,7 +282,7 @@
       section.querySelector("h3").setAttribute("data-count", String(n));
     });
     var period = first === last ? String(first) : first + " to " + last;
-    count.textContent = shown + " of " + total + " events shown, " + period + ".";
+    count.textContent = shown.toLocaleString("en") + " of " + total.toLocaleString("en") + " events shown, " + period + ".";
     var links = visibleLinks();
     var current = links.filter(function (link) {
       return link.tabIndex === 0;
