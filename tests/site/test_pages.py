@@ -25,7 +25,7 @@ import kdata
 from kdata.records import vocab
 from kdata.site.entities import linked_columns
 from kdata.site.render import build_site
-from kdata.site.when import reads
+from kdata.site.when import reads, reads_html
 
 AXE = Path(os.environ.get("KDATA_AXE", REPO / ".ci" / "npm" / "node_modules" / "axe-core" / "axe.min.js"))
 #: The tables whose ids the site shows; a topic is an id too.
@@ -199,11 +199,11 @@ def test_dates_read_in_words_at_their_precision(site: Path) -> None:
     events = kdata.load_table("events", package=DIST).to_pylist()
     for event in events:
         page = (site / "events" / f"{event['id']}.html").read_text("utf-8")
-        assert f">{reads(event['date'])}</" in page
+        assert f">{reads_html(event['date'])}</" in page  # the words of ``reads``, each date kept on one line
         assert " : " not in page.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
     one_day = next(e for e in events if "/" not in e["date"] and e["date_precision"] == "day")
     page = (site / "events" / f"{one_day['id']}.html").read_text("utf-8")
-    assert f'<time class="when" datetime="{one_day["date"]}">{reads(one_day["date"])}</time>' in page
+    assert f'<time class="when" datetime="{one_day["date"]}">{reads_html(one_day["date"])}</time>' in page
 
 
 def test_tables_read_well(site: Path) -> None:
@@ -360,8 +360,6 @@ def test_every_page_fits_a_375px_screen(site: Path, browser: Any) -> None:
 def test_each_date_of_a_date_phrase_stays_on_one_line(edtf: str, dates: list[str]) -> None:
     """The site's dates: the same words as ``reads``, each date in a span kept on one line, the words between free."""
     from markupsafe import Markup
-
-    from kdata.site.when import reads_html
 
     shown = reads_html(edtf)
     assert isinstance(shown, Markup)
