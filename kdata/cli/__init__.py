@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -323,8 +324,12 @@ _CONFLICT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources
 QUOTE_WIDTH = 100
 
 
-def _read_csv_tables(folder: Path, names: tuple[str, ...]) -> list[list[dict[str, str]]]:
-    """The rows of each CSV table of the package in ``folder`` (column -> text)."""
+#: Table Schema type -> how a CSV cell of that type becomes its value (other types stay text; an empty cell is None).
+_CSV_TYPES: dict[str, Callable[[str], Any]] = {"integer": int, "number": float, "boolean": lambda v: v == "true"}
+
+
+def _read_csv_tables(folder: Path, names: tuple[str, ...]) -> list[list[dict[str, Any]]]:
+    """The rows of each CSV table of the package in ``folder``, each cell of the type its Table Schema declares."""
     import csv
 
     from kdata.datapackage.read import read_descriptor, table_file
@@ -333,12 +338,18 @@ def _read_csv_tables(folder: Path, names: tuple[str, ...]) -> list[list[dict[str
     out = []
     for name in names:
         path = folder / table_file(descriptor, name, "csv")
+        resource = next(r for r in descriptor["resources"] if r["path"] == table_file(descriptor, name, "csv"))
+        cast = {f["name"]: _CSV_TYPES[f["type"]] for f in resource["schema"]["fields"] if f["type"] in _CSV_TYPES}
         try:
             with open(path, encoding="utf-8", newline="") as handle:
-                out.append(list(csv.DictReader(handle)))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                rows = [
+                    {k: cast[k](v) if k in cast and v != "" else v for k, v in row.items()}
+                    for row in csv.DictReader(handle)
+                ]
+        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise KdataError(f"Cannot read {path}: {reason}.") from None
+        out.append(rows)
     return out
 
 
@@ -364,7 +375,7 @@ def _cut(text: str, width: int = QUOTE_WIDTH) -> str:
 )
 def conflicts(dist: Path | None, fmt: str, kinds: tuple[str, ...]) -> None:
     """List where sources disagree, by topic, with each side's claimants (default package: bundled)."""
-    from kdata.datapackage.conflicts import grouped
+    from kdata.datapackage.conflicts import grouped, quoted
     from kdata.datapackage.read import bundled_dir
 
     found = grouped(*_read_csv_tables(dist or bundled_dir(), _CONFLICT_TABLES))
@@ -378,7 +389,11 @@ def conflicts(dist: Path | None, fmt: str, kinds: tuple[str, ...]) -> None:
         click.echo(f"{click.style(printable(head), bold=True)}{printable(detail)}, {len(d['sides'])} sides")
         for side in d["sides"]:
             records = ", ".join(record for _, record in side["records"])
-            click.echo(printable(f"  {side['side']}. {side['value']}  [{records}]"))
+            value = side["value"]
+            if quoted(d["aspect"]):  # the sources' words: a quotation, attributed to whoever says them
+                said = dict.fromkeys(c["claimant_name"] or c["claimant"] for c in side["claims"])
+                value = f'"{value}", said by {" and ".join(said)}'
+            click.echo(printable(f"  {side['side']}. {value}  [{records}]"))
             for c in side["claims"]:
                 who = c["claimant_name"] or c["claimant"]
                 where = ", ".join(x for x in (c["outlet"] or c["source"], c["published"]) if x)

@@ -64,6 +64,11 @@ _ASPECTS: dict[str, tuple[Aspect, ...]] = {
 assert list(_ASPECTS) == list(vocab.DISAGREEMENT_ASPECTS), "every aspect of the vocabulary is compared"
 
 
+def quoted(aspect: str) -> bool:
+    """Whether a side's value in ``aspect`` is the sources' own words (shown as a quotation), not a date."""
+    return not any(way.overlap for way in _ASPECTS.get(aspect, ()))
+
+
 @cache
 def aspects(table: str) -> dict[str, Aspect]:
     """The aspects records of ``table`` are compared in, chosen by the fields its model has."""
@@ -186,9 +191,27 @@ def _one_statement(evidence: list[_Evidence]) -> bool:
 
 
 def kind_rank(kind: str) -> int:
-    """Where a kind of disagreement comes in a listing (``vocab.DISAGREEMENT_KINDS`` order; unknown kinds last)."""
+    """Where a kind of disagreement comes in a listing (``vocab.DISAGREEMENT_KINDS`` order; unknown kinds last).
+
+    That table is the one ranking: a number before a date before a wording, and a translation (where
+    the reports differ, not the claims) last.
+    """
     kinds = list(vocab.DISAGREEMENT_KINDS)
     return kinds.index(kind) if kind in kinds else len(kinds)
+
+
+def by_topic(disagreements: Iterable[Row]) -> list[Row]:
+    """Disagreements grouped by topic: a topic's together, topics ranked by their most substantive kind.
+
+    Topics come in the order of the first kind (``kind_rank``) among their disagreements, then by name;
+    within a topic its disagreements come in kind order, then by table and aspect. So a topic with
+    a date conflict and a wording stands once, among the date conflicts, and translations come last.
+    """
+    found = list(disagreements)
+    first: dict[str, int] = {}
+    for d in found:
+        first[d["topic"]] = min(first.get(d["topic"], kind_rank(d["kind"])), kind_rank(d["kind"]))
+    return sorted(found, key=lambda d: (first[d["topic"]], d["topic"], kind_rank(d["kind"]), d["table"], d["aspect"]))
 
 
 def grouped(
@@ -198,7 +221,7 @@ def grouped(
     sources: Iterable[Row],
     actors: Iterable[Row],
 ) -> list[Row]:
-    """Each disagreement with its sides and each side's claims, ranked by kind, then by topic.
+    """Each disagreement with its sides and each side's claims, grouped by topic (``by_topic``).
 
     Args:
         disagreements: Rows of the ``disagreements`` table.
@@ -236,4 +259,4 @@ def grouped(
             }
         )
     out = [{**d, "sides": list(by_key.get((d["topic"], d["table"], d["aspect"]), {}).values())} for d in disagreements]
-    return sorted(out, key=lambda d: (kind_rank(d["kind"]), d["topic"], d["table"], d["aspect"]))
+    return by_topic(out)

@@ -174,8 +174,9 @@ DISAGREEMENT_ASPECTS: dict[str, str] = {
     "wording": "The term a source uses for the thing, verbatim.",
 }
 
-#: What kind of disagreement it is. Readers see them in this order: translations, which differ in the
-#: reports rather than in the claims, come last.
+#: What kind of disagreement it is, most substantive first: the one ranking of listings (``conflicts.by_topic``
+#: groups by topic and ranks a topic by its first kind here). Translations, which differ in the reports rather
+#: than in the claims, come last.
 DISAGREEMENT_KINDS: dict[str, str] = {
     "number": "Claims differ in a number, its unit or its hedge.",
     "date": "Claims give dates whose days do not all overlap.",

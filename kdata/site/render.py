@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kdata import fs
 from kdata.api import load_table, metadata, package_dir, resources
-from kdata.datapackage.conflicts import grouped
+from kdata.datapackage.conflicts import grouped, quoted
 from kdata.datapackage.safety import href
 from kdata.datapackage.schemas import MEANING
 from kdata.errors import PackageError
@@ -41,10 +41,12 @@ from kdata.records.anchors import CONTEXT
 from kdata.release.cite import citation, plain
 from kdata.site.entities import CITATIONS, PAGED, TOPICS, actor_pages, linked_columns, place_pages, topics
 from kdata.site.front import SEARCH_INDEX, copy_data, front, number, reading, search_index
-from kdata.site.when import iso_day, reads
+from kdata.site.ids import link_ids
+from kdata.site.when import iso_day, reads_html
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: Files copied unchanged into the site's static/ folder.
@@ -63,7 +65,7 @@ VERBATIM = {
     ("figures", "term"),
     ("figures", "stated_as"),
     ("sources", "title"),
-    ("disagreement_sides", "value"),  # except a date (see ``_Package.cells``)
+    ("disagreement_sides", "value"),  # except a date (``conflicts.quoted``)
     ("events", "date_phrase"),  # the source's words; a trailing '(…)' is the curator's note (``_phrase``)
     ("claims", "date_phrase"),
 }
@@ -81,6 +83,8 @@ _WIDTHS: dict[str, str] = {
     **dict.fromkeys(("anchor_prefix", "anchor_suffix", "publisher", "via", "author", "retracted_reason"), "medium"),
     "id": "key",
 }
+#: Columns of kdata's own prose, where an id names a record or topic (``ids.link_ids`` links it).
+OWN_TEXT = frozenset({"note", "description", "retracted_reason"})
 #: Columns holding a date (EDTF as recorded, or its first or last day): kept on one line.
 _DATE_COLUMN = re.compile(r"^(date|as_of|published)(_start|_end)?$")
 #: The patterns of the Table Schemas in words, for the data dictionary (a pattern missing here shows as its regex).
@@ -145,6 +149,7 @@ class Cell(NamedTuple):
     note: str = ""  # a curator's note after the quoted words (a date phrase's '(said on …)')
     sort: str = ""  # the value the column sorts by where the text is formatted (a number without separators)
     meaning: str = ""  # a vocabulary term's meaning, shown on hover
+    own: bool = False  # kdata's own prose (``OWN_TEXT``): ids in it become links
 
 
 def column_class(field: dict[str, Any]) -> str:
@@ -246,6 +251,14 @@ class _Package:
             return f"sources/{cited['source']}.html#{record_id}"
         return f"{table}/{record_id}.html" if table in PAGES and record_id in self.by_id[table] else None
 
+    def page_of(self, token: str) -> str | None:
+        """The page an id names, from the site's top: a record's (in ``PAGES`` order), else a topic's; or None."""
+        for table in (*PAGES, TOPICS):
+            path = self.url(table, token)
+            if path is not None:
+                return path
+        return None
+
     def supports(self, c: dict[str, Any]) -> dict[str, Any]:
         """What a citation supports: its table, noun, record id, words for it and its row (None if withdrawn)."""
         table, column = next((t, col) for t, col in OWNERS.items() if c[col] is not None)
@@ -320,11 +333,14 @@ class _Package:
                     text, sort = number(value), str(value)
                 meaning = meanings[name].get(text, "")
                 verbatim = (table, name) in VERBATIM and not (name == "title" and not is_verbatim_title(text))
-                verbatim = verbatim and not (table == "disagreement_sides" and row["aspect"] == "date")
+                verbatim = verbatim and not (table == "disagreement_sides" and not quoted(row["aspect"]))
                 note = ""
                 if name == "date_phrase" and value is not None:
                     text, note = _phrase(text)
-                cells.append(Cell(text, href, verbatim and value is not None, value is None, note, sort, meaning))
+                own = name in OWN_TEXT and (table, name) not in VERBATIM and href is None
+                cells.append(
+                    Cell(text, href, verbatim and value is not None, value is None, note, sort, meaning, own=own)
+                )
             rows.append(cells)
         return fields, rows
 
@@ -348,6 +364,13 @@ class _Package:
         ]
 
 
+def breakable(name: str) -> Markup:
+    """A table or field name that may break only after its underscores (``disagreement_<wbr>sides``), never mid-word."""
+    from markupsafe import Markup, escape
+
+    return Markup("_<wbr>").join(escape(part) for part in name.split("_"))
+
+
 def _environment() -> jinja2.Environment:
     import jinja2
 
@@ -360,12 +383,19 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["number"] = number
-    env.filters["when"] = reads  # an EDTF date in words ('2 April 1993'), its precision kept
+    env.filters["when"] = (
+        reads_html  # an EDTF date in words ('2 April 1993'), its precision kept, each date on one line
+    )
     env.filters["iso_day"] = iso_day
     env.filters["phrase"] = _phrase
+    env.filters["breakable"] = breakable
     env.filters["href"] = href  # every href of every template passes through it (a test checks the templates)
     env.globals.update(
-        reading=reading, is_verbatim_title=is_verbatim_title, kinds=vocab.DISAGREEMENT_KINDS, context=CONTEXT
+        reading=reading,
+        is_verbatim_title=is_verbatim_title,
+        kinds=vocab.DISAGREEMENT_KINDS,
+        context=CONTEXT,
+        quoted=quoted,
     )
     return env
 
@@ -474,6 +504,7 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     data = _Package(package)
     env = _environment()
     env.globals.update(url=data.url, meaning=data.meaning, column_class=column_class)
+    env.filters["ids"] = lambda text, root: link_ids(text, root, data.page_of)  # ids in our own notes: links
     staging = fs.staging_dir(target)
     try:
         pages = 0

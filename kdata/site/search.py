@@ -15,7 +15,9 @@ Folding makes search blind to case and diacritics: text is decomposed (NFKD), it
 dotless i...). The index carries ``FOLD`` and the script folds the query by the same rules,
 so both sides fold alike and the table is written once. Kəlbəcər and Kelbecer thus find each
 other; Kalbajar, a transliteration rather than a spelling with marks, is found only where the
-data gives it.
+data gives it. Punctuation is a space on both sides (``"Kalbajar"`` finds Kalbajar, ``2020-11-10``
+the words 2020 11 10), and a digit group separator (``DIGIT_GROUP``) is dropped first, so 60,000,
+60.000 and 60000 find each other.
 """
 
 from __future__ import annotations
@@ -53,13 +55,20 @@ KINDS: dict[str, str] = {
     "sources": "source",
 }
 _SPACE = re.compile(r"\s+")
+#: A digit group separator: a comma, full stop or apostrophe between a digit and a group of exactly three
+#: digits (1,000,000; 60.000; 10'000). The index carries the pattern and the script folds by it too.
+DIGIT_GROUP = r"(?<=[0-9])[,.'\u2019](?=[0-9]{3}(?![0-9]))"
+_DIGIT_GROUP = re.compile(DIGIT_GROUP)
 
 
 def fold(text: str) -> str:
-    """``text`` lower-cased, without diacritics and with ``FOLD`` applied, runs of space made one."""
+    """``text`` lower-cased, without diacritics and with ``FOLD`` applied, digit groups joined, every character
+    but a letter or a digit (Unicode L*, N*: ``\\p{L}``, ``\\p{N}`` in the script) made a space, runs of space one."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))  # \p{M} in the script
-    return _SPACE.sub(" ", "".join(FOLD.get(c, c) for c in bare)).strip()
+    joined = _DIGIT_GROUP.sub("", "".join(FOLD.get(c, c) for c in bare))
+    words = "".join(c if unicodedata.category(c)[0] in "LN" else " " for c in joined)
+    return _SPACE.sub(" ", words).strip()
 
 
 def _text(*values: object) -> str:
@@ -91,6 +100,11 @@ def script(items: Iterable[list[str]]) -> str:
 
     ``<`` is written as ``\\u003c``, so no text in the data can close a script element early.
     """
-    data = {"fold": FOLD, "fields": ["kind", "title", "detail", "url", "text"], "entries": list(items)}
+    data = {
+        "fold": FOLD,
+        "digitGroup": DIGIT_GROUP,
+        "fields": ["kind", "title", "detail", "url", "text"],
+        "entries": list(items),
+    }
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     return f"/* Written by kdata site: the search index of the front page (see kdata/site/search.py). */\nwindow.{GLOBAL} = {body};\n"

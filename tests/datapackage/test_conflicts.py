@@ -18,7 +18,7 @@ from conftest import GOOD, REPO
 
 import kdata
 from kdata.datapackage.build import build
-from kdata.datapackage.conflicts import SAME_STATEMENT_DAYS, aspects, find_disagreements, grouped
+from kdata.datapackage.conflicts import SAME_STATEMENT_DAYS, aspects, by_topic, find_disagreements, grouped
 from kdata.records import models, vocab
 
 Row = dict[str, Any]
@@ -248,6 +248,36 @@ def test_grouped_joins_each_side_with_claimant_outlet_date_and_quote() -> None:
         }
     ]
     assert second["claims"][0]["claimant_name"] == "Agency"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # a topic split by kind stands once, at its first kind: b (date) before a (wording, translation)
+        (
+            [("a", "wording"), ("b", "date"), ("a", "translation"), ("b", "wording")],
+            [("b", "date"), ("b", "wording"), ("a", "wording"), ("a", "translation")],
+        ),
+        # a topic whose only kind is translation comes after every topic with a substantive kind
+        (
+            [("z", "translation"), ("y", "translation"), ("x", "wording")],
+            [("x", "wording"), ("y", "translation"), ("z", "translation")],
+        ),
+        # number before date before wording, topics by name within a rank
+        (
+            [("c", "wording"), ("d", "number"), ("e", "date"), ("c", "number")],
+            [("c", "number"), ("c", "wording"), ("d", "number"), ("e", "date")],
+        ),
+        ([], []),
+    ],
+)
+def test_by_topic_groups_topics_ranked_by_their_first_kind(
+    given: list[tuple[str, str]], expected: list[tuple[str, str]]
+) -> None:
+    rows = [
+        {"topic": t, "table": "events", "aspect": k if k != "translation" else "wording", "kind": k} for t, k in given
+    ]
+    assert [(d["topic"], d["kind"]) for d in by_topic(rows)] == expected
 
 
 # --- Real records: tmp copies of the repository's raw/ ------------------------------------------------

@@ -108,10 +108,23 @@ def test_no_text_can_close_the_json_ld_script() -> None:
         ("Aliyev", "ALİYEV", "aliyev", "Al\u0131yev"),
         ("Şuşa", "Susa", "SUSA", "şuşa"),
         ("Gəncə", "Gence", "GƏNCƏ"),
+        ('"Kalbajar"', "Kalbajar", "\u00abKalbajar\u00bb", "\u201cKalbajar\u201d", "(Kalbajar).", "Kalbajar's"[:-2]),
+        ("60,000", "60000", "60.000", "60'000", "60\u2019000"),
+        ("1,000,000", "1000000", "1.000.000"),
+        ("2020-11-10", "2020 11 10", "2020/11/10", "2020 \u2013 11 \u2013 10"),
+        ("act of capitulation!", "act-of-capitulation", "act, of capitulation?"),
     ],
 )
-def test_folding_ignores_case_and_diacritics(variants: tuple[str, ...]) -> None:
+def test_folding_ignores_case_diacritics_punctuation_and_digit_groups(variants: tuple[str, ...]) -> None:
     assert len({fold(v) for v in variants}) == 1, [fold(v) for v in variants]
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("1993, 500", "1993 500"), ("12,3456", "12 3456"), ("1.5", "1 5"), ("a,000", "a 000"), ("60,00", "60 00")],
+)
+def test_only_a_group_of_three_digits_after_a_digit_is_joined(text: str, folded: str) -> None:
+    assert fold(text) == folded
 
 
 def test_the_index_holds_every_record_of_each_kind_with_a_link_that_resolves(site: Path) -> None:
@@ -305,7 +318,21 @@ def test_search_finds_a_record_and_its_link_opens_it(site: Path, watched: _Watch
     assert page.locator("h1").count() == 1
 
 
-@pytest.mark.parametrize("query", ["aliyev kalbajar", "ALİYEV  Kalbajar", "Láchín", "Kəlbəcər", "shusha 1992", "zzzqx"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "aliyev kalbajar",
+        "ALİYEV  Kalbajar",
+        "Láchín",
+        "Kəlbəcər",
+        "shusha 1992",
+        "zzzqx",
+        '"Kalbajar"',
+        "60000",
+        "60,000",
+        "«act of capitulation»",
+    ],
+)
 def test_search_folds_the_query_as_the_index_was_folded(site: Path, watched: _Watched, query: str) -> None:
     """The script finds exactly the entries Python's fold finds; none says so, in the announced status."""
     page = watched.page
@@ -324,6 +351,88 @@ def test_search_folds_the_query_as_the_index_was_folded(site: Path, watched: _Wa
     else:  # the first 50 are shown, and the status says so
         assert len(hrefs) == 50 and set(hrefs) <= {e[3] for e in expected}
         assert status.inner_text() == f"{len(expected)} results, the first 50 shown."
+
+
+def test_punctuation_and_digit_groups_in_a_query_find_what_the_plain_query_finds(site: Path, watched: _Watched) -> None:
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    for plain, dressed in [("Kalbajar", '"Kalbajar"'), ("60000", "60,000"), ("60000", "60.000")]:
+        page.locator("#search-input").fill(plain)
+        expected = page.locator("#search-status").inner_text()
+        page.locator("#search-input").fill(dressed)
+        assert page.locator("#search-status").inner_text() == expected != f"No results for \u201c{plain}\u201d."
+
+
+def _title_rank(entry: list[str], words: list[str]) -> int:
+    """How well a record's name or title matches: 0 it is the query, 1 it starts with it, 2 it holds every word,
+    3 some, 4 none (a match in the record's details only)."""
+    title, query = fold(entry[1]), " ".join(words)
+    held = sum(w in title for w in words)
+    return 0 if title == query else 1 if title.startswith(query) else 2 if held == len(words) else 3 if held else 4
+
+
+@pytest.mark.parametrize("query", ["Aliyev", "Kalbajar", "kalbajar district", "Armenia"])
+def test_search_ranks_names_first_and_entities_first_and_shows_all_on_request(
+    site: Path, watched: _Watched, query: str
+) -> None:
+    """A name or title match comes before a match in the details; for equal matches actors and places come first;
+    past the first 50 a button (reached by keyboard) shows all, and focus moves to the first result newly shown."""
+    page = watched.page
+    page.goto((site / "index.html").as_uri())
+    page.locator("#search-input").fill(query)
+    words = fold(query).split()
+    expected = _expected(site, query)
+    by_url = {e[3]: e for e in expected}
+    shown = page.locator("#search-results li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    ranks = [_title_rank(by_url[h], words) for h in shown]
+    more = page.locator("button.search-more")
+    if len(expected) > 50:
+        assert len(shown) == 50 and more.is_visible() and more.inner_text() == f"Show all {len(expected):,} results"
+        assert ranks == sorted(ranks) and max(ranks) <= min(
+            _title_rank(e, words) for e in expected if e[3] not in shown
+        )
+        page.locator("#search-input").focus()
+        for _ in shown:
+            page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")  # from the last result to the button
+        assert page.evaluate("document.activeElement.className") == "search-more"
+        page.keyboard.press("Enter")
+        shown_all = page.locator("#search-results li a").evaluate_all("ls => ls.map(a => a.getAttribute('href'))")
+        assert sorted(shown_all) == sorted(by_url) and shown_all[:50] == shown
+        assert page.evaluate("document.activeElement.getAttribute('href')") == shown_all[50]
+        assert not more.is_visible()
+        assert page.locator("#search-status").inner_text() == f"{len(expected):,} results."
+        shown = shown_all
+        ranks = [_title_rank(by_url[h], words) for h in shown]
+    else:
+        assert not more.is_visible() and sorted(shown) == sorted(by_url)
+    assert ranks == sorted(ranks), "name and title matches first"
+    entity = {"actor", "place"}
+    for rank in set(ranks):  # within equal match quality, actors and places before events and claims
+        kinds = [by_url[h][0] for h, r in zip(shown, ranks, strict=True) if r == rank]
+        firsts = [k in entity for k in kinds if k in entity | {"event", "claim"}]
+        assert firsts == sorted(firsts, reverse=True), (rank, kinds)
+    if fold(query) == "aliyev":
+        top = [by_url[h] for h in shown[:5]]
+        assert top[0][0] == "actor" and "aliyev" in fold(top[0][1]), top
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_very_long_query_wraps_and_is_echoed_cut(site: Path, browser: Any, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((site / "index.html").as_uri())
+        query = "zq" * 2500  # 5,000 characters, no space to wrap at
+        page.locator("#search-input").fill(query)
+        status = page.locator("#search-status").inner_text()
+        assert status.startswith("No results for \u201czqzq") and status.endswith("\u2026\u201d.")
+        assert len(status) < 120
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.locator("#search-input").fill("x" * 5000)  # one word that matches nothing, either
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
 
 
 def test_search_by_keyboard(site: Path, watched: _Watched) -> None:
@@ -363,3 +472,35 @@ def test_screenshots_of_the_front_page(site: Path, browser: Any, name: str, widt
     page.locator("#timeline").screenshot(path=str(ARTIFACTS / f"site-timeline-{name}.png"))
     assert errors == [] and all(url.startswith("file://") for url in requests)
     context.close()
+
+
+#: For each table tile's name: the characters before which its text goes on a new line.
+_BREAKS = """els => els.map(e => {
+  const text = e.textContent, node = document.createRange(), breaks = [];
+  let top = null, at = 0;
+  const walker = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode())
+    for (let i = 0; i < n.data.length; i++) chars.push([n, i]);
+  chars.forEach(([n, i], k) => {
+    node.setStart(n, i); node.setEnd(n, i + 1);
+    const y = node.getBoundingClientRect().top;
+    if (top !== null && y > top + 2) breaks.push(text.slice(0, k));
+    top = y;
+  });
+  return {text, breaks};
+})"""
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_table_names_on_the_front_page_break_only_after_an_underscore(site: Path, browser: Any, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto((site / "index.html").as_uri())
+        names = page.locator("ul.counts .name").evaluate_all(_BREAKS)
+        assert {n["text"] for n in names} == set(kdata.resources(DIST))
+        assert all(before.endswith("_") for n in names for before in n["breaks"]), names
+        assert "disagreement_<wbr>sides" in (site / "index.html").read_text("utf-8")
+    finally:
+        context.close()

@@ -25,7 +25,7 @@ import kdata
 from kdata.records import vocab
 from kdata.site.entities import linked_columns
 from kdata.site.render import build_site
-from kdata.site.when import reads
+from kdata.site.when import reads, reads_html
 
 AXE = Path(os.environ.get("KDATA_AXE", REPO / ".ci" / "npm" / "node_modules" / "axe-core" / "axe.min.js"))
 #: The tables whose ids the site shows; a topic is an id too.
@@ -74,9 +74,27 @@ class _Page(HTMLParser):
                 pass
 
     def handle_data(self, data: str) -> None:
+        if "a" in self.open or _NOT_SHOWN & set(self.open):
+            return
         text = data.strip()
-        if text in self.ids and "a" not in self.open and not _NOT_SHOWN & set(self.open):
+        if text in self.ids:
             self.unlinked.append(text)
+        elif not _QUOTED & set(self.open):  # an id inside our prose (a note), outside the sources' words
+            # a one-word id ('armenia') may be a plain word of a heading; an id of several words never is
+            found = [w for w in _WORD.findall(text) if "-" in w and w in self.ids]
+            self.unlinked += [w for w in found if not _in_quotes(text, w)]
+
+
+#: Elements holding the sources' words: an id-like word there is theirs, not a reference.
+_QUOTED = {"q", "blockquote"}
+#: A word of running text that may be an id (bounded by neither a letter, digit nor hyphen).
+_WORD = re.compile(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)*(?![\w]|-\w)")
+
+
+def _in_quotes(text: str, word: str) -> bool:
+    """Whether every occurrence of ``word`` in ``text`` stands inside double quotes (a quotation in our prose)."""
+    outside = re.sub(r'"[^"]*"|\u201c[^\u201d]*\u201d', " ", text)
+    return not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w]|-\w)", outside)
 
 
 def test_every_id_is_a_link_and_every_link_resolves(site: Path) -> None:
@@ -181,11 +199,11 @@ def test_dates_read_in_words_at_their_precision(site: Path) -> None:
     events = kdata.load_table("events", package=DIST).to_pylist()
     for event in events:
         page = (site / "events" / f"{event['id']}.html").read_text("utf-8")
-        assert f">{reads(event['date'])}</" in page
+        assert f">{reads_html(event['date'])}</" in page  # the words of ``reads``, each date kept on one line
         assert " : " not in page.split('<dl class="facts">', 1)[1].split("</dl>", 1)[0]
     one_day = next(e for e in events if "/" not in e["date"] and e["date_precision"] == "day")
     page = (site / "events" / f"{one_day['id']}.html").read_text("utf-8")
-    assert f'<time class="when" datetime="{one_day["date"]}">{reads(one_day["date"])}</time>' in page
+    assert f'<time class="when" datetime="{one_day["date"]}">{reads_html(one_day["date"])}</time>' in page
 
 
 def test_tables_read_well(site: Path) -> None:
@@ -306,6 +324,49 @@ def test_page_type_in_the_browser(
         finally:
             context.close()
     assert errors == [] and all(url.startswith("file://") for url in requests), (errors, requests)
+
+
+def test_every_page_fits_a_375px_screen(site: Path, browser: Any) -> None:
+    """No page of the site scrolls sideways on a 375 px phone: every file, in one browser page."""
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 400
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        wide = {}
+        for file in pages:
+            page.goto(file.as_uri(), wait_until="domcontentloaded")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                wide[str(file.relative_to(site))] = overflow
+        assert wide == {}, f"{len(wide)} of {len(pages)} pages scroll sideways at 375 px (px): {wide}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("edtf", "dates"),
+    [
+        ("2025-08-21?/..", ["possibly 21 August 2025"]),
+        ("../2025-08-21", ["21 August 2025"]),
+        ("2020-11-25/2022-11-25", ["25 November 2020", "25 November 2022"]),
+        ("2023-09-19/2023-09-20", ["19\u201320 September 2023"]),
+        ("2023-09-19/2023-10-02", ["19 September", "2 October 2023"]),
+        ("1993-04-02", ["2 April 1993"]),
+        ("1993~", ["about 1993"]),
+        ("2003/2025-08-21", ["2003", "21 August 2025"]),
+    ],
+)
+def test_each_date_of_a_date_phrase_stays_on_one_line(edtf: str, dates: list[str]) -> None:
+    """The site's dates: the same words as ``reads``, each date in a span kept on one line, the words between free."""
+    from markupsafe import Markup
+
+    shown = reads_html(edtf)
+    assert isinstance(shown, Markup)
+    assert re.findall(r'<span class="nobr">([^<]*)</span>', shown) == dates
+    assert html.unescape(re.sub(r"<[^>]+>", "", shown)) == reads(edtf)
+    outside = re.sub(r'<span class="nobr">[^<]*</span>', "", shown)
+    assert "<" not in outside  # nothing else is markup
 
 
 def test_keyboard_reaches_the_content(site: Path, browser: Any) -> None:

@@ -27,7 +27,7 @@ from kdata.datapackage.build import build
 from kdata.errors import UsageError
 from kdata.fs import MADE
 from kdata.records import vocab
-from kdata.site.render import OWNERS, build_site, reading
+from kdata.site.render import OWNERS, breakable, build_site, reading
 
 DIST = REPO / "dist"
 #: Debian's Chromium; KDATA_CHROMIUM names another build (the GitHub workflow uses Playwright's own).
@@ -144,7 +144,8 @@ def test_every_page_is_written(site: Path) -> None:
     assert meta["version"] in front and "CC-BY-4.0" in front and "How to cite" in front
     for name in names:  # counts as kdata.load gives them (withdrawn records left out)
         assert (
-            f'<span class="n">{len(kdata.load(name, package=DIST)):,}</span> <span class="name">{name}</span>' in front
+            f'<span class="n">{len(kdata.load(name, package=DIST)):,}</span> <span class="name">{breakable(name)}</span>'
+            in front
         )
 
 
@@ -484,9 +485,25 @@ def test_disagreements_in_the_browser(site: Path, watched: _Watched, browser: An
     page.keyboard.press("Space")  # untick by keyboard
     assert page.locator("article.disagreement:visible").count() == len(table) - translations
     assert page.locator("article[data-kind=translation]:visible").count() == 0
-    assert page.locator("[data-count-for]").inner_text() == f"{len(table) - translations} of {len(table)} disagreements"
-    page.keyboard.press("Space")
+    shown_topics = table[table["kind"] != "translation"]["topic"].nunique()
+    assert 0 < shown_topics < table["topic"].nunique()  # the topics counted are those shown
+    assert page.locator("[data-count-for]").inner_text() == (
+        f"{len(table) - translations} of {len(table)} disagreements on {shown_topics} topics"
+    )
+    for kind in ("translation", "wording"):  # wording hidden: the topics of the rest counted
+        page.locator(f"fieldset.kind-filter input[value={kind}]").set_checked(kind == "translation")
+    no_wording = table[table["kind"] != "wording"]
+    assert page.locator("[data-count-for]").inner_text() == (
+        f"{len(no_wording)} of {len(table)} disagreements on {no_wording['topic'].nunique()} topic"
+        + ("s" if no_wording["topic"].nunique() != 1 else "")
+    )
+    page.locator("fieldset.kind-filter input[value=wording]").check()
     assert page.locator("article.disagreement:visible").count() == len(table)
+    assert page.locator("[data-count-for]").inner_text() == (
+        f"{len(table)} of {len(table)} disagreements on {table['topic'].nunique()} topics"
+    )
+    topics = articles.evaluate_all("items => items.map(a => a.getAttribute('data-topic'))")
+    assert topics == sorted(topics, key=topics.index)  # grouped by topic: a topic's disagreements stand together
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "site-disagreements.png"), full_page=True)
     hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")
@@ -530,3 +547,70 @@ def test_hostile_text_in_the_search_and_the_timeline(hostile_site: Path, watched
     assert f"Residents returned {HOSTILE}" in titles
     assert any(HOSTILE in title for title in page.locator("#timeline .tl-title").all_inner_texts())
     assert page.locator("img").count() == 0
+
+
+#: Ids with pages in the stand-in lookup of ``test_ids_in_our_text_become_links``.
+_PAGED = {"war-2020-end": "topics/war-2020-end.html", "armenians": "actors/armenians.html", "x1": "events/x1.html"}
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("(topic war-2020-end)", ["war-2020-end"]),
+        ("the figure war-2020-end.", ["war-2020-end"]),
+        ("war-2020-end, armenians; x1", ["war-2020-end", "armenians", "x1"]),
+        ("their own claims target armenians)", ["armenians"]),
+        ('names "war-2020-end" in its words', []),  # a quotation in our note: the sources' words
+        ("names \u201cthe armenians\u201d, and armenians", ["armenians"]),
+        ("pre-war-2020-end and war-2020-end-b and war-2020-endx", []),  # part of a longer token
+        ("Armenians and WAR-2020-END", []),  # not an id: ids are lower case
+        ("war-2020-ends unknown-id", []),
+        (f"{HOSTILE} war-2020-end <b>x1</b>", ["war-2020-end", "x1"]),  # a lone quote mark opens no quotation
+        (f"{HOSTILE} war-2020-end {HOSTILE}", []),  # between two quote marks: taken as a quotation
+        ('<a href="javascript:x">war-2020-end</a>', ["war-2020-end"]),
+    ],
+)
+def test_ids_in_our_text_become_links(text: str, links: list[str]) -> None:
+    """Each whole id outside quotations links to its page; everything else stays escaped text."""
+    from kdata.site.ids import link_ids
+
+    shown = link_ids(text, "../", _PAGED.get)
+    assert re.findall(r'<a class="id" href="\.\./([^"]+)">([^<]+)</a>', shown) == [(_PAGED[i], i) for i in links]
+    bare = re.sub(r'<a class="id" href="[^"]+">([^<]+)</a>', r"\1", shown)
+    assert "<" not in bare and bare == str(escape(text))  # the same text, escaped, only the links added
+
+
+def test_ids_in_notes_link_on_record_and_table_pages(site: Path) -> None:
+    """The notes the tester found plain: the ids in them now link, on the record's page and on its table's page."""
+    claim = (site / "claims" / "azernews-2020-04-02-anniversary-1993.html").read_text("utf-8")
+    assert (
+        '<a class="id" href="../figures/kalbajar-control-elapsed-2020.html">kalbajar-control-elapsed-2020</a>' in claim
+    )
+    war = (site / "events" / "war-2020.html").read_text("utf-8")
+    assert '<a class="id" href="../topics/war-2020-end.html">war-2020-end</a>' in war
+    leader = (site / "actors" / "great-leader.html").read_text("utf-8")
+    assert '<a class="id" href="../actors/great-leader.html">great-leader</a>' in leader
+    table = (site / "tables" / "claims.html").read_text("utf-8")
+    assert '<a class="id" href="../actors/armenians.html">armenians</a>' in table
+    assert '&#34;<a class="id"' not in table  # nothing linked inside a quotation
+
+
+def test_every_count_a_template_prints_has_thousands_separators(site: Path) -> None:
+    """A count (a length, a sum, a package count) printed as text passes the ``number`` filter: 1,561, not 1561."""
+    from kdata.site.render import TEMPLATES
+
+    counting = re.compile(r"\|\s*(length|sum)\b|\b(counts|facts)\.(?!\w*year)\w+|\bd\.claimants\b")
+    bare = []
+    for template in sorted(TEMPLATES.glob("*.html")):
+        text = template.read_text("utf-8")
+        for match in re.finditer(r"\{\{(.*?)\}\}", text):
+            expr = match[1].strip()
+            in_attribute = re.search(r'=\s*"[^"<>]*$', text[: match.start()].rsplit("\n", 1)[-1])
+            printed = " if " not in expr  # a condition on a count prints a word, not the count
+            if printed and counting.search(expr) and not expr.endswith("| number") and not in_attribute:
+                bare.append(f"{template.name}: {{{{ {expr} }}}}")
+    assert bare == []
+    total = sum(len(kdata.load(n, package=DIST)) for n in kdata.resources(DIST))
+    assert total >= 1000 and f"{total:,} rows in {len(kdata.resources(DIST))} tables" in (
+        site / "index.html"
+    ).read_text("utf-8")

@@ -34,7 +34,7 @@
         shown += match ? 1 : 0;
       });
       if (count) {
-        count.textContent = shown + " of " + rows.length + " rows";
+        count.textContent = shown.toLocaleString("en") + " of " + rows.length.toLocaleString("en") + " rows";
       }
     }
     input.addEventListener("input", apply);
@@ -97,12 +97,21 @@
         shown[box.value] = box.checked;
       });
       var n = 0;
+      var topics = {};
+      var t = 0;
       Array.prototype.forEach.call(items, function (item) {
         item.hidden = shown[item.getAttribute("data-kind")] === false;
         n += item.hidden ? 0 : 1;
+        var topic = item.getAttribute("data-topic");
+        if (!item.hidden && !Object.prototype.hasOwnProperty.call(topics, topic)) {
+          topics[topic] = true; // the topics counted are those of the disagreements shown
+          t += 1;
+        }
       });
       if (count) {
-        count.textContent = n + " of " + items.length + " disagreements";
+        count.textContent =
+          n.toLocaleString("en") + " of " + items.length.toLocaleString("en") + " disagreements on " +
+          t.toLocaleString("en") + " topic" + (t === 1 ? "" : "s");
       }
     }
     Array.prototype.forEach.call(boxes, function (box) {
@@ -273,7 +282,7 @@
       section.querySelector("h3").setAttribute("data-count", String(n));
     });
     var period = first === last ? String(first) : first + " to " + last;
-    count.textContent = shown + " of " + total + " events shown, " + period + ".";
+    count.textContent = shown.toLocaleString("en") + " of " + total.toLocaleString("en") + " events shown, " + period + ".";
     var links = visibleLinks();
     var current = links.filter(function (link) {
       return link.tabIndex === 0;
@@ -321,9 +330,12 @@
 })();
 
 /* The front page's search. The index (static/search-index.js, written by kdata/site/search.py)
- * holds each record's folded text and the fold table; the query is folded by the same rules,
- * and a record matches when its text holds every word of the query. Results are links; the
- * arrow keys move between the box and the results; the count is announced (role=status).
+ * holds each record's folded text, the fold table and the digit group pattern; the query is folded
+ * by the same rules, and a record matches when its text holds every word of the query. Results are
+ * ranked: a match in a record's name or title before one in its details (the name itself, then a
+ * name starting so, then a name holding every word, then some), and for equal match an actor or a
+ * place before an event or a claim. The first LIMIT are shown, and a button shows all. Results are
+ * links; the arrow keys move between the box and the results; the count is announced (role=status).
  */
 (function () {
   "use strict";
@@ -336,9 +348,13 @@
   var input = section.querySelector("input[type=search]");
   var status = section.querySelector(".search-status");
   var results = section.querySelector(".search-results");
+  var more = section.querySelector(".search-more");
   var LIMIT = 50;
+  var ECHO = 80; // characters of the query repeated in "No results for ..."
   var TEXT = index.fields.indexOf("text");
-  var ORDER = { event: 0, claim: 1, actor: 2, place: 3, figure: 4, source: 5 };
+  var ORDER = { actor: 0, place: 1, event: 2, claim: 3, figure: 4, source: 5 };
+  var GROUP = new RegExp(index.digitGroup, "g");
+  var found = [];
 
   function fold(text) {
     var bare = text.toLowerCase().normalize("NFKD").replace(/\p{M}/gu, "");
@@ -347,42 +363,25 @@
       var c = bare.charAt(i);
       out += Object.prototype.hasOwnProperty.call(index.fold, c) ? index.fold[c] : c;
     }
+    out = out.replace(GROUP, "").replace(/[^\p{L}\p{N}]/gu, " ");
     return out.replace(/\s+/g, " ").trim();
   }
 
-  function search() {
-    var query = fold(input.value);
-    results.textContent = "";
-    if (!query) {
-      status.textContent = "";
-      return;
+  function rank(entry, query, words) {
+    var title = fold(entry[1]);
+    if (title === query) {
+      return 0;
     }
-    var words = query.split(" ");
-    var found = index.entries.filter(function (entry) {
-      return words.every(function (word) {
-        return entry[TEXT].indexOf(word) !== -1;
-      });
-    });
-    var rank = function (entry) {
-      // the record named exactly first, then one whose name starts so, then one whose name holds every word
-      var title = fold(entry[1]);
-      if (title === query) {
-        return 0;
-      }
-      if (title.indexOf(query) === 0) {
-        return 1;
-      }
-      return words.every(function (w) { return title.indexOf(w) !== -1; }) ? 2 : 3;
-    };
-    var ranks = found.map(rank);
-    var order = found.map(function (_, i) { return i; });
-    order.sort(function (i, j) {
-      var x = found[i];
-      var y = found[j];
-      return ranks[i] - ranks[j] || ORDER[x[0]] - ORDER[y[0]] || x[1].localeCompare(y[1]);
-    });
-    found = order.map(function (i) { return found[i]; });
-    found.slice(0, LIMIT).forEach(function (entry) {
+    if (title.indexOf(query) === 0) {
+      return 1;
+    }
+    var inTitle = words.filter(function (w) { return title.indexOf(w) !== -1; }).length;
+    return inTitle === words.length ? 2 : inTitle > 0 ? 3 : 4;
+  }
+
+  function show(count) {
+    results.textContent = "";
+    found.slice(0, count).forEach(function (entry) {
       var li = document.createElement("li");
       li.className = "result result-" + entry[0];
       var kind = document.createElement("span");
@@ -401,12 +400,44 @@
       li.appendChild(detail);
       results.appendChild(li);
     });
-    if (found.length === 0) {
-      status.textContent = "No results for \u201c" + input.value.trim() + "\u201d.";
-    } else {
+    var all = count >= found.length;
+    more.hidden = all;
+    more.textContent = all ? "" : "Show all " + found.length.toLocaleString("en") + " results";
+    if (found.length > 0) {
       status.textContent =
-        found.length + " result" + (found.length === 1 ? "" : "s") +
-        (found.length > LIMIT ? ", the first " + LIMIT + " shown" : "") + ".";
+        found.length.toLocaleString("en") + " result" + (found.length === 1 ? "" : "s") +
+        (all ? "" : ", the first " + count + " shown") + ".";
+    }
+  }
+
+  function search() {
+    var query = fold(input.value);
+    found = [];
+    if (!query) {
+      results.textContent = "";
+      more.hidden = true;
+      status.textContent = "";
+      return;
+    }
+    var words = query.split(" ");
+    var hits = index.entries.filter(function (entry) {
+      return words.every(function (word) {
+        return entry[TEXT].indexOf(word) !== -1;
+      });
+    });
+    var ranks = hits.map(function (entry) { return rank(entry, query, words); });
+    var order = hits.map(function (_, i) { return i; });
+    order.sort(function (i, j) {
+      var x = hits[i];
+      var y = hits[j];
+      return ranks[i] - ranks[j] || ORDER[x[0]] - ORDER[y[0]] || x[1].localeCompare(y[1]);
+    });
+    found = order.map(function (i) { return hits[i]; });
+    show(LIMIT);
+    if (found.length === 0) {
+      var typed = input.value.trim();
+      var echo = typed.length > ECHO ? typed.slice(0, ECHO - 1) + "\u2026" : typed;
+      status.textContent = "No results for \u201c" + echo + "\u201d.";
     }
   }
 
@@ -415,6 +446,14 @@
   }
 
   input.addEventListener("input", search);
+  more.addEventListener("click", function () {
+    var next = links().length;
+    show(found.length);
+    var first = links()[next];
+    if (first) {
+      first.focus(); // the first result that was not shown before
+    }
+  });
   section.querySelector("form").addEventListener("submit", function (event) {
     event.preventDefault();
     var first = links()[0];
@@ -427,7 +466,9 @@
     var at = all.indexOf(document.activeElement);
     var next = null;
     if (event.key === "ArrowDown") {
-      next = document.activeElement === input ? all[0] : all[at + 1];
+      next = document.activeElement === input ? all[0] : at === all.length - 1 && !more.hidden ? more : all[at + 1];
+    } else if (event.key === "ArrowUp" && document.activeElement === more) {
+      next = all[all.length - 1];
     } else if (event.key === "ArrowUp" && at !== -1) {
       next = at === 0 ? input : all[at - 1];
     } else if (event.key === "Escape" && document.activeElement === input) {
