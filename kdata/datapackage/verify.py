@@ -36,7 +36,12 @@ def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
     options = pacsv.ConvertOptions(
         column_types=types, strings_can_be_null=True, null_values=[""], true_values=["true"], false_values=["false"]
     )
-    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=False), convert_options=options)
+    # A quote may span lines: the writer quotes such cells, and Arrow splits its input into blocks
+    # at newlines unless told that values may hold them.
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    return pacsv.read_csv(
+        path, read_options=pacsv.ReadOptions(use_threads=False), parse_options=parse, convert_options=options
+    )
 
 
 def _constraint_breakers(column: Any, rule: str, value: Any) -> Any:

@@ -341,3 +341,23 @@ def test_a_package_an_older_kdata_released_still_verifies(tmp_path: Path) -> Non
     citations["schema"]["foreignKeys"] = [fk for fk in citations["schema"]["foreignKeys"] if fk["fields"] != ["source"]]
     (old / "datapackage.json").write_text(json.dumps(descriptor), "utf-8")
     assert any("the foreign key ['source'] -> sources is missing" in p for p in verify(old))
+
+
+def test_cells_that_span_lines_are_read_across_arrow_blocks(tmp_path: Path) -> None:
+    """A quote's anchor context may hold paragraph breaks: a CSV larger than Arrow's 1 MiB block,
+    with such cells throughout, reads back whole (the chunker once split inside a quoted cell)."""
+    import csv
+
+    from kdata.datapackage.verify import _read_csv
+
+    texts = [f"end of paragraph {i}\n\nstart of the next, \"quoted\" {i}\r\nand more" for i in range(40_000)]
+    path = tmp_path / "t.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "text"])
+        writer.writerows([i, t] for i, t in enumerate(texts))
+    assert path.stat().st_size > 2 * 1024 * 1024
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "text", "type": "string"}]}
+    table = _read_csv(path, schema)
+    assert table.column("text").to_pylist() == texts
+    assert table.column("id").to_pylist() == list(range(40_000))
