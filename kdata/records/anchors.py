@@ -36,6 +36,8 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add
 
 from kdata.records.chars import escape, problem, visible
 
@@ -51,6 +53,7 @@ TYPOGRAPHIC = str.maketrans(
     | {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
 )
 _SPACE = re.compile(r"\s+")
+_TYPOGRAPHIC_CHAR = re.compile("[" + re.escape("".join(map(chr, TYPOGRAPHIC))) + "]")
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 _LEADING_BLANK = re.compile(r"(?:[^\S\n]*\n)*")
 _LOCATOR = re.compile(r"paragraph ([1-9][0-9]*)")
@@ -58,6 +61,10 @@ _LOCATOR = re.compile(r"paragraph ([1-9][0-9]*)")
 SPAN_LIMIT = 2000
 #: Characters an archived text may hold that the character policy otherwise forbids.
 TEXT_ALLOWED = "\t\n"
+
+
+def _plus_one(n: int) -> int:
+    return n + 1
 
 
 def has_word(text: str) -> bool:
@@ -134,26 +141,34 @@ class Anchor:
 
 
 class Archived:
-    """One archived text, prepared for anchoring: its normalised form and paragraph starts."""
+    """One archived text, prepared for anchoring: its normalised form and paragraph starts.
+
+    The normalised form joins the text's words with single spaces (one trailing space where the
+    text ends in whitespace). Where each of its characters stands in the text is kept per word,
+    not per character: a word's offset in each form and its length (4 bytes each), so preparing
+    a text costs a few passes in C, not a Python step per character, and a 20 KB text's map
+    takes about 10 KB.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        chars: list[str] = []
-        # The offset in ``text`` of each character of the normalised form: 4 bytes each, not a Python int's 36
-        # (a 20 KB text's offsets took 0.7 MB as a list; every source's text is held at once by a validate).
-        self._where = array("I")
-        for i, c in enumerate(text):
-            if c.isspace():
-                if chars and chars[-1] != " ":
-                    chars.append(" ")
-                    self._where.append(i)
-                continue
-            chars.append(c.translate(TYPOGRAPHIC))
-            self._where.append(i)
-        self.normal = "".join(chars)
-        first = _LEADING_BLANK.match(text).end()  # type: ignore[union-attr]  # always matches
-        body = text[first:]
-        self._starts = [first] + [m.end() + first for m in _BLANK_LINES.finditer(body) if m.end() < len(body)]
+        first = len(text) - len(text.lstrip())
+        words = text.split()  # runs of str.isspace(), as ``_SPACE`` matches them
+        normal = " ".join(words) + (" " if words and text[-1].isspace() else "")
+        self.normal = normal.translate(TYPOGRAPHIC) if _TYPOGRAPHIC_CHAR.search(normal) else normal
+        self._lengths: array[int] = array("I", map(len, words))
+        runs = map(len, _SPACE.findall(text, first))
+        #: Where word j starts in the normalised form, and in the text.
+        self._normal_starts: array[int] = array("I", accumulate(map(_plus_one, self._lengths), initial=0))
+        self._text_starts: array[int] = array("I", accumulate(map(add, self._lengths, runs), initial=first))
+        start = _LEADING_BLANK.match(text).end()  # type: ignore[union-attr]  # always matches
+        body = text[start:]
+        self._starts = [start] + [m.end() + start for m in _BLANK_LINES.finditer(body) if m.end() < len(body)]
+
+    def _at(self, k: int) -> int:
+        """The offset in the text of character ``k`` of the normalised form (a space: its run's first character)."""
+        j = bisect_right(self._normal_starts, k) - 1
+        return self._text_starts[j] + min(k - self._normal_starts[j], self._lengths[j])
 
     def paragraph(self, offset: int) -> int:
         """The paragraph (from 1) the character at ``offset`` stands in."""
@@ -168,11 +183,11 @@ class Archived:
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The offsets in the archived text of ``normal[start:end]`` (a non-empty span of the normalised form)."""
-        return self._where[start], self._where[end - 1] + 1
+        return self._at(start), self._at(end - 1) + 1
 
     def normal_offset(self, offset: int) -> int:
         """The offset in the normalised form of the first character kept at or after ``offset`` of the text."""
-        return bisect_left(self._where, offset)
+        return bisect_left(range(len(self.normal)), offset, key=self._at)
 
     def occurrences(self, piece: str, after: int = 0, haystack: str | None = None) -> Iterator[int]:
         """Where a normalised ``piece`` stands in ``haystack`` (default: the normalised text) at or after ``after``,

@@ -10,6 +10,7 @@ sha256 whatever their names, may stand in for the texts beside the records.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -61,6 +62,39 @@ def _checked_text(path: Path, sha256: str) -> tuple[bytes | None, str, str]:
     return raw, code, message
 
 
+#: Most code points of archived text a process keeps prepared for anchoring (``TextsBeside``), about 4 bytes each.
+PREPARED_LIMIT = 16 << 20
+
+
+class _Prepared:
+    """Archived texts prepared for anchoring, most recently used first, keyed by their bytes.
+
+    Shared by every chunk a process turns into rows, so a text cited all over the tree is prepared
+    once per process, not once per chunk. Keyed by the bytes read, so a text that changed on disk is
+    never served from an earlier preparation. Written by hand: ``functools.lru_cache`` bounds the
+    number of entries, and a text's size (up to ``TEXT_LIMIT``) is what has to be bounded.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size = limit, 0
+        self.texts: OrderedDict[bytes, Archived] = OrderedDict()
+
+    def get(self, raw: bytes) -> Archived:
+        found = self.texts.get(raw)
+        if found is not None:
+            self.texts.move_to_end(raw)
+            return found
+        found = Archived(raw.decode("utf-8", errors="replace"))
+        self.texts[raw] = found
+        self.size += len(found.text)
+        while self.size > self.limit and len(self.texts) > 1:
+            self.size -= len(self.texts.popitem(last=False)[1].text)
+        return found
+
+
+_PREPARED = _Prepared(PREPARED_LIMIT)
+
+
 class TextsBeside:
     """The archived texts of a raw/sources/ folder by source id, each read once, for anchoring quotes.
 
@@ -77,7 +111,7 @@ class TextsBeside:
         """The anchor of ``quote`` in the text of ``source``, or None if either is missing."""
         if source not in self._texts:
             raw = _read_text(self.folder / f"{source}{TEXT_SUFFIX}")[0]
-            self._texts[source] = Archived(raw.decode("utf-8", errors="replace")) if raw is not None else None
+            self._texts[source] = _PREPARED.get(raw) if raw is not None else None
         text = self._texts[source]
         return text.anchor(quote) if text is not None else None
 

@@ -133,3 +133,34 @@ def test_paragraphs_are_blocks_separated_by_blank_lines() -> None:
     """Blank lines may hold spaces and come in runs; leading blank lines open no paragraph."""
     text = Archived("\n\nTitle\n \nline one\nline two\n\n\n\nlast")
     assert [text.paragraph(text.text.index(word)) for word in ("Title", "one", "two", "last")] == [1, 2, 2, 3]
+
+
+def test_a_text_edited_between_two_builds_of_one_process_is_anchored_anew(project: Path) -> None:
+    """A process keeps prepared texts for the next chunk and the next build: the one it anchors in is the text now."""
+    import hashlib
+
+    _build(project)
+    before = _citations(project)
+    path = project / TEXT
+    text = path.read_bytes().decode("utf-8")
+    edited = "An added first paragraph.\n\n" + text
+    path.write_bytes(edited.encode("utf-8"))
+    record = path.with_suffix(".yaml")
+    old_sha, new_sha = hashlib.sha256(text.encode()).hexdigest(), hashlib.sha256(edited.encode()).hexdigest()
+    _edit(record, old_sha, new_sha)
+    for row in before.values():  # the locators now name the next paragraph
+        for cited in (project / "raw").rglob("*.yaml"):
+            _edit_all(cited, f"locator: paragraph {row['anchor_paragraph']}", "locator: paragraph 3")
+    _build(project)
+    after = _citations(project)
+    assert after.keys() == before.keys()
+    for cid, row in after.items():
+        assert int(row["anchor_start"]) == int(before[cid]["anchor_start"]) + len("An added first paragraph.\n\n")
+        assert edited[int(row["anchor_start"]) : int(row["anchor_end"])] == row["anchor_exact"]
+        assert row["anchor_paragraph"] == "3"
+
+
+def _edit_all(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    if old in text:
+        path.write_text(text.replace(old, new), "utf-8")

@@ -568,3 +568,53 @@ def test_three_full_stops_for_an_ellipsis_get_a_hint(project: Path) -> None:
     _cite(project, "The district has up to 60.000 inhabitants. ... about 150 people")
     [(code, _, message)] = _issues(project)
     assert code == "KD301" and "Leave words out with '\u2026' (U+2026), not '...'." in message
+
+
+def _reference_preparation(text: str) -> tuple[str, list[int]]:
+    """The normalised form and each of its characters' offsets, one character at a time: the definition
+    (a whitespace run is one space, none before the first word; typographic marks as their plain twins)."""
+    from kdata.records.anchors import TYPOGRAPHIC
+
+    chars: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        if c.isspace():
+            if chars and chars[-1] != " ":
+                chars.append(" ")
+                where.append(i)
+            continue
+        chars.append(c.translate(TYPOGRAPHIC))
+        where.append(i)
+    return "".join(chars), where
+
+
+_WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+_TYPOGRAPHIC_MARKS = "\u2018\u2019\u201a\u201b\u2032`\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(["a", "b", "1", ".", "\u0259"] + _WHITESPACE + list(_TYPOGRAPHIC_MARKS)), max_size=60
+    )
+)
+def test_a_text_is_prepared_as_the_character_by_character_definition_says(text: str) -> None:
+    """Every whitespace character Python knows (29), every typographic mark, runs at both ends: the word-wise
+    preparation gives the same normalised form, the same offset of each character and the same inverse."""
+    archived = Archived(text)
+    normal, where = _reference_preparation(text)
+    assert archived.normal == normal
+    assert [archived.span(k, k + 1)[0] for k in range(len(normal))] == where
+    for offset in range(len(text) + 1):
+        assert archived.normal_offset(offset) == next((k for k, at in enumerate(where) if at >= offset), len(where))
+
+
+def test_the_archived_texts_are_prepared_as_the_definition_says() -> None:
+    """The repository's own texts, whole: same normalised form, same offsets."""
+    texts = sorted((REPO / "raw" / "sources").glob("*.txt"))
+    assert texts
+    for path in texts:
+        text = path.read_text("utf-8")
+        archived, (normal, where) = Archived(text), _reference_preparation(text)
+        assert archived.normal == normal, path.name
+        assert [archived.span(k, k + 1)[0] for k in range(len(normal))] == where, path.name
