@@ -12,6 +12,13 @@ that overflows) stays its text, marked ``Unrepresentable``, and ``read`` refuses
 (KD013), as it refuses any string value against the character policy of
 ``kdata.records.chars`` (KD108) after the file's own text passed it (KD010).
 
+Most record files are written plainly (field: value lines, lists of them, one-line texts):
+``_quick`` reads those line by line, with a few C-level string scans over the whole text,
+and keeps no positions; a document then finds its positions only if an issue needs them,
+by parsing its text again the full way. Anything the quick path does not know (and every
+file with a problem) is read the full way from the start, so issues and positions are the
+same either way (a property test compares the two paths on generated files).
+
 What a contributor reads does not depend on the installed PyYAML or libyaml:
 libyaml's problem texts are reworded through one table (``_YAML_PROBLEMS``), and
 nesting is limited by kdata (``MAX_DEPTH``) far below libyaml's own limit, so the
@@ -24,7 +31,6 @@ import errno
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -60,14 +66,48 @@ _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass
 class Document:
-    """A parsed record file: its data, where each value and key sits, and its issues."""
+    """A parsed record file: its data, where each value and key sits, and its issues.
 
-    data: Any = None
-    pos: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    keypos: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
+    A document read by the quick path (``_quick``) finds its positions only when they are first
+    asked for (an issue to place), by parsing its text again the full way: most files never need them.
+    """
+
+    __slots__ = ("_keypos", "_pos", "_text", "clean", "data", "issues")
+
+    def __init__(
+        self,
+        data: Any = None,
+        pos: dict[Loc, tuple[int, int]] | None = None,
+        keypos: dict[Loc, tuple[int, int]] | None = None,
+        issues: list[Issue] | None = None,
+    ) -> None:
+        self.data = data
+        self._pos = {} if pos is None else pos
+        self._keypos = {} if keypos is None else keypos
+        self.issues: list[Issue] = [] if issues is None else issues
+        self._text: str | None = None  # the text whose positions are still to be found
+        self.clean = False  # whether every value is known to pass ``_check_values`` already
+
+    def _locate(self) -> None:
+        text, self._text = self._text, None
+        if text is not None:
+            full = _positioned(text, "")
+            self._pos, self._keypos = full._pos, full._keypos
+
+    @property
+    def pos(self) -> dict[Loc, tuple[int, int]]:
+        """Line and column of each value, by location."""
+        if self._text is not None:
+            self._locate()
+        return self._pos
+
+    @property
+    def keypos(self) -> dict[Loc, tuple[int, int]]:
+        """Line and column of each mapping key, by the location of its value."""
+        if self._text is not None:
+            self._locate()
+        return self._keypos
 
 
 def field_path(loc: Loc) -> str:
@@ -334,6 +374,135 @@ def _compose(text: str) -> Document:
     return doc
 
 
+#: One line of a file the quick path reads: indentation, then 'key:', 'key: value', '- key:',
+#: '- key: value', '- value' or nothing. Keys are field names; what a value may be is ``_quick_value``'s.
+_QUICK_LINES = re.compile(r"^( *)(- )?(?:([a-z_][a-z0-9_]*):(?: +(.*))?|(.*))$", re.MULTILINE)
+#: Characters that send a file to the full path: tab, CR, what libyaml refuses or counts as a line break.
+_QUICK_REFUSED = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+#: Characters that cannot start a plain scalar the quick path takes (a minus may, before a digit).
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+_DIGITS = frozenset("0123456789")
+#: Containers the quick path nests at most (well below ``MAX_DEPTH``; deeper files take the full path).
+_QUICK_DEPTH = 8
+
+
+def _quick_value(text: str) -> Any:
+    """A one-line scalar as libyaml reads it: plain, single-quoted, or double-quoted without escapes.
+
+    Raises _Fallback for anything else: a plain scalar holding ': ' or ending in ':' (libyaml's
+    errors), a quoted text not closed on its line, an escape, a number no column can hold.
+    """
+    first = text[:1]
+    if first == '"':
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != '"' or '"' in inner or "\\" in inner:
+            raise _Fallback
+        return inner
+    if first == "'":
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
+            raise _Fallback
+        return inner.replace("''", "'")
+    if (
+        not first
+        or (first in _INDICATORS and not (first == "-" and len(text) > 1 and text[1] in _DIGITS))
+        or ": " in text
+        or text[-1] == ":"
+    ):
+        raise _Fallback
+    value = plain_scalar(text)
+    if type(value) is Unrepresentable:
+        raise _Fallback  # the full path reports it, at its place
+    return value
+
+
+def _quick(text: str) -> dict[str, Any] | None:
+    """The data of a plainly written record file, found line by line without positions, or None.
+
+    Takes only block mappings of field names, block sequences and one-line scalars, each read
+    exactly as libyaml reads it; anything else (flow collections, multi-line or escaped texts,
+    comments, anchors, tags, odd keys or indentation, tabs, CR line breaks, duplicate keys, any
+    syntax error) returns None or raises _Fallback, and the file is read the full way, which
+    reports any problem exactly. A test checks on generated files that whatever this accepts,
+    the full path reads to the same data without an issue.
+    """
+    if " #" in text or " \n" in text or text.endswith(" ") or _QUICK_REFUSED.search(text):
+        return None  # comments, trailing spaces, characters the lines below do not expect
+    root: dict[str, Any] = {}
+    # Each frame: [indent, container, is a mapping]; ``pending``: a key whose value is on the lines below.
+    stack: list[list[Any]] = [[0, root, True]]
+    top = stack[0]
+    pending: str | None = None
+    seen = False
+    for indent, dash, key, value, item in _QUICK_LINES.findall(text):
+        if not key:
+            if not item:
+                if dash:
+                    return None  # '- ' and nothing
+                continue  # a blank line
+            if not dash:
+                return None  # a scalar alone on its line: at the top, or continuing a text
+        n = len(indent)
+        seen = True
+        if pending is not None:
+            if n > top[0] or (n == top[0] and dash):
+                if len(stack) >= _QUICK_DEPTH:
+                    return None
+                child: Any = [] if dash else {}
+                top[1][pending] = child
+                top = [n, child, not dash]
+                stack.append(top)
+            else:
+                top[1][pending] = None
+            pending = None
+        while n < top[0]:
+            stack.pop()
+            top = stack[-1]
+        if n != top[0]:
+            return None
+        if not top[2] and not dash:  # a sequence at its parent key's indentation ends here
+            stack.pop()
+            top = stack[-1]
+            if top[0] != n or not top[2]:
+                return None
+        if dash:
+            if top[2]:
+                return None
+            if not key:
+                top[1].append(_quick_value(item))
+                continue
+            if len(stack) >= _QUICK_DEPTH:
+                return None
+            child = {}
+            top[1].append(child)
+            top = [n + 2, child, True]
+            stack.append(top)
+        container = top[1]
+        if key in container or key in _BOOL or key in _NULL:
+            return None
+        if value:
+            container[key] = _quick_value(value)
+        else:
+            pending = key
+    if pending is not None:
+        top[1][pending] = None
+    return root if seen else None
+
+
+def _clean_values(data: Any) -> bool:
+    """Whether no text value breaks the character policy (``_check_values`` would find nothing)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if type(value) is dict:
+            stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
+        elif type(value) is str and chars.text_problem(value):
+            return False
+    return True
+
+
 def _long_lead(text: str) -> bool:
     """Whether a line of ``text`` could start a block collection nested hundreds of levels deep."""
     if "\r" in text:  # CR or CRLF line breaks: libyaml counts a lone CR as a line break too
@@ -343,6 +512,20 @@ def _long_lead(text: str) -> bool:
 
 def parse(text: str, name: str) -> Document:
     """Parse YAML text strictly; problems become issues named after ``name``."""
+    try:
+        data = _quick(text)
+    except _Fallback:
+        data = None
+    if data is None:
+        return _positioned(text, name)
+    doc = Document(data)
+    doc._text = text
+    doc.clean = text.isascii() or _clean_values(data)
+    return doc
+
+
+def _positioned(text: str, name: str) -> Document:
+    """Parse YAML text strictly, recording every position: libyaml's composer, or its events."""
     if _LIBYAML and not _EVENT_PATH_ONLY.search(text) and not _long_lead(text):
         try:
             return _compose(text)
@@ -479,7 +662,11 @@ def read(path: str | os.PathLike[str], name: str) -> Document:
     text = _decode(raw, name, doc)
     if text is None:
         return doc
-    doc = parse(text, name)
+    return _finish(parse(text, name), name)
+
+
+def _finish(doc: Document, name: str) -> Document:
+    """A parsed file's document with the issues of its whole: no record, not a mapping, values, too many."""
     if not doc.issues and doc.data is None:
         doc.issues.append(Issue(name, 1, 1, "KD007", "", "The file holds no record."))
     elif not doc.issues and not isinstance(doc.data, dict):
@@ -487,7 +674,7 @@ def read(path: str | os.PathLike[str], name: str) -> Document:
         doc.issues.append(
             Issue(name, 1, 1, "KD006", "", f"Expected a mapping of field: value at the top level, found {found}.")
         )
-    elif not doc.issues:
+    elif not doc.issues and not doc.clean:
         _check_values(doc, name)
     if len(doc.issues) >= MAX_ISSUES:  # the parser and the value checks stop there: say so
         last = max(doc.issues)
