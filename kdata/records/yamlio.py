@@ -62,6 +62,8 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 # Floats need a point or an exponent, and no leading zeros: "0755" stays text, never octal or 755.0.
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)")
+#: The first characters of every number and special float above: a text starting otherwise stays text.
+_NUMBER_START = frozenset("+-.0123456789")
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -128,6 +130,8 @@ def plain_scalar(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if text[0] not in _NUMBER_START:  # not empty: "" is null
+        return text
     if _INT.fullmatch(text):
         number = int(text) if len(text) <= 20 else None  # 20 characters: a sign and the 19 digits of 2**63
         return number if number is not None and INT_RANGE[0] <= number <= INT_RANGE[1] else Unrepresentable(text)
