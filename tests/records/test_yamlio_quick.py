@@ -48,6 +48,10 @@ def _documents(keys: st.SearchStrategy[str], scalars: st.SearchStrategy[str]) ->
     return st.dictionaries(keys, values, min_size=1, max_size=5)
 
 
+ODD_DOCUMENTS = _documents(KEYS, ANY)
+PLAIN_DOCUMENTS = _documents(st.sampled_from(FIELDS), SAFE)
+
+
 def _render(value: Any, indent: int, draw: Any, lines: list[str], gaps: list[str], lead: str = "") -> None:
     """Write a mapping or sequence in block style at ``indent``, its first line after ``lead`` ('- ').
 
@@ -72,7 +76,7 @@ def files(draw: Any) -> str:
     """A record-like YAML file, plainly written, or with odd values and damaged: a line re-indented, moved, ..."""
     lines: list[str] = []
     damaged = draw(st.booleans())
-    document = draw(_documents(KEYS, ANY) if damaged else _documents(st.sampled_from(FIELDS), SAFE))
+    document = draw(ODD_DOCUMENTS if damaged else PLAIN_DOCUMENTS)
     _render(document, draw(st.sampled_from([0, 0, 0, 1])), draw, lines, [" ", "  ", ""] if damaged else [" ", "  "])
     if not damaged:
         return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
