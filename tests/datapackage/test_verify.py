@@ -350,7 +350,7 @@ def test_cells_that_span_lines_are_read_across_arrow_blocks(tmp_path: Path) -> N
 
     from kdata.datapackage.verify import _read_csv
 
-    texts = [f"end of paragraph {i}\n\nstart of the next, \"quoted\" {i}\r\nand more" for i in range(40_000)]
+    texts = [f'end of paragraph {i}\n\nstart of the next, "quoted" {i}\r\nand more' for i in range(40_000)]
     path = tmp_path / "t.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
