@@ -335,26 +335,39 @@ MEANING_MIN = 150
 def test_every_page_fits_a_phone_screen(site: Path, browser: Any) -> None:
     """No page of the site scrolls sideways on a 320 px phone, and the dictionary's meanings keep a readable width.
 
-    Every file, in one browser page; on table pages every "terms and their meanings" list is opened first.
+    Every file, in one browser page; on table pages every "terms and their meanings" list is opened first. The page
+    navigates once into each folder and then takes each file's text there (``set_content``, whose document keeps the
+    folder's address, so the file's relative stylesheet and scripts load as on a visit): a navigation between
+    ``file://`` pages starts a new renderer each time, a quarter of a second per page. Each page's stylesheets
+    are checked to have loaded, so a page that lost its style cannot pass.
     """
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 400
     context = browser.new_context(viewport={"width": PHONE, "height": 812})
     try:
         page = context.new_page()
-        wide, narrow = {}, {}
+        wide, narrow, unstyled = {}, {}, []
+        folder = None
         for file in pages:
-            page.goto(file.as_uri(), wait_until="domcontentloaded")
-            widths = page.evaluate(
+            if file.parent != folder:
+                page.goto(file.as_uri(), wait_until="load")
+                folder = file.parent
+            page.set_content(file.read_text("utf-8"), wait_until="load")
+            styled, widths, overflow = page.evaluate(
                 "() => { document.querySelectorAll('details.terms').forEach(d => d.open = true);"
-                " return [...document.querySelectorAll('details.terms dd')].map(dd => dd.getBoundingClientRect().width); }"
+                " const links = [...document.querySelectorAll('link[rel=stylesheet]')];"
+                " return [links.length > 0 && links.every(l => l.sheet !== null),"
+                " [...document.querySelectorAll('details.terms dd')].map(dd => dd.getBoundingClientRect().width),"
+                " document.documentElement.scrollWidth - window.innerWidth]; }"
             )
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             name = str(file.relative_to(site))
+            if not styled:
+                unstyled.append(name)
             if overflow > 0:
                 wide[name] = overflow
             if widths and min(widths) < MEANING_MIN:
                 narrow[name] = round(min(widths))
+        assert unstyled == [], f"pages whose stylesheet did not load: {unstyled}"
         assert wide == {}, f"{len(wide)} of {len(pages)} pages scroll sideways at {PHONE} px (px): {wide}"
         assert narrow == {}, f"meanings narrower than {MEANING_MIN} px at {PHONE} px: {narrow}"
     finally:
