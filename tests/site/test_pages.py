@@ -19,12 +19,11 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from test_render import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST
+from test_render import ARTIFACTS, DIST
 
 import kdata
 from kdata.records import vocab
 from kdata.site.entities import linked_columns
-from kdata.site.render import build_site
 from kdata.site.when import reads, reads_html
 
 AXE = Path(os.environ.get("KDATA_AXE", REPO / ".ci" / "npm" / "node_modules" / "axe-core" / "axe.min.js"))
@@ -35,12 +34,10 @@ _NOT_SHOWN = {"title", "script", "style"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site of the repository's built package, written once for the module."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    build_site(out, DIST)
-    return out
+@pytest.fixture
+def site(dist_site: Path) -> Path:
+    """The site of the repository's built package (one per test process, see conftest)."""
+    return dist_site
 
 
 def _ids() -> set[str]:
@@ -247,22 +244,10 @@ PAGE_TYPES = [
 KNOWN_VIOLATIONS: dict[str, tuple[str, str]] = {}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from Debian's package, driven by Playwright; skips, saying why, without it."""
-    missing = ""
-    if not CHROMIUM.is_file():
-        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = missing or "playwright is not installed (make test installs it)"
-    if missing:
-        pytest.skip(f"browser tests need Chromium: {missing}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    """The test process's Chromium (see conftest)."""
+    return chromium
 
 
 @pytest.fixture(scope="module")
