@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,23 @@ DATA = REPO / "tests" / "data"
 GOOD = DATA / "good"
 #: The archived sources the real dataset cites (beside the checkout, as in CI).
 SHARED_SOURCES = REPO.parent / "shared" / "sources"
+#: Debian's Chromium; KDATA_CHROMIUM names another build (the GitHub workflow uses Playwright's own).
+CHROMIUM = Path(os.environ.get("KDATA_CHROMIUM", "/usr/bin/chromium"))
+#: Where the browser tests leave their screenshots (CI keeps the folder as an artifact).
+ARTIFACTS = Path(os.environ.get("KDATA_TEST_ARTIFACTS", REPO / "test-artifacts"))
+#: Flags that keep Chromium from reaching the network on its own (updates, sync, field trials).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
 #: Set to 1 where every test must run (.ci/run, the workflow's Linux job): a skipped test fails the run.
 REQUIRE_ALL = "KDATA_REQUIRE_ALL"
 
@@ -138,3 +155,35 @@ def without_root_file_access() -> None:
     for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH (linux/capability.h)
         if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) was refused")
+
+
+@pytest.fixture(scope="session")
+def dist_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of the repository's built package (dist/), written once per test process; tests only read it."""
+    from kdata.site.render import build_site
+
+    out = tmp_path_factory.mktemp("dist-site") / "site"
+    build_site(out, REPO / "dist")
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Headless Chromium from Debian's package, driven by Playwright, launched once per test process.
+
+    Every test opens its own context (cookies, storage and viewport of its own) and closes it. Skips, saying why,
+    without Chromium or Playwright (in CI, under KDATA_REQUIRE_ALL, a skip fails the run).
+    """
+    missing = ""
+    if not CHROMIUM.is_file():
+        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = missing or "playwright is not installed (make test installs it)"
+    if missing:
+        pytest.skip(f"browser tests need Chromium: {missing}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

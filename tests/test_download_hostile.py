@@ -8,6 +8,7 @@ a clean, verified copy; never in trusted edited data, a hang, or leftovers.
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import os
 import shutil
@@ -84,6 +85,8 @@ def _hostile_handler(body: bytes) -> type[http.server.BaseHTTPRequestHandler]:
         "headers": lambda h: h.trickle(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body), 1, 0.2),
         # Headers, then silence.
         "silent": lambda h: (h.head(len(body)), h.wfile.flush(), time.sleep(30)),
+        # All but the last byte at once, then silence (a transfer caught in the middle).
+        "stalls": lambda h: (h.head(len(body)), h.wfile.write(body[:-1]), h.wfile.flush(), time.sleep(30)),
         # Half the body, then the connection is closed.
         "closes": lambda h: (h.head(len(body)), h.wfile.write(body[: len(body) // 2])),
         # The body and more, with no Content-Length (the cap must stop it).
@@ -335,7 +338,9 @@ def test_download_settings_are_bounded(site: Site, env: dict[str, str], name: st
 def test_killed_download_leaves_a_part_file_the_next_run_removes(site: Site, env: dict[str, str]) -> None:
     """SIGKILL of a real `kdata download` mid-transfer leaves a .part; the next run removes it and succeeds."""
     cache = Path(env["KDATA_CACHE_DIR"])
-    slow = {**env, "KDATA_BASE_URL": f"{site.hostile}/steady", "KDATA_DOWNLOAD_TIMEOUT": "600"}
+    assert len(site.body) > 2 * io.DEFAULT_BUFFER_SIZE  # so the bytes before the stall reach the .part file
+    slow = {**env, "KDATA_BASE_URL": f"{site.hostile}/stalls", "KDATA_DOWNLOAD_TIMEOUT": "600"}
+    slow |= {"KDATA_DOWNLOAD_WAIT": "600", "KDATA_DOWNLOAD_MIN_RATE": "0"}  # the stall is waited out, not refused
     proc = subprocess.Popen(
         [sys.executable, "-m", "kdata", "download", "0.1.0"],
         cwd=site.project,

@@ -25,7 +25,7 @@ import pytest
 from releasing import closed_port, released_project, run_env, serving
 
 from kdata.datapackage.verify import verify
-from kdata.download import fetch, progress_bar, show_progress
+from kdata.download import fetch, progress_bar, show_progress, transfer
 from kdata.errors import DownloadError, IntegrityError
 
 #: A server's behaviour: for the n-th request of a path (from 1), what to do.
@@ -145,6 +145,19 @@ def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
     return values
 
 
+#: The first pause between attempts in the tests that count attempts in this process (``transfer.BACKOFF``, 0.5 s,
+#: scaled down; it still doubles). The real command's test and the deadline's test keep the real pauses.
+QUICK = 0.05
+
+
+@pytest.fixture
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Pauses between attempts of ``QUICK`` s, doubling; returns the real first pause, for the tests' arithmetic."""
+    real = transfer.BACKOFF
+    monkeypatch.setattr(transfer, "BACKOFF", QUICK)
+    return real
+
+
 def _use(site: Site, kind: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point downloads at the ``kind`` server; return the archive's path on it (the key of ``site.hits``)."""
     monkeypatch.setenv("KDATA_BASE_URL", f"{site.url}/{kind}/")
@@ -159,16 +172,17 @@ def _nothing_cached(env: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("kind", "least_wait"),
     [
-        ("503-twice", 0.5 + 1.0),  # the pause doubles: 0.5 s, then 1 s
-        ("500-502-then-ok", 0.5 + 1.0),
-        ("hangs-up-twice", 0.5 + 1.0),
-        ("resets-twice", 0.5 + 1.0),
-        ("breaks-mid-body-twice", 0.5 + 1.0),
+        ("503-twice", QUICK + 2 * QUICK),  # the pause doubles: QUICK, then twice that
+        ("500-502-then-ok", QUICK + 2 * QUICK),
+        ("hangs-up-twice", QUICK + 2 * QUICK),
+        ("resets-twice", QUICK + 2 * QUICK),
+        ("breaks-mid-body-twice", QUICK + 2 * QUICK),
         ("429-retry-after-1", 1.0),  # the server's Retry-After instead of the backoff
     ],
+    ids=lambda value: f"{value:.2f}" if isinstance(value, float) else None,
 )
 def test_transient_failures_are_tried_again_and_the_third_attempt_succeeds(
-    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, kind: str, least_wait: float
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, quick_backoff: float, kind: str, least_wait: float
 ) -> None:
     path = _use(site, kind, monkeypatch)
     start = time.monotonic()
@@ -192,7 +206,13 @@ def test_transient_failures_are_tried_again_and_the_third_attempt_succeeds(
     ],
 )
 def test_other_failures_end_at_once_and_the_limit_ends_the_rest(
-    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, kind: str, words: str, requests: int
+    site: Site,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    quick_backoff: float,
+    kind: str,
+    words: str,
+    requests: int,
 ) -> None:
     """4xx and a checksum mismatch are never tried again; a 5xx forever stops after KDATA_DOWNLOAD_RETRIES."""
     path = _use(site, kind, monkeypatch)
@@ -204,7 +224,9 @@ def test_other_failures_end_at_once_and_the_limit_ends_the_rest(
     _nothing_cached(env)
 
 
-def test_the_retry_count_is_a_setting(site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_retry_count_is_a_setting(
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, quick_backoff: float
+) -> None:
     path = _use(site, "503-forever", monkeypatch)
     monkeypatch.setenv("KDATA_DOWNLOAD_RETRIES", "0")
     with pytest.raises(DownloadError, match=r"503 Service Unavailable\. Nothing was cached"):

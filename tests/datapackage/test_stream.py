@@ -68,21 +68,38 @@ def link_rows(rng: random.Random, n: int, mixed: bool) -> list[dict[str, Any]]:
     return rows
 
 
+#: A row group size for the edge cases: the writer reads ``write.ROW_GROUP_ROWS`` at each call, so a test may set it
+#: small; the same edges (one row short of a group, a group exactly, two groups and a few rows) in a few hundred rows.
+SMALL_GROUP = 64
+
+
 @pytest.mark.parametrize(
-    "n", [0, 1, 2, 299, write.ROW_GROUP_ROWS - 1, write.ROW_GROUP_ROWS, 2 * write.ROW_GROUP_ROWS + 3]
+    ("group", "n", "orders"),
+    [
+        *(
+            (SMALL_GROUP, n, (False, True, True))
+            for n in (0, 1, 2, 299, SMALL_GROUP - 1, SMALL_GROUP, 2 * SMALL_GROUP + 3)
+        ),
+        (write.ROW_GROUP_ROWS, write.ROW_GROUP_ROWS + 1, (True,)),  # the real size once: one boundary, out of order
+    ],
 )
-def test_streamed_tables_equal_tables_written_whole(tmp_path: Path, n: int) -> None:
-    """Any split into parts, in or out of key order: the same bytes, row group boundaries included."""
+def test_streamed_tables_equal_tables_written_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group: int, n: int, orders: tuple[bool, ...]
+) -> None:
+    """Any split into parts, in or out of key order: the same bytes, row group boundaries included.
+
+    Parts come in sizes from a single row to more than a row group, so part ends fall before, on and after group ends.
+    """
+    monkeypatch.setattr(write, "ROW_GROUP_ROWS", group)
     rng = random.Random(n)
-    for trial, mixed in enumerate((False, True, True)):
+    choices = (1, 7, group // 256 + 3, group // 64 + 11, group // 3, 2 * group + 5)
+    for trial, mixed in enumerate(orders):
         rows = link_rows(rng, n, mixed)
         sizes = []
         while sum(sizes) < n:
-            sizes.append(min(n - sum(sizes), rng.choice((1, 7, 500, 2000, 40000))))
+            sizes.append(min(n - sum(sizes), rng.choice(choices)))
         parts = parts_of("claim_targets", rows, sizes)
-        assert streamed("claim_targets", parts, tmp_path / f"{trial}") == plain(
-            "claim_targets", parts, write.ROW_GROUP_ROWS
-        )
+        assert streamed("claim_targets", parts, tmp_path / f"{trial}") == plain("claim_targets", parts, group)
 
 
 def test_equal_keys_keep_the_order_of_their_parts(tmp_path: Path) -> None:
@@ -130,13 +147,17 @@ def test_spilled_parts_stream_like_parts_in_memory(tmp_path: Path) -> None:
             assert len(merge(table, on_disk).groups) == 1
 
 
-def test_a_previous_file_of_several_row_groups_is_kept_when_its_rows_are_the_same(tmp_path: Path) -> None:
+def test_a_previous_file_of_several_row_groups_is_kept_when_its_rows_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The Parquet file of the previous build, rewritten as another pyarrow might, is kept row group by row group."""
+    monkeypatch.setattr(write, "ROW_GROUP_ROWS", SMALL_GROUP)
     rows = link_rows(random.Random(7), write.ROW_GROUP_ROWS + 10, False)
     parts = parts_of("claim_targets", rows, [len(rows)])
     previous = tmp_path / "previous"
     streamed("claim_targets", parts, previous)
     path = previous / "claim_targets.parquet"
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
     table = pq.read_table(path)
     pq.write_table(table, path, compression="zstd", row_group_size=write.ROW_GROUP_ROWS, write_statistics=False)
     other = path.read_bytes()

@@ -94,14 +94,23 @@ def test_load_with_a_version_finds_the_checkouts_archive_from_a_subfolder(checko
     assert int(count) > 0 and version == "0.1.0"
 
 
+@pytest.fixture(scope="module")
+def _released_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test project built and released by the real command once for the module (each test gets a copy)."""
+    root = tmp_path_factory.mktemp("released-once")
+    project = make_project(root / "project", root / "registry.json")
+    kdata_ok("build", cwd=project)
+    kdata_ok("release", "--register", cwd=project, env={"KDATA_REGISTRY": str(root / "registry.json")})
+    return root
+
+
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(_released_once: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The test project, built and released into its own dist/releases/ (the default), registered; cwd there."""
     registry = tmp_path / "registry.json"
-    project = make_project(tmp_path / "project", registry)
-    env = {"KDATA_REGISTRY": str(registry)}
-    kdata_ok("build", cwd=project)
-    kdata_ok("release", "--register", cwd=project, env=env)
+    shutil.copy(_released_once / "registry.json", registry)
+    project = tmp_path / "project"
+    shutil.copytree(_released_once / "project", project, symlinks=True)
     monkeypatch.chdir(project)
     monkeypatch.setenv("KDATA_REGISTRY", str(registry))
     monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))

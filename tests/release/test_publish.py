@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, run_kdata
+from inprocess import run_kdata_here
 from releasing import kdata_ok, make_project, run_env, set_version
 
 from kdata.datapackage.build import build
@@ -69,7 +70,10 @@ def test_release_writes_archive_and_sums_and_keeps_them_across_builds(proj: tupl
 
 
 def test_release_refusals(proj: tuple[Path, dict[str, str]]) -> None:
-    """No changelog entry; a published version with other bytes; too small a bump. Then a good bump."""
+    """No changelog entry; a published version with other bytes; too small a bump. Then a good bump.
+
+    The first refusal and the first release run the real command in its own process; the rest run its function here.
+    """
     project, env = proj
     set_version(project, "0.3.0")
     build(project / "raw", project / "dist")
@@ -83,18 +87,19 @@ def test_release_refusals(proj: tuple[Path, dict[str, str]]) -> None:
     place = project / "raw" / "places" / "riverton-ferry.yaml"
     place.write_text("id: riverton-ferry\nname: Ferry at Riverton\nkind: facility\nparent: riverton\n")
     build(project / "raw", project / "dist")
-    result = run_env("release", cwd=project, env=env)
+    result = run_kdata_here("release", cwd=project, env=env)
     assert result.returncode == 1 and "already published" in result.stderr
     # A patch bump is too small for an added row.
     set_version(project, "0.1.1")
     build(project / "raw", project / "dist")
-    result = run_env("release", cwd=project, env=env)
+    result = run_kdata_here("release", cwd=project, env=env)
     assert result.returncode == 1
     assert "0.1.1 is a patch bump over 0.1.0, but the changes need a minor bump" in result.stderr
     set_version(project, "0.2.0")
     build(project / "raw", project / "dist")
-    out = kdata_ok("release", "--register", cwd=project, env=env)
-    assert "the changes need a minor bump; the version has it" in out
+    done = run_kdata_here("release", "--register", cwd=project, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "the changes need a minor bump; the version has it" in done.stdout
     assert sorted(load_registry(Path(env["KDATA_REGISTRY"])).releases) == ["0.1.0", "0.2.0"]
 
 

@@ -17,21 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_render import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST, _Watched
+from test_render import ARTIFACTS, DIST, _Watched
 
 import kdata
 from kdata.release.registry import load_registry
 from kdata.site import findable
-from kdata.site.render import build_site
 from kdata.site.search import FOLD, GLOBAL, KINDS, fold
 from kdata.site.timeline import layout
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("front") / "site"
-    build_site(out, DIST)
-    return out
+@pytest.fixture
+def site(dist_site: Path) -> Path:
+    """The site of the repository's built package (one per test process, see conftest)."""
+    return dist_site
 
 
 def _index(site: Path) -> dict[str, Any]:
@@ -143,18 +141,10 @@ def test_the_index_holds_every_record_of_each_kind_with_a_link_that_resolves(sit
 # --- In the browser -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"browser tests need Chromium: {CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests need Chromium: playwright is not installed (make test installs it)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    """The test process's Chromium (see conftest)."""
+    return chromium
 
 
 @pytest.fixture

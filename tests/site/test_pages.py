@@ -19,12 +19,11 @@ from typing import Any
 
 import pytest
 from conftest import REPO
-from test_render import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DIST
+from test_render import ARTIFACTS, DIST
 
 import kdata
 from kdata.records import vocab
 from kdata.site.entities import linked_columns
-from kdata.site.render import build_site
 from kdata.site.when import reads, reads_html
 
 AXE = Path(os.environ.get("KDATA_AXE", REPO / ".ci" / "npm" / "node_modules" / "axe-core" / "axe.min.js"))
@@ -35,12 +34,10 @@ _NOT_SHOWN = {"title", "script", "style"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site of the repository's built package, written once for the module."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    build_site(out, DIST)
-    return out
+@pytest.fixture
+def site(dist_site: Path) -> Path:
+    """The site of the repository's built package (one per test process, see conftest)."""
+    return dist_site
 
 
 def _ids() -> set[str]:
@@ -247,22 +244,10 @@ PAGE_TYPES = [
 KNOWN_VIOLATIONS: dict[str, tuple[str, str]] = {}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from Debian's package, driven by Playwright; skips, saying why, without it."""
-    missing = ""
-    if not CHROMIUM.is_file():
-        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = missing or "playwright is not installed (make test installs it)"
-    if missing:
-        pytest.skip(f"browser tests need Chromium: {missing}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    """The test process's Chromium (see conftest)."""
+    return chromium
 
 
 @pytest.fixture(scope="module")
@@ -335,26 +320,39 @@ MEANING_MIN = 150
 def test_every_page_fits_a_phone_screen(site: Path, browser: Any) -> None:
     """No page of the site scrolls sideways on a 320 px phone, and the dictionary's meanings keep a readable width.
 
-    Every file, in one browser page; on table pages every "terms and their meanings" list is opened first.
+    Every file, in one browser page; on table pages every "terms and their meanings" list is opened first. The page
+    navigates once into each folder and then takes each file's text there (``set_content``, whose document keeps the
+    folder's address, so the file's relative stylesheet and scripts load as on a visit): a navigation between
+    ``file://`` pages starts a new renderer each time, a quarter of a second per page. Each page is checked to
+    have its stylesheet applied (style.css sets the body's margin to 0, a browser's default is 8 px), so a page
+    that lost its style cannot pass.
     """
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 400
     context = browser.new_context(viewport={"width": PHONE, "height": 812})
     try:
         page = context.new_page()
-        wide, narrow = {}, {}
+        wide, narrow, unstyled = {}, {}, []
+        folder = None
         for file in pages:
-            page.goto(file.as_uri(), wait_until="domcontentloaded")
-            widths = page.evaluate(
+            if file.parent != folder:
+                page.goto(file.as_uri(), wait_until="load")
+                folder = file.parent
+            page.set_content(file.read_text("utf-8"), wait_until="load")
+            styled, widths, overflow = page.evaluate(
                 "() => { document.querySelectorAll('details.terms').forEach(d => d.open = true);"
-                " return [...document.querySelectorAll('details.terms dd')].map(dd => dd.getBoundingClientRect().width); }"
+                " return [getComputedStyle(document.body).marginTop === '0px',"
+                " [...document.querySelectorAll('details.terms dd')].map(dd => dd.getBoundingClientRect().width),"
+                " document.documentElement.scrollWidth - window.innerWidth]; }"
             )
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             name = str(file.relative_to(site))
+            if not styled:
+                unstyled.append(name)
             if overflow > 0:
                 wide[name] = overflow
             if widths and min(widths) < MEANING_MIN:
                 narrow[name] = round(min(widths))
+        assert unstyled == [], f"pages whose stylesheet did not load: {unstyled}"
         assert wide == {}, f"{len(wide)} of {len(pages)} pages scroll sideways at {PHONE} px (px): {wide}"
         assert narrow == {}, f"meanings narrower than {MEANING_MIN} px at {PHONE} px: {narrow}"
     finally:

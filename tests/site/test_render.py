@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GOOD, REPO
+from conftest import ARTIFACTS, GOOD, REPO
 from inprocess import run_kdata_here
 from markupsafe import escape
 from wording import LOADED, QUOTED
@@ -30,32 +30,13 @@ from kdata.records import vocab
 from kdata.site.render import OWNERS, breakable, build_site, reading
 
 DIST = REPO / "dist"
-#: Debian's Chromium; KDATA_CHROMIUM names another build (the GitHub workflow uses Playwright's own).
-CHROMIUM = Path(os.environ.get("KDATA_CHROMIUM", "/usr/bin/chromium"))
-#: Where the browser tests leave their screenshots (CI keeps the folder as an artifact).
-ARTIFACTS = Path(os.environ.get("KDATA_TEST_ARTIFACTS", REPO / "test-artifacts"))
-#: Flags that keep Chromium from reaching the network on its own (updates, sync, field trials).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site of the repository's built package, written once for the module."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    build_site(out, DIST)
-    return out
+@pytest.fixture
+def site(dist_site: Path) -> Path:
+    """The site of the repository's built package (one per test process, see conftest)."""
+    return dist_site
 
 
 @pytest.fixture(scope="module")
@@ -334,22 +315,10 @@ def test_site_command(tmp_path: Path) -> None:
 # --- In a real browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from Debian's package, driven by Playwright."""
-    missing = ""
-    if not CHROMIUM.is_file():
-        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = missing or "playwright is not installed (make test installs it)"
-    if missing:
-        pytest.skip(f"browser tests need Chromium: {missing}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    """The test process's Chromium (see conftest)."""
+    return chromium
 
 
 class _Watched:
