@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import tree  # noqa: E402
+import tree
 
 
 def _edit(raw: Path, n: int) -> None:

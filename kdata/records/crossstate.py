@@ -294,7 +294,7 @@ class Cross:
                 issues.append(Issue(name, line, col, "KD201", "id", f"The id '{rid}' is already used by {other}."))
             else:
                 issues.extend(self._owned(table, rid, path, name, refs, bound, said, where))
-                evidence = self._evidence(table, path, name, sha256, quotes, where)
+                evidence = self._evidence(table, rid, path, name, sha256, quotes, where)
         kept = issues if any(i.code == "KD014" for i in issues) else self.yamlio.capped(issues, name)
         return kept + evidence
 
@@ -337,10 +337,17 @@ class Cross:
         return out
 
     def _evidence(
-        self, table: str, path: str, name: str, sha256: str | None, quotes: Any, where: Callable[[Any], tuple[int, int]]
+        self,
+        table: str,
+        rid: str,
+        path: str,
+        name: str,
+        sha256: str | None,
+        quotes: Any,
+        where: Callable[[Any], tuple[int, int]],
     ) -> list[Issue]:
         out = []
-        if table == listing.SOURCES and sha256 is not None:
+        if table == listing.SOURCES and sha256 is not None and self.text_of(rid) is None:  # prepared once
             text, code, message = self.evidence.text_state(path, sha256)
             if text is None:
                 line, col = where(("sha256",))

@@ -14,6 +14,12 @@ checks across records only for the files whose inputs changed:
 Everything is written in one transaction, so a killed run leaves the cache as it was; a damaged,
 foreign or stale (other checking code) cache is a cold run. When nothing changed, neither YAML nor
 pydantic is imported: the stored issues are printed as they are.
+
+An empty cache (or one whose files mostly changed) is filled in bulk: every file checked, the checks
+across records done in memory (``crossstate.Fresh``, the same code as a patch), the rows written with one
+statement a table and the indexes made after them, so a first cached run costs about what ``--no-cache``
+does. A run compares the listing with the stored stats in path order, one row at a time (its memory does
+not grow with the cache); with ``--git`` it looks up only the files git names.
 """
 
 from __future__ import annotations
@@ -117,7 +123,6 @@ def _prepared(db: sqlite3.Connection, fingerprint: str) -> sqlite3.Connection:
     """The cache in a write transaction; its tables made afresh if it was made by other checking code."""
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL: a power cut may lose the last run, never corrupt the cache
-    db.execute("PRAGMA cache_size=-16384")  # 16 MiB of pages: a bulk fill's index sorts stay in memory
     db.execute("BEGIN IMMEDIATE")  # one writer at a time: a second run waits, then sees what the first wrote
     try:
         stored = db.execute("SELECT v FROM meta WHERE k = 'fingerprint'").fetchone()
@@ -223,9 +228,12 @@ def _compare(
     """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
 
     One pass over the listing and the cache's stats side by side, both in path order: no stored row is
-    kept beyond its comparison, so memory does not grow with the tree. With ``candidates`` (git), a file
-    the cache holds is stat-ed only if it is one of them.
+    kept beyond its comparison, so memory does not grow with the tree. With ``candidates`` (git), only they
+    are looked up and stat-ed (``_compare_candidates``), unless the counts show git missed a file.
     """
+    found = _compare_candidates(db, files, candidates) if candidates is not None else None
+    if found is not None:
+        return found
     changed: list[tuple[str, str]] = []
     keys: dict[str, Key] = {}
     deleted: list[str] = []
@@ -240,8 +248,6 @@ def _compare(
         old = None
         if row is not None and row[0] == path:
             old, row, kept = row[1:], next(rows, None), kept + 1
-            if candidates is not None and path not in candidates:
-                continue  # git: the content the cache was made from
         try:
             st = stat(path)
             key: Key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
@@ -254,6 +260,33 @@ def _compare(
         deleted.append(row[0])
         row = next(rows, None)
     return changed, keys, deleted, kept
+
+
+def _compare_candidates(
+    db: sqlite3.Connection, files: list[tuple[str, str]], candidates: set[str]
+) -> tuple[list[tuple[str, str]], dict[str, Key], list[str], int] | None:
+    """``_compare`` when git names the only files that may differ from the cache: only those are looked up
+    and stat-ed. None if the cache and the listing do not hold as many other files (git missed a change)."""
+    changed: list[tuple[str, str]] = []
+    keys: dict[str, Key] = {}
+    deleted: list[str] = []
+    listed = {path: table for table, path in files if path in candidates}
+    stored = 0
+    for path in sorted(candidates):
+        old = db.execute("SELECT mtime, ctime, size, ino FROM stats WHERE path = ?", (path,)).fetchone()
+        stored += old is not None
+        if path not in listed:
+            if old is not None:
+                deleted.append(path)
+            continue
+        key = stat_key(path)
+        if old != key or not key:
+            changed.append((listed[path], path))
+            keys[path] = key
+    total = db.execute("SELECT count(*) FROM stats").fetchone()[0]
+    if total - stored != len(files) - len(listed):  # a file outside git's view came or went: stat everything
+        return None
+    return changed, keys, deleted, total - len(deleted)
 
 
 def _second(item: tuple[str, str]) -> str:

@@ -123,6 +123,13 @@ def _stray(rng: random.Random, raw: Path) -> None:
     (raw / rng.choice(["events", "places"]) / "notes.md").write_text("a note\n")
 
 
+def _touch_most(rng: random.Random, raw: Path) -> None:
+    """Give most record files a new mtime (a checkout of another branch): the cache is filled again in bulk."""
+    files = _records(raw)
+    for path in rng.sample(files, max(1, len(files) * 4 // 5)):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+
+
 OPS: list[Callable[[random.Random, Path], None]] = [
     _retarget,
     _retarget,
@@ -138,6 +145,7 @@ OPS: list[Callable[[random.Random, Path], None]] = [
     _quote,
     _break,
     _stray,
+    _touch_most,
 ]
 
 
@@ -149,12 +157,15 @@ def _mutate(rng: random.Random, raw: Path) -> None:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_cached_runs_equal_full_runs_after_random_changes(project: Path, tmp_path: Path, seed: int) -> None:
-    """Thirty random steps; after each, the incremental run and the run without cache report the same."""
+    """Thirty random steps; after each, the incremental run and the run without cache report the same (and
+    every fifth, a run that fills an empty cache)."""
     rng, cache, codes = random.Random(seed), tmp_path / "cache", set()
     for step in range(30):
         _mutate(rng, project / "raw")
         full = _validate(project, cache, "--no-cache")
         assert _validate(project, cache) == full, f"seed {seed}, step {step}"
+        if step % 5 == 0:  # an empty cache, filled in bulk from the same tree
+            assert _validate(project, tmp_path / f"empty-{step}") == full, f"seed {seed}, step {step}, empty"
         codes.update(str(issue["code"]) for issue in full[1])
     assert len(codes) >= 4, codes
 
