@@ -157,6 +157,19 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
         from kdata.records.validate import load_raw
 
         return Checked(load_raw(root, keep="nothing").issues)
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # everything read lives until the end: the collector's passes would free nothing
+    try:
+        return _check_tree(root, jobs, git)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
+    """The body of ``check_tree``, run with the garbage collector paused."""
     listed: list[Issue] = []
     files = listing.record_files(root, listed)
     texts = _texts(root)

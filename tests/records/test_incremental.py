@@ -260,3 +260,25 @@ def test_a_killed_run_never_leaves_a_cache_that_gives_wrong_results(project: Pat
         child.send_signal(signal.SIGKILL)
         child.wait()
         assert _validate(project, cache) == _validate(project, cache, "--no-cache"), f"trial {trial}"
+
+
+def test_a_cache_made_by_other_code_with_other_tables_is_made_again(project: Path, tmp_path: Path) -> None:
+    """A cache whose fingerprint is another code's, with a table of another shape, is dropped and filled afresh."""
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    _validate(project, cache)
+    (stored,) = (cache / "validate").glob("*.sqlite")
+    db = sqlite3.connect(stored)
+    db.execute("DROP TABLE files")
+    db.execute("CREATE TABLE files(path TEXT, other INTEGER)")
+    db.execute("CREATE TABLE leftover(x)")
+    db.execute("UPDATE meta SET v = 'older code' WHERE k = 'fingerprint'")
+    db.commit()
+    db.close()
+    (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")
+    assert _validate(project, cache) == _validate(project, cache, "--no-cache")
+    db = sqlite3.connect(stored)
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "leftover" not in tables and "stats" in tables
