@@ -78,38 +78,71 @@ def cycles(keys: Iterator[RecordKey], owner: Callable[[RecordKey], str | None], 
 
 
 class Fresh:
-    """The state across records of a whole tree, from its file results: what filling an empty cache needs."""
+    """The state across records of a whole tree, made while its file results are written to an empty cache.
 
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[str, str, str | None, Data]] = {}
+    Each chunk of results goes to the cache as it comes; kept in memory are only what other files' checks
+    read: who holds each id, every id and file name, the parents of the trees' records and the rows of the
+    sources. ``issues`` then reads the files back one at a time, so the tree's quotes are never all held.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
         self.owners: dict[RecordKey, str] = {}
         self.names: set[RecordKey] = set()  # (table, id) given and (table, stem) of every file
         self.on: set[RecordKey] = set()  # records on a cycle
+        self.parents: dict[str, Any] = {}  # path of a record of a tree -> the parent it names
+        self.sources: dict[str, tuple[str, str, str | None, Data]] = {}  # path -> row, for every source file
+        self.current: tuple[str, tuple[str, str, str | None, Data]] | None = None
 
-    def add(self, r: FileResult) -> None:
-        """Take in one file's result."""
-        name = stem(r.path)
-        self.rows[r.path] = (r.table, name, r.id, data_of(r))
-        self.names.add((r.table, name))
-        if r.id is not None:
-            key = (r.table, r.id)
-            self.names.add(key)
-            held = self.owners.get(key)
-            if held is None or r.path < held:
-                self.owners[key] = r.path
+    def add(self, results: list[FileResult], keys: dict[str, tuple[Any, ...]]) -> None:
+        """Write a chunk of file results to the cache, keeping what the checks across records look up."""
+        rows = []
+        for r in results:
+            name = stem(r.path)
+            row = (r.table, name, r.id, data_of(r))
+            rows.append((r.path, row))
+            self.names.add((r.table, name))
+            if r.table in TREES:
+                self.parents[r.path] = r.parent
+            elif r.table == listing.SOURCES:
+                self.sources[r.path] = row
+            if r.id is not None:
+                key = (r.table, r.id)
+                self.names.add(key)
+                held = self.owners.get(key)
+                if held is None or r.path < held:
+                    self.owners[key] = r.path
+        self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", ((p, *keys[p]) for p, _ in rows))
+        self.db.executemany(
+            "INSERT INTO files VALUES (?, ?, ?, ?, ?)", ((p, *r[:3], marshal.dumps(r[3])) for p, r in rows)
+        )
+        self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, p) for p, r in rows for t, i in r[3][2]))
 
     def settle(self) -> list[tuple[str, str, str]]:
         """Find the cycles of parents; returns the cache's rows for them: (table, id, cycle id)."""
         out: list[tuple[str, str, str]] = []
         keys = sorted(k for k in self.owners if k[0] in TREES)
-        found = cycles(iter(keys), self.owners.get, lambda path: self.rows[path][3][3])
-        for table, chain, cid in found:
+        for table, chain, cid in cycles(iter(keys), self.owners.get, self.parents.__getitem__):
             out.extend((table, m, cid) for m in chain)
             self.on.update((table, m) for m in chain)
         return sorted(set(out))
 
+    def issues(self, cross: Cross) -> Iterator[tuple[str, list[Issue]]]:
+        """Each file's final issues, the files read back from the cache one at a time in path order."""
+        for path, table, name, rid, blob in self.db.execute(
+            "SELECT path, tbl, stem, id, data FROM files ORDER BY path"
+        ):
+            self.current = (path, (table, name, rid, marshal.loads(blob)))
+            yield path, cross.issues(path)
+        self.current = None
+
     def row(self, path: str) -> tuple[str, str, str | None, Data] | None:
-        return self.rows.get(path)
+        if self.current is not None and self.current[0] == path:
+            return self.current[1]
+        if path in self.sources:
+            return self.sources[path]
+        row = self.db.execute("SELECT tbl, stem, id, data FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], marshal.loads(row[3]))
 
     def owner(self, key: RecordKey) -> str | None:
         return self.owners.get(key)

@@ -368,28 +368,20 @@ def _update(
 
 
 def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, Key], jobs: int | None) -> None:
-    """Check every file and fill the empty cache in bulk: the checks across records done in memory,
-    the rows written with one statement a table, the indexes made once the rows are in."""
+    """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
+    table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in."""
     from kdata.records import crossstate
     from kdata.records.scan import jobs_default, scan
 
     for name in _INDEXES:
         db.execute(f"DROP INDEX IF EXISTS {name}")
-    fresh = crossstate.Fresh()
+    fresh = crossstate.Fresh(db)
     workers = jobs_default() if jobs is None else jobs
     for chunk in scan(files, workers, "nothing"):
-        for r in chunk.results:
-            fresh.add(r)
+        fresh.add(chunk.results, {r.path: keys[r.path] or _NO_STAT for r in chunk.results})
     db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
-    rows = fresh.rows
-    db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", ((p, *(keys[p] or _NO_STAT)) for p in rows))
-    db.executemany(
-        "INSERT INTO files VALUES (?, ?, ?, ?, ?)", ((p, *r[:3], marshal.dumps(r[3])) for p, r in rows.items())
-    )
-    db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, p) for p, r in rows.items() for t, i in r[3][2]))
-    cross = crossstate.Cross(fresh)
-    found = ((p, cross.issues(p)) for p in sorted(rows))
-    db.executemany("INSERT INTO issues VALUES (?, ?)", ((p, _dump_issues(i)) for p, i in found if i))
+    found = [(path, _dump_issues(issues)) for path, issues in fresh.issues(crossstate.Cross(fresh)) if issues]
+    db.executemany("INSERT INTO issues VALUES (?, ?)", found)
     counts: dict[str, int] = {}
     for table, _ in fresh.owners:
         counts[table] = counts.get(table, 0) + 1
