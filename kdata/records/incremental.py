@@ -59,6 +59,10 @@ _INDEXES = {
 _DATA = ("stats", "files", "refs", "texts", "cycles", "issues")
 #: Above this share of the tree's files changed, the cache is emptied and filled again in bulk.
 REFILL_SHARE = 0.6
+#: With ``--git``, the files git names are looked up one by one when they are at most this many plus a share
+#: (1 / LOOKUP_SHARE) of the tree; more, and one pass over the listing and the cache is cheaper.
+MAX_LOOKUPS = 64
+LOOKUP_SHARE = 8
 #: A file's stat as the cache compares it; () for a file that cannot be stat-ed (always rechecked).
 Key = tuple[int, ...]
 _NO_STAT = (None, None, None, None)
@@ -241,10 +245,12 @@ def _compare(
     """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
 
     One pass over the listing and the cache's stats side by side, both in path order: no stored row is
-    kept beyond its comparison, so memory does not grow with the tree. With ``candidates`` (git), only they
-    are looked up and stat-ed (``_compare_candidates``), unless the counts show git missed a file.
+    kept beyond its comparison, so memory does not grow with the tree. With ``candidates`` (git), a file the
+    cache holds is stat-ed only if it is one of them; when they are few, only they are looked up
+    (``_compare_candidates``), unless the counts show git missed a file.
     """
-    found = _compare_candidates(db, files, candidates) if candidates is not None else None
+    few = candidates is not None and len(candidates) <= len(files) // LOOKUP_SHARE + MAX_LOOKUPS
+    found = _compare_candidates(db, files, candidates) if candidates is not None and few else None
     if found is not None:
         return found
     changed: list[tuple[str, str]] = []
@@ -261,6 +267,8 @@ def _compare(
         old = None
         if row is not None and row[0] == path:
             old, row, kept = row[1:], next(rows, None), kept + 1
+            if candidates is not None and path not in candidates:
+                continue  # git: the content the cache was made from
         try:
             st = stat(path)
             key: Key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)

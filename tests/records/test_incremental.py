@@ -178,10 +178,18 @@ def _git(project: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-@pytest.mark.parametrize("seed", range(3))
-def test_git_as_the_source_of_changes_equals_full_runs(project: Path, tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "lookups"), [(0, True), (1, True), (2, False)])
+def test_git_as_the_source_of_changes_equals_full_runs(
+    project: Path, tmp_path: Path, seed: int, lookups: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """In a real git repository: random edits, commits, checkouts of older commits and stashes; ``--git`` runs
-    (and stat runs sharing their cache) report what a full run reports after every step."""
+    (and stat runs sharing their cache) report what a full run reports after every step. The files git names
+    looked up one by one, or (as for many of them) found in one pass over the listing and the cache."""
+    from kdata.records import incremental
+
+    if not lookups:
+        monkeypatch.setattr(incremental, "MAX_LOOKUPS", -1)
+        monkeypatch.setattr(incremental, "LOOKUP_SHARE", 10**9)
     rng, cache = random.Random(100 + seed), tmp_path / "cache"
     _git(project, "init", "-q")
     _git(project, "add", "-A")
