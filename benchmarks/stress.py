@@ -8,7 +8,10 @@
   ``frictionless validate``;
 - trials: cold caches each filled by 8 simultaneous ``kdata download`` processes over real HTTP;
 - examples: hypothesis damage examples through ``load_raw`` with fresh random seeds (plus 10x the
-  suite's round trips and CLI runs).
+  suite's round trips and CLI runs);
+- incremental: random steps (edits, renames, deletions, texts, most files touched) of
+  ``tests/records/test_incremental.py`` on fresh seeds, each cached run compared with a run without
+  cache, every fifth with a run filling an empty cache (``--incremental 0`` skips them).
 
 Prints one line per figure and, with ``--json``, writes them to a file. Takes 15-20 minutes on 2 cores.
 """
@@ -26,7 +29,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "reliability")]
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "reliability"), str(REPO / "tests" / "records")]
 
 
 def _corpus() -> dict[str, int]:
@@ -100,11 +103,39 @@ def _hypothesis(examples: int) -> dict[str, object]:
     }
 
 
+def _incremental(steps: int, root: Path) -> dict[str, object]:
+    import random
+
+    from conftest import GOOD
+    from test_incremental import _mutate, _validate
+
+    started = time.monotonic()
+    project, cache, seed = root / "incremental", root / "incremental-cache", int(time.time())
+    shutil.copytree(GOOD / "raw", project / "raw")
+    rng, codes, mismatches = random.Random(seed), set(), []
+    for step in range(steps):
+        _mutate(rng, project / "raw")
+        full = _validate(project, cache, "--no-cache")
+        if _validate(project, cache) != full:
+            mismatches.append(step)
+        if step % 5 == 0 and _validate(project, root / f"incremental-empty-{step}") != full:
+            mismatches.append(step)
+        codes.update(str(issue["code"]) for issue in full[1])
+    return {
+        "steps": steps,
+        "seed": seed,
+        "mismatched_steps": mismatches,
+        "codes_seen": sorted(codes),
+        "seconds": round(time.monotonic() - started),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=1000)
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--examples", type=int, default=10000)
+    parser.add_argument("--incremental", type=int, default=500)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     figures: dict[str, object] = {"corpus": _corpus()}
@@ -115,6 +146,7 @@ def main() -> int:
             ("kills", lambda: _kills(args.kills, root)),
             ("downloads", lambda: _downloads(args.trials, root / "downloads")),
             ("hypothesis", lambda: _hypothesis(args.examples)),
+            ("incremental", lambda: _incremental(args.incremental, root)),
         ):
             (root / "downloads").mkdir(exist_ok=True)
             figures[name] = run()
@@ -130,6 +162,7 @@ def main() -> int:
         and downloads["errors"] == 0
         and downloads["valid_copies"] == downloads["trials"]
         and bool(figures["hypothesis"]["passed"])  # type: ignore[index]  # a dict, built above
+        and not figures["incremental"]["mismatched_steps"]  # type: ignore[index]  # a dict, built above
     )
     return 0 if ok else 1
 

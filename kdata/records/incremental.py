@@ -14,6 +14,12 @@ checks across records only for the files whose inputs changed:
 Everything is written in one transaction, so a killed run leaves the cache as it was; a damaged,
 foreign or stale (other checking code) cache is a cold run. When nothing changed, neither YAML nor
 pydantic is imported: the stored issues are printed as they are.
+
+An empty cache (or one whose files mostly changed) is filled in bulk: every file checked, the checks
+across records done in memory (``crossstate.Fresh``, the same code as a patch), the rows written with one
+statement a table and the indexes made after them, so a first cached run costs about what ``--no-cache``
+does. A run compares the listing with the stored stats in path order, one row at a time (its memory does
+not grow with the cache); with ``--git`` it looks up only the files git names.
 """
 
 from __future__ import annotations
@@ -22,39 +28,44 @@ import hashlib
 import marshal
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kdata.errors import Issue
 from kdata.records import listing
 
-if TYPE_CHECKING:
-    from kdata.records.scan import FileResult
-
-#: Tables whose records name a parent record of the same table (checked for cycles, KD204).
-TREES = ("actors", "places")
 #: How long a run waits for another run that holds the cache (seconds); then it runs without the cache.
 BUSY_SECONDS = 30.0
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB);
-CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, tbl TEXT NOT NULL, stem TEXT NOT NULL, id TEXT,
-    mtime INTEGER, ctime INTEGER, size INTEGER, ino INTEGER, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS files_id ON files(tbl, id);
-CREATE INDEX IF NOT EXISTS files_stem ON files(tbl, stem);
-CREATE TABLE IF NOT EXISTS refs(tbl TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS refs_target ON refs(tbl, id);
-CREATE INDEX IF NOT EXISTS refs_path ON refs(path);
-CREATE TABLE IF NOT EXISTS texts(path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, size INTEGER, ino INTEGER);
-CREATE TABLE IF NOT EXISTS cycles(tbl TEXT NOT NULL, id TEXT NOT NULL, cid TEXT NOT NULL, PRIMARY KEY(tbl, id));
-CREATE INDEX IF NOT EXISTS cycles_cid ON cycles(tbl, cid);
-CREATE TABLE IF NOT EXISTS issues(path TEXT PRIMARY KEY, blob BLOB NOT NULL);
+CREATE TABLE meta(k TEXT PRIMARY KEY, v BLOB);
+CREATE TABLE stats(path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, size INTEGER, ino INTEGER) WITHOUT ROWID;
+CREATE TABLE files(path TEXT PRIMARY KEY, tbl TEXT NOT NULL, stem TEXT NOT NULL, id TEXT, data BLOB NOT NULL);
+CREATE TABLE refs(tbl TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL);
+CREATE TABLE texts(path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, size INTEGER, ino INTEGER);
+CREATE TABLE cycles(tbl TEXT NOT NULL, id TEXT NOT NULL, cid TEXT NOT NULL, PRIMARY KEY(tbl, id));
+CREATE TABLE issues(path TEXT PRIMARY KEY, blob BLOB NOT NULL);
 """
-_TABLES = ("meta", "files", "refs", "texts", "cycles", "issues")
+#: The indexes of the cross-record lookups: dropped before the cache is filled in bulk, made again after.
+_INDEXES = {
+    "files_id": "files(tbl, id)",
+    "files_stem": "files(tbl, stem)",
+    "refs_target": "refs(tbl, id)",
+    "refs_path": "refs(path)",
+    "cycles_cid": "cycles(tbl, cid)",
+}
+_DATA = ("stats", "files", "refs", "texts", "cycles", "issues")
+#: Above this share of the tree's files changed, the cache is emptied and filled again in bulk.
+REFILL_SHARE = 0.6
+#: With ``--git``, the files git names are looked up one by one when they are at most this many plus a share
+#: (1 / LOOKUP_SHARE) of the tree; more, and one pass over the listing and the cache is cheaper.
+MAX_LOOKUPS = 64
+LOOKUP_SHARE = 8
 #: A file's stat as the cache compares it; () for a file that cannot be stat-ed (always rechecked).
 Key = tuple[int, ...]
+_NO_STAT = (None, None, None, None)
 
 
 @dataclass
@@ -113,14 +124,20 @@ def _renewed(file: Path, fingerprint: str) -> sqlite3.Connection:
 
 
 def _prepared(db: sqlite3.Connection, fingerprint: str) -> sqlite3.Connection:
+    """The cache in a write transaction; its tables made afresh if it was made by other checking code."""
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")  # WAL: a power cut may lose the last run, never corrupt the cache
-    db.executescript(_SCHEMA)  # (executescript commits first: run before the transaction)
     db.execute("BEGIN IMMEDIATE")  # one writer at a time: a second run waits, then sees what the first wrote
-    stored = db.execute("SELECT v FROM meta WHERE k = 'fingerprint'").fetchone()
-    if stored is None or stored[0] != fingerprint:
-        for table in _TABLES:
-            db.execute(f"DELETE FROM {table}")
+    try:
+        stored = db.execute("SELECT v FROM meta WHERE k = 'fingerprint'").fetchone()
+    except sqlite3.OperationalError:  # no such table: a new cache
+        stored = None
+    if stored is None or stored[0] != fingerprint:  # other code may have made other tables: all made again
+        names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        for (name,) in names.fetchall():
+            db.execute(f'DROP TABLE "{name}"')
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            db.execute(statement)
         db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
     return db
 
@@ -144,6 +161,19 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
         from kdata.records.validate import load_raw
 
         return Checked(load_raw(root, keep="nothing").issues)
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # everything read lives until the end: the collector's passes would free nothing
+    try:
+        return _check_tree(root, jobs, git)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
+    """The body of ``check_tree``, run with the garbage collector paused."""
     listed: list[Issue] = []
     files = listing.record_files(root, listed)
     texts = _texts(root)
@@ -151,18 +181,14 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
     db = _connect(cache_file(root), listing.code_fingerprint(here))
     try:
         seen, candidates = _git_changes(db, root) if git else (None, None)
-        stored = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM files")}
-        changed: list[tuple[str, str]] = []
-        keys: dict[str, Key] = {}
-        for table, path in files:  # the hot loop: one stat and one lookup a file
-            old = stored.pop(path, None)
-            if candidates is not None and old is not None and path not in candidates:
-                continue  # git: the content the cache was made from
-            key = stat_key(path)
-            if old != key or not key:
-                changed.append((table, path))
-                keys[path] = key
-        deleted = list(stored)
+        changed, keys, deleted, kept = _compare(db, files, candidates)
+        bulk = bool(changed) and (not kept or len(changed) > REFILL_SHARE * len(files))
+        if bulk and (kept or deleted):  # most files changed: the cache emptied and filled again in bulk
+            for table in _DATA:
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM meta WHERE k LIKE 'count:%'")
+            keys = {path: keys[path] if path in keys else stat_key(path) for _, path in files}
+            changed, deleted = list(files), []
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
         text_keys: dict[str, Key] = {}
         touched = []
@@ -178,8 +204,11 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
         package_key = marshal.dumps(stat_key(str(package)) if os.path.lexists(package) else None)
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
-        if changed or deleted or touched:
+        if bulk:
+            _fill(db, changed, keys, jobs)
+        elif changed or deleted or touched:
             _update(db, changed, keys, deleted, touched, jobs)
+        if changed or deleted or touched:
             db.executemany("DELETE FROM texts WHERE path = ?", ((p,) for p in touched))
             db.executemany("INSERT INTO texts VALUES (?, ?, ?, ?, ?)", _text_rows(touched, text_keys))
             if seen is None:  # the cache moved on without git: its base no longer says what it holds
@@ -208,6 +237,81 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
     result.issues.extend(package_issues)
     result.issues.sort()
     return result
+
+
+def _compare(
+    db: sqlite3.Connection, files: list[tuple[str, str]], candidates: set[str] | None
+) -> tuple[list[tuple[str, str]], dict[str, Key], list[str], int]:
+    """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
+
+    One pass over the listing and the cache's stats side by side, both in path order: no stored row is
+    kept beyond its comparison, so memory does not grow with the tree. With ``candidates`` (git), a file the
+    cache holds is stat-ed only if it is one of them; when they are few, only they are looked up
+    (``_compare_candidates``), unless the counts show git missed a file.
+    """
+    few = candidates is not None and len(candidates) <= len(files) // LOOKUP_SHARE + MAX_LOOKUPS
+    found = _compare_candidates(db, files, candidates) if candidates is not None and few else None
+    if found is not None:
+        return found
+    changed: list[tuple[str, str]] = []
+    keys: dict[str, Key] = {}
+    deleted: list[str] = []
+    rows = db.execute("SELECT path, mtime, ctime, size, ino FROM stats ORDER BY path")
+    row = next(rows, None)
+    kept = 0
+    stat = os.stat
+    for table, path in sorted(files, key=_second):  # the hot loop: one stat and one comparison a file
+        while row is not None and row[0] < path:
+            deleted.append(row[0])
+            row = next(rows, None)
+        old = None
+        if row is not None and row[0] == path:
+            old, row, kept = row[1:], next(rows, None), kept + 1
+            if candidates is not None and path not in candidates:
+                continue  # git: the content the cache was made from
+        try:
+            st = stat(path)
+            key: Key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        except OSError:
+            key = ()
+        if old != key or not key:
+            changed.append((table, path))
+            keys[path] = key
+    while row is not None:
+        deleted.append(row[0])
+        row = next(rows, None)
+    return changed, keys, deleted, kept
+
+
+def _compare_candidates(
+    db: sqlite3.Connection, files: list[tuple[str, str]], candidates: set[str]
+) -> tuple[list[tuple[str, str]], dict[str, Key], list[str], int] | None:
+    """``_compare`` when git names the only files that may differ from the cache: only those are looked up
+    and stat-ed. None if the cache and the listing do not hold as many other files (git missed a change)."""
+    changed: list[tuple[str, str]] = []
+    keys: dict[str, Key] = {}
+    deleted: list[str] = []
+    listed = {path: table for table, path in files if path in candidates}
+    stored = 0
+    for path in sorted(candidates):
+        old = db.execute("SELECT mtime, ctime, size, ino FROM stats WHERE path = ?", (path,)).fetchone()
+        stored += old is not None
+        if path not in listed:
+            if old is not None:
+                deleted.append(path)
+            continue
+        key = stat_key(path)
+        if old != key or not key:
+            changed.append((listed[path], path))
+            keys[path] = key
+    total = db.execute("SELECT count(*) FROM stats").fetchone()[0]
+    if total - stored != len(files) - len(listed):  # a file outside git's view came or went: stat everything
+        return None
+    return changed, keys, deleted, total - len(deleted)
+
+
+def _second(item: tuple[str, str]) -> str:
+    return item[1]
 
 
 def _git_changes(db: sqlite3.Connection, root: Path) -> tuple[Any, set[str] | None]:
@@ -256,258 +360,39 @@ def _update(
     jobs: int | None,
 ) -> None:
     """Recheck the changed files, drop the deleted ones, and redo the checks across records they affect."""
+    from kdata.records.crossstate import Stored
     from kdata.records.scan import jobs_default, scan
 
-    state = _State(db)
+    state = Stored(db)
     for path in [p for _, p in changed] + deleted:
         state.forget(path)
     workers = jobs_default() if jobs is None else jobs
     for chunk in scan(changed, workers, "nothing"):
         for r in chunk.results:
-            state.store(r, keys[r.path])
+            state.store(r, keys[r.path] or _NO_STAT)
     for text in touched_texts:  # raw/sources/<stem>.txt: the record beside it, and every file quoting it
         state.text_changed(text[: -len(listing.TEXT_SUFFIX)] + ".yaml")
-    state.settle()
+    state.settle(_dump_issues)
 
 
-def _stem(path: str) -> str:
-    return path[path.rindex("/") + 1 : -len(".yaml")]
+def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, Key], jobs: int | None) -> None:
+    """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
+    table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in."""
+    from kdata.records import crossstate
+    from kdata.records.scan import jobs_default, scan
 
-
-class _State:
-    """The cross-record state in the cache, and the files whose checks across records must be redone."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.keys: set[tuple[str, str]] = set()  # (table, id) whose holders, presence or owner may have changed
-        self.owned_before: dict[tuple[str, str], bool] = {}
-        self.dirty: set[str] = set()  # files whose checks across records are redone
-        self.old_cycles: set[tuple[str, str]] = set()
-        self.sources: set[str] = set()  # source ids whose text may have changed
-
-    def _touch(self, key: tuple[str, str]) -> None:
-        if key not in self.keys:
-            self.keys.add(key)
-            self.owned_before[key] = self.owner(key) is not None
-            if key[0] in TREES:
-                row = self.db.execute("SELECT cid FROM cycles WHERE tbl = ? AND id = ?", key).fetchone()
-                if row:
-                    members = self.db.execute("SELECT id FROM cycles WHERE tbl = ? AND cid = ?", (key[0], row[0]))
-                    self.old_cycles.update((key[0], m) for (m,) in members)
-
-    def owner(self, key: tuple[str, str]) -> str | None:
-        """The file that holds (table, id): the first in name order of the valid files that give that id."""
-        row = self.db.execute("SELECT min(path) FROM files WHERE tbl = ? AND id = ?", key).fetchone()
-        return row[0] if row else None
-
-    def forget(self, path: str) -> None:
-        row = self.db.execute("SELECT tbl, stem, id FROM files WHERE path = ?", (path,)).fetchone()
-        if row is None:
-            return
-        table, stem, rid = row
-        self._touch((table, stem))
-        if rid is not None:
-            self._touch((table, rid))
-        for sql in (
-            "DELETE FROM files WHERE path = ?",
-            "DELETE FROM refs WHERE path = ?",
-            "DELETE FROM issues WHERE path = ?",
-        ):
-            self.db.execute(sql, (path,))
-
-    def store(self, r: FileResult, key: Key) -> None:
-        stem = _stem(r.path)
-        self._touch((r.table, stem))
-        if r.id is not None:
-            self._touch((r.table, r.id))
-        own = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
-        data = marshal.dumps((r.name, own, r.refs, r.parent, r.sha256, r.published, r.bound, r.said, r.quotes))
-        stat = key if key else (None, None, None, None)
-        self.db.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r.path, r.table, stem, r.id, *stat, data)
-        )
-        self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, r.path) for t, i in r.refs))
-        self.dirty.add(r.path)
-
-    def text_changed(self, record: str) -> None:
-        row = self.db.execute("SELECT id FROM files WHERE path = ?", (record,)).fetchone()
-        if row is not None:
-            self.dirty.add(record)
-            if row[0] is not None:
-                self.sources.add(row[0])
-
-    def settle(self) -> None:
-        """Redo the checks across records of every file they may have changed for, and the counts."""
-        db = self.db
-        for table, rid in self.keys:
-            self.dirty.update(p for (p,) in db.execute("SELECT path FROM files WHERE tbl = ? AND id = ?", (table, rid)))
-            self.dirty.update(p for (p,) in db.execute("SELECT path FROM refs WHERE tbl = ? AND id = ?", (table, rid)))
-            if table == listing.SOURCES:
-                self.sources.add(rid)
-        for source in self.sources:
-            # a citation's source is a reference: the files citing a source are those referring to it
-            self.dirty.update(
-                p for (p,) in db.execute("SELECT path FROM refs WHERE tbl = ? AND id = ?", (listing.SOURCES, source))
-            )
-        self._settle_cycles()
-        deltas: dict[str, int] = {}
-        for key in self.keys:
-            delta = (self.owner(key) is not None) - self.owned_before[key]
-            deltas[key[0]] = deltas.get(key[0], 0) + delta
-        for table, delta in deltas.items():
-            if delta:
-                db.execute(
-                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = v + excluded.v",
-                    (f"count:{table}", delta),
-                )
-        cross = _Cross(self)
-        for path in sorted(self.dirty):
-            found = cross.issues(path)
-            db.execute("DELETE FROM issues WHERE path = ?", (path,))
-            if found:
-                db.execute("INSERT INTO issues VALUES (?, ?)", (path, _dump_issues(found)))
-
-    def parent(self, table: str, rid: str) -> str | None:
-        owner = self.owner((table, rid))
-        if owner is None:
-            return None
-        parent: str | None = marshal.loads(
-            self.db.execute("SELECT data FROM files WHERE path = ?", (owner,)).fetchone()[0]
-        )[3]
-        return parent
-
-    def _settle_cycles(self) -> None:
-        """Find again whether each record whose chain of parents may have changed stands on a cycle."""
-        nodes = {k for k in self.keys if k[0] in TREES} | self.old_cycles
-        for table, rid in nodes:
-            self.db.execute("DELETE FROM cycles WHERE tbl = ? AND id = ?", (table, rid))
-        for table, rid in sorted(nodes):
-            chain, node = [rid], self.parent(table, rid)
-            seen = {rid}
-            while node is not None and node not in seen and self.owner((table, node)) is not None:
-                seen.add(node)
-                chain.append(node)
-                node = self.parent(table, node)
-            if node == rid:
-                cid = min(chain)
-                self.db.executemany("INSERT OR REPLACE INTO cycles VALUES (?, ?, ?)", ((table, m, cid) for m in chain))
-                nodes.update((table, m) for m in chain)
-        for table, rid in nodes:
-            owner = self.owner((table, rid))
-            if owner is not None:
-                self.dirty.add(owner)
-
-
-class _Cross:
-    """The checks across records of one file at a time, read from the cache (texts prepared once a run)."""
-
-    def __init__(self, state: _State) -> None:
-        from kdata.records import evidence, validate, yamlio
-
-        self.state, self.db = state, state.db
-        self.evidence, self.validate, self.yamlio = evidence, validate, yamlio
-        self.texts: dict[str, Any] = {}
-
-    def _row(self, path: str) -> tuple[str, str, str | None, tuple[Any, ...]] | None:
-        row = self.db.execute("SELECT tbl, stem, id, data FROM files WHERE path = ?", (path,)).fetchone()
-        return None if row is None else (row[0], row[1], row[2], marshal.loads(row[3]))
-
-    def _present(self, table: str, rid: str) -> bool:
-        by_id = "SELECT 1 FROM files WHERE tbl = ? AND id = ? LIMIT 1"  # two lookups, each on its index
-        by_stem = "SELECT 1 FROM files WHERE tbl = ? AND stem = ? LIMIT 1"
-        return any(self.db.execute(sql, (table, rid)).fetchone() for sql in (by_id, by_stem))
-
-    def _source(self, source: str) -> tuple[str, tuple[Any, ...]] | None:
-        owner = self.state.owner((listing.SOURCES, source))
-        row = self._row(owner) if owner is not None else None
-        return None if row is None or owner is None else (owner, row[3])
-
-    def published_of(self, source: str) -> str | None:
-        found = self._source(source)
-        return found[1][5] if found else None
-
-    def text_of(self, source: str) -> Any:
-        if source not in self.texts:
-            found = self._source(source)
-            sha256 = found[1][4] if found else None
-            self.texts[source] = self.evidence.text_state(found[0], sha256)[0] if found and sha256 else None
-        return self.texts[source]
-
-    def issues(self, path: str) -> list[Issue]:
-        """The final issues of one file: its own and those across records, capped, then its quotes' and text's."""
-        row = self._row(path)
-        if row is None:
-            return []
-        table, _, rid, (name, own, refs, _, sha256, _, bound, said, quotes) = row
-        issues = [Issue(*i) for i in own]
-        evidence: list[Issue] = []
-        if rid is not None:
-            pos: dict[str, Any] = {}
-
-            def where(loc: Any) -> tuple[int, int]:
-                if "doc" not in pos:
-                    pos["doc"] = self.yamlio.read(path, name)
-                found: tuple[int, int] = pos["doc"].pos.get(loc, (0, 0))
-                return found
-
-            owner = self.state.owner((table, rid))
-            if owner != path:
-                line, col = where(("id",))
-                other = self._row(owner)[3][0] if owner else ""  # type: ignore[index]
-                issues.append(Issue(name, line, col, "KD201", "id", f"The id '{rid}' is already used by {other}."))
-            else:
-                issues.extend(self._owned(table, rid, path, name, refs, bound, said, where))
-                evidence = self._evidence(table, path, name, sha256, quotes, where)
-        kept = issues if any(i.code == "KD014" for i in issues) else self.yamlio.capped(issues, name)
-        return kept + evidence
-
-    def _owned(
-        self,
-        table: str,
-        rid: str,
-        path: str,
-        name: str,
-        refs: Any,
-        bound: Any,
-        said: Any,
-        where: Callable[[Any], tuple[int, int]],
-    ) -> list[Issue]:
-        from kdata.records.scan import ref_locations
-
-        out = []
-        missing = [(t, v) for t, v in refs if not self._present(t, v)]
-        if missing:
-            doc = self.yamlio.read(path, name)
-            found = ref_locations(table, doc.data)
-            for target, value in missing:
-                for loc in found.get((target, value), []):
-                    line, col = doc.pos.get(loc, (0, 0))
-                    message = f"No record in {target} has the id '{value}'."
-                    out.append(Issue(name, line, col, "KD202", ".".join(map(str, loc)), message))
-        if table in TREES and self.db.execute("SELECT 1 FROM cycles WHERE tbl = ? AND id = ?", (table, rid)).fetchone():
-            line, col = where(("parent",))
-            message = f"Following parents from '{rid}' comes back to '{rid}'."
-            out.append(Issue(name, line, col, "KD204", "parent", message))
-        present = lambda s: self._source(s) is not None  # noqa: E731
-        dates = [
-            ("KD205", self.validate.bound_problem(bound, self.published_of) if bound else ""),
-            ("KD206", self.validate.reported_problem(said, self.published_of, present) if said else ""),
-        ]
-        for code, problem in dates:
-            if problem:
-                line, col = where(("date",))
-                out.append(Issue(name, line, col, code, "date", problem))
-        return out
-
-    def _evidence(
-        self, table: str, path: str, name: str, sha256: str | None, quotes: Any, where: Callable[[Any], tuple[int, int]]
-    ) -> list[Issue]:
-        out = []
-        if table == listing.SOURCES and sha256 is not None:
-            text, code, message = self.evidence.text_state(path, sha256)
-            if text is None:
-                line, col = where(("sha256",))
-                out.append(Issue(name, line, col, code, "sha256", message))
-        if quotes:
-            out.extend(self.evidence.quote_issues(name, quotes, self.text_of, where)[1])
-        return out
+    for name in _INDEXES:
+        db.execute(f"DROP INDEX IF EXISTS {name}")
+    fresh = crossstate.Fresh(db)
+    workers = jobs_default() if jobs is None else jobs
+    for chunk in scan(files, workers, "nothing"):
+        fresh.add(chunk.results, {r.path: keys[r.path] or _NO_STAT for r in chunk.results})
+    db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
+    found = [(path, _dump_issues(issues)) for path, issues in fresh.issues(crossstate.Cross(fresh)) if issues]
+    db.executemany("INSERT INTO issues VALUES (?, ?)", found)
+    counts: dict[str, int] = {}
+    for table, _ in fresh.owners:
+        counts[table] = counts.get(table, 0) + 1
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", ((f"count:{t}", n) for t, n in counts.items()))
+    for name, on in _INDEXES.items():
+        db.execute(f"CREATE INDEX {name} ON {on}")

@@ -74,14 +74,22 @@ def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
         elif entry.name not in vocab.RECORD_TABLES:
             refuse(Path(entry.path), "KD203", f"'{visible(entry.name)}' is not a table; expected one of {tables}.")
         else:
-            names = []
             # scandir: the file type comes with the directory entry, no stat per file.
             listing = _listing(Path(entry.path), refuse)
+            # the common case first, kept to the cheapest tests (100,000 files: ~0.1 s)
+            names = [
+                n
+                for e in listing
+                if (n := e.name).endswith(".yaml") and n[0] != "." and e.is_file(follow_symlinks=False)
+            ]
+            if len(names) == len(listing):
+                files.extend(_paths(entry.name, entry.path, names))
+                continue
             present = {item.name for item in listing}
             for item in listing:
                 name = item.name
                 if name.endswith(".yaml") and not name.startswith(".") and item.is_file(follow_symlinks=False):
-                    names.append(name)  # the common case, kept to the cheapest tests (100,000 files: ~0.1 s)
+                    continue  # listed above
                 elif entry.name == SOURCES and name.endswith(TEXT_SUFFIX) and not name.startswith("."):
                     # A link, folder or pipe where a text belongs; beside a record, its check reports it.
                     if not item.is_file(follow_symlinks=False) and name[: -len(TEXT_SUFFIX)] + ".yaml" not in present:
@@ -90,10 +98,15 @@ def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
                     continue  # an archived text: checked with the quotes (kdata.records.evidence)
                 elif not name.startswith("."):
                     _refuse_entry(item, refuse)
-            names.sort()
-            table, folder = entry.name, entry.path
-            files.extend([(table, f"{folder}/{name}") for name in names])
+            files.extend(_paths(entry.name, entry.path, names))
     return files
+
+
+def _paths(table: str, folder: str, names: list[str]) -> list[tuple[str, str]]:
+    """(table, path) of the record files of a table folder, in name order."""
+    names.sort()
+    prefix = f"{folder}/"
+    return [(table, prefix + name) for name in names]
 
 
 def _listing(folder: Path, refuse: Callable[[Path, str, str], None]) -> list[os.DirEntry[str]]:

@@ -123,6 +123,13 @@ def _stray(rng: random.Random, raw: Path) -> None:
     (raw / rng.choice(["events", "places"]) / "notes.md").write_text("a note\n")
 
 
+def _touch_most(rng: random.Random, raw: Path) -> None:
+    """Give most record files a new mtime (a checkout of another branch): the cache is filled again in bulk."""
+    files = _records(raw)
+    for path in rng.sample(files, max(1, len(files) * 4 // 5)):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+
+
 OPS: list[Callable[[random.Random, Path], None]] = [
     _retarget,
     _retarget,
@@ -138,6 +145,7 @@ OPS: list[Callable[[random.Random, Path], None]] = [
     _quote,
     _break,
     _stray,
+    _touch_most,
 ]
 
 
@@ -149,12 +157,15 @@ def _mutate(rng: random.Random, raw: Path) -> None:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_cached_runs_equal_full_runs_after_random_changes(project: Path, tmp_path: Path, seed: int) -> None:
-    """Thirty random steps; after each, the incremental run and the run without cache report the same."""
+    """Thirty random steps; after each, the incremental run and the run without cache report the same (and
+    every fifth, a run that fills an empty cache)."""
     rng, cache, codes = random.Random(seed), tmp_path / "cache", set()
     for step in range(30):
         _mutate(rng, project / "raw")
         full = _validate(project, cache, "--no-cache")
         assert _validate(project, cache) == full, f"seed {seed}, step {step}"
+        if step % 5 == 0:  # an empty cache, filled in bulk from the same tree
+            assert _validate(project, tmp_path / f"empty-{step}") == full, f"seed {seed}, step {step}, empty"
         codes.update(str(issue["code"]) for issue in full[1])
     assert len(codes) >= 4, codes
 
@@ -167,10 +178,18 @@ def _git(project: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-@pytest.mark.parametrize("seed", range(3))
-def test_git_as_the_source_of_changes_equals_full_runs(project: Path, tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "lookups"), [(0, True), (1, True), (2, False)])
+def test_git_as_the_source_of_changes_equals_full_runs(
+    project: Path, tmp_path: Path, seed: int, lookups: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """In a real git repository: random edits, commits, checkouts of older commits and stashes; ``--git`` runs
-    (and stat runs sharing their cache) report what a full run reports after every step."""
+    (and stat runs sharing their cache) report what a full run reports after every step. The files git names
+    looked up one by one, or (as for many of them) found in one pass over the listing and the cache."""
+    from kdata.records import incremental
+
+    if not lookups:
+        monkeypatch.setattr(incremental, "MAX_LOOKUPS", -1)
+        monkeypatch.setattr(incremental, "LOOKUP_SHARE", 10**9)
     rng, cache = random.Random(100 + seed), tmp_path / "cache"
     _git(project, "init", "-q")
     _git(project, "add", "-A")
@@ -249,3 +268,25 @@ def test_a_killed_run_never_leaves_a_cache_that_gives_wrong_results(project: Pat
         child.send_signal(signal.SIGKILL)
         child.wait()
         assert _validate(project, cache) == _validate(project, cache, "--no-cache"), f"trial {trial}"
+
+
+def test_a_cache_made_by_other_code_with_other_tables_is_made_again(project: Path, tmp_path: Path) -> None:
+    """A cache whose fingerprint is another code's, with a table of another shape, is dropped and filled afresh."""
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    _validate(project, cache)
+    (stored,) = (cache / "validate").glob("*.sqlite")
+    db = sqlite3.connect(stored)
+    db.execute("DROP TABLE files")
+    db.execute("CREATE TABLE files(path TEXT, other INTEGER)")
+    db.execute("CREATE TABLE leftover(x)")
+    db.execute("UPDATE meta SET v = 'older code' WHERE k = 'fingerprint'")
+    db.commit()
+    db.close()
+    (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")
+    assert _validate(project, cache) == _validate(project, cache, "--no-cache")
+    db = sqlite3.connect(stored)
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert "leftover" not in tables and "stats" in tables
