@@ -165,9 +165,7 @@ class Layout:
             raise UsageError(f"No table named '{table}'; the tables are {', '.join(self.tables)}.")
         declared = self.files.get((table, format))
         if declared is None:
-            raise PackageError(
-                f"The descriptor declares no {format} file of the table '{table}'; rebuild the package."
-            )
+            raise PackageError(f"The descriptor declares no {format} file of the table '{table}'; rebuild the package.")
         problem = file_problem(self.index[declared], declared, folder, folder.resolve())
         if problem:
             raise PackageError(f"{folder / DESCRIPTOR} is not a valid kdata descriptor: {problem}.")
