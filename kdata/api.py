@@ -31,6 +31,8 @@ from kdata.datapackage.read import (
     load_layout,
     package_folder,
     read_descriptor,
+    settled,
+    status,
 )
 from kdata.errors import PackageError, UsageError
 from kdata.records.models import TOMBSTONE
@@ -155,9 +157,6 @@ def path(
     return fs.read_whole(folder, lambda where: load_layout(where).file(where, name, format))
 
 
-#: A file's changes are told by its status (device, inode, size, times) only once its last change is
-#: older than this: a change within the file system's clock tick after it may leave the status as it was.
-SETTLED_NS = 3_000_000_000
 #: (file, declared hash, status) -> (whether settled, the ids of its tombstones); at most ``_RETRACTED_KEPT``.
 _RETRACTED: dict[tuple[Any, ...], tuple[bool, pyarrow.Array]] = {}
 _RETRACTED_KEPT = 64
@@ -169,14 +168,14 @@ def _retracted_ids(file: Path, declared: str) -> pyarrow.Array:
     The file's footer tells whether its tombstone column holds any value (its null count in each row
     group); only then are its ``id`` and tombstone columns read. The ids are kept for later calls,
     keyed by the file, its declared hash and its status, and trusted only once the file has settled
-    (``SETTLED_NS``): a rebuild, an edit or a swap of the folder changes the key.
+    (``read.settled``): a rebuild, an edit or a swap of the folder changes the key.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    now = time.time_ns()  # before the status: a change after it stamps a later time
+    since = time.time_ns()  # before the status: a change after it stamps a later time
     info = os.stat(file)
-    key = (os.path.abspath(file), declared, info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    key = (os.path.abspath(file), declared, *status(info))
     kept = _RETRACTED.get(key)
     if kept is not None and kept[0]:
         return kept[1]
@@ -185,7 +184,7 @@ def _retracted_ids(file: Path, declared: str) -> pyarrow.Array:
     _RETRACTED.pop(key, None)
     while len(_RETRACTED) >= _RETRACTED_KEPT:
         _RETRACTED.pop(next(iter(_RETRACTED)))
-    _RETRACTED[key] = (now - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS, gone)
+    _RETRACTED[key] = (settled(info, since), gone)
     return gone
 
 

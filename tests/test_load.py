@@ -20,7 +20,7 @@ import pytest
 from conftest import GOOD
 
 import kdata
-from kdata import api
+from kdata.datapackage import read
 from kdata.datapackage.build import build
 from kdata.records.models import TABLES, TOMBSTONE
 
@@ -68,7 +68,7 @@ def test_load_follows_rebuilds_of_the_same_folder(
 ) -> None:
     """Each owner retracted, then restored, rebuilt each time into the same folder, loaded between: never stale."""
     if settled:
-        monkeypatch.setattr(api, "SETTLED_NS", -(10**18))  # every status trusted at once: the strictest case
+        monkeypatch.setattr(read, "SETTLED_NS", -(10**18))  # every status trusted at once: the strictest case
     raw, dist = tmp_path / "raw", tmp_path / "dist"
     shutil.copytree(GOOD / "raw", raw)
     build(raw, dist)
@@ -108,7 +108,7 @@ def test_an_owner_file_changed_in_place_is_read_again(
 ) -> None:
     """The descriptor unchanged (its layout reused), figures.parquet rewritten in place: citations follow it,
     whether the file has statistics in its footer or not, in one row group or many."""
-    monkeypatch.setattr(api, "SETTLED_NS", -(10**18))
+    monkeypatch.setattr(read, "SETTLED_NS", -(10**18))
     dist = tmp_path / "dist"
     build(GOOD / "raw", dist)
     figures = dist / "figures.parquet"
@@ -126,8 +126,13 @@ def one_line(error: pytest.ExceptionInfo[BaseException]) -> str:
     return text
 
 
-def test_damage_after_a_load_is_refused_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("settled", [True, False], ids=["trusted-at-once", "trusted-when-settled"])
+def test_damage_after_a_load_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: bool
+) -> None:
     """What the first load checked is checked again: a file swapped for a symlink out or a FIFO, a descriptor edited."""
+    if settled:
+        monkeypatch.setattr(read, "SETTLED_NS", -(10**18))
     dist = tmp_path / "dist"
     build(GOOD / "raw", dist)
     kdata.load("citations", package=dist)

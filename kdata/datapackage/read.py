@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -67,11 +68,12 @@ def read_descriptor(
 
 def load_descriptor(folder: Path, error: type[KdataError] = PackageError, hint: str = "") -> dict[str, Any]:
     """``read_descriptor`` once, without its retry (for ``verify``, which retries in its own way)."""
-    return _parse(_descriptor_bytes(folder, error, hint), folder, error, hint)
+    return _parse(_descriptor_bytes(folder, error, hint)[0], folder, error, hint)
 
 
-def _descriptor_bytes(folder: Path, error: type[KdataError], hint: str) -> bytes:
-    """The bytes of ``folder``'s descriptor: a regular file of at most ``MAX_DESCRIPTOR_BYTES``."""
+def _descriptor_bytes(folder: Path, error: type[KdataError], hint: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``folder``'s descriptor, a regular file of at most ``MAX_DESCRIPTOR_BYTES``, and its
+    status when it was opened."""
     path = folder / DESCRIPTOR
     try:
         # O_NONBLOCK: a FIFO standing in for the file must not block the open; fstat then refuses it.
@@ -83,14 +85,17 @@ def _descriptor_bytes(folder: Path, error: type[KdataError], hint: str) -> bytes
             if info.st_size > MAX_DESCRIPTOR_BYTES:
                 raise error(f"Cannot read {path}: {info.st_size} bytes, more than {MAX_DESCRIPTOR_BYTES}.{hint}")
             with os.fdopen(os.dup(handle), "rb") as stream:
-                raw = stream.read(MAX_DESCRIPTOR_BYTES + 1)
+                # The size it has, not the most it may have: a buffer of MAX_DESCRIPTOR_BYTES costs more than the read.
+                raw = stream.read(info.st_size + 1)
+                if len(raw) > info.st_size:  # it grew since fstat
+                    raw += stream.read(MAX_DESCRIPTOR_BYTES + 1 - len(raw))
         finally:
             os.close(handle)
     except OSError as exc:
         raise error(f"Cannot read {path}: {_reason(exc)}.{hint}") from None
     if len(raw) > MAX_DESCRIPTOR_BYTES:
         raise error(f"Cannot read {path}: more than {MAX_DESCRIPTOR_BYTES} bytes.{hint}")
-    return raw
+    return raw, info
 
 
 def _reason(exc: BaseException) -> str:
@@ -172,8 +177,32 @@ class Layout:
         return folder / declared
 
 
-#: Folder -> (the descriptor bytes last read there, their layout); at most ``_LAYOUTS_KEPT`` folders.
-_LAYOUTS: dict[str, tuple[bytes, Layout]] = {}
+#: A file's changes are told by its status (device, inode, size, times) only once its last change is
+#: older than this: a change within the file system's clock tick after it may leave the status as it was.
+SETTLED_NS = 3_000_000_000
+
+
+def status(info: os.stat_result) -> tuple[int, ...]:
+    """What tells a file's versions apart: device, inode, size, modification and change times."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def settled(info: os.stat_result, since: int) -> bool:
+    """Whether a file of status ``info``, taken after ``since`` (``time.time_ns()``), had settled by then:
+    a later change stamps a later time, so its status tells it apart (``SETTLED_NS``)."""
+    return since - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS
+
+
+@dataclass(frozen=True)
+class _Kept:
+    raw: bytes
+    status: tuple[int, ...]
+    settled: bool
+    layout: Layout
+
+
+#: Folder -> the descriptor last read there and its layout; at most ``_LAYOUTS_KEPT`` folders.
+_LAYOUTS: dict[str, _Kept] = {}
 _LAYOUTS_KEPT = 8
 
 
@@ -182,21 +211,32 @@ def load_layout(folder: Path) -> Layout:
 
     The descriptor is read and its checks made as ``read_descriptor`` makes them, except that bytes
     equal to those last read in this folder reuse that read's parse and shape check (they depend on
-    the bytes only). The files a reader opens are checked on each use (``Layout.file``).
+    the bytes only), and are not even read again while the file's status is the one it had then and
+    it had settled (``settled``). The files a reader opens are checked on each use (``Layout.file``).
 
     Raises:
         PackageError: As ``read_descriptor``.
     """
-    raw = _descriptor_bytes(folder, PackageError, "")
     key = os.path.abspath(folder)
     kept = _LAYOUTS.get(key)
-    if kept is not None and kept[0] == raw:
-        return kept[1]
-    layout = Layout.of(_parse(raw, folder, PackageError, ""))
+    if kept is not None and kept.settled:
+        try:
+            info = os.stat(folder / DESCRIPTOR)
+        except OSError:
+            pass  # read below, which says why in one line
+        else:
+            if stat.S_ISREG(info.st_mode) and status(info) == kept.status:
+                return kept.layout
+    since = time.time_ns()  # before the status: a change after it stamps a later time
+    raw, info = _descriptor_bytes(folder, PackageError, "")
+    if kept is not None and kept.raw == raw:
+        layout = kept.layout
+    else:
+        layout = Layout.of(_parse(raw, folder, PackageError, ""))
     _LAYOUTS.pop(key, None)
     while len(_LAYOUTS) >= _LAYOUTS_KEPT:
         _LAYOUTS.pop(next(iter(_LAYOUTS)))
-    _LAYOUTS[key] = (raw, layout)
+    _LAYOUTS[key] = _Kept(raw, status(info), settled(info, since), layout)
     return layout
 
 
