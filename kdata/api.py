@@ -182,8 +182,8 @@ def _retracted_ids(file: Path, declared: str) -> pyarrow.Array:
     owners = read_parquet(file, columns=["id", TOMBSTONE], unless_all_null=TOMBSTONE)
     gone = pa.array([], pa.string()) if owners is None else owners.filter(pc.is_valid(owners[TOMBSTONE]))["id"]
     _RETRACTED.pop(key, None)
-    while len(_RETRACTED) >= _RETRACTED_KEPT:
-        _RETRACTED.pop(next(iter(_RETRACTED)))
+    for oldest in list(_RETRACTED)[: max(0, len(_RETRACTED) - _RETRACTED_KEPT + 1)]:  # safe if threads evict at once
+        _RETRACTED.pop(oldest, None)
     _RETRACTED[key] = (settled(info, since), gone)
     return gone
 

@@ -234,8 +234,8 @@ def load_layout(folder: Path) -> Layout:
     else:
         layout = Layout.of(_parse(raw, folder, PackageError, ""))
     _LAYOUTS.pop(key, None)
-    while len(_LAYOUTS) >= _LAYOUTS_KEPT:
-        _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    for oldest in list(_LAYOUTS)[: max(0, len(_LAYOUTS) - _LAYOUTS_KEPT + 1)]:  # safe if threads evict at once
+        _LAYOUTS.pop(oldest, None)
     _LAYOUTS[key] = _Kept(raw, status(info), settled(info, since), layout)
     return layout
 
