@@ -8,7 +8,10 @@ so. ``pd.read_parquet(path)`` with NumPy dtypes (object strings, ``datetime.date
 timed beside them for reference only: it builds a different frame.
 
 Each is timed in this one process after one untimed call (imports and file cache warm), the
-median of ``--repeat`` calls. Prints JSON.
+median of ``--repeat`` calls; the calls alternate (one of each per round), so that a change in the
+machine's load weighs on all of them alike. Beside the wall seconds, the CPU seconds of this
+process (all its threads: Arrow decodes on a pool) under ``*_cpu``, steadier on a busy machine.
+Prints JSON.
 
 Usage: python benchmarks/load_bench.py DIST_DIR TABLE [--repeat 7]
 """
@@ -24,15 +27,23 @@ from pathlib import Path
 from typing import Any
 
 
-def median_seconds(fn: Callable[[], Any], repeat: int) -> float:
-    """Median seconds of ``fn()`` over ``repeat`` calls, after one untimed call."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def medians(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Median wall seconds (``name``) and CPU seconds (``name_cpu``) of each function over ``repeat`` rounds.
+
+    Each function is called once untimed first; then each round calls every function once, in turn.
+    """
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    wall: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    out = {name: statistics.median(times) for name, times in wall.items()}
+    return out | {f"{name}_cpu": statistics.median(times) for name, times in cpu.items()}
 
 
 def main() -> None:
@@ -48,12 +59,15 @@ def main() -> None:
     path = kdata.path(args.table, "parquet", package=args.dist)
     ours = kdata.load(args.table, package=args.dist)
     theirs = pd.read_parquet(path, dtype_backend="pyarrow")
+    timed = {
+        "load": lambda: kdata.load(args.table, package=args.dist),
+        "read_parquet_arrow": lambda: pd.read_parquet(path, dtype_backend="pyarrow"),
+        "read_parquet_numpy": lambda: pd.read_parquet(path),
+    }
     out = {
         "rows": len(ours),
         "same_frame": bool(ours.equals(theirs) and (ours.dtypes == theirs.dtypes).all()),
-        "load": median_seconds(lambda: kdata.load(args.table, package=args.dist), args.repeat),
-        "read_parquet_arrow": median_seconds(lambda: pd.read_parquet(path, dtype_backend="pyarrow"), args.repeat),
-        "read_parquet_numpy": median_seconds(lambda: pd.read_parquet(path), args.repeat),
+        **medians(timed, args.repeat),
     }
     print(json.dumps(out))
 

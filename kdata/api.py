@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from kdata import fs
 from kdata.datapackage.parquet import read_parquet
-from kdata.datapackage.read import DESCRIPTOR, FORMATS, bundled_dir, package_folder, read_descriptor, table_file
+from kdata.datapackage.read import (
+    DESCRIPTOR,
+    FORMATS,
+    Layout,
+    bundled_dir,
+    load_layout,
+    package_folder,
+    read_descriptor,
+    settled,
+    status,
+)
 from kdata.errors import PackageError, UsageError
 from kdata.records.models import TOMBSTONE
 from kdata.release.registry import is_version
@@ -143,14 +154,41 @@ def path(
     if format not in FORMATS:
         raise UsageError(f"Unknown format '{format}'; expected one of {', '.join(FORMATS)}.")
     folder = package_dir(package, version)
-    descriptor = metadata(folder)
-    names = [r["name"] for r in descriptor["resources"] if r["format"] == "csv"]
-    if name not in names:
-        raise UsageError(f"No table named '{name}'; the tables are {', '.join(names)}.")
-    return folder / table_file(descriptor, name, format)
+    return fs.read_whole(folder, lambda where: load_layout(where).file(where, name, format))
 
 
-def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow.Table:
+#: (file, declared hash, status) -> (whether settled, the ids of its tombstones); at most ``_RETRACTED_KEPT``.
+_RETRACTED: dict[tuple[Any, ...], tuple[bool, pyarrow.Array]] = {}
+_RETRACTED_KEPT = 64
+
+
+def _retracted_ids(file: Path, declared: str) -> pyarrow.Array:
+    """The ids of the tombstones in an owner table's Parquet ``file`` (declared with hash ``declared``).
+
+    The file's footer tells whether its tombstone column holds any value (its null count in each row
+    group); only then are its ``id`` and tombstone columns read. The ids are kept for later calls,
+    keyed by the file, its declared hash and its status, and trusted only once the file has settled
+    (``read.settled``): a rebuild, an edit or a swap of the folder changes the key.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    since = time.time_ns()  # before the status: a change after it stamps a later time
+    info = os.stat(file)
+    key = (os.path.abspath(file), declared, *status(info))
+    kept = _RETRACTED.get(key)
+    if kept is not None and kept[0]:
+        return kept[1]
+    owners = read_parquet(file, columns=["id", TOMBSTONE], unless_all_null=TOMBSTONE)
+    gone = pa.array([], pa.string()) if owners is None else owners.filter(pc.is_valid(owners[TOMBSTONE]))["id"]
+    _RETRACTED.pop(key, None)
+    for oldest in list(_RETRACTED)[: max(0, len(_RETRACTED) - _RETRACTED_KEPT + 1)]:  # safe if threads evict at once
+        _RETRACTED.pop(oldest, None)
+    _RETRACTED[key] = (settled(info, since), gone)
+    return gone
+
+
+def _without_retracted(name: str, table: pyarrow.Table, folder: Path, layout: Layout) -> pyarrow.Table:
     """Drop tombstones, and rows of a dependent table whose owner is a tombstone."""
     import pyarrow.compute as pc
 
@@ -161,14 +199,11 @@ def _without_retracted(name: str, table: pyarrow.Table, folder: Path) -> pyarrow
     from kdata.records.models import TABLES
 
     spec = TABLES.get(name)
-    descriptor = metadata(folder)
     for owner, column in (spec.owners if spec else {}).items():
-        declared = {f["name"] for r in descriptor["resources"] if r["name"] == owner for f in r["schema"]["fields"]}
-        if column not in table.column_names or TOMBSTONE not in declared:
+        if column not in table.column_names or TOMBSTONE not in layout.fields.get(owner, ()):
             continue
-        owner_file = path(owner, "parquet", folder)
-        owners = read_parquet(owner_file, columns=["id", TOMBSTONE])
-        gone = owners.filter(pc.is_valid(owners[TOMBSTONE]))["id"]
+        owner_file = layout.file(folder, owner, "parquet")
+        gone = _retracted_ids(owner_file, layout.hashes[layout.files[(owner, "parquet")]])
         if len(gone):
             table = table.filter(pc.invert(pc.fill_null(pc.is_in(table[column], value_set=gone), False)))
     return table
@@ -192,8 +227,9 @@ def load_table(
     folder = package_dir(package, version)
 
     def read(where: Path) -> pyarrow.Table:
-        table = read_parquet(path(name, "parquet", where))
-        return table if include_retracted else _without_retracted(name, table, where)
+        layout = load_layout(where)  # one read of the descriptor for the table and its owners
+        table = read_parquet(layout.file(where, name, "parquet"))
+        return table if include_retracted else _without_retracted(name, table, where, layout)
 
     return fs.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
 

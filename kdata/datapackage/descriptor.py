@@ -165,16 +165,27 @@ def check_descriptor(content: Any, folder: Path) -> str | None:
             if resource[key] in values:
                 return f"resources[{i}].{key} '{resource[key]}' is declared twice"
             values.add(resource[key])
-        try:
-            inside = (folder / resource["path"]).resolve().is_relative_to(root)
-        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
-            inside = False
-        if not inside:
-            return f"resources[{i}].path '{printable(resource['path'])}' resolves to a place outside the package folder"
-        try:
-            mode = (folder / resource["path"]).stat().st_mode
-        except OSError:
-            continue  # missing: verify names it, readers fail on it in one line
-        if not stat.S_ISREG(mode):
-            return f"resources[{i}].path '{printable(resource['path'])}' is not a regular file"
+        if found := file_problem(i, resource["path"], folder, root):
+            return found
+    return None
+
+
+def file_problem(index: int, path: str, folder: Path, root: Path) -> str | None:
+    """Why the file of ``resources[index]`` (``path``, a checked ``path_problem``-free path) cannot be read, or None.
+
+    It must not resolve (through a symlink) to a place outside ``folder`` (``root``: ``folder`` resolved),
+    and, where it exists, be a regular file; a missing file is ``verify``'s to report.
+    """
+    try:
+        inside = (folder / path).resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        inside = False
+    if not inside:
+        return f"resources[{index}].path '{printable(path)}' resolves to a place outside the package folder"
+    try:
+        mode = (folder / path).stat().st_mode
+    except OSError:
+        return None  # missing: verify names it, readers fail on it in one line
+    if not stat.S_ISREG(mode):
+        return f"resources[{index}].path '{printable(path)}' is not a regular file"
     return None

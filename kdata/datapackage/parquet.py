@@ -20,7 +20,12 @@ if TYPE_CHECKING:
     from kdata.records.models import PackageInfo
 
 
-def read_parquet(source: str | Path | IO[bytes], columns: list[str] | None = None, threads: bool = True) -> Any:
+def read_parquet(
+    source: str | Path | IO[bytes],
+    columns: list[str] | None = None,
+    threads: bool = True,
+    unless_all_null: str | None = None,
+) -> Any:
     """The Arrow table in a Parquet file (or only ``columns`` of it).
 
     Args:
@@ -29,6 +34,8 @@ def read_parquet(source: str | Path | IO[bytes], columns: list[str] | None = Non
         threads: Decode on Arrow's thread pool. Pass False in commands that read small
             files and exit: a pool started only to be torn down at exit has aborted a
             process under load ("terminate called without an active exception").
+        unless_all_null: A column: return None, reading no rows, when the footer's statistics
+            say that it holds no value in any row group (its null count is its row count).
 
     Raises:
         PackageError: The bytes are not a readable Parquet file (damaged, or not Parquet at all):
@@ -39,11 +46,30 @@ def read_parquet(source: str | Path | IO[bytes], columns: list[str] | None = Non
 
     try:
         with pq.ParquetFile(source) as handle:
+            if unless_all_null is not None and _all_null(handle.metadata, unless_all_null):
+                return None
             return handle.read(columns=columns, use_threads=threads)
     except (pa.ArrowException, ValueError) as exc:  # ArrowInvalid, ArrowIOError...: damaged bytes
         name = source if isinstance(source, (str, Path)) else getattr(source, "name", "a Parquet stream")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PackageError(f"{name}: not a readable Parquet file ({first}).") from None
+
+
+def _all_null(meta: Any, column: str) -> bool:
+    """Whether the footer ``meta`` says that ``column`` (a top-level column) holds only nulls.
+
+    False where it cannot tell: no such column, or a row group without a null count.
+    """
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if column not in names:
+        return False
+    index = names.index(column)
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        stats = group.column(index).statistics
+        if stats is None or not stats.has_null_count or stats.null_count != group.num_rows:
+            return False
+    return True
 
 
 #: Table Schema type -> (pandas_type, the dtype pandas gives the column): what ``pandas.read_parquet``
