@@ -98,10 +98,15 @@ class _Prepared:
 
 
 _PREPARED = _Prepared(PREPARED_LIMIT)
-#: The anchors ``settle`` found in the chunk it last saw, by (sha256 of the text, quote), for
-#: ``TextsBeside`` to reuse where the same process turns that chunk into rows. Keyed by the
-#: text's content, so an anchor is never served for other bytes; emptied at each chunk.
-_ANCHORED: dict[tuple[str, str], Anchor | None] = {}
+#: What ``settle`` found in the chunk it last saw, for the rows of that chunk (``take_anchors``): the folder
+#: of texts, and the anchor (or None) of each (source id, quote). Taken once, by the same process, right after.
+_ANCHORED: list[tuple[Path, dict[tuple[str, str], Anchor | None]]] = []
+
+
+def take_anchors(folder: Path) -> dict[tuple[str, str], Anchor | None]:
+    """The anchors ``settle`` just found in the texts of ``folder`` for the chunk being turned into rows; empty if none."""
+    found = _ANCHORED.pop() if _ANCHORED else None
+    return found[1] if found is not None and found[0] == folder else {}
 
 
 class TextsBeside:
@@ -110,61 +115,70 @@ class TextsBeside:
     Used where records become rows (possibly in a worker process); sha256 and every quote not found
     are reported by ``verify_quotes``, which the build runs too, so a quote without an anchor never
     reaches a written package.
+
+    Args:
+        folder: The raw/sources/ folder.
+        anchored: Anchors found already by (source id, quote) (``take_anchors``); only the others are searched.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, anchored: dict[tuple[str, str], Anchor | None] | None = None) -> None:
         self.folder = folder
-        self._texts: dict[str, tuple[Archived, str] | None] = {}
-
-    def entry(self, source: str) -> tuple[Archived, str] | None:
-        """The text beside ``source`` prepared for anchoring and the sha256 of its bytes, or None if it is missing."""
-        if source not in self._texts:
-            raw = _read_text(self.folder / f"{source}{TEXT_SUFFIX}")[0]
-            self._texts[source] = _PREPARED.entry(raw) if raw is not None else None
-        return self._texts[source]
+        self.anchored = anchored or {}
+        self._texts: dict[str, Archived | None] = {}
 
     def anchor(self, source: str, quote: str) -> Anchor | None:
         """The anchor of ``quote`` in the text of ``source``, or None if either is missing."""
-        entry = self.entry(source)
-        if entry is None:
-            return None
-        text, sha256 = entry
-        key = (sha256, quote)
-        return _ANCHORED[key] if key in _ANCHORED else text.anchor(quote)
+        key = (source, quote)
+        if key in self.anchored:
+            return self.anchored[key]
+        if source not in self._texts:
+            raw = _read_text(self.folder / f"{source}{TEXT_SUFFIX}")[0]
+            self._texts[source] = _PREPARED.get(raw) if raw is not None else None
+        text = self._texts[source]
+        return text.anchor(quote) if text is not None else None
 
 
-def settle(results: list[FileResult], sources: Path) -> dict[str, str]:
+def settle(results: list[FileResult], sources: Path, rows: bool = False) -> dict[str, str]:
     """Anchor a chunk's quotes where its files were checked, and drop those that need nothing more.
 
-    Run in the worker that checked the files (``load_raw(..., settle=True)``). A quote found in the
-    text beside its source (``sources/<id>.txt``), with a locator that agrees with its anchor, gives
-    no issue wherever the same bytes are its source's text: it is dropped from its result's
+    Run in the worker that checked the files (``load_raw(..., settle=True)``), source by source: each
+    text is read and prepared once for the chunk, its quotes anchored, and let go. A quote found in
+    the text beside its source (``sources/<id>.txt``), with a locator that agrees with its anchor,
+    gives no issue wherever the same bytes are its source's text: it is dropped from its result's
     ``quotes`` and the result marked ``settled``. ``verify_quotes`` relies on that only for a source
     whose checked text has the sha256 returned here; otherwise it reads the settled files' quotes again.
+
+    Args:
+        results: The chunk's file results.
+        sources: The raw/sources/ folder.
+        rows: Keep the anchors found for the rows of this chunk (``take_anchors``).
 
     Returns:
         Source id -> sha256 of the text beside it that settled quotes were anchored in.
     """
-    _ANCHORED.clear()
-    texts = TextsBeside(sources)
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    for n, result in enumerate(results):
+        for at, quote in enumerate(result.quotes):
+            by_source.setdefault(quote[1], []).append((n, at))
+    anchored: dict[tuple[str, str], Anchor | None] = {}
+    settled: set[tuple[int, int]] = set()
     used: dict[str, str] = {}
-    for result in results:
-        if not result.quotes:
-            continue
-        kept = []
-        for quote in result.quotes:
-            _, source, words, locator = quote
-            entry = texts.entry(source)
-            if entry is not None:
-                text, sha256 = entry
-                anchor = _ANCHORED[(sha256, words)] = text.anchor(words)
-                if anchor is not None and not locator_problem(locator, anchor):
-                    used[source] = sha256
-                    result.settled = True
-                    continue
-            kept.append(quote)
+    for source, places in by_source.items():
+        raw = _read_text(sources / f"{source}{TEXT_SUFFIX}")[0]
+        text, sha256 = _PREPARED.entry(raw) if raw is not None else (None, "")
+        for n, at in places:
+            _, _, words, locator = results[n].quotes[at]
+            anchor = anchored[(source, words)] = text.anchor(words) if text is not None else None
+            if anchor is not None and not locator_problem(locator, anchor):
+                settled.add((n, at))
+                used[source] = sha256
+    for n, result in enumerate(results):
+        kept = tuple(quote for at, quote in enumerate(result.quotes) if (n, at) not in settled)
         if len(kept) < len(result.quotes):
-            result.quotes = tuple(kept)
+            result.quotes, result.settled = kept, True
+    _ANCHORED.clear()
+    if rows:
+        _ANCHORED.append((sources, anchored))
     return used
 
 

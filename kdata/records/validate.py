@@ -210,7 +210,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
     if settle:
         from kdata.records import evidence  # imports this module
 
-        settler = partial(evidence.settle, sources=root / evidence.SOURCES)
+        settler = partial(evidence.settle, sources=root / evidence.SOURCES, rows=callable(keep))
     results = store.scan(files, workers) if store else _results(scan(files, workers, keep, settler), data)
     for result in results:
         if result.issues:
