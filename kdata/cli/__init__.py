@@ -212,7 +212,7 @@ def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, 
         from kdata.records.evidence import verify_quotes
         from kdata.records.validate import load_raw
 
-        data = load_raw(raw_dir, keep="nothing", cache=not no_cache)
+        data = load_raw(raw_dir, keep="nothing", cache=not no_cache, settle=no_cache)
         issues = data.issues + verify_quotes(data, archive)
         counts = {table: 1 for table, _ in data.results}
         records = len(data.results)

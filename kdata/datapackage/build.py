@@ -118,7 +118,7 @@ def validated(raw: Path, spill: Path) -> Valid:
     ``load_raw`` returns (a small check result per file) is dropped before the rows are
     gathered by table.
     """
-    data = load_raw(raw, keep=partial(spill_chunk, sources=raw / SOURCES, folder=spill))
+    data = load_raw(raw, keep=partial(spill_chunk, sources=raw / SOURCES, folder=spill), settle=True)
     issues = data.issues + verify_quotes(data)  # every citation anchored, or the build stops here
     if issues:
         raise DataError(issues)

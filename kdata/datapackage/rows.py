@@ -26,7 +26,7 @@ from typing import Any, Protocol, get_args, get_origin
 
 from kdata.records import models
 from kdata.records.dates import parse_edtf
-from kdata.records.evidence import TextsBeside
+from kdata.records.evidence import TextsBeside, take_anchors
 
 
 @dataclass(frozen=True)
@@ -251,12 +251,13 @@ class Rows:
 
     Args:
         sources: The raw/sources/ folder whose archived texts anchor each citation; without it the
-            anchor columns stay empty (rows made for a test of one record).
+            anchor columns stay empty (rows made for a test of one record). The anchors the worker's
+            ``evidence.settle`` just found for this chunk are reused, not searched again.
     """
 
     def __init__(self, sources: Path | None = None) -> None:
         self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in models.TABLES}
-        self.texts = TextsBeside(sources) if sources is not None else None
+        self.texts = TextsBeside(sources, take_anchors(sources)) if sources is not None else None
 
     def add_row(self, table: str, row: dict[str, Any]) -> None:
         """Add one row given as column -> value (missing columns are null)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
 from kdata import fs
@@ -23,6 +22,7 @@ from kdata.records.anchors import ELLIPSIS, SPAN_LIMIT, Anchor, Archived, form_p
 from kdata.records.chars import visible
 from kdata.records.listing import TEXT_SUFFIX, display, orphan_texts
 from kdata.records.quotefind import nearest
+from kdata.records.scan import FileResult, check_file
 from kdata.records.validate import RawData
 from kdata.records.yamlio import MAX_ISSUES, Loc
 
@@ -67,7 +67,7 @@ PREPARED_LIMIT = 16 << 20
 
 
 class _Prepared:
-    """Archived texts prepared for anchoring, most recently used first, keyed by their bytes.
+    """Archived texts prepared for anchoring, with their sha256, most recently used first, keyed by their bytes.
 
     Shared by every chunk a process turns into rows, so a text cited all over the tree is prepared
     once per process, not once per chunk. Keyed by the bytes read, so a text that changed on disk is
@@ -77,22 +77,36 @@ class _Prepared:
 
     def __init__(self, limit: int) -> None:
         self.limit, self.size = limit, 0
-        self.texts: OrderedDict[bytes, Archived] = OrderedDict()
+        self.texts: OrderedDict[bytes, tuple[Archived, str]] = OrderedDict()
 
     def get(self, raw: bytes) -> Archived:
+        """The text of ``raw`` prepared for anchoring (bytes that are not UTF-8 replaced)."""
+        return self.entry(raw)[0]
+
+    def entry(self, raw: bytes) -> tuple[Archived, str]:
+        """The text of ``raw`` prepared for anchoring, and the sha256 of ``raw``."""
         found = self.texts.get(raw)
         if found is not None:
             self.texts.move_to_end(raw)
             return found
-        found = Archived(raw.decode("utf-8", errors="replace"))
+        found = Archived(raw.decode("utf-8", errors="replace")), sha256_bytes(raw)
         self.texts[raw] = found
-        self.size += len(found.text)
+        self.size += len(found[0].text)
         while self.size > self.limit and len(self.texts) > 1:
-            self.size -= len(self.texts.popitem(last=False)[1].text)
+            self.size -= len(self.texts.popitem(last=False)[1][0].text)
         return found
 
 
 _PREPARED = _Prepared(PREPARED_LIMIT)
+#: What ``settle`` found in the chunk it last saw, for the rows of that chunk (``take_anchors``): the folder
+#: of texts, and the anchor (or None) of each (source id, quote). Taken once, by the same process, right after.
+_ANCHORED: list[tuple[Path, dict[tuple[str, str], Anchor | None]]] = []
+
+
+def take_anchors(folder: Path) -> dict[tuple[str, str], Anchor | None]:
+    """The anchors ``settle`` just found in the texts of ``folder`` for the chunk being turned into rows; empty if none."""
+    found = _ANCHORED.pop() if _ANCHORED else None
+    return found[1] if found is not None and found[0] == folder else {}
 
 
 class TextsBeside:
@@ -101,14 +115,22 @@ class TextsBeside:
     Used where records become rows (possibly in a worker process); sha256 and every quote not found
     are reported by ``verify_quotes``, which the build runs too, so a quote without an anchor never
     reaches a written package.
+
+    Args:
+        folder: The raw/sources/ folder.
+        anchored: Anchors found already by (source id, quote) (``take_anchors``); only the others are searched.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, anchored: dict[tuple[str, str], Anchor | None] | None = None) -> None:
         self.folder = folder
+        self.anchored = anchored or {}
         self._texts: dict[str, Archived | None] = {}
 
     def anchor(self, source: str, quote: str) -> Anchor | None:
         """The anchor of ``quote`` in the text of ``source``, or None if either is missing."""
+        key = (source, quote)
+        if key in self.anchored:
+            return self.anchored[key]
         if source not in self._texts:
             raw = _read_text(self.folder / f"{source}{TEXT_SUFFIX}")[0]
             self._texts[source] = _PREPARED.get(raw) if raw is not None else None
@@ -116,25 +138,68 @@ class TextsBeside:
         return text.anchor(quote) if text is not None else None
 
 
-def archive_index(archive: Path) -> dict[str, bytes]:
-    """Map sha256 -> bytes for every regular file of an outside archive folder."""
+def settle(results: list[FileResult], sources: Path, rows: bool = False) -> dict[str, str]:
+    """Anchor a chunk's quotes where its files were checked, and drop those that need nothing more.
+
+    Run in the worker that checked the files (``load_raw(..., settle=True)``), source by source: each
+    text is read and prepared once for the chunk, its quotes anchored, and let go. A quote found in
+    the text beside its source (``sources/<id>.txt``), with a locator that agrees with its anchor,
+    gives no issue wherever the same bytes are its source's text: it is dropped from its result's
+    ``quotes`` and the result marked ``settled``. ``verify_quotes`` relies on that only for a source
+    whose checked text has the sha256 returned here; otherwise it reads the settled files' quotes again.
+
+    Args:
+        results: The chunk's file results.
+        sources: The raw/sources/ folder.
+        rows: Keep the anchors found for the rows of this chunk (``take_anchors``).
+
+    Returns:
+        Source id -> sha256 of the text beside it that settled quotes were anchored in.
+    """
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    for n, result in enumerate(results):
+        for at, quote in enumerate(result.quotes):
+            by_source.setdefault(quote[1], []).append((n, at))
+    anchored: dict[tuple[str, str], Anchor | None] = {}
+    settled: set[tuple[int, int]] = set()
+    used: dict[str, str] = {}
+    for source, places in by_source.items():
+        raw = _read_text(sources / f"{source}{TEXT_SUFFIX}")[0]
+        text, sha256 = _PREPARED.entry(raw) if raw is not None else (None, "")
+        for n, at in places:
+            _, _, words, locator = results[n].quotes[at]
+            anchor = anchored[(source, words)] = text.anchor(words) if text is not None else None
+            if anchor is not None and not locator_problem(locator, anchor):
+                settled.add((n, at))
+                used[source] = sha256
+    for n, result in enumerate(results):
+        kept = tuple(quote for at, quote in enumerate(result.quotes) if (n, at) not in settled)
+        if len(kept) < len(result.quotes):
+            result.quotes, result.settled = kept, True
+    _ANCHORED.clear()
+    if rows:
+        _ANCHORED.append((sources, anchored))
+    return used
+
+
+def archive_index(archive: Path) -> dict[str, Path]:
+    """Map sha256 -> file for every regular file of an outside archive folder."""
     if not archive.is_dir():
         raise UsageError(f"No archive folder at '{archive}'. Pass the folder of archived source texts.")
     index = {}
     for path in sorted(archive.iterdir()):
         if path.is_file() and not path.is_symlink():
-            raw = path.read_bytes()
-            index[sha256_bytes(raw)] = raw
+            index[sha256_bytes(path.read_bytes())] = path
     return index
 
 
 def text_state(record_path: str, sha256: str) -> tuple[Archived | None, str, str]:
     """The archived text beside a source record ready for anchoring, or None with the code and sentence that say why."""
-    raw, code, message = _checked_text(text_path(record_path), sha256)
-    return _prepared(raw, code, message, display(text_path(record_path)))
+    text, code, message = _decoded(*_checked_text(text_path(record_path), sha256), display(text_path(record_path)))
+    return (Archived(text) if text is not None else None), code, message
 
 
-def _prepared(raw: bytes | None, code: str, message: str, where: str) -> tuple[Archived | None, str, str]:
+def _decoded(raw: bytes | None, code: str, message: str, where: str) -> tuple[str | None, str, str]:
     """An archived text's bytes decoded and checked for their form (KD002, KD306), or the problem passed on."""
     if raw is None:
         return None, code, message
@@ -145,70 +210,156 @@ def _prepared(raw: bytes | None, code: str, message: str, where: str) -> tuple[A
     wrong = form_problem(text)
     if wrong:
         return None, "KD306", f"The archived text {where} {wrong}; its quotes are not checked until it is fixed."
-    return Archived(text), "", ""
+    return text, "", ""
 
 
-def archived_texts(data: RawData, archive: Path | None = None) -> tuple[dict[str, Archived], list[Issue]]:
-    """The archived text of every valid source record, by source id, and an issue for each one missing or wrong.
+def _source_text(
+    result: FileResult, index: dict[str, Path] | None, archive: Path | None
+) -> tuple[str | None, str, str]:
+    """The archived text of a source record (beside it, or in ``index``), or None with the code and sentence why."""
+    sha256 = result.sha256 or ""
+    if index is None:
+        return _decoded(*_checked_text(text_path(result.path), sha256), display(text_path(result.path)))
+    found = index.get(sha256)
+    raw = found.read_bytes() if found is not None else None
+    code, message = ("", "") if raw else ("KD302", f"No file in {archive} has the sha256 {sha256}.")
+    return _decoded(raw, code, message, f"of sha256 {sha256}")
 
-    Args:
-        data: What ``load_raw`` read.
-        archive: An outside folder of texts found by sha256; by default each text beside its record.
 
-    Returns:
-        The texts ready for anchoring, and the issues (KD302 missing, KD303 sha256 mismatch, KD203 a text
-        with no record, KD002, KD011, KD012 an unreadable one).
+def _text_issues(
+    data: RawData, index: dict[str, Path] | None, archive: Path | None
+) -> tuple[dict[str, str], list[Issue]]:
+    """The sha256 of every valid source record's archived text, by source id, and an issue for each one missing or wrong.
 
-    Raises:
-        UsageError: ``archive`` is given and is not a folder.
+    Texts are read one at a time and none is kept: only the quotes still to anchor need them again.
     """
-    index = archive_index(archive) if archive is not None else None
-    texts: dict[str, Archived] = {}
+    valid: dict[str, str] = {}
     issues = []
-    for (table, rid), result in sorted(data.results.items()):
+    for (table, rid), result in data.results.items():
         if table != SOURCES or result.sha256 is None:
             continue
-        if index is not None:
-            raw = index.get(result.sha256)
-            code, message = ("", "") if raw else ("KD302", f"No file in {archive} has the sha256 {result.sha256}.")
-            text, code, message = _prepared(raw, code, message, f"of sha256 {result.sha256}")
-        else:
-            text, code, message = text_state(result.path, result.sha256)
+        text, code, message = _source_text(result, index, archive)
         if text is not None:
-            texts[rid] = text
+            valid[rid] = result.sha256
             continue
         line, col = data.where(table, rid, ("sha256",))
         issues.append(Issue(result.name, line, col, code, "sha256", message))
     if index is None:
         issues.extend(orphan_texts(data.root))
-    return texts, issues
+    return valid, issues
 
 
-def anchors(data: RawData, archive: Path | None = None) -> tuple[dict[tuple[str, str, int], Anchor], list[Issue]]:
-    """Anchor every quote in its archived text, and check its locator.
+#: A quote's verdict: (code, the citation's field it concerns, message), or None when it gives no issue.
+Verdict = tuple[str, str, str] | None
+
+
+def _verdict(text: Archived, source: str, quote: str, locator: str | None) -> tuple[Anchor | None, Verdict]:
+    """Anchor a quote in its source's text and check its locator (KD301 without its nearest passage, KD304, KD305)."""
+    anchor = text.anchor(quote)
+    if anchor is None:
+        wide = text.anchor(quote, limit=None)
+        if wide is not None:
+            message = (
+                f"The parts of the quote '{shorten(quote)}' stand in the archived text of source '{source}', "
+                f"but span {wide.end - wide.start} code points (paragraphs {wide.paragraph} to "
+                f"{text.paragraph(wide.end - 1)}); a quote leaving words out with {ELLIPSIS!r} may span {SPAN_LIMIT}."
+            )
+            return None, ("KD305", "quote", message)
+        message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
+        if "..." in quote and "..." not in text.text:  # three full stops typed for the one character
+            message += f" Leave words out with {ELLIPSIS!r} (U+2026), not '...'."
+        return None, ("KD301", "quote", message)
+    problem = locator_problem(locator, anchor)
+    return anchor, (("KD304", "locator", problem) if problem else None)
+
+
+def _nearest_note(quote: str, source: str, text: Archived) -> str:
+    """What a KD301 message adds: the nearest passage of the text, if there is one."""
+    near = nearest(quote, source, text)
+    return f" Nearest passage (paragraph {near.paragraph}): '{shorten(near.quote, 100)}'." if near is not None else ""
+
+
+#: A quote to check: (citation index, source id, quote, locator).
+Quote = tuple[int, str, str, str | None]
+
+
+def verify_quotes(data: RawData, archive: Path | None = None) -> list[Issue]:
+    """Anchor every quote in its archived text and check its locator; every issue found, sorted.
+
+    Source by source: each text is read and prepared once, its quotes anchored, and dropped, so
+    memory holds one text at a time, whatever the number of sources. The quotes workers settled
+    (``load_raw(..., settle=True)``) are not anchored again where the text is the one they were
+    anchored in. Reports exactly what ``quote_issues`` reports, file by file.
 
     Args:
         data: What ``load_raw`` read, with the quotes kept (``quotes=True``).
         archive: An outside folder of texts found by sha256; by default each text beside its record.
 
     Returns:
-        The anchor of each citation by (table, record id, citation index), and every issue found, sorted:
-        those of ``archived_texts``, KD301 for a quote not found and KD304 for a locator that contradicts its anchor.
+        KD302 missing, KD303 sha256 mismatch, KD203 a text with no record, KD002, KD011, KD012 an
+        unreadable one, KD306 a text of the wrong form; KD301 a quote not found, KD305 one spread too
+        wide and KD304 a locator that contradicts its anchor.
+
+    Raises:
+        UsageError: ``archive`` is given and is not a folder.
     """
-    texts, issues = archived_texts(data, archive)
-    found: dict[tuple[str, str, int], Anchor] = {}
-    for (table, rid), result in sorted(data.results.items()):
-        if result.quotes:
-            where = partial(data.where, table, rid)
-            anchored, problems = quote_issues(result.name, result.quotes, texts.get, where)
-            found.update(((table, rid, i), anchor) for i, anchor in anchored.items())
-            issues.extend(problems)
-    return found, sorted(issues)
+    index = archive_index(archive) if archive is not None else None
+    valid, issues = _text_issues(data, index, archive)
+    stale = any(source in valid and shas != {valid[source]} for source, shas in data.settled.items())
+    files: list[tuple[tuple[str, str], FileResult, Sequence[Quote]]] = []
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    for key, result in data.results.items():
+        quotes: Sequence[Quote] = result.quotes
+        if stale and result.settled:  # anchored in other bytes than the source's text now: read them again
+            quotes = check_file(result.table, result.path).quotes
+        checked = [at for at, quote in enumerate(quotes) if quote[1] in valid]
+        if checked:
+            for at in checked:
+                by_source.setdefault(quotes[at][1], []).append((len(files), at))
+            files.append((key, result, quotes))
+    verdicts: dict[tuple[int, int], Verdict] = {}
+    for source, places in by_source.items():
+        text = _load(data, source, index)
+        for n, at in places:
+            _, _, quote, locator = files[n][2][at]
+            found = _verdict(text, source, quote, locator)[1] if text is not None else ("", "", "")
+            if found is not None:
+                verdicts[(n, at)] = found
+    notes: dict[str, list[tuple[int, int]]] = {}  # source -> the KD301 of each file that name its nearest passage
+    for f, (_, _, quotes) in enumerate(files):
+        searched = 0
+        for at, (_, source, _, _) in enumerate(quotes):
+            verdict = verdicts.get((f, at))
+            if verdict is not None and verdict[0] == "KD301":
+                searched += 1
+                if searched <= MAX_ISSUES:
+                    notes.setdefault(source, []).append((f, at))
+    for source, places in notes.items():
+        text = _load(data, source, index)
+        for f, at in places:
+            code, part, message = verdicts[(f, at)]  # type: ignore[misc]
+            if text is not None:
+                verdicts[(f, at)] = (code, part, message + _nearest_note(files[f][2][at][2], source, text))
+    for (f, at), verdict in verdicts.items():
+        (table, rid), result, quotes = files[f]
+        code, part, message = verdict  # type: ignore[misc]
+        if code:
+            i = quotes[at][0]
+            line, col = data.where(table, rid, ("citations", i, part))
+            issues.append(Issue(result.name, line, col, code, f"citations.{i}.{part}", message))
+    return sorted(issues)
+
+
+def _load(data: RawData, source: str, index: dict[str, Path] | None) -> Archived | None:
+    """The text of a valid source record prepared for anchoring (None if it went wrong since it was checked)."""
+    result = data.results[(SOURCES, source)]
+    text = _source_text(result, index, None)[0]
+    return Archived(text) if text is not None else None
 
 
 def quote_issues(
     name: str,
-    quotes: Sequence[tuple[int, str, str, str | None]],
+    quotes: Sequence[Quote],
     text_of: Callable[[str], Archived | None],
     where: Callable[[Loc], tuple[int, int]],
 ) -> tuple[dict[int, Anchor], list[Issue]]:
@@ -230,33 +381,18 @@ def quote_issues(
         text = text_of(source)
         if text is None:
             continue  # the source is missing, invalid or its text is: reported there
-        anchor = text.anchor(quote)
-        field = f"citations.{i}"
-        if anchor is None:
-            line, col = where(("citations", i, "quote"))
-            wide = text.anchor(quote, limit=None)
-            if wide is not None:
-                message = (
-                    f"The parts of the quote '{shorten(quote)}' stand in the archived text of source '{source}', "
-                    f"but span {wide.end - wide.start} code points (paragraphs {wide.paragraph} to "
-                    f"{text.paragraph(wide.end - 1)}); a quote leaving words out with {ELLIPSIS!r} may span {SPAN_LIMIT}."
-                )
-                issues.append(Issue(name, line, col, "KD305", f"{field}.quote", message))
-                continue
-            message = f"The quote '{shorten(quote)}' is not in the archived text of source '{source}'."
-            if "..." in quote and "..." not in text.text:  # three full stops typed for the one character
-                message += f" Leave words out with {ELLIPSIS!r} (U+2026), not '...'."
-            searched += 1
-            near = nearest(quote, source, text) if searched <= MAX_ISSUES else None
-            if near is not None:
-                message += f" Nearest passage (paragraph {near.paragraph}): '{shorten(near.quote, 100)}'."
-            issues.append(Issue(name, line, col, "KD301", f"{field}.quote", message))
+        anchor, verdict = _verdict(text, source, quote, locator)
+        if anchor is not None:
+            found[i] = anchor
+        if verdict is None:
             continue
-        found[i] = anchor
-        problem = locator_problem(locator, anchor)
-        if problem:
-            line, col = where(("citations", i, "locator"))
-            issues.append(Issue(name, line, col, "KD304", f"{field}.locator", problem))
+        code, part, message = verdict
+        if code == "KD301":
+            searched += 1
+            if searched <= MAX_ISSUES:
+                message += _nearest_note(quote, source, text)
+        line, col = where(("citations", i, part))
+        issues.append(Issue(name, line, col, code, f"citations.{i}.{part}", message))
     return found, issues
 
 
@@ -267,8 +403,3 @@ def shorten(text: str, limit: int = 70) -> str:
         return shown
     cut = shown[: limit - 3]
     return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut) + "..."
-
-
-def verify_quotes(data: RawData, archive: Path | None = None) -> list[Issue]:
-    """Every issue of the archived texts and of the quotes anchored in them (see ``anchors``), sorted."""
-    return anchors(data, archive)[1]

@@ -59,6 +59,7 @@ class FileResult:
     published: str | None = None  # a source's publication date (EDTF)
     bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]] | None = None  # a vague date's end, spans, sources
     said: tuple[str, tuple[str, ...]] | None = None  # a reported date's first day, and its citing sources (KD206)
+    settled: bool = False  # quotes were anchored in the worker and dropped from ``quotes`` (``evidence.settle``)
 
 
 def _never(fields: dict[str, Any]) -> bool:
@@ -167,18 +168,27 @@ Convert = Callable[[list[tuple[str, Any]]], dict[str, Any]]
 Keep = Literal["nothing", "records"] | Convert
 
 
+#: Anchors the quotes of a chunk's results where they were checked, drops those that need nothing more
+#: (marking their results ``settled``) and returns the sha256 of each text it anchored in, by source id
+#: (``kdata.records.evidence.settle``, with its folder of texts); a module-level function or a partial of one.
+Settle = Callable[[list[FileResult]], dict[str, str]]
+
+
 @dataclass
 class Chunk:
     """The results of checking a run of files, and the rows of its valid records (if asked for)."""
 
     results: list[FileResult]
     tables: dict[str, Any] | None = None  # table -> what the Convert made of this chunk's records
+    texts: dict[str, str] | None = None  # source id -> sha256 of the text its settled quotes were anchored in
 
 
-def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool) -> Chunk:
+def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool, settle: Settle | None = None) -> Chunk:
     """Check files; keep each valid record as a model (or its ``dump``), as rows, or not at all."""
     results = [check_file(table, path) for table, path in chunk]
     out = Chunk(results)
+    if settle is not None:
+        out.texts = settle(results)
     if callable(keep):
         out.tables = keep([(r.table, r.record) for r in results if r.record is not None])
     for result in results:
@@ -209,29 +219,32 @@ def construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
     return model.model_construct(**data)
 
 
-def _parallel(chunks: list[list[tuple[str, str]]], jobs: int, keep: Keep) -> Iterator[Chunk]:
+def _parallel(chunks: list[list[tuple[str, str]]], jobs: int, keep: Keep, settle: Settle | None) -> Iterator[Chunk]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from itertools import repeat
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        for chunk in pool.map(_check_chunk, chunks, repeat(keep), repeat(True)):
+        for chunk in pool.map(_check_chunk, chunks, repeat(keep), repeat(True), repeat(settle)):
             for result in chunk.results:
                 if result.record is not None:  # strictly validated in the worker already: rebuild, don't recheck
                     result.record = construct(models.RECORD_TABLES[result.table], result.record)
             yield chunk
 
 
-def scan(files: list[tuple[str, str]], jobs: int, keep: Keep) -> Iterator[Chunk]:
-    """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time."""
+def scan(files: list[tuple[str, str]], jobs: int, keep: Keep, settle: Settle | None = None) -> Iterator[Chunk]:
+    """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time.
+
+    With ``settle``, each chunk's quotes are anchored where they were checked (see ``Settle``).
+    """
     parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
     size = max(50, min(2000, len(files) // (jobs * 8))) if parallel else 2000
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     if parallel:
-        yield from _parallel(chunks, jobs, keep)
+        yield from _parallel(chunks, jobs, keep, settle)
     else:
-        yield from (_check_chunk(chunk, keep, False) for chunk in chunks)
+        yield from (_check_chunk(chunk, keep, False, settle) for chunk in chunks)
 
 
 def jobs_default() -> int:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ class RawData:
     parts: list[dict[str, Any]] = field(default_factory=list)  # what a Convert made of each chunk (keep=a Convert)
     results: dict[tuple[str, str], FileResult] = field(default_factory=dict)  # (table, id) -> its file check
     issues: list[Issue] = field(default_factory=list)
+    #: Source id -> the sha256 of each text beside it that workers anchored settled quotes in (``settle=True``).
+    settled: dict[str, set[str]] = field(default_factory=dict)
 
     def where(self, table: str, record_id: str, loc: Loc) -> tuple[int, int]:
         """Line and column of a value in a record's file (reparsed: positions are only kept for errors)."""
@@ -148,7 +151,12 @@ def _check_dates(data: RawData) -> None:
 
 
 def load_raw(
-    root: Path, jobs: int | None = None, keep: Keep = "records", cache: bool = False, quotes: bool = True
+    root: Path,
+    jobs: int | None = None,
+    keep: Keep = "records",
+    cache: bool = False,
+    quotes: bool = True,
+    settle: bool = False,
 ) -> RawData:
     """Read and check every record under ``root``.
 
@@ -162,6 +170,9 @@ def load_raw(
             across records always run in full. A cached run keeps nothing, so it needs
             ``keep="nothing"``.
         quotes: Keep every record's quotes (for ``verify_quotes``); only a cached run can skip them.
+        settle: Anchor each quote where its file is checked, in the text beside its source record, and keep
+            only the quotes ``verify_quotes`` still has to look at (``evidence.settle``): a million records'
+            quotes are never held at once. Not with ``cache``.
 
     Returns:
         What was kept of the valid records, and every issue found, sorted.
@@ -171,11 +182,13 @@ def load_raw(
     """
     if cache and keep != "nothing":
         raise UsageError("A cached check keeps no records: call load_raw(..., cache=True) with keep='nothing'.")
+    if cache and settle:
+        raise UsageError("A cached check keeps every quote: call load_raw(..., cache=True) without settle.")
     with _gc_paused():
-        return _load_raw(root, jobs, keep, cache, quotes)
+        return _load_raw(root, jobs, keep, cache, quotes, settle)
 
 
-def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: bool) -> RawData:
+def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: bool, settle: bool) -> RawData:
     """The body of ``load_raw``, run with the garbage collector paused."""
     if not root.is_dir():
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
@@ -193,7 +206,12 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
     unresolved: list[tuple[FileResult, tuple[str, str]]] = []
     workers = jobs_default() if jobs is None else jobs
     store = ScanCache(root, quotes) if cache else None
-    results = store.scan(files, workers) if store else _results(scan(files, workers, keep), data.parts)
+    settler = None
+    if settle:
+        from kdata.records import evidence  # imports this module
+
+        settler = partial(evidence.settle, sources=root / evidence.SOURCES, rows=callable(keep))
+    results = store.scan(files, workers) if store else _results(scan(files, workers, keep, settler), data)
     for result in results:
         if result.issues:
             data.issues.extend(result.issues)
@@ -240,11 +258,14 @@ def _capped_per_file(issues: list[Issue]) -> list[Issue]:
     )
 
 
-def _results(chunks: Iterable[Chunk], parts: list[dict[str, Any]]) -> Iterator[FileResult]:
-    """The file results of each chunk, keeping its tables of rows (if any) in ``parts``."""
+def _results(chunks: Iterable[Chunk], data: RawData) -> Iterator[FileResult]:
+    """The file results of each chunk, keeping its tables of rows (if any) in ``data.parts``, and the texts
+    its settled quotes were anchored in in ``data.settled``."""
     for chunk in chunks:
         if chunk.tables is not None:
-            parts.append(chunk.tables)
+            data.parts.append(chunk.tables)
+        for source, sha256 in (chunk.texts or {}).items():
+            data.settled.setdefault(source, set()).add(sha256)
         yield from chunk.results
 
 
