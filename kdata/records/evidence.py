@@ -67,17 +67,17 @@ PREPARED_LIMIT = 16 << 20
 
 
 class _Prepared:
-    """Archived texts prepared for anchoring, with their sha256, most recently used first, keyed by their bytes.
+    """Archived texts prepared for anchoring, most recently used first, keyed by the sha256 of their bytes.
 
     Shared by every chunk a process turns into rows, so a text cited all over the tree is prepared
-    once per process, not once per chunk. Keyed by the bytes read, so a text that changed on disk is
-    never served from an earlier preparation. Written by hand: ``functools.lru_cache`` bounds the
+    once per process, not once per chunk. Keyed by the sha256 of the bytes read (not the bytes, which
+    would hold each text twice), so a text that changed on disk is never served from an earlier preparation. Written by hand: ``functools.lru_cache`` bounds the
     number of entries, and a text's size (up to ``TEXT_LIMIT``) is what has to be bounded.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit, self.size = limit, 0
-        self.texts: OrderedDict[bytes, tuple[Archived, str]] = OrderedDict()
+        self.texts: OrderedDict[str, Archived] = OrderedDict()
 
     def get(self, raw: bytes) -> Archived:
         """The text of ``raw`` prepared for anchoring (bytes that are not UTF-8 replaced)."""
@@ -85,16 +85,16 @@ class _Prepared:
 
     def entry(self, raw: bytes) -> tuple[Archived, str]:
         """The text of ``raw`` prepared for anchoring, and the sha256 of ``raw``."""
-        found = self.texts.get(raw)
+        sha256 = sha256_bytes(raw)
+        found = self.texts.get(sha256)
         if found is not None:
-            self.texts.move_to_end(raw)
-            return found
-        found = Archived(raw.decode("utf-8", errors="replace")), sha256_bytes(raw)
-        self.texts[raw] = found
-        self.size += len(found[0].text)
+            self.texts.move_to_end(sha256)
+            return found, sha256
+        found = self.texts[sha256] = Archived(raw.decode("utf-8", errors="replace"))
+        self.size += len(found.text)
         while self.size > self.limit and len(self.texts) > 1:
-            self.size -= len(self.texts.popitem(last=False)[1][0].text)
-        return found
+            self.size -= len(self.texts.popitem(last=False)[1].text)
+        return found, sha256
 
 
 _PREPARED = _Prepared(PREPARED_LIMIT)
