@@ -2,9 +2,10 @@
 
 kdata needs, from a parser: line and column of every value (errors name them),
 duplicate keys refused, no aliases or tags, and no implicit typing (``no`` stays
-text). It composes each file with libyaml (C) and walks the nodes once in Python
-(kdata.records.yamlio). This script times, on the same files, with the garbage collector
-paused as kdata runs:
+text). kdata.records.yamlio reads a plainly written file line by line and finds positions
+only when an issue needs them (composing the file with libyaml, in C, and walking the nodes);
+any other file takes that full path from the start. This script times, on the same files, with
+the garbage collector paused as kdata runs:
 
 - PyYAML's C loader (what benchmarks/floor.py uses: no positions, YAML 1.1 typing);
 - kdata's parse (positions and strictness included);
@@ -64,7 +65,10 @@ def compare(raw: Path, files: int = 5000, repeat: int = 3) -> list[str]:
             lambda t: yaml.load(t, Loader=yaml.CSafeLoader),
             texts,
         ),
-        "kdata.records.yamlio.parse (positions, strict)": (lambda t: yamlio.parse(t, "x"), texts),
+        "kdata.records.yamlio.parse (strict; positions when an issue needs them)": (
+            lambda t: yamlio.parse(t, "x"),
+            texts,
+        ),
         **{name: (fn, blobs) for name, fn in _ryml().items()},
     }
     out = [f"| parser ({len(paths):,} files, median of {repeat}) | µs a file |", "|---|---:|"]

@@ -16,7 +16,7 @@ seconds, peak RSS and PSS summed over the tree, other processes' load):
 then checks the targets (``TARGETS``), profiles the phase of every missed one
 (benchmarks/profile_phase.py) and writes benchmarks/RESULTS.md (benchmarks/report.py).
 
-Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million] [--json FILE]
+Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million] [--json FILE] [--add FILE]
 
 The full run, on a quiet machine (nothing else running; RESULTS.md warns when it was not):
 
@@ -245,6 +245,12 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Where to write the Markdown.")
     parser.add_argument("--json", type=Path, help="Also write every measurement as JSON here.")
+    parser.add_argument(
+        "--add",
+        type=Path,
+        help="The --json of an earlier run on this machine: its sizes not measured now join the report "
+        "(a long run in two parts; the command line in RESULTS.md names the file).",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     sizes_wanted = sorted({int(n) for n in args.records.split(",")} | ({MILLION} if args.million else set()))
@@ -256,6 +262,10 @@ def main() -> None:
         sizes[n] = measure_size(n, args.million_repeat if n >= MILLION else args.repeat, jobs, threshold)
         if args.json:  # what is measured so far, should a long run be stopped
             args.json.write_text(json.dumps({"sizes": sizes}, indent=1))
+    if args.add:
+        earlier = json.loads(args.add.read_text())["sizes"]
+        sizes |= {int(n): m for n, m in earlier.items() if int(n) not in sizes}
+        sizes = dict(sorted(sizes.items()))
     start = startup(args.repeat)
     rows = report.targets(sizes, start)
     missed = report.missed(rows)

@@ -22,7 +22,8 @@ from kdata.datapackage.schemas import schema_files, write_schemas
 from kdata.datapackage.write import table_parts, write_package
 from kdata.errors import BuildError, DataError, UsageError
 from kdata.records import models
-from kdata.records.evidence import SOURCES, verify_quotes
+from kdata.records.evidence import verify_quotes
+from kdata.records.texts import SOURCES
 from kdata.records.validate import load_raw
 
 #: Folders inside dist/ that a build carries over untouched (published releases).

@@ -26,7 +26,7 @@ from typing import Any, Protocol, get_args, get_origin
 
 from kdata.records import models
 from kdata.records.dates import parse_edtf
-from kdata.records.evidence import TextsBeside, take_anchors
+from kdata.records.texts import TextsBeside, take_anchors
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class Rows:
     Args:
         sources: The raw/sources/ folder whose archived texts anchor each citation; without it the
             anchor columns stay empty (rows made for a test of one record). The anchors the worker's
-            ``evidence.settle`` just found for this chunk are reused, not searched again.
+            ``texts.settle`` just found for this chunk are reused, not searched again.
     """
 
     def __init__(self, sources: Path | None = None) -> None:

@@ -17,7 +17,7 @@ from kdata import fs
 from kdata.errors import UsageError
 from kdata.records.anchors import Archived, form_problem
 from kdata.records.document import Document, read_document
-from kdata.records.evidence import TEXT_LIMIT
+from kdata.records.texts import TEXT_LIMIT
 
 #: The table of archived documents, and the suffixes of its two files.
 SOURCES = "sources"

@@ -59,7 +59,7 @@ class FileResult:
     published: str | None = None  # a source's publication date (EDTF)
     bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]] | None = None  # a vague date's end, spans, sources
     said: tuple[str, tuple[str, ...]] | None = None  # a reported date's first day, and its citing sources (KD206)
-    settled: bool = False  # quotes were anchored in the worker and dropped from ``quotes`` (``evidence.settle``)
+    settled: bool = False  # quotes were anchored in the worker and dropped from ``quotes`` (``texts.settle``)
 
 
 def _never(fields: dict[str, Any]) -> bool:
@@ -170,7 +170,7 @@ Keep = Literal["nothing", "records"] | Convert
 
 #: Anchors the quotes of a chunk's results where they were checked, drops those that need nothing more
 #: (marking their results ``settled``) and returns the sha256 of each text it anchored in, by source id
-#: (``kdata.records.evidence.settle``, with its folder of texts); a module-level function or a partial of one.
+#: (``kdata.records.texts.settle``, with its folder of texts); a module-level function or a partial of one.
 Settle = Callable[[list[FileResult]], dict[str, str]]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kdata.errors import Issue, UsageError
-from kdata.records import models, vague, yamlio
+from kdata.records import models, texts, vague, yamlio
 from kdata.records.dates import bounds
 from kdata.records.issues import from_validation_error
 from kdata.records.listing import PACKAGE_FILE, display
@@ -171,7 +171,7 @@ def load_raw(
             ``keep="nothing"``.
         quotes: Keep every record's quotes (for ``verify_quotes``); only a cached run can skip them.
         settle: Anchor each quote where its file is checked, in the text beside its source record, and keep
-            only the quotes ``verify_quotes`` still has to look at (``evidence.settle``): a million records'
+            only the quotes ``verify_quotes`` still has to look at (``texts.settle``): a million records'
             quotes are never held at once. Not with ``cache``.
 
     Returns:
@@ -208,9 +208,7 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
     store = ScanCache(root, quotes) if cache else None
     settler = None
     if settle:
-        from kdata.records import evidence  # imports this module
-
-        settler = partial(evidence.settle, sources=root / evidence.SOURCES, rows=callable(keep))
+        settler = partial(texts.settle, sources=root / texts.SOURCES, rows=callable(keep))
     results = store.scan(files, workers) if store else _results(scan(files, workers, keep, settler), data)
     for result in results:
         if result.issues:

@@ -72,7 +72,7 @@ def test_benchmark_runs_and_writes_consistent_tables(tmp_path: Path) -> None:
     assert text.count("| phase | wall s | CPU s |") == 1
     assert "| records | table | rows | kdata.load ms |" in text and "| kdata --help |" in text
     assert "Load average (1, 5, 15 min) before the run" in text and "stat_floor.py" in text
-    assert "| kdata.records.yamlio.parse (positions, strict) |" in text
+    assert "| kdata.records.yamlio.parse (strict; positions when an issue needs them) |" in text
     assert "## Where the time goes" in text and "--profile-max 0" in text
     # Both the kdata build and the build floor wrote their tables.
     assert (tmp_path / "work" / "80" / "dist" / "datapackage.json").is_file()

@@ -1,0 +1,161 @@
+"""Archived texts read where their records are checked, prepared for anchoring once per process.
+
+The worker that checks a chunk of record files anchors the chunk's quotes here (``settle``), and
+the rows made of the same chunk reuse those anchors (``take_anchors``, ``TextsBeside``). A text is
+prepared (:class:`kdata.records.anchors.Archived`) once per process while it stays among the most
+recently used (``PREPARED_LIMIT``). Quote verification over the whole tree, which reports every
+issue, is :mod:`kdata.records.evidence`'s.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+from kdata import fs
+from kdata.fs import sha256_bytes
+from kdata.records import models
+from kdata.records.anchors import Anchor, Archived, locator_problem
+from kdata.records.listing import TEXT_SUFFIX, display
+from kdata.records.scan import FileResult
+
+#: Largest archived text read (the archive's are 3 to 27 KB).
+TEXT_LIMIT = 16 << 20
+#: The table of archived documents.
+SOURCES = models.table_of(models.Source)
+
+
+def read_text(path: Path) -> tuple[bytes | None, str, str]:
+    """The bytes of an archived text, or None with the code and sentence that say why not."""
+    try:
+        return fs.read_regular(path, TEXT_LIMIT), "", ""
+    except fs.NotRegularFile:
+        return (
+            None,
+            "KD011",
+            f"The archived text {display(path)} must be a regular file, not a symlink, folder or special file.",
+        )
+    except FileNotFoundError:
+        return None, "KD302", f"The archived text {display(path)} is missing; archive the document there."
+    except (OSError, fs.FileTooLarge) as exc:
+        return None, "KD012", f"The archived text {display(path)} cannot be read: {exc}."
+
+
+#: Most code points of archived text a process keeps prepared for anchoring (``TextsBeside``), about 4 bytes each.
+PREPARED_LIMIT = 16 << 20
+
+
+class _Prepared:
+    """Archived texts prepared for anchoring, most recently used first, keyed by the sha256 of their bytes.
+
+    Shared by every chunk a process turns into rows, so a text cited all over the tree is prepared
+    once per process, not once per chunk. Keyed by the sha256 of the bytes read (not the bytes, which
+    would hold each text twice), so a text that changed on disk is never served from an earlier preparation. Written by hand: ``functools.lru_cache`` bounds the
+    number of entries, and a text's size (up to ``TEXT_LIMIT``) is what has to be bounded.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size = limit, 0
+        self.texts: OrderedDict[str, Archived] = OrderedDict()
+
+    def get(self, raw: bytes) -> Archived:
+        """The text of ``raw`` prepared for anchoring (bytes that are not UTF-8 replaced)."""
+        return self.entry(raw)[0]
+
+    def entry(self, raw: bytes) -> tuple[Archived, str]:
+        """The text of ``raw`` prepared for anchoring, and the sha256 of ``raw``."""
+        sha256 = sha256_bytes(raw)
+        found = self.texts.get(sha256)
+        if found is not None:
+            self.texts.move_to_end(sha256)
+            return found, sha256
+        found = self.texts[sha256] = Archived(raw.decode("utf-8", errors="replace"))
+        self.size += len(found.text)
+        while self.size > self.limit and len(self.texts) > 1:
+            self.size -= len(self.texts.popitem(last=False)[1].text)
+        return found, sha256
+
+
+_PREPARED = _Prepared(PREPARED_LIMIT)
+#: What ``settle`` found in the chunk it last saw, for the rows of that chunk (``take_anchors``): the folder
+#: of texts, and the anchor (or None) of each (source id, quote). Taken once, by the same process, right after.
+_ANCHORED: list[tuple[Path, dict[tuple[str, str], Anchor | None]]] = []
+
+
+def take_anchors(folder: Path) -> dict[tuple[str, str], Anchor | None]:
+    """The anchors ``settle`` just found in the texts of ``folder`` for the chunk being turned into rows; empty if none."""
+    found = _ANCHORED.pop() if _ANCHORED else None
+    return found[1] if found is not None and found[0] == folder else {}
+
+
+class TextsBeside:
+    """The archived texts of a raw/sources/ folder by source id, each read once, for anchoring quotes.
+
+    Used where records become rows (possibly in a worker process); sha256 and every quote not found
+    are reported by ``verify_quotes``, which the build runs too, so a quote without an anchor never
+    reaches a written package.
+
+    Args:
+        folder: The raw/sources/ folder.
+        anchored: Anchors found already by (source id, quote) (``take_anchors``); only the others are searched.
+    """
+
+    def __init__(self, folder: Path, anchored: dict[tuple[str, str], Anchor | None] | None = None) -> None:
+        self.folder = folder
+        self.anchored = anchored or {}
+        self._texts: dict[str, Archived | None] = {}
+
+    def anchor(self, source: str, quote: str) -> Anchor | None:
+        """The anchor of ``quote`` in the text of ``source``, or None if either is missing."""
+        key = (source, quote)
+        if key in self.anchored:
+            return self.anchored[key]
+        if source not in self._texts:
+            raw = read_text(self.folder / f"{source}{TEXT_SUFFIX}")[0]
+            self._texts[source] = _PREPARED.get(raw) if raw is not None else None
+        text = self._texts[source]
+        return text.anchor(quote) if text is not None else None
+
+
+def settle(results: list[FileResult], sources: Path, rows: bool = False) -> dict[str, str]:
+    """Anchor a chunk's quotes where its files were checked, and drop those that need nothing more.
+
+    Run in the worker that checked the files (``load_raw(..., settle=True)``), source by source: each
+    text is read and prepared once for the chunk, its quotes anchored, and let go. A quote found in
+    the text beside its source (``sources/<id>.txt``), with a locator that agrees with its anchor,
+    gives no issue wherever the same bytes are its source's text: it is dropped from its result's
+    ``quotes`` and the result marked ``settled``. ``verify_quotes`` relies on that only for a source
+    whose checked text has the sha256 returned here; otherwise it reads the settled files' quotes again.
+
+    Args:
+        results: The chunk's file results.
+        sources: The raw/sources/ folder.
+        rows: Keep the anchors found for the rows of this chunk (``take_anchors``).
+
+    Returns:
+        Source id -> sha256 of the text beside it that settled quotes were anchored in.
+    """
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    for n, result in enumerate(results):
+        for at, quote in enumerate(result.quotes):
+            by_source.setdefault(quote[1], []).append((n, at))
+    anchored: dict[tuple[str, str], Anchor | None] = {}
+    settled: set[tuple[int, int]] = set()
+    used: dict[str, str] = {}
+    for source, places in by_source.items():
+        raw = read_text(sources / f"{source}{TEXT_SUFFIX}")[0]
+        text, sha256 = _PREPARED.entry(raw) if raw is not None else (None, "")
+        for n, at in places:
+            _, _, words, locator = results[n].quotes[at]
+            anchor = anchored[(source, words)] = text.anchor(words) if text is not None else None
+            if anchor is not None and not locator_problem(locator, anchor):
+                settled.add((n, at))
+                used[source] = sha256
+    for n, result in enumerate(results):
+        kept = tuple(quote for at, quote in enumerate(result.quotes) if (n, at) not in settled)
+        if len(kept) < len(result.quotes):
+            result.quotes, result.settled = kept, True
+    _ANCHORED.clear()
+    if rows:
+        _ANCHORED.append((sources, anchored))
+    return used
