@@ -14,7 +14,7 @@ Retracted records are left out, and so are citations of retracted sources.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import cache
 from itertools import combinations
@@ -102,16 +102,30 @@ class _Evidence(NamedTuple):
 def find_disagreements(
     records: dict[str, list[Row]], citations: Iterable[Row], sources: Iterable[Row]
 ) -> tuple[list[Row], list[Row]]:
-    """Rows of the ``disagreements`` and ``disagreement_sides`` tables.
+    """Rows of the ``disagreements`` and ``disagreement_sides`` tables (``each_disagreement``, gathered)."""
+    found: list[Row] = []
+    sides: list[Row] = []
+    for row, its_sides in each_disagreement(records, citations, sources):
+        found.append(row)
+        sides += its_sides
+    return found, sides
+
+
+def each_disagreement(
+    records: dict[str, list[Row]], citations: Iterable[Row], sources: Iterable[Row]
+) -> Iterator[tuple[Row, list[Row]]]:
+    """Each row of the ``disagreements`` table with its rows of ``disagreement_sides``, in table order.
+
+    One at a time: a million records' sides, as dicts, would take gigabytes.
 
     Args:
         records: Rows of the compared tables (column -> value), by table.
         citations: Rows of the citations table (id, the owner columns, claimant, source).
         sources: Rows of the sources table (id, published_start, published_precision, retracted_version).
 
-    Returns:
+    Yields:
         The disagreements, one per topic, table and aspect where two records differ (wording only
-        where both state a term; dates only where the days they cover do not overlap); and their
+        where both state a term; dates only where the days they cover do not overlap); each with its
         sides, one row per citation of each record that states a value in that aspect.
     """
     live_sources = {
@@ -124,8 +138,6 @@ def find_disagreements(
         for table, column in models.COMPARED.items():
             if citation.get(column) is not None and citation["source"] in live_sources:
                 cited.setdefault((table, citation[column]), []).append(citation)
-    found: list[Row] = []
-    sides: list[Row] = []
     for table, rows in sorted(records.items()):
         by_topic: dict[str, list[Row]] = {}
         for record in rows:
@@ -146,30 +158,29 @@ def find_disagreements(
                     for c in cited[(table, r["id"])]
                 ]
                 where = {"topic": topic, "table": table, "aspect": name}
-                found.append(
-                    {
-                        **where,
-                        "kind": "translation" if _one_statement(evidence) else name,
-                        "sides": len(numbers),
-                        "records": len(stating),
-                        "claimants": len({e.citation["claimant"] for e in evidence}),
-                    }
-                )
+                found = {
+                    **where,
+                    "kind": "translation" if _one_statement(evidence) else name,
+                    "sides": len(numbers),
+                    "records": len(stating),
+                    "claimants": len({e.citation["claimant"] for e in evidence}),
+                }
                 shown = {r["id"]: aspect.shows(r) for r in stating}
-                for e in evidence:
-                    c = e.citation
-                    sides.append(
+                yield (
+                    found,
+                    [
                         {
                             **where,
                             "side": e.side,
                             models.COMPARED[table]: e.record,
                             "value": shown[e.record],
-                            "citation": c["id"],
-                            "claimant": c["claimant"],
-                            "source": c["source"],
+                            "citation": e.citation["id"],
+                            "claimant": e.citation["claimant"],
+                            "source": e.citation["source"],
                         }
-                    )
-    return found, sides
+                        for e in evidence
+                    ],
+                )
 
 
 def _one_statement(evidence: list[_Evidence]) -> bool:

@@ -296,14 +296,17 @@ class Rows:
             )
             _expand(anchor, _plan(models.QuoteAnchor, table, f"{_ANCHOR}_"), row)
 
-    def tables(self) -> dict[str, Part]:
-        """The rows as one ``Part`` per table: an Arrow table typed by its schema, and its CSV lines."""
+    def tables(self, only: list[str] | None = None) -> dict[str, Part]:
+        """The rows as one ``Part`` per table (or per table of ``only``): an Arrow table typed by its schema,
+        and its CSV lines."""
         import pyarrow as pa
 
         from kdata.datapackage.schemas import arrow_schema
 
         out = {}
         for table, rows in self.rows.items():
+            if only is not None and table not in only:
+                continue
             schema = arrow_schema(table)
             data = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
             arrays = [pa.array(values, type=f.type) for values, f in zip(data, schema, strict=True)]

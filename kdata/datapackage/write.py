@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kdata.datapackage.conflicts import QUOTE_SEPARATOR, QUOTES, find_disagreements
+from kdata.datapackage.conflicts import QUOTE_SEPARATOR, QUOTES, each_disagreement
 from kdata.datapackage.parquet import described, package_metadata
 from kdata.datapackage.read import DESCRIPTOR
 from kdata.datapackage.rows import Chunked, Part, Rows, TableRows, csv_header
@@ -62,13 +62,17 @@ def table_parts(chunks: Iterable[dict[str, Chunked]]) -> dict[str, list[Chunked]
     for chunk in chunks:
         for table, part in chunk.items():
             parts[table].append(part)
-    for table, part in _disagreements(parts).items():
-        parts[table].append(part)
+    for table, made in _disagreements(parts).items():
+        parts[table] += made
     return parts
 
 
-def _disagreements(parts: dict[str, list[Chunked]]) -> dict[str, Part]:
-    """The rows of the derived disagreement tables, as one more part each.
+#: Rows of ``disagreement_sides`` held as Python objects at once: the derived tables are made in parts of about this many.
+DERIVED_BATCH = 20_000
+
+
+def _disagreements(parts: dict[str, list[Chunked]]) -> dict[str, list[Part]]:
+    """The rows of the derived disagreement tables, as more parts of each.
 
     Only rows on a topic, and only the citations of such rows, are read into Python objects:
     ``find_disagreements`` compares nothing else, and a million citations as dicts would take gigabytes.
@@ -99,14 +103,25 @@ def _disagreements(parts: dict[str, list[Chunked]]) -> dict[str, Part]:
         if mask is not None:
             citations += table.filter(mask).to_pylist()
     sources = rows("sources", ["id", "published_start", "published_precision", models.TOMBSTONE])
-    found, sides = find_disagreements(compared, citations, sources)
+    out: dict[str, list[Part]] = {DISAGREEMENTS: [], SIDES: []}
     made = Rows()
-    for row in found:
+    for row, sides in each_disagreement(compared, citations, sources):
         made.add_row(DISAGREEMENTS, row)
-    for row in sides:
-        made.add_row(SIDES, row)
-    tables = made.tables()
-    return {DISAGREEMENTS: tables[DISAGREEMENTS], SIDES: tables[SIDES]}
+        for side in sides:
+            made.add_row(SIDES, side)
+        if len(made.rows[SIDES]) >= DERIVED_BATCH:
+            _add_parts(out, made)
+            made = Rows()
+    if made.rows[DISAGREEMENTS] or not out[DISAGREEMENTS]:  # every table has a part, maybe an empty one
+        _add_parts(out, made)
+    return out
+
+
+def _add_parts(out: dict[str, list[Part]], made: Rows) -> None:
+    """Turn the rows made so far of each derived table into one more part of it."""
+    tables = made.tables(list(out))
+    for table, found in out.items():
+        found.append(tables[table])
 
 
 def _add_quotes(claims: list[dict[str, Any]], citations: list[Chunked]) -> None:

@@ -92,8 +92,8 @@ def _text_issues(
     """
     valid: dict[str, str] = {}
     issues = []
-    for (table, rid), result in data.results.items():
-        if table != SOURCES or result.sha256 is None:
+    for (table, rid), result in data.results.items_of(SOURCES):
+        if result.sha256 is None:
             continue
         text, code, message = _source_text(result, index, archive)
         if text is not None:
@@ -165,7 +165,8 @@ def verify_quotes(data: RawData, archive: Path | None = None) -> list[Issue]:
     stale = any(source in valid and shas != {valid[source]} for source, shas in data.settled.items())
     files: list[tuple[tuple[str, str], FileResult, Sequence[Quote]]] = []
     by_source: dict[str, list[tuple[int, int]]] = {}
-    for key, result in data.results.items():
+    # Only a stale text sends the settled files back to be read; else the records kept whole hold every quote.
+    for key, result in data.results.items() if stale else data.results.kept():
         quotes: Sequence[Quote] = result.quotes
         if stale and result.settled:  # anchored in other bytes than the source's text now: read them again
             quotes = check_file(result.table, result.path).quotes

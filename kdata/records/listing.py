@@ -52,17 +52,23 @@ def display(path: str | os.PathLike[str]) -> str:
 
 
 def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
-    """(table, path) of every record file, sorted; report anything else found in raw/.
+    """(table, path) of every record file, sorted; report anything else found in raw/ (see ``record_names``)."""
+    return [(table, f"{folder}/{name}") for table, folder, names in record_names(root, issues) for name in names]
 
-    Hidden files, ``package.yaml``, README files and the archived texts in raw/sources/ are left alone. Symlinks are
-    refused wherever they point, so nothing outside raw/ is ever read.
+
+def record_names(root: Path, issues: list[Issue]) -> list[tuple[str, str, list[str]]]:
+    """(table, folder, file names in name order) of every table folder; report anything else found in raw/.
+
+    A record file's path is ``f"{folder}/{name}"``. Hidden files, ``package.yaml``, README files and the
+    archived texts in raw/sources/ are left alone. Symlinks are refused wherever they point, so nothing
+    outside raw/ is ever read.
     """
     tables = ", ".join(vocab.RECORD_TABLES)
 
     def refuse(path: Path, code: str, message: str) -> None:
         issues.append(Issue(display(path), 0, 0, code, "", message))
 
-    files: list[tuple[str, str]] = []
+    files: list[tuple[str, str, list[str]]] = []
     for entry in sorted(_listing(root, refuse), key=lambda e: e.name):
         if entry.name.startswith(".") or entry.name == PACKAGE_FILE or entry.name.lower().startswith("readme"):
             continue
@@ -83,7 +89,7 @@ def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
                 if (n := e.name).endswith(".yaml") and n[0] != "." and e.is_file(follow_symlinks=False)
             ]
             if len(names) == len(listing):
-                files.extend(_paths(entry.name, entry.path, names))
+                files.append((entry.name, entry.path, sorted(names)))
                 continue
             present = {item.name for item in listing}
             for item in listing:
@@ -98,15 +104,8 @@ def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
                     continue  # an archived text: checked with the quotes (kdata.records.evidence)
                 elif not name.startswith("."):
                     _refuse_entry(item, refuse)
-            files.extend(_paths(entry.name, entry.path, names))
+            files.append((entry.name, entry.path, sorted(names)))
     return files
-
-
-def _paths(table: str, folder: str, names: list[str]) -> list[tuple[str, str]]:
-    """(table, path) of the record files of a table folder, in name order."""
-    names.sort()
-    prefix = f"{folder}/"
-    return [(table, prefix + name) for name in names]
 
 
 def _listing(folder: Path, refuse: Callable[[Path, str, str], None]) -> list[os.DirEntry[str]]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -219,28 +220,53 @@ def construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
     return model.model_construct(**data)
 
 
-def _parallel(chunks: list[list[tuple[str, str]]], jobs: int, keep: Keep, settle: Settle | None) -> Iterator[Chunk]:
+#: Chunks a parallel scan sends ahead per worker: enough to keep every worker busy while the results of
+#: earlier chunks are taken in, and few enough that results never pile up (a million files' would take GBs).
+AHEAD = 3
+
+
+def _parallel(chunks: Iterator[list[tuple[str, str]]], jobs: int, keep: Keep, settle: Settle | None) -> Iterator[Chunk]:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from itertools import repeat
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        for chunk in pool.map(_check_chunk, chunks, repeat(keep), repeat(True), repeat(settle)):
-            for result in chunk.results:
-                if result.record is not None:  # strictly validated in the worker already: rebuild, don't recheck
-                    result.record = construct(models.RECORD_TABLES[result.table], result.record)
-            yield chunk
+        # Not pool.map: it sends every chunk at once and holds every result until it is taken.
+        pending: deque[Future[Chunk]] = deque()
+        for files in chunks:
+            pending.append(pool.submit(_check_chunk, files, keep, True, settle))
+            if len(pending) >= jobs * AHEAD:
+                yield _rebuilt(pending.popleft().result())
+        while pending:
+            yield _rebuilt(pending.popleft().result())
 
 
-def scan(files: list[tuple[str, str]], jobs: int, keep: Keep, settle: Settle | None = None) -> Iterator[Chunk]:
+def _rebuilt(chunk: Chunk) -> Chunk:
+    """A chunk checked in a worker, its records strictly validated there already: rebuilt, not checked again."""
+    for result in chunk.results:
+        if result.record is not None:
+            result.record = construct(models.RECORD_TABLES[result.table], result.record)
+    return chunk
+
+
+def _chunked(files: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple[str, str]]]:
+    while chunk := list(islice(files, size)):
+        yield chunk
+
+
+def scan(
+    files: Iterable[tuple[str, str]], jobs: int, keep: Keep, settle: Settle | None = None, count: int | None = None
+) -> Iterator[Chunk]:
     """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time.
 
-    With ``settle``, each chunk's quotes are anchored where they were checked (see ``Settle``).
+    ``files`` is read as the chunks are sent (``count`` is its length if it has none). With ``settle``,
+    each chunk's quotes are anchored where they were checked (see ``Settle``).
     """
-    parallel = jobs > 1 and len(files) >= PARALLEL_MIN_FILES
-    size = max(50, min(2000, len(files) // (jobs * 8))) if parallel else 2000
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    total = len(files) if count is None else count  # type: ignore[arg-type]
+    parallel = jobs > 1 and total >= PARALLEL_MIN_FILES
+    size = max(50, min(2000, total // (jobs * 8))) if parallel else 2000
+    chunks = _chunked(iter(files), size)
     if parallel:
         yield from _parallel(chunks, jobs, keep, settle)
     else:

@@ -20,8 +20,8 @@ from kdata.errors import Issue, UsageError
 from kdata.records import models, texts, vague, yamlio
 from kdata.records.dates import bounds
 from kdata.records.issues import from_validation_error
-from kdata.records.listing import PACKAGE_FILE, display
-from kdata.records.listing import record_files as _record_files
+from kdata.records.ledger import LISTED, Ledger
+from kdata.records.listing import PACKAGE_FILE, display, record_names
 from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, jobs_default, ref_locations, scan
 from kdata.records.yamlio import Loc, capped, read
 
@@ -37,7 +37,7 @@ class RawData:
     info: models.PackageInfo | None = None
     records: dict[str, list[Any]] = field(default_factory=dict)  # table -> models (keep="records")
     parts: list[dict[str, Any]] = field(default_factory=list)  # what a Convert made of each chunk (keep=a Convert)
-    results: dict[tuple[str, str], FileResult] = field(default_factory=dict)  # (table, id) -> its file check
+    results: Ledger = field(default_factory=lambda: Ledger({}, {}))  # (table, id) -> its file check
     issues: list[Issue] = field(default_factory=list)
     #: Source id -> the sha256 of each text beside it that workers anchored settled quotes in (``settle=True``).
     settled: dict[str, set[str]] = field(default_factory=dict)
@@ -86,7 +86,7 @@ def _dangling(data: RawData, result: FileResult, target: str, value: str, docs: 
 
 def _check_cycles(data: RawData, table: str) -> None:
     """Report each record whose chain of parents comes back to itself."""
-    parents = {rid: r.parent for (t, rid), r in data.results.items() if t == table}
+    parents = {rid: r.parent for (_, rid), r in data.results.items_of(table)}
     for start in sorted(parents):
         seen, node = {start}, parents[start]
         while node is not None and node in parents and node not in seen:
@@ -128,26 +128,24 @@ def reported_problem(
     )
 
 
-def _check_dates(data: RawData) -> None:
-    """Report KD205 and KD206 for every record with a vague or a reported date."""
-    sources = models.table_of(models.Source)
+def _check_dates(data: RawData, result: FileResult) -> None:
+    """Report KD205 and KD206 for a record with a vague or a reported date, once every source has been read."""
 
     def published_of(source: str) -> str | None:
-        result = data.results.get((sources, source))
-        return result.published if result is not None else None
+        held = data.results.get((texts.SOURCES, source))
+        return held.published if held is not None else None
 
     def present(source: str) -> bool:
-        return (sources, source) in data.results
+        return (texts.SOURCES, source) in data.results
 
-    for (table, rid), result in data.results.items():
-        found = [
-            ("KD205", bound_problem(result.bound, published_of) if result.bound else ""),
-            ("KD206", reported_problem(result.said, published_of, present) if result.said else ""),
-        ]
-        for code, problem in found:
-            if problem:
-                line, col = data.where(table, rid, ("date",))
-                data.issues.append(Issue(result.name, line, col, code, "date", problem))
+    found = [
+        ("KD205", bound_problem(result.bound, published_of) if result.bound else ""),
+        ("KD206", reported_problem(result.said, published_of, present) if result.said else ""),
+    ]
+    for code, problem in found:
+        if problem:
+            line, col = read(result.path, result.name).pos.get(("date",), (0, 0))
+            data.issues.append(Issue(result.name, line, col, code, "date", problem))
 
 
 def load_raw(
@@ -198,47 +196,59 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
         message = f"raw/ may not be a symlink; '{root}' is one. Move the folder it points to here."
         data.issues.append(Issue(display(root), 0, 0, "KD011", "", message))
         return data
-    files = _record_files(root, data.issues)
-    # (table, id) of every record file, valid or not: a reference to a file that exists but is invalid
-    # is not dangling (that file's own issues say what is wrong). Ids that differ from their file's name
-    # are added as they are read.
-    present = {(table, path[path.rindex("/") + 1 : -5]) for table, path in files}
+    # Sources first: every other record's dates are checked against its sources' as it is read.
+    listed = sorted(record_names(root, data.issues), key=lambda t: t[0] != texts.SOURCES)
+    stems = {table: dict.fromkeys((name[:-5] for name in names), LISTED) for table, _, names in listed}
+    folders = {table: folder for table, folder, _ in listed}
+    del listed  # the file names live on as the stems, once (a million files: about 100 MB)
+    data.results = Ledger(folders, stems)
+    files = ((table, f"{folders[table]}/{stem}.yaml") for table, names in stems.items() for stem in names)
+    count = sum(map(len, stems.values()))
+
+    def present(key: tuple[str, str]) -> bool:
+        """Whether a file of the table has that name, or a record read so far gives that id."""
+        return key[1] in stems.get(key[0], ()) or key in data.results
+
     unresolved: list[tuple[FileResult, tuple[str, str]]] = []
     workers = jobs_default() if jobs is None else jobs
     store = ScanCache(root, quotes) if cache else None
     settler = None
     if settle:
         settler = partial(texts.settle, sources=root / texts.SOURCES, rows=callable(keep))
-    results = store.scan(files, workers) if store else _results(scan(files, workers, keep, settler), data)
+    if store:
+        results: Iterable[FileResult] = store.scan(list(files), workers)
+    else:
+        results = _results(scan(files, workers, keep, settler, count), data)
     for result in results:
         if result.issues:
             data.issues.extend(result.issues)
         if result.id is None:
             continue
         key = (result.table, result.id)
-        present.add(key)
         if key in data.results:
             line, col = read(result.path, result.name).pos.get(("id",), (0, 0))  # (0, 0): gone since
             message = f"The id '{result.id}' is already used by {data.results[key].name}."
             data.issues.append(Issue(result.name, line, col, "KD201", "id", message))
             continue
-        data.results[key] = result
         # References are checked as results arrive, so they need not be kept for all files at once.
-        if not present.issuperset(result.refs):
-            unresolved.extend((result, ref) for ref in result.refs if ref not in present)
+        unresolved.extend((result, ref) for ref in result.refs if not present(ref))
         result.refs = ()
+        if result.bound or result.said:
+            _check_dates(data, result)
+            result.bound = result.said = None
         if result.record is not None:
             data.records.setdefault(result.table, []).append(result.record)
             result.record = None  # kept once, in data.records
+        data.results.add(result)
     if store:
         store.save()
     docs: dict[str, _Refs] = {}  # each file parsed once, however many of its references dangle
     for result, (target, value) in unresolved:
-        if (target, value) not in present:
+        if not present((target, value)):
             _dangling(data, result, target, value, docs)
     for table in _TREES:
         _check_cycles(data, table)
-    _check_dates(data)
+    data.records = {table: data.records[table] for table in stems if table in data.records}
     _load_info(data)
     data.issues = _capped_per_file(data.issues)
     return data

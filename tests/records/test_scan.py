@@ -146,11 +146,11 @@ def test_a_file_that_vanishes_between_listing_and_reading_is_one_issue(
     project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """raw/ is listed, then a record file is deleted before it is read: one KD012, cold and cached alike."""
-    from kdata.records import scan, validate
+    from kdata.records import listing, scan
 
     monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
     raw = project / "raw"
-    files = validate._record_files(raw, [])
+    files = listing.record_files(raw, [])
     gone = raw / "places" / "riverton.yaml"
     store = scan.ScanCache(raw)
     gone.unlink()
