@@ -421,6 +421,12 @@ def markdown(
         f"+{(start['import']['wall'] - start['python']['wall']) * 1000:.0f} ms |",
         f"| kdata --help | {start['help']['wall'] * 1000:.0f} | +{(start['help']['wall'] - start['python']['wall']) * 1000:.0f} ms |",
     ]
+    if not run["machine"].get("writes_bytecode", True):
+        lines += [
+            "",
+            "PYTHONDONTWRITEBYTECODE was set: Python wrote no bytecode, so every start compiled kdata's modules "
+            "(and any module of the environment without a .pyc) from source; an installed wheel starts faster.",
+        ]
     big = sizes[ns[-1]]
     bound = big["stat_floor"]["wall"] / big["validate"]["wall"]
     lines += [

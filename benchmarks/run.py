@@ -269,6 +269,8 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+        # Without bytecode files every start compiles kdata's modules (and any other without a .pyc) afresh.
+        "writes_bytecode": not os.environ.get("PYTHONDONTWRITEBYTECODE"),
     }
 
 

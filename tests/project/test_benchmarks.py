@@ -48,6 +48,9 @@ def test_benchmark_runs_and_writes_consistent_tables(tmp_path: Path) -> None:
     assert sorted(sizes) == [80]
     assert not sizes[80]["frictionless"]["cut"] and run["run"]["frictionless_limit"] == 1800  # the default: not reached
     assert "was stopped at" not in text and "lower bound: >=" not in text
+    no_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))  # start-up figures are read with it
+    assert run["run"]["machine"]["writes_bytecode"] is not no_bytecode
+    assert ("PYTHONDONTWRITEBYTECODE was set" in text) is no_bytecode
     # The targets table: one column per size, each cell a figure and whether it meets the goal.
     header, rows = _table(text, "| target | goal |")
     assert header[2:] == ["80"]
