@@ -15,6 +15,15 @@ import tree
 MB_LIMIT = 1024.0
 
 
+def _exact(m: dict[str, Any]) -> bool:
+    return False
+
+
+def cut(figures: dict[str, Any]) -> bool:
+    """Whether a phase's run was stopped at its time limit (its times are lower bounds; older runs have no flag)."""
+    return bool(figures.get("cut", False))
+
+
 class Target(NamedTuple):
     """One target: what it measures at each size (None: not measured there), its goal, and the phase it times."""
 
@@ -23,6 +32,8 @@ class Target(NamedTuple):
     op: str
     goal: float
     phase: str  # a key of run.PHASES (profiled when missed), or "" (nothing to profile)
+    #: Whether the value is only a lower bound at that size (a phase cut at its time limit); it is judged as it is.
+    lower_bound: Callable[[dict[str, Any]], bool] = _exact
 
 
 def _ratio(a: str, b: str, key: str) -> Callable[[dict[str, Any]], float]:
@@ -71,7 +82,12 @@ TARGETS: tuple[Target, ...] = (
         "validate after 1 edit / cold, wall", _ratio("validate_edit", "validate", "wall"), "<", 0.05, "validate_edit"
     ),
     Target(
-        "frictionless validate / kdata verify, wall", _ratio("frictionless", "verify", "wall"), ">=", 10.0, "verify"
+        "frictionless validate / kdata verify, wall",
+        _ratio("frictionless", "verify", "wall"),
+        ">=",
+        10.0,
+        "verify",
+        lambda m: cut(m["frictionless"]),
     ),
     Target("kdata.load / read_parquet (Arrow dtypes), figures", _load("figures"), "<=", 1.1, "load:figures"),
     Target("kdata.load / read_parquet (Arrow dtypes), citations", _load("citations"), "<=", 1.1, "load:citations"),
@@ -85,22 +101,25 @@ _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": oper
 
 
 class Row(NamedTuple):
-    """A target's figures: per size (value, met), and its goal."""
+    """A target's figures: per size (value, met), and its goal; ``bounds``: the sizes where the value is a lower bound."""
 
     target: Target
     values: dict[int, tuple[float, bool]]
+    bounds: frozenset[int] = frozenset()
 
 
 def targets(sizes: dict[int, dict[str, Any]], start: dict[str, Any]) -> list[Row]:
     """Every target at every size (start-up targets under the largest size)."""
     rows = []
     for target in TARGETS:
-        values = {}
+        values, bounds = {}, set()
         for n, m in sizes.items():
             value = target.value(m)
             if value is not None:
                 values[n] = (value, _OPS[target.op](value, target.goal))
-        rows.append(Row(target, values))
+                if target.lower_bound(m):
+                    bounds.add(n)
+        rows.append(Row(target, values, frozenset(bounds)))
     for name, (value, op, goal) in STARTUP.items():
         figure = value(start)
         rows.append(Row(Target(name, lambda m: None, op, goal, ""), {max(sizes): (figure, _OPS[op](figure, goal))}))
@@ -143,8 +162,10 @@ def _phase_table(m: dict[str, Any]) -> list[str]:
     ]
     for label, key in phases:
         r = m[key]
+        at_least = ">= " if cut(r) else ""  # stopped at its time limit: the times are lower bounds
         out.append(
-            f"| {label} | {_f(r['wall'])} | {_f(r['cpu'])} | {_f(r['cpu'] / r['wall'])} | {_f(r['rss_mb'], 0)} | "
+            f"| {label} | {at_least}{_f(r['wall'])} | {at_least}{_f(r['cpu'])} | {_f(r['cpu'] / r['wall'])} | "
+            f"{_f(r['rss_mb'], 0)} | "
             f"{_f(r['pss_mb'], 0)} | {_f(r['maxrss_mb'], 0)} | {r['processes']:.0f} | {_f(r['others'])} |"
         )
     return out
@@ -194,11 +215,38 @@ def _targets_table(rows: list[Row], sizes: list[int]) -> list[str]:
     ]
     for row in rows:
         cells = [
-            (f"{_f(row.values[n][0])} {'yes' if row.values[n][1] else '**no**'}" if n in row.values else "")
+            (
+                f"{'>= ' if n in row.bounds else ''}{_f(row.values[n][0])} {'yes' if row.values[n][1] else '**no**'}"
+                if n in row.values
+                else ""
+            )
             for n in sizes
         ]
         out.append(f"| {row.target.name} | {row.target.op} {row.target.goal:g} | {' | '.join(cells)} |")
     return out
+
+
+def _bound_lines(rows: list[Row], sizes: dict[int, dict[str, Any]]) -> list[str]:
+    """What a figure marked ">=" means: the phases cut at their time limit, and how their targets were judged."""
+    cuts = [(n, key, m[key]) for n, m in sizes.items() for key, v in m.items() if isinstance(v, dict) and cut(v)]
+    if not cuts:
+        return []
+    lines = [""]
+    for n, key, r in cuts:
+        limit = f"{r['limit']:,g} s" if r.get("limit") else "its time limit"
+        lines.append(
+            f"At {n:,} records `{key}` was stopped at {limit} (`--frictionless-limit`), its process tree killed: "
+            f"its time, >= {_f(r['wall'])} s, is a lower bound."
+        )
+    for row in rows:
+        for n in sorted(row.bounds):
+            value, met = row.values[n]
+            verdict = "met" if met else "not shown met (raise the limit to decide it)"
+            lines.append(
+                f"*{row.target.name}* at {n:,} records is judged on the lower bound: >= {_f(value)}, "
+                f"{row.target.op} {row.target.goal:g}, so the target is {verdict}."
+            )
+    return lines
 
 
 def _machine_lines(run: dict[str, Any], sizes: dict[int, dict[str, Any]]) -> list[str]:
@@ -275,7 +323,12 @@ def _profile_lines(profile: dict[str, dict[str, Any]], most: int) -> list[str]:
     ]
     for phase, p in profile.items():
         total = p["total"]
-        out += ["", f"**{phase}** (`{p['command']}`, {p['records']:,} records, {total:.2f} s under the profiler):", ""]
+        details = [f"`{p['command']}`", f"{p['records']:,} records", f"{total:.2f} s under the profiler"]
+        if p.get("prepared"):
+            details.append(p["prepared"])
+        if "files_checked" in p:
+            details.append(f"{p['files_checked']:,} record files checked afresh")
+        out += ["", f"**{phase}** ({', '.join(details)}):", ""]
         out += ["| where | s | share |", "|---|---:|---:|"]
         out += [f"| {group} | {s:.2f} | {s / total:.0%} |" for group, s in p["groups"] if s >= 0.005]
         out += ["", "| function (most own time) | own s | cumulative s |", "|---|---:|---:|"]
@@ -338,6 +391,7 @@ def markdown(
         f"{met} of {total} met. Start-up targets are shown under the largest size.",
         "",
         *_targets_table(rows, ns),
+        *_bound_lines(rows, sizes),
         "",
         "## The synthetic trees",
         "",
@@ -367,6 +421,12 @@ def markdown(
         f"+{(start['import']['wall'] - start['python']['wall']) * 1000:.0f} ms |",
         f"| kdata --help | {start['help']['wall'] * 1000:.0f} | +{(start['help']['wall'] - start['python']['wall']) * 1000:.0f} ms |",
     ]
+    if not run["machine"].get("writes_bytecode", True):
+        lines += [
+            "",
+            "PYTHONDONTWRITEBYTECODE was set: Python wrote no bytecode, so every start compiled kdata's modules "
+            "(and any module of the environment without a .pyc) from source; an installed wheel starts faster.",
+        ]
     big = sizes[ns[-1]]
     bound = big["stat_floor"]["wall"] / big["validate"]["wall"]
     lines += [

@@ -16,6 +16,10 @@ How each figure is measured (Linux only):
   are a lower bound (the kernel's own ``ru_maxrss``, the largest single process, is kept beside
   them as a check); reading smaps_rollup of a large process takes a few milliseconds, so the
   interval stretches a little under load;
+- a time limit (``measure(..., limit=SECONDS)``): at the limit every process of the tree is stopped
+  (SIGSTOP, repeated until no new one appears, so that none forks or is re-parented away) then
+  killed (SIGKILL); the run is marked ``cut`` and its wall and CPU seconds are lower bounds (the CPU
+  of descendants killed before their parent waited for them is not counted);
 - the machine: ``os.getloadavg()`` before and after, and the CPU time the whole machine spent
   busy during the run (``/proc/stat``: user, nice, system, irq, softirq, steal) less the tree's
   own CPU: what other processes took, in cores on average over the run.
@@ -24,6 +28,7 @@ How each figure is measured (Linux only):
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -51,10 +56,11 @@ class Run:
     others: float  # average cores used by other processes during the run
     load_before: float  # 1-minute load average
     load_after: float
+    cut: bool = False  # stopped at the time limit: wall and CPU are lower bounds
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | bool]:
         """The figures as a flat dict."""
-        return {k: float(v) for k, v in asdict(self).items()}
+        return {k: v if isinstance(v, bool) else float(v) for k, v in asdict(self).items()}
 
 
 def busy_seconds() -> float:
@@ -117,23 +123,56 @@ class _Sampler(threading.Thread):
             self.done.wait(INTERVAL)
 
 
-def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """Run ``cmd`` to completion and measure it; a failure stops the benchmark with its stderr."""
+def kill_tree(pid: int) -> None:
+    """Stop ``pid`` and every descendant (until no new one appears), then kill them all."""
+    stopped: set[int] = set()
+    while new := [p for p in descendants(pid) if p not in stopped]:
+        for p in new:
+            try:
+                os.kill(p, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        stopped.update(new)
+    for p in stopped:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, limit: float | None = None) -> Run:
+    """Run ``cmd`` to completion, or until ``limit`` seconds (then its whole tree is killed), and measure it.
+
+    A failure stops the benchmark with its stderr; a run cut at the limit is not a failure (``Run.cut``).
+    """
     load_before, busy_before = os.getloadavg()[0], busy_seconds()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = _Sampler(proc.pid)
     sampler.start()
+    cut = threading.Event()
+
+    def stop() -> None:
+        cut.set()
+        kill_tree(proc.pid)
+
+    timer = threading.Timer(limit, stop) if limit else None
+    if timer:
+        timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    if timer:
+        timer.cancel()
+        timer.join()  # a kill under way ends before the figures are read
     sampler.done.set()
     sampler.join()
     busy = busy_seconds() - busy_before
     proc.returncode = os.waitstatus_to_exitcode(status)
+    killed = cut.is_set() and os.WIFSIGNALED(status)  # not a run that ended by itself as the limit came
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.stderr:
         proc.stderr.close()
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not killed:
         raise SystemExit(f"{' '.join(cmd)} (in {cwd}) failed with {proc.returncode}:\n{stderr[-4000:]}")
     cpu = usage.ru_utime + usage.ru_stime
     return Run(
@@ -147,6 +186,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run
         others=max(0.0, busy - cpu) / wall if wall > 0 else 0.0,
         load_before=load_before,
         load_after=os.getloadavg()[0],
+        cut=killed,
     )
 
 

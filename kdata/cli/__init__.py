@@ -7,26 +7,48 @@ only a bug in kdata itself prints a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
-from kdata.cli.report import FORMATS, report
-from kdata.datapackage.safety import printable, printable_lines
-from kdata.errors import CODES, DataError, KdataError
-from kdata.records import vocab
-
-_RAW = click.Path(path_type=Path, file_okay=False)
-
-
-#: Commands that live in their own modules: name -> ("module:attribute", short help). Each is
-#: imported on first use; the short help (the first sentence of its docstring) is repeated here so
-#: that ``kdata --help`` imports none of them (a test checks that it matches the command's own).
+#: Every command, each in its own module: name -> ("module:attribute", short help). A module is
+#: imported on first use of one of its commands; the short help (the first sentence of the docstring)
+#: is repeated here so that ``kdata --help`` imports none of them, nor what they import (json,
+#: pathlib, kdata.errors, the library): a test checks that it matches the command's own.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (
+        "kdata.cli.check:validate_command",
+        "Check every record in RAW_DIR (default: raw).",
+    ),
+    "codes": (
+        "kdata.cli.check:codes_command",
+        "List every error code with its name, what it means and how to fix it.",
+    ),
+    "build": (
+        "kdata.cli.package:build_command",
+        "Validate raw/ and write the data package to dist/ (and schemas/).",
+    ),
+    "verify": (
+        "kdata.cli.package:verify_command",
+        "Check a built package in DIST (default: dist): descriptor, bytes, sha256, types, constraints and keys.",
+    ),
+    "info": (
+        "kdata.cli.package:info_command",
+        "Print the package name, version, licence and each table's rows (default: bundled).",
+    ),
+    "schemas": (
+        "kdata.cli.package:schemas_command",
+        "Write the JSON Schemas and Table Schemas generated from the models to OUT.",
+    ),
+    "docs": (
+        "kdata.cli.package:docs_command",
+        "Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md).",
+    ),
+    "conflicts": (
+        "kdata.cli.conflicts:conflicts_command",
+        "List where sources disagree, by topic, with each side's claimants (default package: bundled).",
+    ),
     "cite": (
         "kdata.cli.release:cite_command",
         "Print how to cite VERSION (default: the bundled data, what kdata.load() reads), as plain text and BibTeX.",
@@ -117,21 +139,32 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:  # not an error to word: ``invoke`` ends quietly
             raise
-        except DataError as exc:
-            report(exc.issues)
-            ctx.exit(1)
-        except KdataError as exc:
-            click.echo(click.style("Error: ", fg="red") + printable_lines(str(exc)), err=True)
-            ctx.exit(exc.exit_code)
         except OSError as exc:  # a read or write the command did not word itself: still one line
             from kdata.fs import write_error
 
             click.echo(click.style("Error: ", fg="red") + f"the command stopped: {write_error(exc)}.", err=True)
             ctx.exit(1)
         except click.ClickException as exc:  # a bad argument or option: one line too, not click's usage block
+            from kdata.datapackage.safety import printable_lines
+
             where = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ctx.command_path
             message = printable_lines(exc.format_message()).replace("\n", " ")
             click.echo(click.style("Error: ", fg="red") + f"{message.rstrip('.')} (see `{where} --help`).", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # kdata's own errors (neither OSError nor click's). Only a loaded kdata.errors can have raised
+            # one: ``kdata --help`` and a command's help stay without it (start-up time).
+            errors = sys.modules.get("kdata.errors")
+            if errors is None or not isinstance(exc, errors.KdataError):
+                raise
+            if isinstance(exc, errors.DataError):
+                from kdata.cli.report import report
+
+                report(exc.issues)
+                ctx.exit(1)
+            from kdata.datapackage.safety import printable_lines
+
+            click.echo(click.style("Error: ", fg="red") + printable_lines(str(exc)), err=True)
             ctx.exit(exc.exit_code)
 
 
@@ -174,262 +207,3 @@ def main() -> None:
     from kdata import settings
 
     settings.check()  # every KDATA_* variable, whichever the command reads: a bad value stops it before any work
-
-
-@main.command()
-@click.argument("raw_dir", type=_RAW, default=Path("raw"))
-@click.option(
-    "--archive",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="An outside folder of archived source texts, found by sha256 (default: raw/sources/<id>.txt beside each record).",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format: text, JSON, or GitHub workflow annotations.",
-)
-@click.option(
-    "--color/--no-color",
-    default=None,
-    help="Colour the text output (default: only on a terminal).",
-)
-@click.option("--no-cache", is_flag=True, help="Check every file afresh instead of reusing results of unchanged files.")
-@click.option(
-    "--git",
-    "use_git",
-    is_flag=True,
-    help="Ask git what changed since the cache was made (commits, git status) instead of stat-ing every file.",
-)
-def validate(raw_dir: Path, archive: Path | None, fmt: str, color: bool | None, no_cache: bool, use_git: bool) -> None:
-    """Check every record in RAW_DIR (default: raw). Exit 1 if any is invalid."""
-    if color is not None:
-        click.get_current_context().color = color
-
-    if no_cache or archive is not None:  # texts found by sha256 in an outside folder: every quote checked afresh
-        from kdata.records.evidence import verify_quotes
-        from kdata.records.validate import load_raw
-
-        data = load_raw(raw_dir, keep="nothing", cache=not no_cache, settle=no_cache)
-        issues = data.issues + verify_quotes(data, archive)
-        counts = {table: 1 for table, _ in data.results}
-        records = len(data.results)
-    else:
-        from kdata.records.incremental import check_tree
-
-        checked = check_tree(raw_dir, git=use_git)
-        issues, counts, records = checked.issues, checked.counts, sum(checked.counts.values())
-    report(sorted(issues), fmt)
-    if issues:
-        sys.exit(1)
-    if fmt != "json":
-        where = archive if archive else "its source's archived text"
-        click.echo(f"{raw_dir} is valid: {records} records in {len(counts)} tables, every quote found in {where}.")
-
-
-@main.command()
-@click.option("--raw", "raw_dir", type=_RAW, default=Path("raw"), show_default=True, help="Folder of YAML records.")
-@click.option(
-    "--dist",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("dist"),
-    show_default=True,
-    help="Folder of the built data package.",
-)
-@click.option(
-    "--schemas",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("schemas"),
-    show_default=True,
-    help="Folder of generated schemas.",
-)
-@click.option(
-    "--check", is_flag=True, help="Write nothing; exit 1 and name each file that is stale against raw/ and the models."
-)
-def build(raw_dir: Path, dist: Path, schemas: Path, check: bool) -> None:
-    """Validate raw/ and write the data package to dist/ (and schemas/)."""
-    from kdata.datapackage import build as builder
-
-    if check:
-        blocked = builder.refusals(raw_dir, dist, schemas)
-        stale = builder.stale_files(raw_dir, dist, schemas)
-        for line in [*blocked, *stale]:
-            click.echo(printable(line))
-        if blocked:
-            click.echo(
-                "`kdata build` would refuse as the lines above say: move out what kdata did not write, "
-                "then run `kdata build` and commit the result.",
-                err=True,
-            )
-            sys.exit(1)
-        if stale:
-            click.echo(f"{len(stale)} file(s) stale: run `kdata build` and commit the result.", err=True)
-            sys.exit(1)
-        click.echo(f"{dist} and {schemas} are fresh.")
-        return
-    result = builder.build(raw_dir, dist, schemas)
-    total = sum(result.rows.values())
-    click.echo(f"Built {result.dist}: {total} rows in {len(result.rows)} tables, as CSV and Parquet.")
-
-
-@main.command()
-@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"))
-def verify(dist: Path) -> None:
-    """Check a built package in DIST (default: dist): descriptor, bytes, sha256, types, constraints and keys."""
-    from kdata.datapackage.verify import verify as check
-
-    problems = check(dist)
-    for line in problems:
-        click.echo(printable(line))
-    if problems:
-        sys.exit(1)
-    click.echo(
-        f"{dist} is valid: every file matches its sha256 (and its bytes, where declared); types, constraints and keys hold."
-    )
-
-
-@main.command()
-@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
-def info(dist: Path | None) -> None:
-    """Print the package name, version, licence and each table's rows (default: bundled)."""
-    from kdata.datapackage.read import bundled_dir, read_descriptor
-
-    folder = dist or bundled_dir()
-    descriptor = read_descriptor(folder, KdataError)
-    licences = ", ".join(lic["name"] for lic in descriptor.get("licenses", []))
-    click.echo(printable(f"{descriptor['name']} {descriptor['version']} ({licences})"))
-    click.echo(printable(descriptor.get("title", "")))
-    click.echo(printable(f"Location: {folder}"))
-    tables = [r for r in descriptor["resources"] if r["format"] == "csv"]
-    width = max((len(r["name"]) for r in tables), default=0)
-    for resource in tables:
-        click.echo(printable(f"  {resource['name']:<{width}} {resource['kdata:rows']:>6} rows"))
-
-
-@main.command()
-@click.argument("out", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"))
-def schemas(out: Path) -> None:
-    """Write the JSON Schemas and Table Schemas generated from the models to OUT."""
-    from kdata.datapackage.schemas import write_schemas
-
-    written = write_schemas(out)
-    click.echo(f"Wrote {len(written)} schemas to {out}.")
-
-
-#: The tables ``kdata conflicts`` reads: the disagreements, their sides and what the sides cite.
-_CONFLICT_TABLES = ("disagreements", "disagreement_sides", "citations", "sources", "actors")
-#: A quote printed by ``kdata conflicts`` is cut to this many characters (``--format json`` keeps it whole).
-QUOTE_WIDTH = 100
-
-
-#: Table Schema type -> how a CSV cell of that type becomes its value (other types stay text; an empty cell is None).
-_CSV_TYPES: dict[str, Callable[[str], Any]] = {"integer": int, "number": float, "boolean": lambda v: v == "true"}
-
-
-def _read_csv_tables(folder: Path, names: tuple[str, ...]) -> list[list[dict[str, Any]]]:
-    """The rows of each CSV table of the package in ``folder``, each cell of the type its Table Schema declares."""
-    import csv
-
-    from kdata.datapackage.read import read_descriptor, table_file
-
-    descriptor = read_descriptor(folder, KdataError)
-    out = []
-    for name in names:
-        path = folder / table_file(descriptor, name, "csv")
-        resource = next(r for r in descriptor["resources"] if r["path"] == table_file(descriptor, name, "csv"))
-        cast = {f["name"]: _CSV_TYPES[f["type"]] for f in resource["schema"]["fields"] if f["type"] in _CSV_TYPES}
-        try:
-            with open(path, encoding="utf-8", newline="") as handle:
-                rows = [
-                    {k: cast[k](v) if k in cast and v != "" else v for k, v in row.items()}
-                    for row in csv.DictReader(handle)
-                ]
-        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            raise KdataError(f"Cannot read {path}: {reason}.") from None
-        out.append(rows)
-    return out
-
-
-def _cut(text: str, width: int = QUOTE_WIDTH) -> str:
-    """``text`` cut at a word to at most ``width`` characters, marked with an ellipsis."""
-    if len(text) <= width:
-        return text
-    head = text[: width - 1]
-    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:") + "\u2026"
-
-
-@main.command()
-@click.argument("dist", type=click.Path(path_type=Path, file_okay=False), required=False)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
-)
-@click.option(
-    "--kind",
-    "kinds",
-    multiple=True,
-    type=click.Choice(list(vocab.DISAGREEMENT_KINDS)),
-    help="Only disagreements of this kind (repeat for several).",
-)
-def conflicts(dist: Path | None, fmt: str, kinds: tuple[str, ...]) -> None:
-    """List where sources disagree, by topic, with each side's claimants (default package: bundled)."""
-    from kdata.datapackage.conflicts import grouped, quoted
-    from kdata.datapackage.read import bundled_dir
-
-    found = grouped(*_read_csv_tables(dist or bundled_dir(), _CONFLICT_TABLES))
-    found = [d for d in found if not kinds or d["kind"] in kinds]
-    if fmt == "json":
-        click.echo(printable_lines(json.dumps(found, indent=2, ensure_ascii=False)))
-        return
-    for d in found:
-        head = f"{d['topic']} ({d['table']}): {d['kind']}"
-        detail = "" if d["kind"] == d["aspect"] else f", in the {d['aspect']}"
-        click.echo(f"{click.style(printable(head), bold=True)}{printable(detail)}, {len(d['sides'])} sides")
-        for side in d["sides"]:
-            records = ", ".join(record for _, record in side["records"])
-            value = side["value"]
-            if quoted(d["aspect"]):  # the sources' words: a quotation, attributed to whoever says them
-                said = dict.fromkeys(c["claimant_name"] or c["claimant"] for c in side["claims"])
-                value = f'"{value}", said by {" and ".join(said)}'
-            click.echo(printable(f"  {side['side']}. {value}  [{records}]"))
-            for c in side["claims"]:
-                who = c["claimant_name"] or c["claimant"]
-                where = ", ".join(x for x in (c["outlet"] or c["source"], c["published"]) if x)
-                quote = f' "{_cut(c["quote"])}"' if c["quote"] else ""
-                click.echo(printable(f"     {who} ({where}):{quote}"))
-    click.echo(f"{len(found)} disagreement(s).")
-
-
-@main.command(name="codes")
-def codes() -> None:
-    """List every error code with its name, what it means and how to fix it."""
-    for code in CODES.values():
-        click.echo(f"{code.code}  {code.name:<22} {code.meaning}")
-        click.echo(f"{'':<29} Fix: {code.hint}")
-
-
-@main.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option(
-    "--check", is_flag=True, help="Write nothing; exit 1 and name each file whose generated sections are stale."
-)
-def docs(files: tuple[Path, ...], check: bool) -> None:
-    """Rewrite the generated sections (data model, error codes) of FILES (default: README.md, CONTRIBUTING.md).
-
-    Without FILES, also CITATION.cff and .zenodo.json where they exist, from the citation of dist/.
-    """
-    from kdata.datapackage.docs import update
-
-    paths = list(files) or [p for p in (Path("README.md"), Path("CONTRIBUTING.md")) if p.is_file()]
-    changed = update(paths, check=check)
-    if not files and (Path("dist") / "datapackage.json").is_file():
-        from kdata.datapackage.read import read_descriptor
-        from kdata.release.cite import update_citation_files
-
-        changed += update_citation_files(Path(), read_descriptor(Path("dist")), check=check)
-    for path in changed:
-        click.echo(f"{path} {'is stale' if check else 'updated'}")
-    if check and changed:
-        sys.exit(1)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import subprocess
 import sys
 
 import click
+import pytest
 from conftest import REPO
 from inprocess import run_kdata_here
 
@@ -72,3 +75,68 @@ def test_help_imports_no_module_command() -> None:
     loaded = out.strip().splitlines()[-1]
     for target, _ in LAZY_COMMANDS.values():
         assert f"'{target.split(':')[0]}'" not in loaded, target
+
+
+#: What no help text needs: the libraries the commands use, and what only a command's work or report needs.
+HEAVY_LIBRARIES = ("pydantic", "yaml", "pyarrow", "pandas", "numpy", "frictionless", "urllib3", "jinja2")
+HEAVY_FOR_TOP_HELP = (*HEAVY_LIBRARIES, "json", "pathlib", "dataclasses", "kdata.errors", "kdata.settings")
+
+
+#: Runs ``kdata ARGV`` as the entry point named by argv[1] does, then prints every module imported as
+#: the process ends (``run`` ends it with ``os._exit``, which this probe wraps to look first).
+_PROBE = """
+import os, runpy, sys
+entry, sys.argv = sys.argv[1], ["kdata", *sys.argv[2:]]
+ending = os._exit
+def _exit(code):
+    print(sorted(sys.modules), file=sys.stderr, flush=True)
+    ending(code)
+os._exit = _exit
+if entry == "module":  # python -m kdata
+    runpy.run_module("kdata", run_name="__main__", alter_sys=True)
+else:  # the console script: what the generated ``kdata`` script does
+    from kdata.cli import run
+    sys.exit(run())
+"""
+
+
+def _imported(entry: str, *argv: str) -> set[str]:
+    """Every module a real ``kdata ARGV`` process imports, started by ``entry`` ("module" or "script")."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, entry, *argv], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0 and "Usage: kdata" in done.stdout, done.stdout + done.stderr
+    return set(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+
+
+@functools.cache
+def _bare() -> frozenset[str]:
+    """The modules bare Python imports here before any code runs (site, .pth files of the environment)."""
+    probe = "import sys; print(sorted(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    return frozenset(ast.literal_eval(done.stdout.strip()))
+
+
+def _heavy(loaded: set[str], heavy: tuple[str, ...]) -> list[str]:
+    """The modules of ``loaded`` (less bare Python's) that are, or are inside, one of ``heavy``, or kdata's library."""
+    library = ("kdata.records", "kdata.datapackage", "kdata.release", "kdata.download", "kdata.api", "kdata.cli.")
+    added = loaded - _bare()
+    return sorted(m for m in added if m in heavy or m.split(".")[0] in heavy or m.startswith(library))
+
+
+@pytest.mark.parametrize("entry", ["module", "script"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_top_help_imports_only_the_group(entry: str, flag: str) -> None:
+    """`kdata --help`, by either entry point, imports click and kdata.cli and nothing heavy (start-up time)."""
+    loaded = _imported(entry, flag)
+    assert {"click", "kdata.cli"} <= loaded
+    assert _heavy(loaded, HEAVY_FOR_TOP_HELP) == []
+
+
+def test_command_help_imports_no_library() -> None:
+    """`kdata COMMAND --help` imports the command's module, but none of the libraries its work needs."""
+    assert isinstance(main, click.Group)
+    names = main.list_commands(click.Context(main))
+    assert len(names) == len(LAZY_COMMANDS) >= 17
+    for name in names:
+        loaded = _imported("script", name, "--help")
+        assert LAZY_COMMANDS[name][0].split(":")[0] in loaded, name
+        assert sorted(m for m in loaded - _bare() if m.split(".")[0] in HEAVY_LIBRARIES) == [], name

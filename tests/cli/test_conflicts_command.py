@@ -10,7 +10,7 @@ from conftest import REPO
 from inprocess import run_kdata_here
 
 import kdata
-from kdata.cli import QUOTE_WIDTH
+from kdata.cli.conflicts import QUOTE_WIDTH
 from kdata.datapackage.conflicts import quoted
 from kdata.records import vocab
 

@@ -26,21 +26,31 @@ def _table(text: str, header_start: str) -> tuple[list[str], list[list[str]]]:
     return [c.strip() for c in lines[at].strip("|").split("|")], rows
 
 
-def test_benchmark_runs_and_writes_consistent_tables(tmp_path: Path) -> None:
-    """A tiny run measures every phase and target at each size, and every ratio is its figures' quotient."""
-    out, data = tmp_path / "RESULTS.md", tmp_path / "run.json"
-    result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--records", "80", "--repeat", "1"]
-        + ["--profile-max", "0", "--out", str(out), "--json", str(data)],
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), *args],
         capture_output=True,
         text=True,
         timeout=600,
         env={**os.environ, "KDATA_BENCH_DIR": str(tmp_path / "work")},
     )
+
+
+def test_benchmark_runs_and_writes_consistent_tables(tmp_path: Path) -> None:
+    """A tiny run measures every phase and target at each size, and every ratio is its figures' quotient."""
+    out, data = tmp_path / "RESULTS.md", tmp_path / "run.json"
+    result = _run(
+        tmp_path, "--records", "80", "--repeat", "1", "--profile-max", "0", "--out", str(out), "--json", str(data)
+    )
     assert result.returncode == 0, result.stderr
     text, run = out.read_text(), json.loads(data.read_text())
     sizes = {int(n): m for n, m in run["sizes"].items()}
     assert sorted(sizes) == [80]
+    assert not sizes[80]["frictionless"]["cut"] and run["run"]["frictionless_limit"] == 1800  # the default: not reached
+    assert "was stopped at" not in text and "lower bound: >=" not in text
+    no_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))  # start-up figures are read with it
+    assert run["run"]["machine"]["writes_bytecode"] is not no_bytecode
+    assert ("PYTHONDONTWRITEBYTECODE was set" in text) is no_bytecode
     # The targets table: one column per size, each cell a figure and whether it meets the goal.
     header, rows = _table(text, "| target | goal |")
     assert header[2:] == ["80"]
@@ -96,3 +106,83 @@ def test_profile_groups_a_phase(tmp_path: Path) -> None:
     assert groups["quote anchors and verification (anchors, evidence, quotefind)"] > 0
     assert groups["YAML: kdata's walk over the node tree (yamlio)"] > 0
     assert len(profile["top"]) == 12
+
+
+def test_frictionless_cut_at_its_limit_is_a_lower_bound(tmp_path: Path) -> None:
+    """A tiny --frictionless-limit kills frictionless: its time is a lower bound, kept by --add, and judged as one."""
+    first, out = tmp_path / "first.json", tmp_path / "RESULTS.md"
+    result = _run(
+        tmp_path,
+        "--records",
+        "60",
+        "--repeat",
+        "2",
+        "--profile-max",
+        "0",
+        "--frictionless-limit",
+        "0.3",
+        "--json",
+        str(first),
+        "--out",
+        str(tmp_path / "first.md"),
+    )
+    assert result.returncode == 0, result.stderr
+    cut = json.loads(first.read_text())["sizes"]["60"]["frictionless"]
+    assert cut["cut"] and cut["limit"] == 0.3 and cut["wall"] >= 0.3
+    assert len(cut["runs"]) == 1 and cut["runs"][0]["cut"]  # no repetition after a cut
+    # A second part, without a limit, joined to the first: the cut size keeps its lower bound.
+    result = _run(
+        tmp_path, "--records", "40", "--repeat", "1", "--profile-max", "0", "--add", str(first), "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    header, rows = _table(text, "| target | goal |")
+    assert header[2:] == ["40", "60"]
+    row = next(r for r in rows if r[0].startswith("frictionless validate / kdata verify"))
+    assert re.fullmatch(rf"{NUMBER} (yes|\*\*no\*\*)", row[2]), row  # measured in full at 40 records
+    assert re.fullmatch(rf">= {NUMBER} (yes|\*\*no\*\*)", row[3]), row  # a lower bound at 60
+    ratio = float(row[3].split()[1])
+    assert row[3].endswith("yes") == (ratio >= 10)  # judged on the bound
+    _, phases = _table(text.split("### 60 records")[1], "| phase | wall s |")
+    friction = next(r for r in phases if r[0] == "frictionless validate")
+    assert friction[1] == f">= {cut['wall']:,.2f}" and friction[2].startswith(">= ")
+    assert "At 60 records `frictionless` was stopped at 0.3 s (`--frictionless-limit`)" in text
+    assert "is judged on the lower bound: >= " in text and "At 40 records" not in text
+
+
+def test_tree_measure_kills_the_whole_tree_at_its_limit(tmp_path: Path) -> None:
+    """benchmarks/tree.py: at the limit every process of the tree is killed and the run is marked cut."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import tree
+
+    pids = tmp_path / "pids"
+    script = f"sleep 60 & echo $! >> {pids}; (sleep 60 & echo $! >> {pids}; wait) & echo $$ >> {pids}; wait"
+    run = tree.measure(["bash", "-c", script], tmp_path, limit=1.0)
+    assert run.cut and 1.0 <= run.wall < 30
+    assert tree.measure(["true"], tmp_path, limit=30).cut is False
+    for pid in pids.read_text().split():
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], pid
+
+
+def test_profile_of_validate_edit_is_a_cached_run(tmp_path: Path) -> None:
+    """run.py profiles the cached validate after one edit: only the edited file is checked afresh, whatever the cache held."""
+    probe = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(REPO / 'benchmarks')!r})\n"
+        "import run\n"
+        "run._tree(30)\n"
+        "print(json.dumps(run.profiles({30: {}}, {'validate_edit': 30}, 100)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "KDATA_BENCH_DIR": str(tmp_path / "work")},
+    )
+    assert done.returncode == 0, done.stderr
+    profiles = json.loads(done.stdout.strip().splitlines()[-1])
+    files = sum(1 for _ in (tmp_path / "work" / "30" / "raw").glob("*/*.yaml"))
+    assert profiles["validate"]["files_checked"] == files > 1  # the cold run checks every file
+    assert profiles["validate_edit"]["files_checked"] == 1  # the cached run, the edited file only
+    assert "filled the cache" in profiles["validate_edit"]["prepared"]
