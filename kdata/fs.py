@@ -46,7 +46,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
@@ -222,15 +222,16 @@ def locked(target: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _held(target: Path) -> Iterator[None]:
+def _held(target: Path, path: str | None = None) -> Iterator[None]:
     """Hold the lock of ``target``, repairing nothing: ``locked`` without its repair, for reads that change nothing.
 
     Waits at most ``KDATA_LOCK_TIMEOUT`` seconds (default 600), then raises ``LockTimeout``.
+    ``path`` names another lock file of the target (``_scratch_lock``); default: its own (``_lock_file``).
     """
     from kdata import settings
 
     filelock = _filelock()
-    path = _lock_file(target)
+    path = path or _lock_file(target)
     key = (os.getpid(), path)
     lock = _LOCKS.get(key)
     if lock is None:
@@ -299,6 +300,115 @@ def clear_staging(target: Path) -> None:
     """Delete the staging folders of killed writers. Only for writers that stage while holding ``locked(target)``."""
     for folder in _leftovers(target, "new"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scratch_lock(target: Path) -> str:
+    """The lock file that orders the making and sweeping of the scratch folders beside ``target``: ``.dist.scratch.lock``.
+
+    Apart from the target's own lock: a build makes its scratch folder, and sweeps dead ones,
+    without waiting for another build's write phase (which holds ``.dist.lock``).
+    """
+    stem, _, kind = _lock_file(target).rpartition(".")  # .dist.lock, or .dist.marker-lock
+    return f"{stem}.scratch.{kind}"
+
+
+#: The file inside a scratch folder that its process holds locked while the folder is in use.
+_SCRATCH_HOLD = ".kdata-scratch.lock"
+
+
+def _owner_lock(folder: Path) -> filelock.BaseFileLock | None:
+    """The lock of a scratch folder, taken now if no live process holds it; else None."""
+    module = _filelock()
+    lock: filelock.BaseFileLock = module.FileLock(str(folder / _SCRATCH_HOLD))
+    try:
+        lock.acquire(timeout=0)
+    except module.Timeout:
+        return None
+    return lock
+
+
+def _sweep(target: Path) -> None:
+    """Delete the scratch folders beside ``target`` that no live process holds. Only with ``_scratch_lock`` held."""
+    for folder in _leftovers(target, "scratch"):
+        if folder.is_symlink() or not folder.is_dir():
+            continue  # kdata makes only real folders there
+        try:
+            lock = _owner_lock(folder)
+        except OSError:  # vanished meanwhile, or unreadable: not ours to judge now
+            continue
+        if lock is None:
+            continue  # its process is alive
+        lock.release()  # before the deletion: Windows cannot delete a file held open
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def clear_scratch(target: Path) -> None:
+    """Delete the scratch folders beside ``target`` of processes that have ended (killed ones); never a live one's.
+
+    ``scratch`` calls this before it makes a folder; it is public for tests and tools that want
+    the folders of killed processes gone without making one.
+    """
+    if _leftovers(target, "scratch"):
+        with _held(target, _scratch_lock(target)):
+            _sweep(target)
+
+
+@contextmanager
+def scratch(target: Path) -> Iterator[Path]:
+    """A new, empty scratch folder beside ``target`` (``.NAME-scratch-X``) for a command's temporary files.
+
+    Deleted on leaving. A process killed while using it (SIGKILL, a power cut) cannot delete it,
+    so every call first deletes the scratch folders beside ``target`` that no live process holds:
+    the next command that works beside ``target`` removes what a killed one left there.
+
+    How a live folder is told from a dead one, with no pid (pids are reused): its process holds a
+    lock on a file inside it (``_SCRATCH_HOLD``) for as long as it uses it. The system releases
+    such a lock when the process dies (``flock``, ``LockFileEx``; filelock's marker fallback
+    reclaims a dead holder's marker), so a folder whose lock can be taken is dead. Folders are
+    made and swept only under a second lock beside the target (``_scratch_lock``), held for
+    moments: a sweep never sees a folder made but not yet locked.
+
+    Args:
+        target: The folder the scratch belongs beside (``dist``), on the same disk. Its parent is
+            created if missing.
+
+    Raises:
+        OSError: The parent folder cannot be written (read-only, full); nothing is left behind.
+    """
+    target = Path(os.path.abspath(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _held(target, _scratch_lock(target)):
+        _sweep(target)
+        folder = target.with_name(f".{target.name}-scratch-{_token()}")
+        folder.mkdir()
+        try:
+            owner = _owner_lock(folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        assert owner is not None, "a folder made under the scratch lock is locked by nobody else"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # while held: no sweep can find it half-deleted (Unix)
+        owner.release()
+        if os.path.lexists(folder):  # Windows: the held lock file, and so its folder, stayed
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The folder in kdata's cache beside which commands make scratch folders that belong to no output
+#: folder (``kdata build --check``, an archive unpacked for a diff): ``<cache>/.tmp-scratch-X``.
+CACHE_SCRATCH = "tmp"
+
+
+def cache_scratch() -> AbstractContextManager[Path]:
+    """A scratch folder in kdata's cache (see ``scratch``), for temporary files that belong beside no output folder.
+
+    Used instead of the system's temporary folder: what a killed process leaves here, the next
+    command that makes a scratch folder deletes, and the files stay on disk (``/tmp`` may be a
+    tmpfs, held in memory).
+    """
+    return scratch(cache_dir() / CACHE_SCRATCH)
 
 
 def _lock_to_read(target: Path) -> bool:
