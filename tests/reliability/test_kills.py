@@ -34,7 +34,7 @@ import pytest
 from conftest import run_kdata, snapshot
 from inprocess import run_kdata_here
 
-from kdata.fs import clear_staging, recover
+from kdata.fs import clear_scratch, clear_staging, recover
 
 RECORD = Path("raw/events/riverton-return-2020.yaml")
 TITLES = ("title: Residents returned to Riverton", "title: Residents moved back to Riverton")
@@ -154,9 +154,11 @@ while True:
 class Zygote:
     """A warm Python process that forks one real ``kdata build`` per request."""
 
-    def __init__(self) -> None:
+    def __init__(self, tmpdir: Path | None = None) -> None:
+        """``tmpdir``: the system temporary folder of the builds (``TMPDIR``), to see what they leave there."""
+        env = {**os.environ, "TMPDIR": str(tmpdir)} if tmpdir else None
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
         assert self._read() == "ready"
 
@@ -411,20 +413,30 @@ def kill_cycles(
         zygote.close()
     result = run_kdata("build", cwd=project)  # a later build clears every leftover
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not _leftovers(project, "new") and not _leftovers(project, "old")
+    assert not _leftovers(project, "new") and not _leftovers(project, "old") and not _leftovers(project, "scratch")
     return stats
 
 
 def _shape(step: str) -> str:
-    """A step with the random part of its names masked (``.dist-new-1a2b3c4d`` -> ``.dist-new-X``)."""
-    return re.sub(r"\.[0-9a-f]{8}\.tmp\b", ".X.tmp", re.sub(r"-(new|old|trash)-[0-9a-f]{8}", r"-\1-X", step))
+    """A step with the random part of its names masked (``.dist-new-1a2b3c4d`` -> ``.dist-new-X``).
+
+    The spilled rows' files name the process that wrote them (``events-4242-0.csv`` -> ``events-PID-0.csv``).
+    """
+    step = re.sub(r"-(new|old|trash|scratch)-[0-9a-f]{8}", r"-\1-X", step)
+    return re.sub(r"-\d+-(\d+\.(?:arrow|csv|ends))\b", r"-PID-\1", re.sub(r"\.[0-9a-f]{8}\.tmp\b", ".X.tmp", step))
 
 
 def kill_points(steps: list[str]) -> list[int]:
-    """Every step but the file writes into the staging folder (alike for dist/): of those, the first, a middle one and the last."""
-    writes = [n for n, step in enumerate(steps) if step.startswith("write ")]
-    sampled = {writes[0], writes[len(writes) // 2], writes[-1]} if writes else set()
-    return sorted(sampled | {n for n, step in enumerate(steps) if not step.startswith("write ")})
+    """Every step but the file writes (alike for dist/): of the writes into each folder, the first, a middle one and the last.
+
+    The folders written: the scratch folder of the rows (``.dist-scratch-X``) and the staging folder (``.dist-new-X``).
+    """
+    sampled = set()
+    for folder in ("write .dist-scratch-", "write .dist-new-"):
+        writes = [n for n, step in enumerate(steps) if step.startswith(folder)]
+        sampled |= {writes[0], writes[len(writes) // 2], writes[-1]} if writes else set()
+    others = {n for n, step in enumerate(steps) if not step.startswith(("write .dist-scratch-", "write .dist-new-"))}
+    return sorted(sampled | others)
 
 
 #: The steps that must be among those of a build over an existing dist/, by swap method: the swap itself.
@@ -435,7 +447,7 @@ SWAP_STEPS = {
 
 
 @pytest.mark.parametrize("mode", ["exchange", "renames"])
-def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path, mode: str) -> None:
+def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path, mode: str, tmp_path: Path) -> None:
     """A build is SIGKILLed just before each of its steps on dist/ in turn; dist/ is always one whole build.
 
     An unkilled build first lists its steps on dist/ and the folders beside it (folders made,
@@ -453,8 +465,11 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
     """
     project = built
     trace = Path(f"{project}.steps")
-    zygote = Zygote()
+    tmpdir = tmp_path / "system-tmp"  # the builds' system temporary folder: they must leave nothing there
+    tmpdir.mkdir()
+    zygote = Zygote(tmpdir)
     stats = KillStats()
+    scratch_left = 0  # kills that left the rows' scratch folder beside dist/
     try:
         contents = []
         for title in TITLES:  # the second build, over the first one's dist/, is the one every kill repeats
@@ -478,8 +493,11 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
             stats.phases[classify(project, old, contents[target])] += 1
             in_swap = any(steps[point].startswith(kind) for kind in ("exchange", "rename", "rmtree"))
             check_dist(project, [old, contents[target]], cli=True, frictionless=in_swap and n % 2 == 0, stats=stats)
+            scratch_left += bool(_leftovers(project, "scratch"))
             if n < len(points) - 1:
                 clear_staging(project / "dist")  # as the next build does, so that its steps are those listed
+                clear_scratch(project / "dist")  # the killed build's rows: its lock died with it
+                assert not _leftovers(project, "scratch"), steps[point]
     finally:
         zygote.close()
     print(f"{mode}: {len(steps)} steps, {stats}")
@@ -489,9 +507,11 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
     assert stats.kills == len(points) >= 8
     assert {"before-staging", "staging", "swap"} <= set(stats.phases), stats.phases
     assert stats.cli_verified == stats.kills and stats.frictionless_validated >= 1
+    assert scratch_left >= 5, (scratch_left, steps)  # kills while the rows were spilled, and as they were deleted
     result = run_kdata_here("build", cwd=project)  # a later build clears every leftover of the last kill
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not _leftovers(project, "new") and not _leftovers(project, "old")
+    assert not _leftovers(project, "new") and not _leftovers(project, "old") and not _leftovers(project, "scratch")
+    assert os.listdir(tmpdir) == []  # nothing went to the system temporary folder
 
 
 #: What a cold build's phases leave beside dist/, watched to kill the build there: a file written into
