@@ -46,7 +46,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
@@ -401,14 +401,27 @@ def scratch(target: Path) -> Iterator[Path]:
 CACHE_SCRATCH = "tmp"
 
 
-def cache_scratch() -> AbstractContextManager[Path]:
+@contextmanager
+def cache_scratch() -> Iterator[Path]:
     """A scratch folder in kdata's cache (see ``scratch``), for temporary files that belong beside no output folder.
 
     Used instead of the system's temporary folder: what a killed process leaves here, the next
-    command that makes a scratch folder deletes, and the files stay on disk (``/tmp`` may be a
-    tmpfs, held in memory).
+    command that makes a scratch folder in the cache deletes, and the files stay on disk (``/tmp``
+    may be a tmpfs, held in memory).
+
+    Raises:
+        UsageError: The cache cannot be written (read-only, full), in one line.
     """
-    return scratch(cache_dir() / CACHE_SCRATCH)
+    cache = cache_dir()
+    with ExitStack() as stack:
+        try:
+            folder = stack.enter_context(scratch(cache / CACHE_SCRATCH))
+        except OSError as exc:
+            raise UsageError(
+                f"Could not make a scratch folder in kdata's cache {cache}: {write_error(exc)}. "
+                f"Set {ENV_CACHE} to a writable folder."
+            ) from None
+        yield folder
 
 
 def _lock_to_read(target: Path) -> bool:

@@ -517,6 +517,7 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
 #: What a cold build's phases leave beside dist/, watched to kill the build there: a file written into
 #: the staging folder, then the staging folder's marker (written last, just before the swap).
 WATCH = {
+    "rows": lambda project: any(project.glob(".dist-scratch-*/*.csv")),  # the rows spilled, before any staging
     "staging": lambda project: any(project.glob(".dist-new-*/*")),
     "staged": lambda project: any(project.glob(".dist-new-*/.kdata-made")),
 }
@@ -562,3 +563,80 @@ def test_sigkill_of_cold_cli_builds(built: Path) -> None:
         else:
             raise AssertionError(f"no cold build was still running at phase {phase}")
     assert [phase for phase, _ in landed] == list(WATCH) and all(where != "mixed" for _, where in landed), landed
+    assert run_kdata_here("build", cwd=built).returncode == 0  # the next build deletes what the last kill left
+    assert not _leftovers(built, "new") and not _leftovers(built, "old") and not _leftovers(built, "scratch")
+
+
+#: Where a killed command's scratch folder is, by command, and what shows it in use (rows spilled, a package written).
+SCRATCH = {
+    "build": lambda project, cache: list(project.glob(".dist-scratch-*/*.csv")),
+    "check": lambda project, cache: list(cache.glob(".tmp-scratch-*/dist/*.csv")),
+}
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_build_leaves_nothing_once_the_next_one_ran(
+    built: Path, tmp_path_factory: pytest.TempPathFactory, command: str, how: int
+) -> None:
+    """``kdata build`` (rows spilled beside dist/) or ``build --check`` (a package in the cache), killed mid-way.
+
+    SIGTERM does what SIGKILL does here: Python's default action ends the process at once, with no
+    clean-up. The killed command's scratch folder stays; the next run of the same command deletes
+    it, and nothing of either is in the system temporary folder (``TMPDIR``), nor beside dist/.
+    """
+    tmpdir, cache = tmp_path_factory.mktemp("system-tmp"), tmp_path_factory.mktemp("cache")
+    env = {**os.environ, "TMPDIR": str(tmpdir), "KDATA_CACHE_DIR": str(cache)}
+    args = [sys.executable, "-m", "kdata", "build"] + (["--check"] if command == "check" else [])
+    set_title(built, TITLES[1])
+    before = sorted(os.listdir(built))
+    for _ in range(6):  # a command may outrun the watch under load: try again
+        proc = subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while proc.poll() is None and not SCRATCH[command](built, cache):
+            time.sleep(0.0002)
+        proc.send_signal(how)
+        if proc.wait() == -how:
+            break
+    else:
+        raise AssertionError(f"no {command} was still running once its scratch folder was in use")
+    left = SCRATCH[command](built, cache)
+    assert left, "the killed command left its scratch folder (nothing cleaned up after it)"
+    done = subprocess.run(args, cwd=built, env=env, capture_output=True, text=True)
+    assert done.returncode == (1 if command == "check" else 0), done.stdout + done.stderr  # check: the title changed
+    assert not any(path.exists() for path in left)
+    assert not _leftovers(built, "scratch") and not _leftovers(built, "new") and not list(cache.glob(".tmp-scratch-*"))
+    assert os.listdir(tmpdir) == []
+    if command == "check":
+        assert sorted(os.listdir(built)) == before  # a check writes nothing in the project, not even a lock file
+
+
+def test_builds_at_once_into_one_dist_keep_each_others_rows_and_sweep_the_dead(
+    built: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Four ``kdata build`` processes at once, while killed ones leave scratch folders: each keeps its own rows.
+
+    A build sweeps the scratch folders of dead builds before it makes its own; it must never take
+    a running build's for a dead one (its rows would vanish under it and it would fail).
+    """
+    tmpdir = tmp_path_factory.mktemp("system-tmp")
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    args = [sys.executable, "-m", "kdata", "build"]
+    set_title(built, TITLES[1])
+    assert run_kdata_here("build", cwd=built).returncode == 0
+    expected = snapshot(built / "dist")
+    for _ in range(3):
+        dead = subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while dead.poll() is None and not WATCH["rows"](built):
+            time.sleep(0.0002)
+        dead.kill()
+        dead.wait()
+        runs = [
+            subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        for run in runs:
+            out, err = run.communicate(timeout=300)
+            assert run.returncode == 0 and "Traceback" not in err, out + err
+        assert snapshot(built / "dist") == expected
+        assert not _leftovers(built, "scratch") and not _leftovers(built, "new") and not _leftovers(built, "old")
+    assert os.listdir(tmpdir) == []
