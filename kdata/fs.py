@@ -35,6 +35,13 @@ the writer renames or deletes under it. Only the lock tells the two cases apart.
 5. **Checks repair nothing.** ``kdata verify`` reads as readers do, but holds the lock without
    repairing (``read_whole(..., repair=False)``): a dead swap's ``old`` folder is read where it
    lies, and put back by the next command that writes (or reader that recovers).
+6. **Temporary files live in scratch folders, never in the system's temporary folder.** A killed
+   process cleans up nothing, and nothing ever deletes what it left in ``/tmp`` (a tmpfs on many
+   machines: held in memory). ``scratch(T)`` makes ``.T-scratch-X`` beside ``T`` (the build's
+   spilled rows, beside ``dist/``, on its disk); ``cache_scratch`` one in kdata's cache (what
+   belongs beside no output: ``build --check``, an unpacked archive). Its process holds a lock on
+   a file inside it while it lives, so the next ``scratch`` beside ``T`` deletes the folders of
+   dead processes, and never a live one's, whatever pids are reused.
 """
 
 from __future__ import annotations
@@ -312,14 +319,22 @@ def _scratch_lock(target: Path) -> str:
     return f"{stem}.scratch.{kind}"
 
 
-#: The file inside a scratch folder that its process holds locked while the folder is in use.
-_SCRATCH_HOLD = ".kdata-scratch.lock"
+#: The file inside a scratch folder that its process holds locked while the folder is in use, by the
+#: kind of lock (see ``_lock_file``): a system lock's file, or filelock's marker where there is none.
+_SCRATCH_HOLD = {True: ".kdata-scratch.lock", False: ".kdata-scratch.marker-lock"}
 
 
 def _owner_lock(folder: Path) -> filelock.BaseFileLock | None:
-    """The lock of a scratch folder, taken now if no live process holds it; else None."""
+    """The lock of a scratch folder, taken now if no live process holds it; else None.
+
+    A folder whose holder locks the other way (a marker where this process has system locks, or
+    the reverse) counts as held: this process cannot tell whether that holder lives.
+    """
     module = _filelock()
-    lock: filelock.BaseFileLock = module.FileLock(str(folder / _SCRATCH_HOLD))
+    system = _platform_lock()
+    if os.path.lexists(folder / _SCRATCH_HOLD[not system]):
+        return None
+    lock: filelock.BaseFileLock = module.FileLock(str(folder / _SCRATCH_HOLD[system]))
     try:
         lock.acquire(timeout=0)
     except module.Timeout:

@@ -34,7 +34,7 @@ with fs.scratch(Path(sys.argv[1])) as folder:
         (folder / "dist" / "data").mkdir(parents=True)
         (folder / "dist" / "data" / "events.csv").write_text("id\n1\n")
     if state == "unlocked":  # as a deletion of the folder killed after its first file: the lock file gone
-        os.unlink(folder / fs._SCRATCH_HOLD)
+        os.unlink(folder / fs._SCRATCH_HOLD[True])
     print(folder, flush=True)
     sys.stdin.read()
 """

@@ -640,3 +640,34 @@ def test_builds_at_once_into_one_dist_keep_each_others_rows_and_sweep_the_dead(
         assert snapshot(built / "dist") == expected
         assert not _leftovers(built, "scratch") and not _leftovers(built, "new") and not _leftovers(built, "old")
     assert os.listdir(tmpdir) == []
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_site_leaves_nothing_once_the_next_one_ran(
+    built: Path, tmp_path_factory: pytest.TempPathFactory, how: int
+) -> None:
+    """``kdata site`` renders without the site's lock, inside a scratch folder beside it; killed mid-render, it stays.
+
+    Its staging folder once lay bare beside the site (``.public-new-X``), where no later command
+    could tell a dead render's from a running one's: each kill left one for good. The next render
+    now deletes it, and nothing goes to the system temporary folder.
+    """
+    tmpdir = tmp_path_factory.mktemp("system-tmp")
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    args = [sys.executable, "-m", "kdata", "site", "public", "--package", "dist"]
+    pages = lambda: list(built.glob(".public-scratch-*/site/*.html"))  # noqa: E731  # a watch, as WATCH's
+    for _ in range(6):  # a render may outrun the watch under load: try again
+        proc = subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while proc.poll() is None and not pages():
+            time.sleep(0.0002)
+        proc.send_signal(how)
+        if proc.wait() == -how:
+            break
+    else:
+        raise AssertionError("no kdata site was still running once it wrote its pages")
+    assert pages(), "the killed render left its scratch folder"
+    done = subprocess.run(args, cwd=built, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (built / "public" / "index.html").is_file()
+    assert sorted(p.name for p in built.glob(".public*")) == [".public.lock", ".public.scratch.lock"]
+    assert os.listdir(tmpdir) == []
