@@ -14,7 +14,6 @@ tables (citations, event actors) that belong to them, unless
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +65,7 @@ def open_package(spec: str | os.PathLike[str]) -> Iterator[Path]:
     """A package folder from a folder (or its descriptor), a release archive (.zip) or a version.
 
     The one resolver of "a package" for commands that take any of the three: an
-    archive is unpacked into a temporary folder for the duration, a version is
+    archive is unpacked into a scratch folder in kdata's cache for the duration (``fs.cache_scratch``), a version is
     fetched into the cache (or found there).
 
     Raises:
@@ -76,8 +75,8 @@ def open_package(spec: str | os.PathLike[str]) -> Iterator[Path]:
     if path.is_file() and path.suffix == ".zip":
         from kdata.release.archive import extract
 
-        with tempfile.TemporaryDirectory(prefix="kdata-package-") as tmp:
-            yield extract(path, Path(tmp) / "package")
+        with fs.cache_scratch() as tmp:  # in the cache, not /tmp: a killed command's is deleted by the next one
+            yield extract(path, tmp / "package")
     elif is_version(str(spec)) and not path.exists():
         yield package_dir(version=str(spec))
     else:

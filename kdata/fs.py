@@ -35,6 +35,13 @@ the writer renames or deletes under it. Only the lock tells the two cases apart.
 5. **Checks repair nothing.** ``kdata verify`` reads as readers do, but holds the lock without
    repairing (``read_whole(..., repair=False)``): a dead swap's ``old`` folder is read where it
    lies, and put back by the next command that writes (or reader that recovers).
+6. **Temporary files live in scratch folders, never in the system's temporary folder.** A killed
+   process cleans up nothing, and nothing ever deletes what it left in ``/tmp`` (a tmpfs on many
+   machines: held in memory). ``scratch(T)`` makes ``.T-scratch-X`` beside ``T`` (the build's
+   spilled rows, beside ``dist/``, on its disk); ``cache_scratch`` one in kdata's cache (what
+   belongs beside no output: ``build --check``, an unpacked archive). Its process holds a lock on
+   a file inside it while it lives, so the next ``scratch`` beside ``T`` deletes the folders of
+   dead processes, and never a live one's, whatever pids are reused.
 """
 
 from __future__ import annotations
@@ -222,15 +229,16 @@ def locked(target: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _held(target: Path) -> Iterator[None]:
+def _held(target: Path, path: str | None = None) -> Iterator[None]:
     """Hold the lock of ``target``, repairing nothing: ``locked`` without its repair, for reads that change nothing.
 
     Waits at most ``KDATA_LOCK_TIMEOUT`` seconds (default 600), then raises ``LockTimeout``.
+    ``path`` names another lock file of the target (``_scratch_lock``); default: its own (``_lock_file``).
     """
     from kdata import settings
 
     filelock = _filelock()
-    path = _lock_file(target)
+    path = path or _lock_file(target)
     key = (os.getpid(), path)
     lock = _LOCKS.get(key)
     if lock is None:
@@ -299,6 +307,136 @@ def clear_staging(target: Path) -> None:
     """Delete the staging folders of killed writers. Only for writers that stage while holding ``locked(target)``."""
     for folder in _leftovers(target, "new"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scratch_lock(target: Path) -> str:
+    """The lock file that orders the making and sweeping of the scratch folders beside ``target``: ``.dist.scratch.lock``.
+
+    Apart from the target's own lock: a build makes its scratch folder, and sweeps dead ones,
+    without waiting for another build's write phase (which holds ``.dist.lock``).
+    """
+    stem, _, kind = _lock_file(target).rpartition(".")  # .dist.lock, or .dist.marker-lock
+    return f"{stem}.scratch.{kind}"
+
+
+#: The file inside a scratch folder that its process holds locked while the folder is in use, by the
+#: kind of lock (see ``_lock_file``): a system lock's file, or filelock's marker where there is none.
+_SCRATCH_HOLD = {True: ".kdata-scratch.lock", False: ".kdata-scratch.marker-lock"}
+
+
+def _owner_lock(folder: Path) -> filelock.BaseFileLock | None:
+    """The lock of a scratch folder, taken now if no live process holds it; else None.
+
+    A folder whose holder locks the other way (a marker where this process has system locks, or
+    the reverse) counts as held: this process cannot tell whether that holder lives.
+    """
+    module = _filelock()
+    system = _platform_lock()
+    if os.path.lexists(folder / _SCRATCH_HOLD[not system]):
+        return None
+    lock: filelock.BaseFileLock = module.FileLock(str(folder / _SCRATCH_HOLD[system]))
+    try:
+        lock.acquire(timeout=0)
+    except module.Timeout:
+        return None
+    return lock
+
+
+def _sweep(target: Path) -> None:
+    """Delete the scratch folders beside ``target`` that no live process holds. Only with ``_scratch_lock`` held."""
+    for folder in _leftovers(target, "scratch"):
+        if folder.is_symlink() or not folder.is_dir():
+            continue  # kdata makes only real folders there
+        try:
+            lock = _owner_lock(folder)
+        except OSError:  # vanished meanwhile, or unreadable: not ours to judge now
+            continue
+        if lock is None:
+            continue  # its process is alive
+        lock.release()  # before the deletion: Windows cannot delete a file held open
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def clear_scratch(target: Path) -> None:
+    """Delete the scratch folders beside ``target`` of processes that have ended (killed ones); never a live one's.
+
+    ``scratch`` calls this before it makes a folder; it is public for tests and tools that want
+    the folders of killed processes gone without making one.
+    """
+    if _leftovers(target, "scratch"):
+        with _held(target, _scratch_lock(target)):
+            _sweep(target)
+
+
+@contextmanager
+def scratch(target: Path) -> Iterator[Path]:
+    """A new, empty scratch folder beside ``target`` (``.NAME-scratch-X``) for a command's temporary files.
+
+    Deleted on leaving. A process killed while using it (SIGKILL, a power cut) cannot delete it,
+    so every call first deletes the scratch folders beside ``target`` that no live process holds:
+    the next command that works beside ``target`` removes what a killed one left there.
+
+    How a live folder is told from a dead one, with no pid (pids are reused): its process holds a
+    lock on a file inside it (``_SCRATCH_HOLD``) for as long as it uses it. The system releases
+    such a lock when the process dies (``flock``, ``LockFileEx``; filelock's marker fallback
+    reclaims a dead holder's marker), so a folder whose lock can be taken is dead. Folders are
+    made and swept only under a second lock beside the target (``_scratch_lock``), held for
+    moments: a sweep never sees a folder made but not yet locked.
+
+    Args:
+        target: The folder the scratch belongs beside (``dist``), on the same disk. Its parent is
+            created if missing.
+
+    Raises:
+        OSError: The parent folder cannot be written (read-only, full); nothing is left behind.
+    """
+    target = Path(os.path.abspath(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _held(target, _scratch_lock(target)):
+        _sweep(target)
+        folder = target.with_name(f".{target.name}-scratch-{_token()}")
+        folder.mkdir()
+        try:
+            owner = _owner_lock(folder)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        assert owner is not None, "a folder made under the scratch lock is locked by nobody else"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # while held: no sweep can find it half-deleted (Unix)
+        owner.release()
+        if os.path.lexists(folder):  # Windows: the held lock file, and so its folder, stayed
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The folder in kdata's cache beside which commands make scratch folders that belong to no output
+#: folder (``kdata build --check``, an archive unpacked for a diff): ``<cache>/.tmp-scratch-X``.
+CACHE_SCRATCH = "tmp"
+
+
+@contextmanager
+def cache_scratch() -> Iterator[Path]:
+    """A scratch folder in kdata's cache (see ``scratch``), for temporary files that belong beside no output folder.
+
+    Used instead of the system's temporary folder: what a killed process leaves here, the next
+    command that makes a scratch folder in the cache deletes, and the files stay on disk (``/tmp``
+    may be a tmpfs, held in memory).
+
+    Raises:
+        UsageError: The cache cannot be written (read-only, full), in one line.
+    """
+    cache = cache_dir()
+    with ExitStack() as stack:
+        try:
+            folder = stack.enter_context(scratch(cache / CACHE_SCRATCH))
+        except OSError as exc:
+            raise UsageError(
+                f"Could not make a scratch folder in kdata's cache {cache}: {write_error(exc)}. "
+                f"Set {ENV_CACHE} to a writable folder."
+            ) from None
+        yield folder
 
 
 def _lock_to_read(target: Path) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -157,12 +156,13 @@ def build(raw: Path, dist: Path, schemas: Path | None = None) -> BuildResult:
     """
     _check_places(raw, dist, schemas)
     try:
-        with tempfile.TemporaryDirectory(prefix="kdata-rows-") as spill:
-            return _build(raw, dist, schemas, Path(spill))
+        # Beside dist/, on its disk (not a tmpfs /tmp, in memory); a killed build's is deleted by the next build.
+        with fs.scratch(dist) as spill:
+            return _build(raw, dist, schemas, spill)
     except OSError as exc:  # writing the rows to the scratch folder (writing dist/ raises BuildError itself)
         reason = fs.write_error(exc)
         raise BuildError(
-            f"Could not write the rows to a scratch folder: {reason}. The previous build is unchanged."
+            f"Could not write the rows to a scratch folder beside {dist}: {reason}. The previous build is unchanged."
         ) from None
 
 
@@ -213,8 +213,8 @@ def stale_files(raw: Path, dist: Path, schemas: Path) -> list[str]:
 
     problems = []
     expected: set[Path] = set()
-    with tempfile.TemporaryDirectory(prefix="kdata-check-") as scratch:
-        fresh, spill = Path(scratch) / "dist", Path(scratch) / "rows"
+    with fs.cache_scratch() as scratch:  # not beside dist/: a check writes nothing in the project
+        fresh, spill = scratch / "dist", scratch / "rows"
         fresh.mkdir()
         spill.mkdir()
         info, parts = validated(raw, spill)

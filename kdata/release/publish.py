@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kdata.errors import ReleaseError
-from kdata.fs import sha256_bytes, sha256_file
+from kdata.fs import cache_scratch, sha256_bytes, sha256_file
 from kdata.records.vocab import DEV_SUFFIX
 from kdata.release.archive import MANIFEST, archive_bytes, descriptor_id, extract, sums_text
 from kdata.release.registry import (
@@ -70,17 +70,15 @@ def _check_bump(
     dist: Path, version: str, registry: Registry, out: Path, fetch: Callable[[str], Path] | None
 ) -> tuple[str | None, str]:
     """Compare with the previous release; raise when the version bump is too small."""
-    import tempfile
-
     from kdata.release.diff import diff_packages
 
     previous = registry.previous(version)
     if previous is None:
         return None, "none"
     local = out / previous.file
-    with tempfile.TemporaryDirectory(prefix="kdata-release-") as tmp:
+    with cache_scratch() as tmp:  # in the cache, not /tmp: a killed release's is deleted by the next command
         if local.is_file() and sha256_file(local) == previous.sha256:
-            old = extract(local, Path(tmp) / "previous")
+            old = extract(local, tmp / "previous")
         elif fetch is not None:
             old = fetch(previous.version)
         else:

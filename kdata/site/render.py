@@ -505,8 +505,12 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
     env = _environment()
     env.globals.update(url=data.url, meaning=data.meaning, column_class=column_class)
     env.filters["ids"] = lambda text, root: link_ids(text, root, data.page_of)  # ids in our own notes: links
-    staging = fs.staging_dir(target)
-    try:
+    # Staged inside a scratch folder beside the site, not a bare staging folder: a site is rendered
+    # without the site's lock, so no later command could tell a killed render's staging folder from a
+    # running one's; a scratch folder whose process died is deleted by the next render (fs.scratch).
+    with fs.scratch(target) as scratch:
+        staging = scratch / "site"
+        staging.mkdir()
         pages = 0
         for path, template, context in _pages(data):
             page = staging / path
@@ -520,7 +524,4 @@ def build_site(out: str | os.PathLike[str], package: str | os.PathLike[str] | No
         (staging / "static" / SEARCH_INDEX).write_text(search_index(data, pages_of), "utf-8")
         copy_data(data, staging)
         fs.swap_in(staging, target, COMMAND, "site")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return SiteResult(target, pages)

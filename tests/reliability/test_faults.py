@@ -158,8 +158,47 @@ def test_build_into_a_read_only_folder_keeps_the_old_dist(built: Path) -> None:
     _changed_title(built)
     with read_only(built):
         result = run_limited("build", cwd=built)
-    clear_error(result, "Could not write the package to dist")
+    clear_error(result, "Could not write the rows to a scratch folder beside dist")  # the first thing written
+    assert "The previous build is unchanged." in result.stderr
     assert snapshot(built / "dist") == before
+    assert not list(built.glob(".dist-*"))
+
+
+@pytest.mark.parametrize("dist", ["out/dist", "out/sub/dist", "out/sub/deeper/dist"])
+def test_build_into_a_new_dist_under_a_read_only_folder_writes_nothing(tmp_path: Path, dist: str) -> None:
+    """No dist/ yet, its parent (or an ancestor) read-only: one clear line, nothing made there, no scratch anywhere."""
+    project = tmp_path / "project"
+    shutil.copytree(GOOD / "raw", project / "raw")
+    (project / "out").mkdir()
+    env = {"TMPDIR": str(tmp_path / "system-tmp"), "KDATA_CACHE_DIR": str(tmp_path / "cache")}
+    (tmp_path / "system-tmp").mkdir()
+    with read_only(project / "out"):
+        result = run_limited("build", "--dist", dist, cwd=project, env=env)
+    clear_error(result, f"Could not write the rows to a scratch folder beside {dist}")
+    assert os.listdir(project / "out") == [] and os.listdir(tmp_path / "system-tmp") == []
+
+
+def test_check_in_a_read_only_project_passes_and_writes_nothing(built: Path, tmp_path: Path) -> None:
+    """``build --check`` makes its scratch folder in kdata's cache: a read-only checkout can be checked."""
+    before = sorted(os.listdir(built))
+    env = {"TMPDIR": str(tmp_path / "system-tmp"), "KDATA_CACHE_DIR": str(tmp_path / "cache")}
+    (tmp_path / "system-tmp").mkdir()
+    with read_only(built):
+        result = run_limited("build", "--check", cwd=built, env=env)
+    assert result.returncode == 0 and "dist and schemas are fresh." in result.stdout, result.stdout + result.stderr
+    assert sorted(os.listdir(built)) == before and os.listdir(tmp_path / "system-tmp") == []
+    assert not list((tmp_path / "cache").glob(".tmp-scratch-*"))
+
+
+def test_check_with_a_read_only_cache_says_so_in_one_line(built: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with read_only(cache):
+        result = run_limited("build", "--check", cwd=built, env={"KDATA_CACHE_DIR": str(cache)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: Could not make a scratch folder in kdata's cache {cache}")
+    assert "KDATA_CACHE_DIR" in lines[0] and os.listdir(cache) == []
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import pytest
 from conftest import run_kdata, snapshot
 from inprocess import run_kdata_here
 
-from kdata.fs import clear_staging, recover
+from kdata.fs import clear_scratch, clear_staging, recover
 
 RECORD = Path("raw/events/riverton-return-2020.yaml")
 TITLES = ("title: Residents returned to Riverton", "title: Residents moved back to Riverton")
@@ -154,9 +154,11 @@ while True:
 class Zygote:
     """A warm Python process that forks one real ``kdata build`` per request."""
 
-    def __init__(self) -> None:
+    def __init__(self, tmpdir: Path | None = None) -> None:
+        """``tmpdir``: the system temporary folder of the builds (``TMPDIR``), to see what they leave there."""
+        env = {**os.environ, "TMPDIR": str(tmpdir)} if tmpdir else None
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", ZYGOTE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
         assert self._read() == "ready"
 
@@ -411,20 +413,30 @@ def kill_cycles(
         zygote.close()
     result = run_kdata("build", cwd=project)  # a later build clears every leftover
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not _leftovers(project, "new") and not _leftovers(project, "old")
+    assert not _leftovers(project, "new") and not _leftovers(project, "old") and not _leftovers(project, "scratch")
     return stats
 
 
 def _shape(step: str) -> str:
-    """A step with the random part of its names masked (``.dist-new-1a2b3c4d`` -> ``.dist-new-X``)."""
-    return re.sub(r"\.[0-9a-f]{8}\.tmp\b", ".X.tmp", re.sub(r"-(new|old|trash)-[0-9a-f]{8}", r"-\1-X", step))
+    """A step with the random part of its names masked (``.dist-new-1a2b3c4d`` -> ``.dist-new-X``).
+
+    The spilled rows' files name the process that wrote them (``events-4242-0.csv`` -> ``events-PID-0.csv``).
+    """
+    step = re.sub(r"-(new|old|trash|scratch)-[0-9a-f]{8}", r"-\1-X", step)
+    return re.sub(r"-\d+-(\d+\.(?:arrow|csv|ends))\b", r"-PID-\1", re.sub(r"\.[0-9a-f]{8}\.tmp\b", ".X.tmp", step))
 
 
 def kill_points(steps: list[str]) -> list[int]:
-    """Every step but the file writes into the staging folder (alike for dist/): of those, the first, a middle one and the last."""
-    writes = [n for n, step in enumerate(steps) if step.startswith("write ")]
-    sampled = {writes[0], writes[len(writes) // 2], writes[-1]} if writes else set()
-    return sorted(sampled | {n for n, step in enumerate(steps) if not step.startswith("write ")})
+    """Every step but the file writes (alike for dist/): of the writes into each folder, the first, a middle one and the last.
+
+    The folders written: the scratch folder of the rows (``.dist-scratch-X``) and the staging folder (``.dist-new-X``).
+    """
+    sampled = set()
+    for folder in ("write .dist-scratch-", "write .dist-new-"):
+        writes = [n for n, step in enumerate(steps) if step.startswith(folder)]
+        sampled |= {writes[0], writes[len(writes) // 2], writes[-1]} if writes else set()
+    others = {n for n, step in enumerate(steps) if not step.startswith(("write .dist-scratch-", "write .dist-new-"))}
+    return sorted(sampled | others)
 
 
 #: The steps that must be among those of a build over an existing dist/, by swap method: the swap itself.
@@ -435,7 +447,7 @@ SWAP_STEPS = {
 
 
 @pytest.mark.parametrize("mode", ["exchange", "renames"])
-def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path, mode: str) -> None:
+def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path, mode: str, tmp_path: Path) -> None:
     """A build is SIGKILLed just before each of its steps on dist/ in turn; dist/ is always one whole build.
 
     An unkilled build first lists its steps on dist/ and the folders beside it (folders made,
@@ -453,8 +465,11 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
     """
     project = built
     trace = Path(f"{project}.steps")
-    zygote = Zygote()
+    tmpdir = tmp_path / "system-tmp"  # the builds' system temporary folder: they must leave nothing there
+    tmpdir.mkdir()
+    zygote = Zygote(tmpdir)
     stats = KillStats()
+    scratch_left = 0  # kills that left the rows' scratch folder beside dist/
     try:
         contents = []
         for title in TITLES:  # the second build, over the first one's dist/, is the one every kill repeats
@@ -478,8 +493,11 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
             stats.phases[classify(project, old, contents[target])] += 1
             in_swap = any(steps[point].startswith(kind) for kind in ("exchange", "rename", "rmtree"))
             check_dist(project, [old, contents[target]], cli=True, frictionless=in_swap and n % 2 == 0, stats=stats)
+            scratch_left += bool(_leftovers(project, "scratch"))
             if n < len(points) - 1:
                 clear_staging(project / "dist")  # as the next build does, so that its steps are those listed
+                clear_scratch(project / "dist")  # the killed build's rows: its lock died with it
+                assert not _leftovers(project, "scratch"), steps[point]
     finally:
         zygote.close()
     print(f"{mode}: {len(steps)} steps, {stats}")
@@ -489,14 +507,17 @@ def test_sigkill_before_every_step_of_a_build_leaves_old_or_new_dist(built: Path
     assert stats.kills == len(points) >= 8
     assert {"before-staging", "staging", "swap"} <= set(stats.phases), stats.phases
     assert stats.cli_verified == stats.kills and stats.frictionless_validated >= 1
+    assert scratch_left >= 5, (scratch_left, steps)  # kills while the rows were spilled, and as they were deleted
     result = run_kdata_here("build", cwd=project)  # a later build clears every leftover of the last kill
     assert result.returncode == 0, result.stdout + result.stderr
-    assert not _leftovers(project, "new") and not _leftovers(project, "old")
+    assert not _leftovers(project, "new") and not _leftovers(project, "old") and not _leftovers(project, "scratch")
+    assert os.listdir(tmpdir) == []  # nothing went to the system temporary folder
 
 
 #: What a cold build's phases leave beside dist/, watched to kill the build there: a file written into
 #: the staging folder, then the staging folder's marker (written last, just before the swap).
 WATCH = {
+    "rows": lambda project: any(project.glob(".dist-scratch-*/*.csv")),  # the rows spilled, before any staging
     "staging": lambda project: any(project.glob(".dist-new-*/*")),
     "staged": lambda project: any(project.glob(".dist-new-*/.kdata-made")),
 }
@@ -542,3 +563,111 @@ def test_sigkill_of_cold_cli_builds(built: Path) -> None:
         else:
             raise AssertionError(f"no cold build was still running at phase {phase}")
     assert [phase for phase, _ in landed] == list(WATCH) and all(where != "mixed" for _, where in landed), landed
+    assert run_kdata_here("build", cwd=built).returncode == 0  # the next build deletes what the last kill left
+    assert not _leftovers(built, "new") and not _leftovers(built, "old") and not _leftovers(built, "scratch")
+
+
+#: Where a killed command's scratch folder is, by command, and what shows it in use (rows spilled, a package written).
+SCRATCH = {
+    "build": lambda project, cache: list(project.glob(".dist-scratch-*/*.csv")),
+    "check": lambda project, cache: list(cache.glob(".tmp-scratch-*/dist/*.csv")),
+}
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_build_leaves_nothing_once_the_next_one_ran(
+    built: Path, tmp_path_factory: pytest.TempPathFactory, command: str, how: int
+) -> None:
+    """``kdata build`` (rows spilled beside dist/) or ``build --check`` (a package in the cache), killed mid-way.
+
+    SIGTERM does what SIGKILL does here: Python's default action ends the process at once, with no
+    clean-up. The killed command's scratch folder stays; the next run of the same command deletes
+    it, and nothing of either is in the system temporary folder (``TMPDIR``), nor beside dist/.
+    """
+    tmpdir, cache = tmp_path_factory.mktemp("system-tmp"), tmp_path_factory.mktemp("cache")
+    env = {**os.environ, "TMPDIR": str(tmpdir), "KDATA_CACHE_DIR": str(cache)}
+    args = [sys.executable, "-m", "kdata", "build"] + (["--check"] if command == "check" else [])
+    set_title(built, TITLES[1])
+    before = sorted(os.listdir(built))
+    for _ in range(6):  # a command may outrun the watch under load: try again
+        proc = subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while proc.poll() is None and not SCRATCH[command](built, cache):
+            time.sleep(0.0002)
+        proc.send_signal(how)
+        if proc.wait() == -how:
+            break
+    else:
+        raise AssertionError(f"no {command} was still running once its scratch folder was in use")
+    left = SCRATCH[command](built, cache)
+    assert left, "the killed command left its scratch folder (nothing cleaned up after it)"
+    done = subprocess.run(args, cwd=built, env=env, capture_output=True, text=True)
+    assert done.returncode == (1 if command == "check" else 0), done.stdout + done.stderr  # check: the title changed
+    assert not any(path.exists() for path in left)
+    assert not _leftovers(built, "scratch") and not _leftovers(built, "new") and not list(cache.glob(".tmp-scratch-*"))
+    assert os.listdir(tmpdir) == []
+    if command == "check":
+        assert sorted(os.listdir(built)) == before  # a check writes nothing in the project, not even a lock file
+
+
+def test_builds_at_once_into_one_dist_keep_each_others_rows_and_sweep_the_dead(
+    built: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Four ``kdata build`` processes at once, while killed ones leave scratch folders: each keeps its own rows.
+
+    A build sweeps the scratch folders of dead builds before it makes its own; it must never take
+    a running build's for a dead one (its rows would vanish under it and it would fail).
+    """
+    tmpdir = tmp_path_factory.mktemp("system-tmp")
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    args = [sys.executable, "-m", "kdata", "build"]
+    set_title(built, TITLES[1])
+    assert run_kdata_here("build", cwd=built).returncode == 0
+    expected = snapshot(built / "dist")
+    for _ in range(3):
+        dead = subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while dead.poll() is None and not WATCH["rows"](built):
+            time.sleep(0.0002)
+        dead.kill()
+        dead.wait()
+        runs = [
+            subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        for run in runs:
+            out, err = run.communicate(timeout=300)
+            assert run.returncode == 0 and "Traceback" not in err, out + err
+        assert snapshot(built / "dist") == expected
+        assert not _leftovers(built, "scratch") and not _leftovers(built, "new") and not _leftovers(built, "old")
+    assert os.listdir(tmpdir) == []
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_site_leaves_nothing_once_the_next_one_ran(
+    built: Path, tmp_path_factory: pytest.TempPathFactory, how: int
+) -> None:
+    """``kdata site`` renders without the site's lock, inside a scratch folder beside it; killed mid-render, it stays.
+
+    Its staging folder once lay bare beside the site (``.public-new-X``), where no later command
+    could tell a dead render's from a running one's: each kill left one for good. The next render
+    now deletes it, and nothing goes to the system temporary folder.
+    """
+    tmpdir = tmp_path_factory.mktemp("system-tmp")
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    args = [sys.executable, "-m", "kdata", "site", "public", "--package", "dist"]
+    pages = lambda: list(built.glob(".public-scratch-*/site/*.html"))  # noqa: E731  # a watch, as WATCH's
+    for _ in range(6):  # a render may outrun the watch under load: try again
+        proc = subprocess.Popen(args, cwd=built, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while proc.poll() is None and not pages():
+            time.sleep(0.0002)
+        proc.send_signal(how)
+        if proc.wait() == -how:
+            break
+    else:
+        raise AssertionError("no kdata site was still running once it wrote its pages")
+    assert pages(), "the killed render left its scratch folder"
+    done = subprocess.run(args, cwd=built, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (built / "public" / "index.html").is_file()
+    assert sorted(p.name for p in built.glob(".public*")) == [".public.lock", ".public.scratch.lock"]
+    assert os.listdir(tmpdir) == []
