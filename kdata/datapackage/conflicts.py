@@ -102,85 +102,98 @@ class _Evidence(NamedTuple):
 def find_disagreements(
     records: dict[str, list[Row]], citations: Iterable[Row], sources: Iterable[Row]
 ) -> tuple[list[Row], list[Row]]:
-    """Rows of the ``disagreements`` and ``disagreement_sides`` tables (``each_disagreement``, gathered)."""
-    found: list[Row] = []
-    sides: list[Row] = []
-    for row, its_sides in each_disagreement(records, citations, sources):
-        found.append(row)
-        sides += its_sides
-    return found, sides
-
-
-def each_disagreement(
-    records: dict[str, list[Row]], citations: Iterable[Row], sources: Iterable[Row]
-) -> Iterator[tuple[Row, list[Row]]]:
-    """Each row of the ``disagreements`` table with its rows of ``disagreement_sides``, in table order.
-
-    One at a time: a million records' sides, as dicts, would take gigabytes.
+    """Rows of the ``disagreements`` and ``disagreement_sides`` tables.
 
     Args:
         records: Rows of the compared tables (column -> value), by table.
         citations: Rows of the citations table (id, the owner columns, claimant, source).
         sources: Rows of the sources table (id, published_start, published_precision, retracted_version).
 
-    Yields:
+    Returns:
         The disagreements, one per topic, table and aspect where two records differ (wording only
-        where both state a term; dates only where the days they cover do not overlap); each with its
+        where both state a term; dates only where the days they cover do not overlap); and their
         sides, one row per citation of each record that states a value in that aspect.
+    """
+    cited: dict[tuple[str, str], list[Row]] = {}
+    for citation in citations:
+        for table, column in models.COMPARED.items():
+            if citation.get(column) is not None:
+                cited.setdefault((table, citation[column]), []).append(citation)
+    groups = []
+    for table, rows in sorted(records.items()):
+        by_topic: dict[str, list[Row]] = {}
+        for record in rows:
+            if record["topic"]:
+                by_topic.setdefault(record["topic"], []).append(record)
+        groups += [(table, topic, group) for topic, group in sorted(by_topic.items())]
+    found: list[Row] = []
+    sides: list[Row] = []
+    for row, its_sides in each_disagreement(groups, lambda table, rid: cited.get((table, rid), []), sources):
+        found.append(row)
+        sides += its_sides
+    return found, sides
+
+
+#: The citations of a record of a compared table: (table, record id) -> citation rows, in citation order.
+CitedBy = Callable[[str, str], list[Row]]
+
+
+def each_disagreement(
+    groups: Iterable[tuple[str, str, list[Row]]], cited: CitedBy, sources: Iterable[Row]
+) -> Iterator[tuple[Row, list[Row]]]:
+    """Each row of the ``disagreements`` table with its rows of ``disagreement_sides`` (see ``find_disagreements``).
+
+    One topic at a time, so a million records never stand as Python objects at once.
+
+    Args:
+        groups: (table, topic, the table's rows on that topic), sorted by table and topic.
+        cited: The citations of a record (id, the owner columns, claimant, source).
+        sources: Rows of the sources table (id, published_start, published_precision, retracted_version).
     """
     live_sources = {
         s["id"]: (s["published_start"], s["published_precision"]) if s["published_start"] else None
         for s in sources
         if s.get(models.TOMBSTONE) is None
     }
-    cited: dict[tuple[str, str], list[Row]] = {}
-    for citation in citations:
-        for table, column in models.COMPARED.items():
-            if citation.get(column) is not None and citation["source"] in live_sources:
-                cited.setdefault((table, citation[column]), []).append(citation)
-    for table, rows in sorted(records.items()):
-        by_topic: dict[str, list[Row]] = {}
-        for record in rows:
-            if record["topic"] and record.get(models.TOMBSTONE) is None and (table, record["id"]) in cited:
-                by_topic.setdefault(record["topic"], []).append(record)
-        for topic, group in sorted(by_topic.items()):
-            group.sort(key=lambda r: r["id"])
-            for name, aspect in aspects(table).items():
-                stating = [r for r in group if aspect.key(r) is not None]
-                if not any(_differ(aspect.key(a), aspect.key(b), aspect.overlap) for a, b in combinations(stating, 2)):
-                    continue
-                numbers: dict[Any, int] = {}
-                evidence = [
-                    _Evidence(
-                        numbers.setdefault(aspect.key(r), len(numbers) + 1), r["id"], c, live_sources[c["source"]]
-                    )
-                    for r in stating
-                    for c in cited[(table, r["id"])]
-                ]
-                where = {"topic": topic, "table": table, "aspect": name}
-                found = {
-                    **where,
-                    "kind": "translation" if _one_statement(evidence) else name,
-                    "sides": len(numbers),
-                    "records": len(stating),
-                    "claimants": len({e.citation["claimant"] for e in evidence}),
-                }
-                shown = {r["id"]: aspect.shows(r) for r in stating}
-                yield (
-                    found,
-                    [
-                        {
-                            **where,
-                            "side": e.side,
-                            models.COMPARED[table]: e.record,
-                            "value": shown[e.record],
-                            "citation": e.citation["id"],
-                            "claimant": e.citation["claimant"],
-                            "source": e.citation["source"],
-                        }
-                        for e in evidence
-                    ],
-                )
+    for table, topic, rows in groups:
+        live = {r["id"]: [c for c in cited(table, r["id"]) if c["source"] in live_sources] for r in rows}
+        group = sorted((r for r in rows if r.get(models.TOMBSTONE) is None and live[r["id"]]), key=lambda r: r["id"])
+        if len(group) < 2:
+            continue
+        for name, aspect in aspects(table).items():
+            stating = [r for r in group if aspect.key(r) is not None]
+            if not any(_differ(aspect.key(a), aspect.key(b), aspect.overlap) for a, b in combinations(stating, 2)):
+                continue
+            numbers: dict[Any, int] = {}
+            evidence = [
+                _Evidence(numbers.setdefault(aspect.key(r), len(numbers) + 1), r["id"], c, live_sources[c["source"]])
+                for r in stating
+                for c in live[r["id"]]
+            ]
+            where = {"topic": topic, "table": table, "aspect": name}
+            found = {
+                **where,
+                "kind": "translation" if _one_statement(evidence) else name,
+                "sides": len(numbers),
+                "records": len(stating),
+                "claimants": len({e.citation["claimant"] for e in evidence}),
+            }
+            shown = {r["id"]: aspect.shows(r) for r in stating}
+            yield (
+                found,
+                [
+                    {
+                        **where,
+                        "side": e.side,
+                        models.COMPARED[table]: e.record,
+                        "value": shown[e.record],
+                        "citation": e.citation["id"],
+                        "claimant": e.citation["claimant"],
+                        "source": e.citation["source"],
+                    }
+                    for e in evidence
+                ],
+            )
 
 
 def _one_statement(evidence: list[_Evidence]) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,38 +74,19 @@ DERIVED_BATCH = 20_000
 def _disagreements(parts: dict[str, list[Chunked]]) -> dict[str, list[Part]]:
     """The rows of the derived disagreement tables, as more parts of each.
 
-    Only rows on a topic, and only the citations of such rows, are read into Python objects:
-    ``find_disagreements`` compares nothing else, and a million citations as dicts would take gigabytes.
+    The rows on a topic shared by two or more records, and their citations, are gathered as Arrow
+    tables; one topic's rows at a time become Python objects (``conflicts.each_disagreement``), and
+    the rows made are turned into parts ``DERIVED_BATCH`` sides at a time: a million records, their
+    citations or their sides as dicts would take gigabytes.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    def rows(table: str, columns: list[str] | None = None) -> list[dict[str, Any]]:
-        out = []
-        for part in parts[table]:
-            arrow = part.select(columns)
-            out += arrow.filter(pc.is_valid(arrow["topic"])).to_pylist() if columns is None else arrow.to_pylist()
-        return out
-
-    compared = {table: rows(table) for table in models.COMPARED}
-    _add_quotes(compared[CLAIMS], parts[CITATIONS])
-    owners = list(models.TABLES["citations"].owners.values())
-    topical = {
-        models.COMPARED[table]: pa.array([r["id"] for r in found], pa.string()) for table, found in compared.items()
-    }
-    citations = []
-    for part in parts[CITATIONS]:
-        table = part.select(["id", *owners, "claimant", "source"])
-        mask = None
-        for column, ids in topical.items():
-            hit = pc.fill_null(pc.is_in(table[column], value_set=ids), False)
-            mask = hit if mask is None else pc.or_(mask, hit)
-        if mask is not None:
-            citations += table.filter(mask).to_pylist()
-    sources = rows("sources", ["id", "published_start", "published_precision", models.TOMBSTONE])
+    source_columns = ["id", "published_start", "published_precision", models.TOMBSTONE]
+    sources = [row for part in parts[SOURCES] for row in part.select(source_columns).to_pylist()]
+    topical = {table: _on_topic(table, parts[table]) for table in models.COMPARED}
+    cited = {table: _Cited(parts[CITATIONS], table, rows["id"]) for table, rows in topical.items()}
     out: dict[str, list[Part]] = {DISAGREEMENTS: [], SIDES: []}
     made = Rows()
-    for row, sides in each_disagreement(compared, citations, sources):
+    groups = _topics(topical, cited)
+    for row, sides in each_disagreement(groups, lambda table, rid: cited[table].of(rid), sources):
         made.add_row(DISAGREEMENTS, row)
         for side in sides:
             made.add_row(SIDES, side)
@@ -117,29 +98,78 @@ def _disagreements(parts: dict[str, list[Chunked]]) -> dict[str, list[Part]]:
     return out
 
 
+def _on_topic(table: str, parts: list[Chunked]) -> Any:
+    """A compared table's rows whose topic two or more rows share, sorted by topic and id (an Arrow table)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kdata.datapackage.schemas import arrow_schema
+
+    pieces = [arrow_schema(table).empty_table()]
+    for part in parts:
+        arrow = part.select()
+        pieces.append(arrow.filter(pc.fill_null(pc.not_equal(arrow["topic"], ""), False)))
+    rows = pa.concat_tables(pieces)
+    counts = pc.value_counts(rows["topic"])
+    shared = counts.field("values").filter(pc.greater_equal(counts.field("counts"), 2))
+    rows = rows.filter(pc.is_in(rows["topic"], value_set=shared))
+    return rows.sort_by([("topic", "ascending"), ("id", "ascending")]).combine_chunks()
+
+
+class _Cited:
+    """The citations of a compared table's rows on a topic, gathered in citation order, found by record id."""
+
+    def __init__(self, citations: list[Chunked], table: str, ids: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self.column = models.TABLES["citations"].owners[table]
+        columns = ["id", *models.TABLES["citations"].owners.values(), "claimant", "source"]
+        if table == CLAIMS:
+            columns.append("quote")  # a claim's words are its citations' quotes
+        pieces = []
+        for part in citations:
+            arrow = part.select(columns)
+            pieces.append(arrow.filter(pc.fill_null(pc.is_in(arrow[self.column], value_set=ids), False)))
+        rows = pa.concat_tables(pieces) if pieces else pa.table({c: pa.array([], pa.string()) for c in columns})
+        self.rows = rows.take(pc.sort_indices(rows, [(self.column, "ascending")])).combine_chunks()  # stable
+        self.where: dict[str, tuple[int, int]] = {}
+        owners = self.rows[self.column].to_pylist()
+        start = 0
+        for end in range(1, len(owners) + 1):
+            if end == len(owners) or owners[end] != owners[start]:
+                self.where[owners[start]] = (start, end - start)
+                start = end
+
+    def of(self, rid: str) -> list[dict[str, Any]]:
+        """The citations of record ``rid``, in citation order."""
+        at = self.where.get(rid)
+        return self.rows.slice(*at).to_pylist() if at is not None else []
+
+
+def _topics(topical: dict[str, Any], cited: dict[str, _Cited]) -> Iterator[tuple[str, str, list[dict[str, Any]]]]:
+    """(table, topic, rows) of each topic shared in a compared table, sorted; a claim's rows carry their quotes."""
+    for table in sorted(topical):
+        rows = topical[table]
+        topics = rows["topic"].to_pylist()
+        start = 0
+        for end in range(1, len(topics) + 1):
+            if end < len(topics) and topics[end] == topics[start]:
+                continue
+            group = rows.slice(start, end - start).to_pylist()
+            if table == CLAIMS:
+                for row in group:
+                    found = sorted(cited[table].of(row["id"]), key=lambda c: int(c["id"].rsplit(":", 1)[1]))
+                    row[QUOTES] = QUOTE_SEPARATOR.join(c["quote"] for c in found)
+            yield table, topics[start], group
+            start = end
+
+
 def _add_parts(out: dict[str, list[Part]], made: Rows) -> None:
     """Turn the rows made so far of each derived table into one more part of it."""
     tables = made.tables(list(out))
     for table, found in out.items():
         found.append(tables[table])
-
-
-def _add_quotes(claims: list[dict[str, Any]], citations: list[Chunked]) -> None:
-    """Give each claim row on a topic its citations' quotes, in citation order: what ``wording`` compares."""
-    if not claims:
-        return
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    wanted = pa.array(sorted({row["id"] for row in claims}), pa.string())
-    quotes: dict[str, list[tuple[str, str]]] = {}
-    for part in citations:
-        table = part.select(["id", CLAIM_COLUMN, "quote"])
-        for row in table.filter(pc.fill_null(pc.is_in(table[CLAIM_COLUMN], value_set=wanted), False)).to_pylist():
-            quotes.setdefault(row[CLAIM_COLUMN], []).append((row["id"], row["quote"]))
-    for row in claims:
-        found = sorted(quotes.get(row["id"], []), key=lambda q: int(q[0].rsplit(":", 1)[1]))
-        row[QUOTES] = QUOTE_SEPARATOR.join(quote for _, quote in found)
 
 
 class _Parquet:
