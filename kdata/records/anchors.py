@@ -165,6 +165,28 @@ class Archived:
         body = text[start:]
         self._starts = [start] + [m.end() + start for m in _BLANK_LINES.finditer(body) if m.end() < len(body)]
 
+    def dump(self) -> bytes:
+        """The preparation, without the text, as bytes ``restored`` reads back (marshal: plain values only)."""
+        import marshal
+
+        arrays = (self._lengths, self._normal_starts, self._text_starts)
+        return marshal.dumps((self.normal, *(a.tobytes() for a in arrays), self._starts))
+
+    @classmethod
+    def restored(cls, text: str, dumped: bytes) -> Archived:
+        """``text`` prepared, from what ``dump`` made of its preparation (nothing is checked: trusted bytes)."""
+        import marshal
+
+        found = cls.__new__(cls)
+        found.text = text
+        found.normal, lengths, normal_starts, text_starts, found._starts = marshal.loads(dumped)
+        found._lengths, found._normal_starts, found._text_starts = (
+            array("I", lengths),
+            array("I", normal_starts),
+            array("I", text_starts),
+        )
+        return found
+
     def _at(self, k: int) -> int:
         """The offset in the text of character ``k`` of the normalised form (a space: its run's first character)."""
         j = bisect_right(self._normal_starts, k) - 1

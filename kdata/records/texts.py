@@ -9,7 +9,10 @@ issue, is :mod:`kdata.records.evidence`'s.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from kdata import fs
@@ -62,14 +65,24 @@ class _Prepared:
         """The text of ``raw`` prepared for anchoring (bytes that are not UTF-8 replaced)."""
         return self.entry(raw)[0]
 
-    def entry(self, raw: bytes) -> tuple[Archived, str]:
-        """The text of ``raw`` prepared for anchoring, and the sha256 of ``raw``."""
+    def entry(self, raw: bytes, store: Path | None = None) -> tuple[Archived, str]:
+        """The text of ``raw`` prepared for anchoring, and the sha256 of ``raw``.
+
+        With ``store`` (``shared_store``), a text not held here is read from there if another
+        process, or this one, prepared it before, and a text prepared here is left there.
+        """
         sha256 = sha256_bytes(raw)
         found = self.texts.get(sha256)
         if found is not None:
             self.texts.move_to_end(sha256)
             return found, sha256
-        found = self.texts[sha256] = Archived(raw.decode("utf-8", errors="replace"))
+        text = raw.decode("utf-8", errors="replace")
+        found = _restored(store, sha256, text) if store is not None else None
+        if found is None:
+            found = Archived(text)
+            if store is not None:
+                _keep(store, sha256, found)
+        self.texts[sha256] = found
         self.size += len(found.text)
         while self.size > self.limit and len(self.texts) > 1:
             self.size -= len(self.texts.popitem(last=False)[1].text)
@@ -77,6 +90,48 @@ class _Prepared:
 
 
 _PREPARED = _Prepared(PREPARED_LIMIT)
+
+
+def _restored(store: Path, sha256: str, text: str) -> Archived | None:
+    """``text`` as prepared in ``store`` by a process of this run, or None if it is not there."""
+    try:
+        return Archived.restored(text, (store / sha256).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):  # not there yet (or cut short: never, it is renamed in)
+        return None
+
+
+def _keep(store: Path, sha256: str, found: Archived) -> None:
+    """Leave a preparation in ``store`` for the other processes, whole or not at all (renamed in)."""
+    part = store / f".{sha256}.{os.getpid()}"
+    try:
+        part.write_bytes(found.dump())
+        os.replace(part, store / sha256)
+    except OSError:  # a full disk only costs the others a preparation
+        part.unlink(missing_ok=True)
+
+
+@contextmanager
+def shared_store(wanted: bool) -> Iterator[Path | None]:
+    """A scratch folder in kdata's cache where the processes of one run leave the texts they prepared.
+
+    A tree with many more sources than a process keeps prepared (``PREPARED_LIMIT``) has every chunk
+    of its records quote most of them: reading a preparation back costs a few percent of making it
+    (measured: 17,000 characters, 1.1 ms to prepare). None when not ``wanted``, or when the cache
+    cannot be written (each process then prepares what it needs).
+    """
+    if not wanted:
+        yield None
+        return
+    from kdata.errors import UsageError
+
+    with ExitStack() as stack:
+        try:
+            folder: Path | None = stack.enter_context(fs.cache_scratch())
+        except UsageError:
+            folder = None
+        yield folder
+
+
 #: What ``settle`` found in the chunk it last saw, for the rows of that chunk (``take_anchors``): the folder
 #: of texts, and the anchor (or None) of each (source id, quote). Taken once, by the same process, right after.
 _ANCHORED: list[tuple[Path, dict[tuple[str, str], Anchor | None]]] = []
@@ -117,7 +172,7 @@ class TextsBeside:
         return text.anchor(quote) if text is not None else None
 
 
-def settle(results: list[FileResult], sources: Path, rows: bool = False) -> dict[str, str]:
+def settle(results: list[FileResult], sources: Path, rows: bool = False, store: Path | None = None) -> dict[str, str]:
     """Anchor a chunk's quotes where its files were checked, and drop those that need nothing more.
 
     Run in the worker that checked the files (``load_raw(..., settle=True)``), source by source: each
@@ -131,6 +186,7 @@ def settle(results: list[FileResult], sources: Path, rows: bool = False) -> dict
         results: The chunk's file results.
         sources: The raw/sources/ folder.
         rows: Keep the anchors found for the rows of this chunk (``take_anchors``).
+        store: Where the run's processes share the texts they prepared (``shared_store``), if anywhere.
 
     Returns:
         Source id -> sha256 of the text beside it that settled quotes were anchored in.
@@ -144,7 +200,7 @@ def settle(results: list[FileResult], sources: Path, rows: bool = False) -> dict
     used: dict[str, str] = {}
     for source, places in by_source.items():
         raw = read_text(sources / f"{source}{TEXT_SUFFIX}")[0]
-        text, sha256 = _PREPARED.entry(raw) if raw is not None else (None, "")
+        text, sha256 = _PREPARED.entry(raw, store) if raw is not None else (None, "")
         for n, at in places:
             _, _, words, locator = results[n].quotes[at]
             anchor = anchored[(source, words)] = text.anchor(words) if text is not None else None

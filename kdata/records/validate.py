@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,16 @@ from kdata.records.dates import bounds
 from kdata.records.issues import from_validation_error
 from kdata.records.ledger import LISTED, Ledger
 from kdata.records.listing import PACKAGE_FILE, display, record_names
-from kdata.records.scan import Chunk, FileResult, Keep, ScanCache, jobs_default, ref_locations, scan
+from kdata.records.scan import (
+    PARALLEL_MIN_FILES,
+    Chunk,
+    FileResult,
+    Keep,
+    ScanCache,
+    jobs_default,
+    ref_locations,
+    scan,
+)
 from kdata.records.yamlio import Loc, capped, read
 
 #: Tables whose records may name a parent of the same table (``Actor.parent``, ``Place.parent``): checked for cycles.
@@ -182,12 +191,14 @@ def load_raw(
         raise UsageError("A cached check keeps no records: call load_raw(..., cache=True) with keep='nothing'.")
     if cache and settle:
         raise UsageError("A cached check keeps every quote: call load_raw(..., cache=True) without settle.")
-    with _gc_paused():
-        return _load_raw(root, jobs, keep, cache, quotes, settle)
+    with _gc_paused(), ExitStack() as stack:
+        return _load_raw(root, jobs, keep, cache, quotes, settle, stack)
 
 
-def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: bool, settle: bool) -> RawData:
-    """The body of ``load_raw``, run with the garbage collector paused."""
+def _load_raw(
+    root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: bool, settle: bool, stack: ExitStack
+) -> RawData:
+    """The body of ``load_raw``, run with the garbage collector paused (``stack`` holds its scratch folder)."""
     if not root.is_dir():
         message = f"No raw data folder at '{root}'. Pass the folder that holds package.yaml and the table folders."
         raise UsageError(message)
@@ -212,9 +223,11 @@ def _load_raw(root: Path, jobs: int | None, keep: Keep, cache: bool, quotes: boo
     unresolved: list[tuple[FileResult, tuple[str, str]]] = []
     workers = jobs_default() if jobs is None else jobs
     store = ScanCache(root, quotes) if cache else None
+    many = workers > 1 and count >= PARALLEL_MIN_FILES
+    shared = stack.enter_context(texts.shared_store(settle and many))
     settler = None
     if settle:
-        settler = partial(texts.settle, sources=root / texts.SOURCES, rows=callable(keep))
+        settler = partial(texts.settle, sources=root / texts.SOURCES, rows=callable(keep), store=shared)
     if store:
         results: Iterable[FileResult] = store.scan(list(files), workers)
     else:

@@ -1,0 +1,95 @@
+"""Texts prepared once a run and shared on disk between its processes anchor as texts prepared afresh.
+
+A tree with many sources has every chunk quote most of them, more than a process keeps prepared;
+the processes of one run leave what they prepared in a scratch folder (``texts.shared_store``) and
+read it back. What is read back must anchor every quote exactly as a fresh preparation does, a
+damaged or missing file must only cost a preparation, and the folder must be gone after the run.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from kdata.fs import sha256_bytes
+from kdata.records import texts
+from kdata.records.anchors import Archived
+from kdata.records.scan import FileResult
+
+TEXTS = sorted((REPO / "raw" / "sources").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", TEXTS[:: max(1, len(TEXTS) // 12)], ids=lambda p: p.stem)
+def test_a_restored_preparation_anchors_as_a_fresh_one(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fresh = Archived(text)
+    back = Archived.restored(text, fresh.dump())
+    assert back.normal == fresh.normal
+    assert back.paragraphs() == fresh.paragraphs()
+    rng = random.Random(path.stem)
+    words = text.split()
+    for _ in range(40):  # quotes cut anywhere, some not in the text at all
+        start = rng.randrange(len(words))
+        quote = " ".join(words[start : start + rng.randrange(1, 30)])
+        if rng.random() < 0.2:
+            quote = quote + " zzz-not-there"
+        assert back.anchor(quote) == fresh.anchor(quote)
+    for offset in rng.sample(range(len(text)), 30):
+        assert back.normal_offset(offset) == fresh.normal_offset(offset)
+        assert back.paragraph(offset) == fresh.paragraph(offset)
+
+
+def _results(sources: list[str], quotes: list[str]) -> list[FileResult]:
+    out = []
+    for n, quote in enumerate(quotes):
+        source = sources[n % len(sources)]
+        out.append(FileResult("events", f"raw/events/e{n}.yaml", f"e{n}", f"e{n}", quotes=((0, source, quote, None),)))
+    return out
+
+
+def test_settling_through_a_shared_store_settles_the_same_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))
+    folder = REPO / "raw" / "sources"
+    sources = [p.stem for p in TEXTS]
+    rng = random.Random(3)
+    quotes = []
+    for path in TEXTS * 2:
+        words = path.read_text(encoding="utf-8").split()
+        start = rng.randrange(len(words))
+        quotes.append(" ".join(words[start : start + 12]) + (" not-there" if rng.random() < 0.2 else ""))
+    expected = _results(sources, quotes)
+    used = texts.settle(expected, folder)
+    with texts.shared_store(True) as store:
+        assert store is not None and store.is_dir()
+        texts._PREPARED.texts.clear()
+        texts._PREPARED.size = 0
+        first = _results(sources, quotes)
+        assert texts.settle(first, folder, store=store) == used
+        kept = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))  # the folder's own lock too
+        assert kept == sorted({sha256_bytes(p.read_bytes()) for p in TEXTS})
+        # Read back by a process that prepared nothing (here: this one, emptied), one file damaged.
+        texts._PREPARED.texts.clear()
+        texts._PREPARED.size = 0
+        (store / kept[0]).write_bytes(b"\x00damaged")
+        os.remove(store / kept[1])
+        second = _results(sources, quotes)
+        assert texts.settle(second, folder, store=store) == used
+    for a, b, c in zip(expected, first, second, strict=True):
+        assert (a.quotes, a.settled) == (b.quotes, b.settled) == (c.quotes, c.settled)
+    assert not store.exists(), "the run's scratch folder is gone after it"
+
+
+def test_no_store_where_the_cache_cannot_be_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(blocked / "cache"))
+    with texts.shared_store(True) as store:
+        assert store is None
+    with texts.shared_store(False) as store:
+        assert store is None
