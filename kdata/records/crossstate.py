@@ -13,6 +13,7 @@ from __future__ import annotations
 import marshal
 import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kdata.errors import Issue
@@ -279,12 +280,14 @@ class Stored:
 class Cross:
     """The checks across records of one file at a time, read from a ``Lookup`` (texts prepared once a run)."""
 
-    def __init__(self, lookup: Lookup) -> None:
-        from kdata.records import evidence, validate, yamlio
+    def __init__(self, lookup: Lookup, store: Path | None = None) -> None:
+        from kdata.records import evidence, texts, validate, yamlio
 
-        self.lookup = lookup
-        self.evidence, self.validate, self.yamlio = evidence, validate, yamlio
-        self.texts: dict[str, Any] = {}
+        self.lookup, self.store = lookup, store
+        self.evidence, self.validate, self.yamlio, self.prepared = evidence, validate, yamlio, texts.prepared
+        #: Source id -> (its archived text, the text's sha256) once found valid, or None; the texts are
+        #: kept prepared a bounded number at a time (``texts.prepared``): a million records quote thousands.
+        self.texts: dict[str, tuple[Path, str] | None] = {}
 
     def _source(self, source: str) -> tuple[str, Data] | None:
         owner = self.lookup.owner((listing.SOURCES, source))
@@ -299,8 +302,14 @@ class Cross:
         if source not in self.texts:
             found = self._source(source)
             sha256 = found[1][4] if found else None
-            self.texts[source] = self.evidence.text_state(found[0], sha256)[0] if found and sha256 else None
-        return self.texts[source]
+            if not found or not sha256:
+                self.texts[source] = None
+                return None
+            text = self.evidence.text_state(found[0], sha256)[0]
+            self.texts[source] = None if text is None else (self.evidence.text_path(found[0]), sha256)
+            return text
+        known = self.texts[source]
+        return self.prepared(*known, self.store) if known is not None else None
 
     def issues(self, path: str) -> list[Issue]:
         """The final issues of one file: its own and those across records, capped, then its quotes' and text's."""

@@ -378,8 +378,8 @@ def _update(
 def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, Key], jobs: int | None) -> None:
     """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
     table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in."""
-    from kdata.records import crossstate
-    from kdata.records.scan import jobs_default, scan
+    from kdata.records import crossstate, texts
+    from kdata.records.scan import PARALLEL_MIN_FILES, jobs_default, scan
 
     for name in _INDEXES:
         db.execute(f"DROP INDEX IF EXISTS {name}")
@@ -388,7 +388,9 @@ def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, 
     for chunk in scan(files, workers, "nothing"):
         fresh.add(chunk.results, {r.path: keys[r.path] or _NO_STAT for r in chunk.results})
     db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
-    found = [(path, _dump_issues(issues)) for path, issues in fresh.issues(crossstate.Cross(fresh)) if issues]
+    with texts.shared_store(len(files) >= PARALLEL_MIN_FILES) as store:
+        checked = fresh.issues(crossstate.Cross(fresh, store))
+        found = [(path, _dump_issues(issues)) for path, issues in checked if issues]
     db.executemany("INSERT INTO issues VALUES (?, ?)", found)
     counts: dict[str, int] = {}
     for table, _ in fresh.owners:

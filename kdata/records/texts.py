@@ -110,6 +110,23 @@ def _keep(store: Path, sha256: str, found: Archived) -> None:
         part.unlink(missing_ok=True)
 
 
+def prepared(path: Path, sha256: str, store: Path | None = None) -> Archived | None:
+    """The archived text at ``path``, whose bytes were found to have ``sha256``, prepared for anchoring.
+
+    Kept among the texts this process holds prepared (``PREPARED_LIMIT``), so a run over a million
+    records holds a bounded number; a text let go is read again (and its preparation from ``store``,
+    if given). None if the file no longer has those bytes.
+    """
+    found = _PREPARED.texts.get(sha256)
+    if found is not None:
+        _PREPARED.texts.move_to_end(sha256)
+        return found
+    raw = read_text(path)[0]
+    if raw is None or sha256_bytes(raw) != sha256:
+        return None
+    return _PREPARED.entry(raw, store)[0]
+
+
 @contextmanager
 def shared_store(wanted: bool) -> Iterator[Path | None]:
     """A scratch folder in kdata's cache where the processes of one run leave the texts they prepared.

@@ -93,3 +93,28 @@ def test_no_store_where_the_cache_cannot_be_written(tmp_path: Path, monkeypatch:
         assert store is None
     with texts.shared_store(False) as store:
         assert store is None
+
+
+def test_a_cached_run_that_holds_one_text_at_a_time_finds_the_same_issues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first cached run quotes texts in file order: let go and read again, they give the same issues."""
+    import shutil
+
+    from kdata.records.incremental import check_tree
+
+    raw = tmp_path / "raw"
+    shutil.copytree(REPO / "raw", raw)
+    rng = random.Random(9)
+    for path in rng.sample(sorted((raw / "events").glob("*.yaml")), 6):  # quotes that are not in their texts
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("quote: ", "quote: Not said ", 1), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "roomy"))
+    roomy = check_tree(Path("raw")).issues
+    assert any(i.code == "KD301" for i in roomy)
+    monkeypatch.setattr(texts._PREPARED, "limit", 1)  # every other text let go as soon as another is prepared
+    texts._PREPARED.texts.clear()
+    texts._PREPARED.size = 0
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "tight"))
+    assert check_tree(Path("raw")).issues == roomy
