@@ -336,6 +336,17 @@ def _profile_lines(profile: dict[str, dict[str, Any]], most: int) -> list[str]:
     return out
 
 
+def _added(run: dict[str, Any]) -> str:
+    """The sizes an earlier run measured (``run.py --add``), said where the report claims one run."""
+    added = run.get("added") or []
+    if not added:
+        return ""
+    named = ", ".join(f"{n:,}" for n in added)
+    return (
+        f", except those at {named} records: they come from the earlier run the `--add` file holds, its code and load"
+    )
+
+
 def markdown(
     run: dict[str, Any],
     sizes: dict[int, dict[str, Any]],
@@ -353,7 +364,7 @@ def markdown(
         "# Benchmark results",
         "",
         f"Computed by `{run['command']}` in {run['seconds'] / 60:.0f} minutes; every figure below comes from "
-        "that run (benchmarks/report.py). Medians of "
+        f"that run (benchmarks/report.py){_added(run)}. Medians of "
         f"{run['repeat']} runs{million} "
         "of cold subprocesses; memory is the largest seen.",
         "",

@@ -311,9 +311,11 @@ def main() -> None:
         sizes[n] = measure_size(n, repeat, jobs, threshold, args.frictionless_limit or None)
         if args.json:  # what is measured so far, should a long run be stopped
             args.json.write_text(json.dumps({"sizes": sizes}, indent=1))
+    added: list[int] = []
     if args.add:
         earlier = json.loads(args.add.read_text())["sizes"]
-        sizes |= {int(n): m for n, m in earlier.items() if int(n) not in sizes}
+        added = sorted(int(n) for n in earlier if int(n) not in sizes)
+        sizes |= {n: earlier[str(n)] for n in added}
         sizes = dict(sorted(sizes.items()))
     start = startup(args.repeat)
     rows = report.targets(sizes, start)
@@ -335,6 +337,7 @@ def main() -> None:
         "load_after": os.getloadavg(),
         "seconds": time.monotonic() - started,
         "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+        "added": added,
     }
     text = report.markdown(run, sizes, start, rows, profile, compared)
     print(text)
