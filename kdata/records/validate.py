@@ -223,8 +223,8 @@ def _load_raw(
     unresolved: list[tuple[FileResult, tuple[str, str]]] = []
     workers = jobs_default() if jobs is None else jobs
     store = ScanCache(root, quotes) if cache else None
-    many = workers > 1 and count >= PARALLEL_MIN_FILES
-    shared = stack.enter_context(texts.shared_store(settle and many))
+    # A large tree quotes more texts than a process keeps prepared, in one process or in many.
+    shared = stack.enter_context(texts.shared_store(settle and count >= PARALLEL_MIN_FILES))
     settler = None
     if settle:
         settler = partial(texts.settle, sources=root / texts.SOURCES, rows=callable(keep), store=shared)
