@@ -133,13 +133,7 @@ class _Cited:
             pieces.append(arrow.filter(pc.fill_null(pc.is_in(arrow[self.column], value_set=ids), False)))
         rows = pa.concat_tables(pieces) if pieces else pa.table({c: pa.array([], pa.string()) for c in columns})
         self.rows = rows.take(pc.sort_indices(rows, [(self.column, "ascending")])).combine_chunks()  # stable
-        self.where: dict[str, tuple[int, int]] = {}
-        owners = self.rows[self.column].to_pylist()
-        start = 0
-        for end in range(1, len(owners) + 1):
-            if end == len(owners) or owners[end] != owners[start]:
-                self.where[owners[start]] = (start, end - start)
-                start = end
+        self.where = {owner: (start, length) for owner, start, length in _runs(self.rows[self.column].to_pylist())}
 
     def of(self, rid: str) -> list[dict[str, Any]]:
         """The citations of record ``rid``, in citation order."""
@@ -151,17 +145,21 @@ def _topics(topical: dict[str, Any], cited: dict[str, _Cited]) -> Iterator[tuple
     """(table, topic, rows) of each topic shared in a compared table, sorted; a claim's rows carry their quotes."""
     for table in sorted(topical):
         rows = topical[table]
-        topics = rows["topic"].to_pylist()
-        start = 0
-        for end in range(1, len(topics) + 1):
-            if end < len(topics) and topics[end] == topics[start]:
-                continue
-            group = rows.slice(start, end - start).to_pylist()
+        for topic, start, length in _runs(rows["topic"].to_pylist()):
+            group = rows.slice(start, length).to_pylist()
             if table == CLAIMS:
                 for row in group:
                     found = sorted(cited[table].of(row["id"]), key=lambda c: int(c["id"].rsplit(":", 1)[1]))
                     row[QUOTES] = QUOTE_SEPARATOR.join(c["quote"] for c in found)
-            yield table, topics[start], group
+            yield table, topic, group
+
+
+def _runs(values: list[Any]) -> Iterator[tuple[Any, int, int]]:
+    """(value, start, length) of each run of equal values in a sorted list."""
+    start = 0
+    for end in range(1, len(values) + 1):
+        if end == len(values) or values[end] != values[start]:
+            yield values[start], start, end - start
             start = end
 
 

@@ -64,6 +64,13 @@ class _Prepared:
         self.limit, self.size = limit, 0
         self.texts: OrderedDict[str, Archived] = OrderedDict()
 
+    def held(self, sha256: str) -> Archived | None:
+        """The prepared text of the bytes with ``sha256``, if held (then the most recently used)."""
+        found = self.texts.get(sha256)
+        if found is not None:
+            self.texts.move_to_end(sha256)
+        return found
+
     def get(self, raw: bytes) -> Archived:
         """The text of ``raw`` prepared for anchoring (bytes that are not UTF-8 replaced)."""
         return self.entry(raw)[0]
@@ -75,9 +82,8 @@ class _Prepared:
         process, or this one, prepared it before, and a text prepared here is left there.
         """
         sha256 = sha256_bytes(raw)
-        found = self.texts.get(sha256)
+        found = self.held(sha256)
         if found is not None:
-            self.texts.move_to_end(sha256)
             return found, sha256
         text = raw.decode("utf-8", errors="replace")
         found = _restored(store, sha256, text) if store is not None else None
@@ -120,9 +126,8 @@ def prepared(path: Path, sha256: str, store: Path | None = None) -> Archived | N
     records holds a bounded number; a text let go is read again (and its preparation from ``store``,
     if given). None if the file no longer has those bytes.
     """
-    found = _PREPARED.texts.get(sha256)
+    found = _PREPARED.held(sha256)
     if found is not None:
-        _PREPARED.texts.move_to_end(sha256)
         return found
     raw = read_text(path)[0]
     if raw is None or sha256_bytes(raw) != sha256:
