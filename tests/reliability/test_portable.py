@@ -116,8 +116,28 @@ TITLES = (
 BUILDER = r"""
 from kdata.datapackage.build import build
 count, raws = int(sys.argv[1]), [Path(p) for p in sys.argv[2:]]
+# T_PROGRESS: a folder where each reader leaves the start time of its last read. Given, a builder
+# waits for every reader (T_READERS of them) to have begun a read after each of its swaps, so each
+# build is read whatever the machine's load (without it, a slow reader could miss one build).
+progress, readers = os.environ.get("T_PROGRESS"), int(os.environ.get("T_READERS", "0"))
+
+
+def read_since(moment):
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        begun = [float(f.read_text() or 0) for f in Path(progress).glob("*.last")]
+        if len(begun) == readers and min(begun) > moment:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the readers did not read within 120 s")
+
+
+if progress:
+    read_since(0)
 for n in range(count):
     build(raws[n % len(raws)], Path("dist"))
+    if progress:
+        read_since(time.time())
 print("built", count, flush=True)
 """
 
@@ -156,6 +176,10 @@ while not stop.exists() or n < 3:
         seen = {which(kdata.metadata(dist), descriptors, "metadata")}
     stats["reads"].append([began, time.time()])
     stats["seen"] = sorted(set(stats["seen"]) | seen)
+    if os.environ.get("T_PROGRESS"):  # the start of this read, for the builders (replaced whole)
+        mark = Path(os.environ["T_PROGRESS"]) / mode
+        mark.with_suffix(".tmp").write_text(repr(began))
+        os.replace(mark.with_suffix(".tmp"), mark.with_suffix(".last"))
     time.sleep(0.02)  # several reads still fall in each 0.3 s window; the builders get the CPU meanwhile
 print(json.dumps(stats), flush=True)
 """
@@ -349,7 +373,9 @@ def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None
     env = environ(**LOCKS[lock], T_NO_EXCHANGE="1")
     build(raws[0], project / "dist")  # the first dist/: no swap yet, so no process of its own is needed
 
-    stop, windows = tmp_path / "stop", tmp_path / "windows.log"
+    stop, windows, progress = tmp_path / "stop", tmp_path / "windows.log", tmp_path / "progress"
+    progress.mkdir()
+    env = {**env, "T_PROGRESS": str(progress), "T_READERS": "2"}
     readers = [start(mode, stop, *refs, cwd=project, env=env, code=READER) for mode in ("load", "verify")]
     builder_env = {**env, "T_PAUSE": "0.3", "T_WINDOWS": str(windows)}
     builders = [start(4, *order, cwd=project, env=builder_env, code=BUILDER) for order in (raws, raws[::-1])]
