@@ -36,8 +36,11 @@ $(VENV)/.build-env: pyproject.toml uv.lock | $(UV)
 	$(SYNC) --inexact --quiet
 	touch $@
 
+# The test environment is compiled to bytecode once (--compile-bytecode; kdata itself by `make test`):
+# the suite starts hundreds of Python processes, and where PYTHONDONTWRITEBYTECODE is set (as on CI
+# machines) each of them would otherwise compile every module it imports from source.
 $(VENV)/.test-env: pyproject.toml uv.lock | $(UV)
-	$(SYNC) --group test --quiet
+	$(SYNC) --group test --compile-bytecode --quiet
 	touch $(VENV)/.build-env $@
 
 $(VENV)/.curate-env: pyproject.toml uv.lock | $(UV)
@@ -51,6 +54,7 @@ test: $(VENV)/.test-env  ## lint, type-check and run the test suite
 	$(BIN)/ruff check kdata tests
 	$(BIN)/ruff format --check kdata tests
 	$(BIN)/mypy
+	$(BIN)/python -m compileall -q kdata benchmarks
 	$(BIN)/python -m pytest -n 2
 
 curate: $(VENV)/.curate-env  ## add the `curate` extra (trafilatura, for `kdata sources add page.html`) to .venv
