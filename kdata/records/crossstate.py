@@ -78,18 +78,69 @@ def cycles(keys: Iterator[RecordKey], owner: Callable[[RecordKey], str | None], 
             yield table, chain, min(chain)
 
 
+class Holders:
+    """Each table's file names, and who holds each id: the file of the first path that gives it.
+
+    A million records in tens of megabytes: an id held by its own file (``<folder>/<id>.yaml``, the
+    common case) is a flag on its table's entry for that file name; only other holders keep their path.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[str, dict[str, bool]] = {}  # table -> file name without .yaml -> holds that id
+        self._folders: dict[str, str] = {}  # table -> the folder of its first file
+        self._other: dict[RecordKey, str] = {}  # (table, id) -> path, where the holder is not <folder>/<id>.yaml
+
+    def add(self, table: str, path: str, rid: str | None) -> None:
+        """A file of ``table`` read, giving ``rid`` (None: no valid id)."""
+        folder, name = path[: path.rindex("/")], stem(path)
+        names = self._names.setdefault(table, {})
+        names.setdefault(name, False)
+        if rid is None:
+            return
+        key = (table, rid)
+        held = self.owner(key)
+        if held is not None and held <= path:
+            return
+        if held is not None:
+            if self._other.pop(key, None) is None:
+                names[rid] = False
+        if name == rid and folder == self._folders.setdefault(table, folder):
+            names[name] = True
+        else:
+            self._other[key] = path
+
+    def owner(self, key: RecordKey) -> str | None:
+        """The path of the file that holds ``key``, if any does."""
+        found = self._other.get(key)
+        if found is None and self._names.get(key[0], {}).get(key[1]):
+            return f"{self._folders[key[0]]}/{key[1]}.yaml"
+        return found
+
+    def present(self, table: str, rid: str) -> bool:
+        """Whether a file of ``table`` is named ``rid`` or a record gives that id."""
+        return rid in self._names.get(table, {}) or (table, rid) in self._other
+
+    def held(self, table: str) -> Iterator[str]:
+        """The ids of ``table`` that a file holds."""
+        yield from (rid for rid, own in self._names.get(table, {}).items() if own)
+        yield from (rid for t, rid in self._other if t == table)
+
+    def tables(self) -> list[str]:
+        """The tables a file was read of."""
+        return list(self._names)
+
+
 class Fresh:
     """The state across records of a whole tree, made while its file results are written to an empty cache.
 
     Each chunk of results goes to the cache as it comes; kept in memory are only what other files' checks
-    read: who holds each id, every id and file name, the parents of the trees' records and the rows of the
-    sources. ``issues`` then reads the files back one at a time, so the tree's quotes are never all held.
+    read: who holds each id (``Holders``), every file name, the parents of the trees' records and the rows of
+    the sources. ``issues`` then reads the files back one at a time, so the tree's quotes are never all held.
     """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.owners: dict[RecordKey, str] = {}
-        self.names: set[RecordKey] = set()  # (table, id) given and (table, stem) of every file
+        self.holders = Holders()
         self.on: set[RecordKey] = set()  # records on a cycle
         self.parents: dict[str, Any] = {}  # path of a record of a tree -> the parent it names
         self.sources: dict[str, tuple[str, str, str | None, Data]] = {}  # path -> row, for every source file
@@ -99,20 +150,13 @@ class Fresh:
         """Write a chunk of file results to the cache, keeping what the checks across records look up."""
         rows = []
         for r in results:
-            name = stem(r.path)
-            row = (r.table, name, r.id, data_of(r))
+            row = (r.table, stem(r.path), r.id, data_of(r))
             rows.append((r.path, row))
-            self.names.add((r.table, name))
+            self.holders.add(r.table, r.path, r.id)
             if r.table in TREES:
                 self.parents[r.path] = r.parent
             elif r.table == listing.SOURCES:
                 self.sources[r.path] = row
-            if r.id is not None:
-                key = (r.table, r.id)
-                self.names.add(key)
-                held = self.owners.get(key)
-                if held is None or r.path < held:
-                    self.owners[key] = r.path
         self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", ((p, *keys[p]) for p, _ in rows))
         self.db.executemany(
             "INSERT INTO files VALUES (?, ?, ?, ?, ?)", ((p, *r[:3], marshal.dumps(r[3])) for p, r in rows)
@@ -122,8 +166,8 @@ class Fresh:
     def settle(self) -> list[tuple[str, str, str]]:
         """Find the cycles of parents; returns the cache's rows for them: (table, id, cycle id)."""
         out: list[tuple[str, str, str]] = []
-        keys = sorted(k for k in self.owners if k[0] in TREES)
-        for table, chain, cid in cycles(iter(keys), self.owners.get, self.parents.__getitem__):
+        keys = sorted((table, rid) for table in TREES for rid in self.holders.held(table))
+        for table, chain, cid in cycles(iter(keys), self.holders.owner, self.parents.__getitem__):
             out.extend((table, m, cid) for m in chain)
             self.on.update((table, m) for m in chain)
         return sorted(set(out))
@@ -146,10 +190,10 @@ class Fresh:
         return None if row is None else (row[0], row[1], row[2], marshal.loads(row[3]))
 
     def owner(self, key: RecordKey) -> str | None:
-        return self.owners.get(key)
+        return self.holders.owner(key)
 
     def present(self, table: str, rid: str) -> bool:
-        return (table, rid) in self.names
+        return self.holders.present(table, rid)
 
     def on_cycle(self, table: str, rid: str) -> bool:
         return (table, rid) in self.on

@@ -28,7 +28,7 @@ import hashlib
 import marshal
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,8 +187,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
             for table in _DATA:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE k LIKE 'count:%'")
-            keys = {path: keys[path] if path in keys else stat_key(path) for _, path in files}
-            changed, deleted = list(files), []
+            changed, deleted = list(files), []  # the files not stat-ed yet are, as they are sent (``_fill``)
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
         text_keys: dict[str, Key] = {}
         touched = []
@@ -256,6 +255,8 @@ def _compare(
     changed: list[tuple[str, str]] = []
     keys: dict[str, Key] = {}
     deleted: list[str] = []
+    if db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is None:  # an empty cache: ``_fill`` stats each file
+        return sorted(files, key=_second), keys, deleted, 0
     rows = db.execute("SELECT path, mtime, ctime, size, ino FROM stats ORDER BY path")
     row = next(rows, None)
     kept = 0
@@ -385,16 +386,23 @@ def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, 
         db.execute(f"DROP INDEX IF EXISTS {name}")
     fresh = crossstate.Fresh(db)
     workers = jobs_default() if jobs is None else jobs
-    for chunk in scan(files, workers, "nothing"):
-        fresh.add(chunk.results, {r.path: keys[r.path] or _NO_STAT for r in chunk.results})
+    stats: dict[str, Key] = {}  # the files sent to be checked and not back yet -> their stat
+
+    def stated(files: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        """Each file as it is sent, stat-ed first (before it is read) unless ``_compare`` did."""
+        for table, path in files:
+            found = keys.pop(path, None)
+            stats[path] = stat_key(path) if found is None else found
+            yield table, path
+
+    for chunk in scan(stated(files), workers, "nothing", count=len(files)):
+        fresh.add(chunk.results, {r.path: stats.pop(r.path) or _NO_STAT for r in chunk.results})
     db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
     with texts.shared_store(len(files) >= PARALLEL_MIN_FILES) as store:
         checked = fresh.issues(crossstate.Cross(fresh, store))
         found = [(path, _dump_issues(issues)) for path, issues in checked if issues]
     db.executemany("INSERT INTO issues VALUES (?, ?)", found)
-    counts: dict[str, int] = {}
-    for table, _ in fresh.owners:
-        counts[table] = counts.get(table, 0) + 1
+    counts = {table: n for table in fresh.holders.tables() if (n := sum(1 for _ in fresh.holders.held(table)))}
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", ((f"count:{t}", n) for t, n in counts.items()))
     for name, on in _INDEXES.items():
         db.execute(f"CREATE INDEX {name} ON {on}")

@@ -1,0 +1,41 @@
+"""crossstate.Holders answers as a plain map of every (table, id) to its first holder and a set of every name."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from kdata.records.crossstate import Holders, stem
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_holders_answer_as_plain_maps(seed: int) -> None:
+    """Random files: ids equal to their name or not, shared ids, files in an odd folder, files without an id."""
+    rng = random.Random(seed)
+    ids = [f"r-{n}" for n in range(12)]
+    folders = {"actors": "raw/actors", "events": "raw/events"}
+    files = []
+    for _ in range(rng.randrange(1, 60)):
+        table = rng.choice(list(folders))
+        name = rng.choice(ids + ["x-" + rng.choice(ids)])
+        folder = folders[table] if rng.random() < 0.9 else "raw/elsewhere"
+        rid = rng.choice([name, rng.choice(ids), None]) if not name.startswith("x-") else rng.choice([*ids, None])
+        files.append((table, f"{folder}/{name}.yaml", rid))
+    rng.shuffle(files)  # results arrive in any order; the first path holds an id
+
+    holders, owners, names = Holders(), {}, set()
+    for table, path, rid in files:
+        holders.add(table, path, rid)
+        names.add((table, stem(path)))
+        if rid is not None:
+            names.add((table, rid))
+            if (table, rid) not in owners or path < owners[(table, rid)]:
+                owners[(table, rid)] = path
+
+    for table in folders:
+        for rid in [*ids, *(f"x-{i}" for i in ids), "absent"]:
+            assert holders.owner((table, rid)) == owners.get((table, rid)), (table, rid, files)
+            assert holders.present(table, rid) == ((table, rid) in names), (table, rid, files)
+        assert sorted(holders.held(table)) == sorted(rid for t, rid in owners if t == table)
+    assert sorted(holders.tables()) == sorted({table for table, _, _ in files})
