@@ -28,7 +28,8 @@ from kdata.fs import read_whole, sha256_file
 _ARROW_TYPES = {"string": "string", "integer": "int64", "number": "double", "boolean": "bool", "date": "date32[day]"}
 
 
-def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
+def _csv_options(schema: dict[str, Any]) -> dict[str, Any]:
+    """How pyarrow reads a table's CSV file with its Table Schema's types."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -39,9 +40,43 @@ def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
     # A quote may span lines: the writer quotes such cells, and Arrow splits its input into blocks
     # at newlines unless told that values may hold them.
     parse = pacsv.ParseOptions(newlines_in_values=True)
-    return pacsv.read_csv(
-        path, read_options=pacsv.ReadOptions(use_threads=False), parse_options=parse, convert_options=options
-    )
+    read = pacsv.ReadOptions(use_threads=False, block_size=_CSV_BLOCK)
+    return {"read_options": read, "parse_options": parse, "convert_options": options}
+
+
+#: Bytes of CSV read at a time when it is compared with its Parquet twin block by block.
+_CSV_BLOCK = 8 << 20
+
+
+def _read_csv(path: Path, schema: dict[str, Any]) -> Any:
+    import pyarrow.csv as pacsv
+
+    return pacsv.read_csv(path, **_csv_options(schema))
+
+
+def _csv_equals(path: Path, schema: dict[str, Any], table: Any) -> bool:
+    """Whether the CSV holds ``table``'s columns and rows, read a block at a time (never the whole file at once).
+
+    False on any difference or read error: the caller then reads the file whole to say what differs.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        with pacsv.open_csv(path, **_csv_options(schema)) as reader:
+            if reader.schema.names != table.column_names:
+                return False
+            offset = 0
+            for batch in reader:
+                rows = batch.num_rows
+                if offset + rows > table.num_rows:
+                    return False
+                if not pa.Table.from_batches([batch]).cast(table.schema).equals(table.slice(offset, rows)):
+                    return False
+                offset += rows
+            return bool(offset == table.num_rows)
+    except Exception:  # pyarrow raises ArrowInvalid and others for an unreadable cell: the caller reads it whole
+        return False
 
 
 def _constraint_breakers(column: Any, rule: str, value: Any) -> Any:
@@ -161,15 +196,20 @@ def _check_table(
         problems += parquet_problems(parquet_path.name, table, twin, made)
     if table.num_rows != resource["kdata:rows"]:
         problems.append(f"{parquet_path.name}: {table.num_rows} rows, the descriptor declares {resource['kdata:rows']}")
-    try:
-        from_csv = _read_csv(csv_path, schema)
-    except Exception as exc:  # pyarrow raises ArrowInvalid subclasses for any unreadable cell
-        problems.append(f"{csv_path.name}: cannot be read with its Table Schema types: {exc}")
-        return problems, table
-    if from_csv.column_names != table.column_names:
+    if _csv_equals(csv_path, schema, table):  # the common case, in bounded memory
+        from_csv = None
+    else:
+        try:
+            from_csv = _read_csv(csv_path, schema)
+        except Exception as exc:  # pyarrow raises ArrowInvalid subclasses for any unreadable cell
+            problems.append(f"{csv_path.name}: cannot be read with its Table Schema types: {exc}")
+            return problems, table
+    if from_csv is None:
+        pass
+    elif from_csv.column_names != table.column_names:
         problems.append(f"{csv_path.name}: columns {from_csv.column_names} do not match the Table Schema's")
         return problems, table
-    if from_csv.num_rows != table.num_rows:
+    elif from_csv.num_rows != table.num_rows:
         problems.append(f"{csv_path.name} holds {from_csv.num_rows} rows, {parquet_path.name} {table.num_rows}")
     elif not _same_rows(from_csv, table):
         problems.append(f"{csv_path.name} and {parquet_path.name} do not hold the same rows")
@@ -266,6 +306,7 @@ def _verify(folder: Path) -> list[str]:
     tables: dict[str, Any] = {}
     schemas = {}
     unreadable: set[str] = set()
+    keys = _key_columns(descriptor)
     for resource in descriptor["resources"]:
         if resource["format"] != "csv":
             continue
@@ -278,8 +319,9 @@ def _verify(folder: Path) -> list[str]:
         twin_entry = next(r for r in descriptor["resources"] if r["path"] == twin)
         found, table = _check_table(name, folder / resource["path"], folder / twin, resource, twin_entry, made)
         problems.extend(found)
-        if table is not None:
-            tables[name], schemas[name] = table, resource["schema"]
+        if table is not None:  # only the columns a foreign key reads are kept: the next table may be large
+            tables[name] = table.select([c for c in table.column_names if c in keys.get(name, ())])
+            schemas[name] = resource["schema"]
         else:
             unreadable.add(name)
     for name, schema in schemas.items():
@@ -305,6 +347,16 @@ def _verify(folder: Path) -> list[str]:
             if len(missing):
                 problems.append(f"{name}.{column}: {len(missing)} value(s) not found in {target}, e.g. '{missing[0]}'")
     return problems
+
+
+def _key_columns(descriptor: dict[str, Any]) -> dict[str, set[str]]:
+    """Table -> the columns that its foreign keys and those of other tables join on (shape checked on read)."""
+    out: dict[str, set[str]] = {}
+    for resource in descriptor["resources"]:
+        for fk in resource["schema"].get("foreignKeys", []):
+            out.setdefault(resource["name"], set()).update(fk["fields"])
+            out.setdefault(fk["reference"]["resource"], set()).update(fk["reference"]["fields"])
+    return out
 
 
 def _composite_key_problems(
