@@ -152,10 +152,19 @@ def measure_size(n: int, repeat: int, jobs: int, threshold: int, limit: float | 
     os.environ["KDATA_CACHE_DIR"] = str(CACHE)
     m: dict[str, Any] = {"records": n, "files": files, "jobs": used, "tables": synth.counts(n)}
     m["validate"] = repeated([kdata, "validate", "raw", "--no-cache"], root, repeat)
+    # Below kdata's threshold the floor "in as many processes as kdata uses" is the one-process command: measured once.
     m["floor_validate_1"] = repeated([*floor, "validate", "raw", "floor", "--jobs", "1"], root, repeat)
-    m["floor_validate_n"] = repeated([*floor, "validate", "raw", "floor", "--jobs", str(used)], root, repeat)
+    m["floor_validate_n"] = (
+        m["floor_validate_1"]
+        if used == 1
+        else repeated([*floor, "validate", "raw", "floor", "--jobs", str(used)], root, repeat)
+    )
     m["floor_build_1"] = repeated([*floor, "build", "raw", "floor", "--jobs", "1"], root, repeat, before=clean)
-    m["floor_build_n"] = repeated([*floor, "build", "raw", "floor", "--jobs", str(used)], root, repeat, before=clean)
+    m["floor_build_n"] = (
+        m["floor_build_1"]
+        if used == 1
+        else repeated([*floor, "build", "raw", "floor", "--jobs", str(used)], root, repeat, before=clean)
+    )
     # Last, and leaving the floor's tables to be looked at: its dist/ is what the phases below read.
     m["build"] = repeated([kdata, "build"], root, repeat, before=clean[:-1])
     m["rows"] = _rows(root / "dist")
