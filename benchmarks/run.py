@@ -238,11 +238,13 @@ def _prepared(root: Path, cached: bool) -> list[list[str]]:
 ALWAYS = ("validate", "build")
 
 
-def profiles(sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int) -> dict[str, dict[str, Any]]:
+def profiles(
+    sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int, always: tuple[str, ...] = ALWAYS
+) -> dict[str, dict[str, Any]]:
     """A profile of the phase of each missed target, at the largest size it was missed at (at most ``most``),
-    and of ``ALWAYS`` at the largest size up to ``most``."""
+    and of the ``always`` phases at the largest size up to ``most``."""
     out: dict[str, dict[str, Any]] = {}
-    for phase, n in {**{p: max(sizes) for p in ALWAYS}, **missed}.items():
+    for phase, n in {**{p: max(sizes) for p in always}, **missed}.items():
         if phase not in PHASES or most <= 0:
             continue
         fits = [s for s in sizes if s <= most and s <= n]

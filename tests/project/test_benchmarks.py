@@ -177,24 +177,16 @@ def test_tree_measure_kills_the_whole_tree_at_its_limit(tmp_path: Path) -> None:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2], pid
 
 
-def test_profile_of_validate_edit_is_a_cached_run(tmp_path: Path) -> None:
+def test_profile_of_validate_edit_is_a_cached_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """run.py profiles the cached validate after one edit: only the edited file is checked afresh, whatever the cache held."""
-    probe = (
-        "import json, sys\n"
-        f"sys.path.insert(0, {str(REPO / 'benchmarks')!r})\n"
-        "import run\n"
-        "run._tree(30)\n"
-        "print(json.dumps(run.profiles({30: {}}, {'validate_edit': 30}, 100)))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "KDATA_BENCH_DIR": str(tmp_path / "work")},
-    )
-    assert done.returncode == 0, done.stderr
-    profiles = json.loads(done.stdout.strip().splitlines()[-1])
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import run
+
+    monkeypatch.setattr(run, "WORK", tmp_path / "work")
+    monkeypatch.setattr(run, "CACHE", tmp_path / "work" / "cache")
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(run.CACHE))  # profiles() sets it for its commands: restored after
+    run._tree(30)
+    profiles = run.profiles({30: {}}, {"validate_edit": 30}, 100, always=("validate",))
     files = sum(1 for _ in (tmp_path / "work" / "30" / "raw").glob("*/*.yaml"))
     assert profiles["validate"]["files_checked"] == files > 1  # the cold run checks every file
     assert profiles["validate_edit"]["files_checked"] == 1  # the cached run, the edited file only
