@@ -213,37 +213,56 @@ def test_the_release_steps_run_against_a_local_registry_and_server(
     assert json.loads((copy / ".zenodo.json").read_text("utf-8"))["notes"] == last[1]
 
 
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a built test project (project/), its registry (registry.json) and 0.1.0 released (www/)."""
+    root = tmp_path_factory.mktemp("released")
+    released_project(root, root / "www")
+    return root
+
+
+def _released_copy(released: Path, to: Path) -> tuple[Path, Path, Path]:
+    """A copy of the released test project for one test to change: the project folder, its registry, www/."""
+    shutil.copytree(released, to)
+    return to / "project", to / "registry.json", to / "www"
+
+
 @pytest.mark.parametrize(
-    ("args", "env", "words"),
+    ("args", "env", "words", "process"),
     [
-        (["--tag", "v0.1.1"], {}, "The tag 'v0.1.1' does not name version 0.1.0 of dist"),
-        (["--tag", "0.1.0"], {}, "a release is tagged 'v0.1.0'"),
-        (["--registered"], {"FRESH": "1"}, "Version 0.1.0 is not in the registry"),
-        (["--base-url-from-github"], {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY='' is not a repository name"),
+        (["--tag", "v0.1.1"], {}, "The tag 'v0.1.1' does not name version 0.1.0 of dist", True),
+        (["--tag", "0.1.0"], {}, "a release is tagged 'v0.1.0'", False),
+        (["--registered"], {"FRESH": "1"}, "Version 0.1.0 is not in the registry", False),
+        (["--base-url-from-github"], {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY='' is not a repository name", False),
         (
             ["--base-url-from-github"],
             {"GITHUB_REPOSITORY": "owner/kdata", "GITHUB_SERVER_URL": "javascript:alert(1)"},
             "is not a server URL like https://github.com",
+            False,
         ),
     ],
 )
 def test_the_release_refuses_in_one_line_and_writes_nothing(
-    tmp_path: Path, args: list[str], env: dict[str, str], words: str
+    released: Path, tmp_path: Path, args: list[str], env: dict[str, str], words: str, process: bool
 ) -> None:
-    project, registry = released_project(tmp_path, tmp_path / "www")
+    """Each refusal: exit status 1, one line on stderr, no registry change, no archive (the first as a real process)."""
+    project, registry, _ = _released_copy(released, tmp_path / "released")
     if env.pop("FRESH", None):
         registry.write_text('{"base_url": null, "releases": {}}\n')
     before = registry.read_bytes()
     shutil.rmtree(project / "dist" / "releases", ignore_errors=True)
-    result = run_env("release", *args, cwd=project, env={"KDATA_REGISTRY": str(registry), **env})
+    run = run_env if process else run_kdata_here
+    result = run("release", *args, cwd=project, env={"KDATA_REGISTRY": str(registry), **env})
     assert result.returncode == 1, result.stdout + result.stderr
     assert len(result.stderr.splitlines()) == 1 and words in result.stderr, result.stderr
     assert registry.read_bytes() == before and not (project / "dist" / "releases").exists()
 
 
-def test_a_registry_base_url_may_name_the_version(tmp_path: Path) -> None:
+def test_a_registry_base_url_may_name_the_version(released: Path, tmp_path: Path) -> None:
     """`{version}` in the base URL (GitHub keeps each release's files under its tag) is the release's version."""
-    project, registry = released_project(tmp_path, tmp_path / "www" / "v0.1.0")
+    project, registry, www = _released_copy(released, tmp_path / "released")
+    (tmp_path / "www").mkdir()
+    www.rename(tmp_path / "www" / "v0.1.0")
     data = json.loads(registry.read_text())
     with serve(tmp_path / "www") as url:
         registry.write_text(json.dumps({**data, "base_url": url + "/v{version}/"}))
