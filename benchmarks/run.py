@@ -17,7 +17,7 @@ then checks the targets (``TARGETS``), profiles the phase of every missed one
 (benchmarks/profile_phase.py) and writes benchmarks/RESULTS.md (benchmarks/report.py).
 
 Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million] [--json FILE] [--add FILE]
-                                [--frictionless-limit SECONDS]
+                                [--frictionless-limit SECONDS] [--sample-interval SECONDS]
 
 The full run, on a quiet machine (nothing else running; RESULTS.md warns when it was not):
 
@@ -302,6 +302,13 @@ def main() -> None:
         default=FRICTIONLESS_LIMIT,
         help="Seconds after which a frictionless validate run is killed and recorded as a lower bound (0: no limit).",
     )
+    parser.add_argument(
+        "--sample-interval",
+        type=float,
+        default=tree.INTERVAL,
+        help="Seconds between two memory samples of a measured command's tree (a longer one costs the run less CPU "
+        "and may miss a shorter peak).",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Where to write the Markdown.")
     parser.add_argument("--json", type=Path, help="Also write every measurement as JSON here.")
     parser.add_argument(
@@ -311,6 +318,7 @@ def main() -> None:
         "(a long run in two parts; the command line in RESULTS.md names the file).",
     )
     args = parser.parse_args()
+    tree.INTERVAL = args.sample_interval
     started = time.monotonic()
     sizes_wanted = sorted({int(n) for n in args.records.split(",")} | ({MILLION} if args.million else set()))
     jobs, threshold = kdata_jobs()

@@ -53,11 +53,14 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> Parts:
     then 40 records without one (the default limit, not reached), joined to the first by --add."""
     tmp = tmp_path_factory.mktemp("bench")
     first, out, data = tmp / "first.json", tmp / "RESULTS.md", tmp / "run.json"
+    # Memory sampled every 0.1 s, not 0.02: the first sample is taken at the start, and sampling a process that
+    # imports pandas every 20 ms costs the run about a tenth of a core for the whole of its life.
+    tiny = ("--repeat", "1", "--profile-max", "0", "--sample-interval", "0.1")
     limited = ("--frictionless-limit", "0.3", "--json", str(first), "--out", str(tmp / "first.md"))
-    result = _run(tmp, "--records", "60", "--repeat", "1", "--profile-max", "0", *limited)
+    result = _run(tmp, "--records", "60", *tiny, *limited)
     assert result.returncode == 0, result.stderr
     joined = ("--add", str(first), "--out", str(out), "--json", str(data))
-    result = _run(tmp, "--records", "40", "--repeat", "1", "--profile-max", "0", *joined)
+    result = _run(tmp, "--records", "40", *tiny, *joined)
     assert result.returncode == 0, result.stderr
     return Parts(json.loads(first.read_text()), out.read_text(), json.loads(data.read_text()), tmp / "work")
 
@@ -106,6 +109,7 @@ def test_benchmark_runs_and_writes_consistent_tables(parts: Parts) -> None:
     assert "Load average (1, 5, 15 min) before the run" in text and "stat_floor.py" in text
     assert "| kdata.records.yamlio.parse (strict; positions when an issue needs them) |" in text
     assert "## Where the time goes" in text and "--profile-max 0" in text
+    assert "descendants sampled every 100 ms" in text  # --sample-interval
     # Both the kdata build and the build floor wrote their tables.
     assert (parts.work / "40" / "dist" / "datapackage.json").is_file()
     assert (parts.work / "40" / "floor" / "claims.parquet").is_file()
