@@ -17,7 +17,7 @@ then checks the targets (``TARGETS``), profiles the phase of every missed one
 (benchmarks/profile_phase.py) and writes benchmarks/RESULTS.md (benchmarks/report.py).
 
 Usage: python benchmarks/run.py [--records 10000,100000] [--repeat 3] [--million] [--json FILE] [--add FILE]
-                                [--frictionless-limit SECONDS]
+                                [--frictionless-limit SECONDS] [--sample-interval SECONDS]
 
 The full run, on a quiet machine (nothing else running; RESULTS.md warns when it was not):
 
@@ -152,10 +152,19 @@ def measure_size(n: int, repeat: int, jobs: int, threshold: int, limit: float | 
     os.environ["KDATA_CACHE_DIR"] = str(CACHE)
     m: dict[str, Any] = {"records": n, "files": files, "jobs": used, "tables": synth.counts(n)}
     m["validate"] = repeated([kdata, "validate", "raw", "--no-cache"], root, repeat)
+    # Below kdata's threshold the floor "in as many processes as kdata uses" is the one-process command: measured once.
     m["floor_validate_1"] = repeated([*floor, "validate", "raw", "floor", "--jobs", "1"], root, repeat)
-    m["floor_validate_n"] = repeated([*floor, "validate", "raw", "floor", "--jobs", str(used)], root, repeat)
+    m["floor_validate_n"] = (
+        m["floor_validate_1"]
+        if used == 1
+        else repeated([*floor, "validate", "raw", "floor", "--jobs", str(used)], root, repeat)
+    )
     m["floor_build_1"] = repeated([*floor, "build", "raw", "floor", "--jobs", "1"], root, repeat, before=clean)
-    m["floor_build_n"] = repeated([*floor, "build", "raw", "floor", "--jobs", str(used)], root, repeat, before=clean)
+    m["floor_build_n"] = (
+        m["floor_build_1"]
+        if used == 1
+        else repeated([*floor, "build", "raw", "floor", "--jobs", str(used)], root, repeat, before=clean)
+    )
     # Last, and leaving the floor's tables to be looked at: its dist/ is what the phases below read.
     m["build"] = repeated([kdata, "build"], root, repeat, before=clean[:-1])
     m["rows"] = _rows(root / "dist")
@@ -229,11 +238,13 @@ def _prepared(root: Path, cached: bool) -> list[list[str]]:
 ALWAYS = ("validate", "build")
 
 
-def profiles(sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int) -> dict[str, dict[str, Any]]:
+def profiles(
+    sizes: dict[int, dict[str, Any]], missed: dict[str, int], most: int, always: tuple[str, ...] = ALWAYS
+) -> dict[str, dict[str, Any]]:
     """A profile of the phase of each missed target, at the largest size it was missed at (at most ``most``),
-    and of ``ALWAYS`` at the largest size up to ``most``."""
+    and of the ``always`` phases at the largest size up to ``most``."""
     out: dict[str, dict[str, Any]] = {}
-    for phase, n in {**{p: max(sizes) for p in ALWAYS}, **missed}.items():
+    for phase, n in {**{p: max(sizes) for p in always}, **missed}.items():
         if phase not in PHASES or most <= 0:
             continue
         fits = [s for s in sizes if s <= most and s <= n]
@@ -291,6 +302,13 @@ def main() -> None:
         default=FRICTIONLESS_LIMIT,
         help="Seconds after which a frictionless validate run is killed and recorded as a lower bound (0: no limit).",
     )
+    parser.add_argument(
+        "--sample-interval",
+        type=float,
+        default=tree.INTERVAL,
+        help="Seconds between two memory samples of a measured command's tree (a longer one costs the run less CPU "
+        "and may miss a shorter peak).",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Where to write the Markdown.")
     parser.add_argument("--json", type=Path, help="Also write every measurement as JSON here.")
     parser.add_argument(
@@ -300,6 +318,7 @@ def main() -> None:
         "(a long run in two parts; the command line in RESULTS.md names the file).",
     )
     args = parser.parse_args()
+    tree.INTERVAL = args.sample_interval
     started = time.monotonic()
     sizes_wanted = sorted({int(n) for n in args.records.split(",")} | ({MILLION} if args.million else set()))
     jobs, threshold = kdata_jobs()

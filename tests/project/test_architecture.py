@@ -45,32 +45,27 @@ def test_the_import_contract_holds(tmp_path: Path) -> None:
     assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("module", "planted", "broken"),
-    [
-        # An import inside a function counts as much as one at the top.
-        (
-            "records/dates.py",
-            "\n\ndef _planted():\n    from kdata.api import load\n",
-            "kdata.records.dates -> kdata.api",
-        ),
-        (
-            "datapackage/verify.py",
-            "\nfrom kdata.release import registry\n",
-            "kdata.datapackage.verify -> kdata.release",
-        ),
-        ("fs.py", "\nimport kdata.records.models\n", "kdata.fs -> kdata.records.models"),
-        ("release/diff.py", "\nimport " + "click\n", "kdata.release.diff -> click"),  # split: no real import to grep
-    ],
+#: Violations planted together in one copy (module, text appended, the chain import-linter must report).
+PLANTED = (
+    # An import inside a function counts as much as one at the top.
+    ("records/dates.py", "\n\ndef _planted():\n    from kdata.api import load\n", "kdata.records.dates -> kdata.api"),
+    ("datapackage/verify.py", "\nfrom kdata.release import registry\n", "kdata.datapackage.verify -> kdata.release"),
+    ("fs.py", "\nimport kdata.records.models\n", "kdata.fs -> kdata.records.models"),
+    ("release/diff.py", "\nimport " + "click\n", "kdata.release.diff -> click"),  # split: no real import to grep
 )
-def test_a_planted_violation_breaks_the_contract(tmp_path: Path, module: str, planted: str, broken: str) -> None:
+
+
+def test_each_planted_violation_breaks_the_contract(tmp_path: Path) -> None:
+    """Four violations of both contracts, planted in one copy: import-linter fails and names every one."""
     root = _copy(tmp_path)
-    path = root / "kdata" / module
-    path.write_text(path.read_text("utf-8") + planted, "utf-8")
+    for module, planted, _ in PLANTED:
+        path = root / "kdata" / module
+        path.write_text(path.read_text("utf-8") + planted, "utf-8")
     result = _lint(root)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert broken in result.stdout
-    assert "BROKEN" in result.stdout
+    for _, _, broken in PLANTED:
+        assert broken in result.stdout, broken
+    assert "Contracts: 0 kept, 2 broken." in result.stdout
 
 
 def _graph() -> grimp.ImportGraph:

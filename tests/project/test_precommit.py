@@ -3,10 +3,11 @@
 - The project's own ``.pre-commit-config.yaml`` (``language: system``): installed as a
   git hook, it lets a good record be committed and refuses a bad one.
 - The ``kdata-validate`` hook of ``.pre-commit-hooks.yaml``, as another repository uses
-  it: ``pre-commit try-repo`` installs kdata from a copy of this repository into its own
-  environment and runs it. That install fetches pandas, pyarrow and the rest from the
-  package index (one to three minutes), so the test runs only with
-  ``KDATA_TEST_TRY_REPO=1``, as the GitHub workflow sets it.
+  it: a config naming a copy of this repository and a revision (what ``pre-commit
+  try-repo`` writes for itself, and what the manifest's comment tells users to write).
+  pre-commit installs kdata from that repository into its own environment and runs it.
+  That install fetches pandas, pyarrow and the rest from the package index (a minute or
+  more), so the test runs only with ``KDATA_TEST_TRY_REPO=1``, as the GitHub workflow sets it.
 """
 
 from __future__ import annotations
@@ -112,23 +113,38 @@ def test_project_hook_lets_good_data_in_and_keeps_bad_data_out(tmp_path: Path) -
     os.environ.get("KDATA_TEST_TRY_REPO") != "1",
     reason="installs kdata and its dependencies from the package index (1-3 min): set KDATA_TEST_TRY_REPO=1",
 )
-def test_public_hook_with_try_repo(tmp_path: Path) -> None:
-    """Another repository's view: try-repo installs the hook from this repository and runs it."""
-    env = _env(tmp_path)
+def test_public_hook_installs_from_the_repository(tmp_path: Path) -> None:
+    """Another repository's view: its config names this repository; pre-commit installs the hook from there and runs it.
+
+    One environment for both runs, as a contributor's pre-commit keeps it (``try-repo`` would
+    install everything afresh for each run: its store is a temporary folder).
+    """
+    # pip's --no-compile (PIP_COMPILE=0: pip reads a PIP_ variable as the option's value): no bytecode for
+    # pandas, pyarrow and the rest, most of the install's time; the hook's run compiles what it imports.
+    env = {**_env(tmp_path), "PIP_COMPILE": "0"}
+    # Nothing of the test's own kdata in reach: the hook must run the kdata pre-commit installed.
+    env.pop("PYTHONPATH", None)
+    ours = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != ours)
     hook_repo = tmp_path / "kdata"
     shutil.copytree(REPO, hook_repo, ignore=NOT_IN_CLONE)
     _run(["git", "init", "--quiet"], hook_repo, env).check_returncode()
     _run(["git", "add", "--all"], hook_repo, env).check_returncode()
     _run(["git", "commit", "--quiet", "-m", "kdata"], hook_repo, env).check_returncode()
-    data = _git_repo(tmp_path / "data", env)
+    rev = _run(["git", "rev-parse", "HEAD"], hook_repo, env).stdout.strip()
+    config = {"repos": [{"repo": str(hook_repo), "rev": rev, "hooks": [{"id": "kdata-validate"}]}]}
+    (tmp_path / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    data = _git_repo(tmp_path / "data", env, tmp_path / ".pre-commit-config.yaml")
 
-    passed = _run(_pre_commit("try-repo", str(hook_repo), "kdata-validate", "--all-files"), data, env, timeout=600)
+    passed = _run(_pre_commit("run", "kdata-validate", "--all-files"), data, env, timeout=600)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "kdata validate" in passed.stdout and "Passed" in passed.stdout
+    envs = list((tmp_path / "pre-commit-home").glob("repo*/py_env-*/bin/kdata"))
+    assert len(envs) == 1  # kdata installed from the repository into pre-commit's own environment
 
     shutil.copy(BAD_RECORD, data / "raw" / "events" / BAD_RECORD.name)
     _run(["git", "add", "--all"], data, env).check_returncode()
-    failed = _run(_pre_commit("try-repo", str(hook_repo), "kdata-validate", "--all-files"), data, env, timeout=600)
+    failed = _run(_pre_commit("run", "kdata-validate", "--all-files"), data, env, timeout=600)
     assert failed.returncode == 1
     assert "Failed" in failed.stdout
     assert "raw/events/riverton-bridge-opened.yaml:1:1: KD101 missing-field: title:" in failed.stdout

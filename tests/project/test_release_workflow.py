@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import REPO
+from inprocess import run_kdata_here
 from releasing import released_project, run_env, serve
 from test_wheel import clone_files
 from test_workflow import _actionlint
@@ -105,7 +106,7 @@ def _expand(value: str, context: dict[str, str]) -> str:
     return re.sub(r"\$\{\{\s*([\w.-]+)\s*\}\}", lambda m: context[m.group(1)], value)
 
 
-def _prepare(copy: Path, version: str) -> None:
+def _prepare(copy: Path, version: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the maintainer does before tagging: version, changelog entry, build, release --register, docs."""
     package = copy / "raw" / "package.yaml"
     package.write_text(re.sub(r"(?m)^version: .*$", f"version: {version}", package.read_text("utf-8")), "utf-8")
@@ -114,11 +115,13 @@ def _prepare(copy: Path, version: str) -> None:
     first = text.index("\n## [") + 1
     entry = f"## [{version}] - 2026-12-01\n\n- Citations carry their anchor in the archived text.\n\n"
     changelog.write_text(text[:first] + entry + text[first:], "utf-8")
-    env = {**_clean_env(), "PYTHONPATH": str(copy)}
+    # Set-up, not under test (the steps below run every command as the runner does): in this process, whose kdata
+    # is the copy's code, with the copy's registry (the one the copy's kdata ships) and nothing of the caller's.
+    for key in _DROPPED:
+        monkeypatch.delenv(key, raising=False)
+    env = {"KDATA_REGISTRY": str(copy / "kdata" / "registry.json")}
     for args in (["build"], ["release", "--register"], ["docs"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "kdata", *args], cwd=copy, env=env, capture_output=True, text=True, timeout=600
-        )
+        done = run_kdata_here(*args, cwd=copy, env=env)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -133,12 +136,17 @@ def _next_version(tmp_path: Path) -> str:
     return diff_packages(tmp_path / "old" / "kalbajar-0.1.0", REPO / "dist").next_version()
 
 
+#: Variables of the caller's environment a release step must not see (the workflow sets its own).
+_DROPPED = ("KDATA_REGISTRY", "KDATA_BASE_URL", "KDATA_OFFLINE", "PYTHONPATH")
+
+
 def _clean_env() -> dict[str, str]:
-    drop = ("KDATA_REGISTRY", "KDATA_BASE_URL", "KDATA_OFFLINE", "PYTHONPATH")
-    return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("GITHUB_")}
+    return {k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("GITHUB_")}
 
 
-def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Path) -> None:
+def test_the_release_steps_run_against_a_local_registry_and_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if sys.platform != "linux":
         pytest.skip("the release workflow runs on ubuntu-latest (its steps use GNU sha256sum and awk)")
     copy, www, runner = tmp_path / "checkout", tmp_path / "github", tmp_path / "runner"
@@ -146,7 +154,9 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, copy / name)
     version = _next_version(tmp_path)
-    _prepare(copy, version)
+    for key in [k for k in os.environ if k.startswith("GITHUB_")]:
+        monkeypatch.delenv(key)
+    _prepare(copy, version, monkeypatch)
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     (fake_bin / "gh").write_text(FAKE_GH)
@@ -203,37 +213,56 @@ def test_the_release_steps_run_against_a_local_registry_and_server(tmp_path: Pat
     assert json.loads((copy / ".zenodo.json").read_text("utf-8"))["notes"] == last[1]
 
 
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a built test project (project/), its registry (registry.json) and 0.1.0 released (www/)."""
+    root = tmp_path_factory.mktemp("released")
+    released_project(root, root / "www")
+    return root
+
+
+def _released_copy(released: Path, to: Path) -> tuple[Path, Path, Path]:
+    """A copy of the released test project for one test to change: the project folder, its registry, www/."""
+    shutil.copytree(released, to)
+    return to / "project", to / "registry.json", to / "www"
+
+
 @pytest.mark.parametrize(
-    ("args", "env", "words"),
+    ("args", "env", "words", "process"),
     [
-        (["--tag", "v0.1.1"], {}, "The tag 'v0.1.1' does not name version 0.1.0 of dist"),
-        (["--tag", "0.1.0"], {}, "a release is tagged 'v0.1.0'"),
-        (["--registered"], {"FRESH": "1"}, "Version 0.1.0 is not in the registry"),
-        (["--base-url-from-github"], {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY='' is not a repository name"),
+        (["--tag", "v0.1.1"], {}, "The tag 'v0.1.1' does not name version 0.1.0 of dist", True),
+        (["--tag", "0.1.0"], {}, "a release is tagged 'v0.1.0'", False),
+        (["--registered"], {"FRESH": "1"}, "Version 0.1.0 is not in the registry", False),
+        (["--base-url-from-github"], {"GITHUB_REPOSITORY": ""}, "GITHUB_REPOSITORY='' is not a repository name", False),
         (
             ["--base-url-from-github"],
             {"GITHUB_REPOSITORY": "owner/kdata", "GITHUB_SERVER_URL": "javascript:alert(1)"},
             "is not a server URL like https://github.com",
+            False,
         ),
     ],
 )
 def test_the_release_refuses_in_one_line_and_writes_nothing(
-    tmp_path: Path, args: list[str], env: dict[str, str], words: str
+    released: Path, tmp_path: Path, args: list[str], env: dict[str, str], words: str, process: bool
 ) -> None:
-    project, registry = released_project(tmp_path, tmp_path / "www")
+    """Each refusal: exit status 1, one line on stderr, no registry change, no archive (the first as a real process)."""
+    project, registry, _ = _released_copy(released, tmp_path / "released")
     if env.pop("FRESH", None):
         registry.write_text('{"base_url": null, "releases": {}}\n')
     before = registry.read_bytes()
     shutil.rmtree(project / "dist" / "releases", ignore_errors=True)
-    result = run_env("release", *args, cwd=project, env={"KDATA_REGISTRY": str(registry), **env})
+    run = run_env if process else run_kdata_here
+    result = run("release", *args, cwd=project, env={"KDATA_REGISTRY": str(registry), **env})
     assert result.returncode == 1, result.stdout + result.stderr
     assert len(result.stderr.splitlines()) == 1 and words in result.stderr, result.stderr
     assert registry.read_bytes() == before and not (project / "dist" / "releases").exists()
 
 
-def test_a_registry_base_url_may_name_the_version(tmp_path: Path) -> None:
+def test_a_registry_base_url_may_name_the_version(released: Path, tmp_path: Path) -> None:
     """`{version}` in the base URL (GitHub keeps each release's files under its tag) is the release's version."""
-    project, registry = released_project(tmp_path, tmp_path / "www" / "v0.1.0")
+    project, registry, www = _released_copy(released, tmp_path / "released")
+    (tmp_path / "www").mkdir()
+    www.rename(tmp_path / "www" / "v0.1.0")
     data = json.loads(registry.read_text())
     with serve(tmp_path / "www") as url:
         registry.write_text(json.dumps({**data, "base_url": url + "/v{version}/"}))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from conftest import GOOD, REPO
+from inprocess import run_kdata_here
 
 DESCRIPTION = "Name in the actor's own language, as a source writes it."
 VALUE = "Example Native Name"
@@ -64,7 +65,9 @@ def test_a_new_field_reaches_every_output(tmp_path: Path) -> None:
     shutil.copytree(REPO / "kdata", src / "kdata", ignore=shutil.ignore_patterns("__pycache__", "_data"))
     shutil.copytree(GOOD / "raw", project / "raw")
     shutil.copy(REPO / "README.md", project / "README.md")
-    _kdata(src, project, ["build"])
+    # The package before the change: the copy is still this kdata, so it is built in this process.
+    built = run_kdata_here("build", cwd=project)
+    assert built.returncode == 0, built.stdout + built.stderr
     shutil.copytree(project / "dist", tmp_path / "before")
 
     # 1. The model: the line ARCHITECTURE.md shows, added to Actor after its `role` field.

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import GOOD, REPO
+from inprocess import run_kdata_here
 
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 BIN = Path(sys.executable).parent
@@ -153,7 +154,8 @@ def test_data_diff_step_writes_the_job_summary(tmp_path: Path) -> None:
     """The diff step, run on a real base commit and a change, writes the markdown diff to the summary."""
     repo = tmp_path / "repo"
     shutil.copytree(GOOD / "raw", repo / "raw")
-    build = _bash("kdata build", repo, {})
+    # Set-up, not under test (the step below runs as the runner runs it): both builds in this process.
+    build = run_kdata_here("build", cwd=repo)
     assert build.returncode == 0, build.stderr
     _git(repo, "init", "--quiet")
     _git(repo, "add", "--all")
@@ -161,7 +163,7 @@ def test_data_diff_step_writes_the_job_summary(tmp_path: Path) -> None:
     base = _git(repo, "rev-parse", "HEAD")
     record = repo / "raw" / "figures" / "riverton-bridge-length.yaml"
     record.write_text(record.read_text("utf-8").replace("value: 4\n", "value: 5\n"), "utf-8")
-    assert _bash("kdata build", repo, {}).returncode == 0
+    assert run_kdata_here("build", cwd=repo).returncode == 0
 
     summary = tmp_path / "summary.md"
     runner_temp = tmp_path / "runner-temp"
