@@ -125,7 +125,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture
 def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A fresh cache, the good base URL and small download limits; set here and returned for subprocesses."""
+    """A fresh cache, the good base URL and small download limits; set here and returned for subprocesses.
+
+    One retry (after 0.5 s): a broken connection is still tried again, without the default's pauses of 3.5 s in all.
+    """
     values = {
         "KDATA_REGISTRY": str(site.registry),
         "KDATA_CACHE_DIR": str(tmp_path / "cache"),
@@ -133,6 +136,7 @@ def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
         "KDATA_DOWNLOAD_WAIT": "1",
         "KDATA_DOWNLOAD_MIN_RATE": "100",
         "KDATA_DOWNLOAD_TIMEOUT": "3",
+        "KDATA_DOWNLOAD_RETRIES": "1",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
@@ -268,12 +272,12 @@ def test_tampered_cache_is_refused_then_replaced_by_refresh(
 
 
 def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str]) -> None:
-    """The same through the real `kdata download`: refused in one line, then replaced with --refresh."""
+    """The same through the real `kdata download`: refused in one line, then replaced with --refresh (here)."""
     folder = fetch("0.1.0")
     TAMPERINGS["csv-and-sums-line"](folder, folder)
     one_line(run_env("download", "0.1.0", cwd=site.project, env=env), 1, "no longer matches the registry")
     assert "tunnel" in (folder / "events.csv").read_text()  # left as it is
-    assert run_env("download", "0.1.0", "--refresh", cwd=site.project, env=env).returncode == 0
+    assert run_kdata_here("download", "0.1.0", "--refresh", cwd=site.project, env=env).returncode == 0
     assert "tunnel" not in (folder / "events.csv").read_text() and verify(folder) == []
 
 
@@ -288,8 +292,8 @@ def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, e
     else:
         TAMPERINGS[kind](folder, folder)
     offline = {**env, "KDATA_OFFLINE": "1", "KDATA_BASE_URL": "http://127.0.0.1:9/"}  # nothing listens on port 9
-    one_line(run_env("download", "0.1.0", cwd=site.project, env=offline), 1, "--refresh")
-    result = run_env("download", "0.1.0", "--refresh", cwd=site.project, env=offline)
+    one_line(run_kdata_here("download", "0.1.0", cwd=site.project, env=offline), 1, "--refresh")
+    result = run_kdata_here("download", "0.1.0", "--refresh", cwd=site.project, env=offline)
     assert result.returncode == 0, result.stderr
     assert folder.is_dir() and snapshot(folder) == pristine and verify(folder) == []
 
@@ -299,7 +303,7 @@ def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, e
 SERVERS = {
     # kind: (exit code, words in the one line)
     "trickle": (1, "below the minimum of 100"),
-    "steady": (1, "took longer than 3 s (KDATA_DOWNLOAD_TIMEOUT)"),
+    "steady": (1, "took longer than 1 s (KDATA_DOWNLOAD_TIMEOUT)"),  # with the deadline of STEADY
     "silent": (1, "timed out"),
     "headers": (1, "no complete response headers within 2 s"),
     "closes": (1, "Could not download"),
@@ -310,13 +314,18 @@ SERVERS = {
 }
 
 
+#: The steady server's deadline: 1 s, the shortest allowed, equal to the wait (a rate of 300 bytes/s passes its span).
+STEADY = {"KDATA_DOWNLOAD_TIMEOUT": "1"}
+
+
 @pytest.mark.parametrize("kind", SERVERS)
 def test_hostile_server_gives_one_line_and_caches_nothing(site: Site, env: dict[str, str], kind: str) -> None:
     """Slow, silent, closing, oversized and mislabelled servers: one line within the limits, nothing left."""
     code, words = SERVERS[kind]
     run = run_env if kind == "silent" else run_kdata_here  # one case by the real command in its own process
     start = time.monotonic()
-    result = run("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": f"{site.hostile}/{kind}"})
+    env = {**env, "KDATA_BASE_URL": f"{site.hostile}/{kind}", **(STEADY if kind == "steady" else {})}
+    result = run("download", "0.1.0", cwd=site.project, env=env)
     assert time.monotonic() - start < 15  # the deadline is 3 s, the wait 1 s; the rest is Python starting
     one_line(result, code, words)
     cache = Path(env["KDATA_CACHE_DIR"])
@@ -366,16 +375,11 @@ def test_killed_download_leaves_a_part_file_the_next_run_removes(site: Site, env
     assert leftovers(cache) == [] and verify(cache / "0.1.0") == []
 
 
-@pytest.mark.parametrize("when", ["cold-cache", "beside-a-valid-copy"])
-def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
-    site: Site, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
-) -> None:
-    """A process killed between unpacking and moving into place leaves a half-installed stage and a .part.
-
-    The next run removes them, also when a valid copy is there meanwhile (put there by another process),
-    where it needs no download at all.
-    """
-    cache = Path(env["KDATA_CACHE_DIR"])
+@pytest.fixture(scope="module")
+def killed_unpack(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache left by a real process killed between unpacking and moving into place (each test copies it)."""
+    cache = tmp_path_factory.mktemp("killed") / "cache"
+    env = {"KDATA_REGISTRY": str(site.registry), "KDATA_CACHE_DIR": str(cache), "KDATA_BASE_URL": f"{site.url}/"}
     script = (
         "import os, signal, kdata.datapackage.verify as v\n"
         "v.verify = lambda folder: os.kill(os.getpid(), signal.SIGKILL)\n"  # die just before the swap
@@ -383,6 +387,25 @@ def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
     )
     proc = subprocess.run([sys.executable, "-c", script], cwd=site.project, env={**os.environ, **env})
     assert proc.returncode == -signal.SIGKILL
+    return cache
+
+
+@pytest.mark.parametrize("when", ["cold-cache", "beside-a-valid-copy"])
+def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
+    site: Site,
+    env: dict[str, str],
+    killed_unpack: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    """A process killed between unpacking and moving into place leaves a half-installed stage and a .part.
+
+    The next run removes them, also when a valid copy is there meanwhile (put there by another process),
+    where it needs no download at all.
+    """
+    cache = Path(env["KDATA_CACHE_DIR"])
+    shutil.copytree(killed_unpack, cache, symlinks=True)
     left = leftovers(cache)
     assert any(name.startswith(".0.1.0-new-") for name in left) and any(name.endswith(".part") for name in left)
     assert not (cache / "0.1.0").exists()
@@ -602,7 +625,7 @@ def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env:
 def test_cache_that_is_a_file(site: Site, env: dict[str, str]) -> None:
     cache = Path(env["KDATA_CACHE_DIR"])
     cache.write_text("not a folder")
-    one_line(run_env("download", "0.1.0", cwd=site.project, env=env), 1, "is a file, not a folder")
+    one_line(run_kdata_here("download", "0.1.0", cwd=site.project, env=env), 1, "is a file, not a folder")
     with pytest.raises(DownloadError, match="is a file, not a folder"):
         kdata.load("events", version="0.1.0")
     assert run_kdata_here("versions", cwd=site.project).returncode == 0
