@@ -14,10 +14,14 @@ standard allows namespaced custom properties anywhere).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import shutil
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from kdata.records import models, vocab
 
@@ -101,10 +105,23 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
     return [column]
 
 
+@functools.cache
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model.model_json_schema()``, a copy of the one pydantic made for ``model`` first in this process.
+
+    pydantic takes about 10 ms each time; a build asks for every table's schema many times over.
+    """
+    return copy.deepcopy(_model_schema(model))
+
+
 def table_fields(table: str) -> list[dict[str, Any]]:
     """The Table Schema fields of ``table``, in column order (with ``x-references`` markers)."""
     spec = models.TABLES[table]
-    schema = spec.model.model_json_schema()
+    schema = _model_schema(spec.model)  # read, never changed: the fields returned are copies
     fields: list[dict[str, Any]] = []
     if spec.numbered:  # the id the build makes: "Citation id: '<event|figure>:<record id>:<n>'."
         owners = "|".join(spec.owners.values())
@@ -128,7 +145,7 @@ def table_fields(table: str) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     for name, prop in schema["properties"].items():
         fields.extend(_columns(name, prop, name in required, schema.get("$defs", {})))
-    return fields
+    return copy.deepcopy(fields)
 
 
 def table_schema(table: str, resource_suffix: str = "") -> dict[str, Any]:
@@ -176,7 +193,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     kinds: dict[str, type[models.Record]] = {**models.RECORD_TABLES, "package": models.PackageInfo}
     for table, model in kinds.items():
-        schema = model.model_json_schema()
+        schema = model_schema(model)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"{table}.schema.json"
         out[f"{table}.schema.json"] = schema
