@@ -118,10 +118,25 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     return copy.deepcopy(_model_schema(model))
 
 
+#: Each table's fields as JSON, with the table spec they were made from (a test may swap a spec in).
+_FIELDS: dict[str, tuple[models.TableSpec, str]] = {}
+
+
 def table_fields(table: str) -> list[dict[str, Any]]:
-    """The Table Schema fields of ``table``, in column order (with ``x-references`` markers)."""
+    """The Table Schema fields of ``table``, in column order (with ``x-references`` markers).
+
+    Made once per table spec and process; each call gets its own copy (a build asks about 75 times).
+    """
     spec = models.TABLES[table]
-    schema = _model_schema(spec.model)  # read, never changed: the fields returned are copies
+    kept = _FIELDS.get(table)
+    if kept is None or kept[0] is not spec:
+        kept = _FIELDS[table] = (spec, json.dumps(_table_fields(spec)))
+    fields: list[dict[str, Any]] = json.loads(kept[1])
+    return fields
+
+
+def _table_fields(spec: models.TableSpec) -> list[dict[str, Any]]:
+    schema = _model_schema(spec.model)  # read, never changed
     fields: list[dict[str, Any]] = []
     if spec.numbered:  # the id the build makes: "Citation id: '<event|figure>:<record id>:<n>'."
         owners = "|".join(spec.owners.values())
@@ -145,7 +160,7 @@ def table_fields(table: str) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     for name, prop in schema["properties"].items():
         fields.extend(_columns(name, prop, name in required, schema.get("$defs", {})))
-    return copy.deepcopy(fields)
+    return fields
 
 
 def table_schema(table: str, resource_suffix: str = "") -> dict[str, Any]:
