@@ -168,11 +168,15 @@ def test_citation_file_and_cite_command() -> None:
 
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "not-utf8"])
-def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(tmp_path: Path, kind: str) -> None:
+def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(
+    proj: tuple[Path, dict[str, str]], tmp_path: Path, kind: str
+) -> None:
     """`kdata release --changelog` on a FIFO (which hung), a folder or bad bytes: one line, nothing released.
 
-    The FIFO by the real command in its own process (a hang meets the timeout); the others run its function here.
+    The package is a release candidate (0.1.0), so the changelog is what stops it. The FIFO by the real
+    command in its own process (a hang meets the timeout); the others run its function here.
     """
+    project, env = proj
     changelog = tmp_path / "CHANGELOG.md"
     makers = {
         "fifo": lambda: os.mkfifo(changelog),
@@ -180,8 +184,12 @@ def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(tmp_path: Path,
         "not-utf8": lambda: changelog.write_bytes(b"## [0.1.0] - 2026-01-01\n\xff"),
     }
     makers[kind]()
-    args = ("release", "--dist", REPO / "dist", "--changelog", changelog, "--out", tmp_path / "out")
-    result = run_kdata(*args, cwd=tmp_path, timeout=30) if kind == "fifo" else run_kdata_here(*args, cwd=tmp_path)
+    args = ("release", "--dist", project / "dist", "--changelog", changelog, "--out", tmp_path / "out")
+    if kind == "fifo":
+        result = run_kdata(*args, cwd=tmp_path, env=env, timeout=30)
+    else:
+        result = run_kdata_here(*args, cwd=tmp_path, env=env)
     assert result.returncode == (2 if kind == "folder" else 1) and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "changelog" in result.stderr.lower()
+    assert kind == "folder" or f"Cannot read the changelog {changelog}" in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
