@@ -144,6 +144,33 @@ def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
     return values
 
 
+@pytest.fixture(scope="module")
+def _fetched_once(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache holding 0.1.0 as ``fetch`` leaves it, downloaded once for the module (``fetched`` copies it)."""
+    cache = tmp_path_factory.mktemp("fetched") / "cache"
+    mp = pytest.MonkeyPatch()
+    try:
+        for key, value in {
+            "KDATA_REGISTRY": site.registry,
+            "KDATA_CACHE_DIR": cache,
+            "KDATA_BASE_URL": f"{site.url}/",
+        }.items():
+            mp.setenv(key, str(value))
+        mp.delenv("KDATA_OFFLINE", raising=False)
+        assert verify(fetch("0.1.0")) == []
+    finally:
+        mp.undo()
+    return cache
+
+
+@pytest.fixture
+def fetched(_fetched_once: Path, env: dict[str, str]) -> Path:
+    """The test's cache with a verified copy of 0.1.0 (a copy of one download); its folder."""
+    cache = Path(env["KDATA_CACHE_DIR"])
+    shutil.copytree(_fetched_once, cache, symlinks=True)
+    return cache / "0.1.0"
+
+
 def one_line(result: subprocess.CompletedProcess[str], code: int, words: str) -> None:
     """Exit ``code`` with one 'Error: ...' line naming the cause, no traceback."""
     assert result.returncode == code, result.stdout + result.stderr
@@ -248,10 +275,10 @@ TAMPERINGS: dict[str, Callable[[Path, Path], None]] = {
 
 @pytest.mark.parametrize("kind", TAMPERINGS)
 def test_tampered_cache_is_refused_then_replaced_by_refresh(
-    site: Site, env: dict[str, str], tmp_path: Path, kind: str
+    site: Site, env: dict[str, str], fetched: Path, tmp_path: Path, kind: str
 ) -> None:
     """Edited files, with a cached SHA256SUMS that agrees, are refused by load; --refresh restores the release."""
-    folder = fetch("0.1.0")
+    folder = fetched
     pristine = snapshot(folder)
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -271,9 +298,9 @@ def test_tampered_cache_is_refused_then_replaced_by_refresh(
     assert leftovers(folder.parent) == []
 
 
-def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str]) -> None:
+def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str], fetched: Path) -> None:
     """The same through the real `kdata download`: refused in one line, then replaced with --refresh (here)."""
-    folder = fetch("0.1.0")
+    folder = fetched
     TAMPERINGS["csv-and-sums-line"](folder, folder)
     one_line(run_env("download", "0.1.0", cwd=site.project, env=env), 1, "no longer matches the registry")
     assert "tunnel" in (folder / "events.csv").read_text()  # left as it is
@@ -282,9 +309,11 @@ def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str]) -> 
 
 
 @pytest.mark.parametrize("kind", ["csv-and-sums-line", "folder-is-a-file"])
-def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, env: dict[str, str], kind: str) -> None:
+def test_offline_refresh_restores_from_the_verified_cached_archive(
+    site: Site, env: dict[str, str], fetched: Path, kind: str
+) -> None:
     """KDATA_OFFLINE=1 forbids the network, not a reinstall from the archive the registry vouches for."""
-    folder = fetch("0.1.0")
+    folder = fetched
     pristine = snapshot(folder)
     if kind == "folder-is-a-file":
         shutil.rmtree(folder)
@@ -585,10 +614,10 @@ STATES: dict[str, Callable[[Path, Path], None]] = {
 
 @pytest.mark.parametrize("state", STATES)
 def test_odd_cached_folder_is_refused_then_refetched(
-    site: Site, env: dict[str, str], tmp_path: Path, state: str
+    site: Site, env: dict[str, str], fetched: Path, tmp_path: Path, state: str
 ) -> None:
     """A file, a link or an unreadable folder at <cache>/0.1.0: one line, then --refresh installs a real copy."""
-    folder = fetch("0.1.0")
+    folder = fetched
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     STATES[state](folder.parent, elsewhere)
@@ -606,10 +635,10 @@ def test_odd_cached_folder_is_refused_then_refetched(
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="file permissions of this kind are POSIX only")
-def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env: dict[str, str]) -> None:
+def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env: dict[str, str], fetched: Path) -> None:
     """A chmod 000 <cache>/0.1.0: one line; --refresh installs a real copy. As root, the first command runs
     without the capabilities that let root read anything (chmod does not bind root otherwise)."""
-    folder = fetch("0.1.0")
+    folder = fetched
     folder.chmod(0)
     try:
         drop = without_root_file_access if os.geteuid() == 0 else None
