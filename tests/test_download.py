@@ -75,7 +75,7 @@ def _leftovers(cache: Path) -> list[str]:
 
 
 def test_download_verifies_unpacks_and_prints_the_path(site: Site, env: dict[str, str]) -> None:
-    """`kdata download` fetches the newest version, quietly (no terminal), and prints its folder last."""
+    """`kdata download` fetches the newest version, quietly (stderr a pipe: no progress bar), and prints its folder last."""
     result = run_env("download", cwd=site.project, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no progress bar when stderr is not a terminal

@@ -459,8 +459,7 @@ def test_base_url_may_be_a_folder(site: Site, env: dict[str, str], form: str) ->
         "file-url": site.www.as_uri(),
         "file-localhost-url": "file://localhost" + site.www.as_posix(),
     }[form]
-    run = run_env if form == "folder" else run_kdata_here  # one form by the real command in its own process
-    result = run("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
+    result = run_kdata_here("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
     assert result.returncode == 0, result.stderr
     assert verify(Path(env["KDATA_CACHE_DIR"]) / "0.1.0") == []
 
