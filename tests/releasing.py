@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import http.server
 import json
@@ -9,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,16 +34,40 @@ def make_project(root: Path, registry: Path) -> Path:
 def released_project(root: Path, www: Path) -> tuple[Path, Path]:
     """A built test project under ``root`` whose 0.1.0 is released into ``www`` and registered.
 
+    A copy of one project built and released once per test process (``_released_once``): the tests
+    that use it start from the same bytes and may change their copy.
+
     Returns:
         The project folder and its registry file.
     """
+    once = _released_once()
+    registry = root / "registry.json"
+    shutil.copytree(once / "project", root / "project", symlinks=True)
+    shutil.copytree(once / "www", www, symlinks=True, dirs_exist_ok=True)
+    shutil.copyfile(once / "registry.json", registry)
+    return root / "project", registry
+
+
+def built_project(root: Path, registry: Path) -> Path:
+    """``make_project`` built: a copy of ``_released_once``'s project (dist/ and schemas/ unreleased), empty registry."""
+    shutil.copytree(_released_once() / "project", root, symlinks=True)
+    registry.write_text('{"base_url": null, "releases": {}}\n')
+    return root
+
+
+@functools.cache
+def _released_once() -> Path:
+    """The test project built and its 0.1.0 released and registered, once per test process (removed at exit)."""
+    root = Path(tempfile.mkdtemp(prefix="kdata-released-"))
+    atexit.register(shutil.rmtree, root, True)
     registry = root / "registry.json"
     project = make_project(root / "project", registry)
     # Set-up, not under test (tests/release runs these commands as processes): in this process.
+    www = root / "www"
     for args, env in ((("build",), None), (("release", "--register", "--out", www), {"KDATA_REGISTRY": str(registry)})):
         result = run_kdata_here(*args, cwd=project, env=env)
         assert result.returncode == 0, result.stdout + result.stderr
-    return project, registry
+    return root
 
 
 def set_version(root: Path, version: str) -> None:
@@ -53,6 +79,13 @@ def set_version(root: Path, version: str) -> None:
 def kdata_ok(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run kdata with extra environment; fail the test on a non-zero exit; return stdout."""
     result = run_env(*args, cwd=cwd, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def kdata_ok_here(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """``kdata_ok`` in this process (``inprocess.run_kdata_here``): where the command's own process proves nothing."""
+    result = run_kdata_here(*args, cwd=cwd, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

@@ -75,7 +75,7 @@ def _leftovers(cache: Path) -> list[str]:
 
 
 def test_download_verifies_unpacks_and_prints_the_path(site: Site, env: dict[str, str]) -> None:
-    """`kdata download` fetches the newest version, quietly (no terminal), and prints its folder last."""
+    """`kdata download` fetches the newest version, quietly (stderr a pipe: no progress bar), and prints its folder last."""
     result = run_env("download", cwd=site.project, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
@@ -83,7 +83,7 @@ def test_download_verifies_unpacks_and_prints_the_path(site: Site, env: dict[str
     assert folder == Path(env["KDATA_CACHE_DIR"]) / "0.1.0"
     assert verify(folder) == []
     assert (folder.parent / site.file).is_file()
-    versions = run_env("versions", cwd=site.project, env=env).stdout
+    versions = run_kdata_here("versions", cwd=site.project, env=env).stdout
     assert versions.startswith("0.1.0") and "cached)" in versions
 
 
@@ -109,9 +109,12 @@ def test_progress_bar_when_asked(site: Site, env: dict[str, str], capsys: pytest
 
 @pytest.mark.parametrize("kind", ["tampered", "truncated"])
 def test_bad_file_is_deleted_and_named(site: Site, env: dict[str, str], kind: str) -> None:
-    """A tampered or truncated archive is refused with expected and actual sha256, and nothing is cached."""
+    """A tampered or truncated archive is refused with expected and actual sha256, and nothing is cached.
+
+    The tampered one by the real command in its own process; the truncated one by its function here.
+    """
     env = {**env, "KDATA_BASE_URL": f"{site.url}/{kind}"}
-    result = run_env("download", "0.1.0", cwd=site.project, env=env)
+    result = (run_env if kind == "tampered" else run_kdata_here)("download", "0.1.0", cwd=site.project, env=env)
     assert result.returncode == 1
     assert f"expected {site.sha256}" in result.stderr and "actual " in result.stderr, result.stderr
     cache = Path(env["KDATA_CACHE_DIR"])
@@ -120,15 +123,18 @@ def test_bad_file_is_deleted_and_named(site: Site, env: dict[str, str], kind: st
 
 
 def test_unknown_version_lists_the_available_ones(site: Site, env: dict[str, str]) -> None:
-    result = run_env("download", "9.9.9", cwd=site.project, env=env)
+    result = run_kdata_here("download", "9.9.9", cwd=site.project, env=env)
     assert result.returncode == 2
     assert "Version '9.9.9' is not published; the available versions are 0.1.0." in result.stderr
 
 
 def test_server_down(site: Site, env: dict[str, str]) -> None:
-    """A closed port gives a DownloadError that says what to check; nothing is cached."""
-    env = {**env, "KDATA_BASE_URL": f"http://127.0.0.1:{closed_port()}/"}
-    result = run_env("download", "0.1.0", cwd=site.project, env=env)
+    """A closed port gives a DownloadError that says what to check; nothing is cached.
+
+    Not tried again (the retries: tests/test_download_retries.py).
+    """
+    env = {**env, "KDATA_BASE_URL": f"http://127.0.0.1:{closed_port()}/", "KDATA_DOWNLOAD_RETRIES": "0"}
+    result = run_kdata_here("download", "0.1.0", cwd=site.project, env=env)
     assert result.returncode == 1
     assert "Could not download" in result.stderr and "KDATA_BASE_URL" in result.stderr
     assert not (Path(env["KDATA_CACHE_DIR"]) / "0.1.0").exists()

@@ -125,7 +125,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture
 def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A fresh cache, the good base URL and small download limits; set here and returned for subprocesses."""
+    """A fresh cache, the good base URL and small download limits; set here and returned for subprocesses.
+
+    One retry (after 0.5 s): a broken connection is still tried again, without the default's pauses of 3.5 s in all.
+    """
     values = {
         "KDATA_REGISTRY": str(site.registry),
         "KDATA_CACHE_DIR": str(tmp_path / "cache"),
@@ -133,11 +136,39 @@ def env(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str
         "KDATA_DOWNLOAD_WAIT": "1",
         "KDATA_DOWNLOAD_MIN_RATE": "100",
         "KDATA_DOWNLOAD_TIMEOUT": "3",
+        "KDATA_DOWNLOAD_RETRIES": "1",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("KDATA_OFFLINE", raising=False)
     return values
+
+
+@pytest.fixture(scope="module")
+def _fetched_once(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache holding 0.1.0 as ``fetch`` leaves it, downloaded once for the module (``fetched`` copies it)."""
+    cache = tmp_path_factory.mktemp("fetched") / "cache"
+    mp = pytest.MonkeyPatch()
+    try:
+        for key, value in {
+            "KDATA_REGISTRY": site.registry,
+            "KDATA_CACHE_DIR": cache,
+            "KDATA_BASE_URL": f"{site.url}/",
+        }.items():
+            mp.setenv(key, str(value))
+        mp.delenv("KDATA_OFFLINE", raising=False)
+        assert verify(fetch("0.1.0")) == []
+    finally:
+        mp.undo()
+    return cache
+
+
+@pytest.fixture
+def fetched(_fetched_once: Path, env: dict[str, str]) -> Path:
+    """The test's cache with a verified copy of 0.1.0 (a copy of one download); its folder."""
+    cache = Path(env["KDATA_CACHE_DIR"])
+    shutil.copytree(_fetched_once, cache, symlinks=True)
+    return cache / "0.1.0"
 
 
 def one_line(result: subprocess.CompletedProcess[str], code: int, words: str) -> None:
@@ -244,10 +275,10 @@ TAMPERINGS: dict[str, Callable[[Path, Path], None]] = {
 
 @pytest.mark.parametrize("kind", TAMPERINGS)
 def test_tampered_cache_is_refused_then_replaced_by_refresh(
-    site: Site, env: dict[str, str], tmp_path: Path, kind: str
+    site: Site, env: dict[str, str], fetched: Path, tmp_path: Path, kind: str
 ) -> None:
     """Edited files, with a cached SHA256SUMS that agrees, are refused by load; --refresh restores the release."""
-    folder = fetch("0.1.0")
+    folder = fetched
     pristine = snapshot(folder)
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -267,20 +298,22 @@ def test_tampered_cache_is_refused_then_replaced_by_refresh(
     assert leftovers(folder.parent) == []
 
 
-def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str]) -> None:
-    """The same through the real `kdata download`: refused in one line, then replaced with --refresh."""
-    folder = fetch("0.1.0")
+def test_tampered_cache_by_the_real_command(site: Site, env: dict[str, str], fetched: Path) -> None:
+    """The same through the real `kdata download`: refused in one line, then replaced with --refresh (here)."""
+    folder = fetched
     TAMPERINGS["csv-and-sums-line"](folder, folder)
     one_line(run_env("download", "0.1.0", cwd=site.project, env=env), 1, "no longer matches the registry")
     assert "tunnel" in (folder / "events.csv").read_text()  # left as it is
-    assert run_env("download", "0.1.0", "--refresh", cwd=site.project, env=env).returncode == 0
+    assert run_kdata_here("download", "0.1.0", "--refresh", cwd=site.project, env=env).returncode == 0
     assert "tunnel" not in (folder / "events.csv").read_text() and verify(folder) == []
 
 
 @pytest.mark.parametrize("kind", ["csv-and-sums-line", "folder-is-a-file"])
-def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, env: dict[str, str], kind: str) -> None:
+def test_offline_refresh_restores_from_the_verified_cached_archive(
+    site: Site, env: dict[str, str], fetched: Path, kind: str
+) -> None:
     """KDATA_OFFLINE=1 forbids the network, not a reinstall from the archive the registry vouches for."""
-    folder = fetch("0.1.0")
+    folder = fetched
     pristine = snapshot(folder)
     if kind == "folder-is-a-file":
         shutil.rmtree(folder)
@@ -288,8 +321,8 @@ def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, e
     else:
         TAMPERINGS[kind](folder, folder)
     offline = {**env, "KDATA_OFFLINE": "1", "KDATA_BASE_URL": "http://127.0.0.1:9/"}  # nothing listens on port 9
-    one_line(run_env("download", "0.1.0", cwd=site.project, env=offline), 1, "--refresh")
-    result = run_env("download", "0.1.0", "--refresh", cwd=site.project, env=offline)
+    one_line(run_kdata_here("download", "0.1.0", cwd=site.project, env=offline), 1, "--refresh")
+    result = run_kdata_here("download", "0.1.0", "--refresh", cwd=site.project, env=offline)
     assert result.returncode == 0, result.stderr
     assert folder.is_dir() and snapshot(folder) == pristine and verify(folder) == []
 
@@ -299,7 +332,7 @@ def test_offline_refresh_restores_from_the_verified_cached_archive(site: Site, e
 SERVERS = {
     # kind: (exit code, words in the one line)
     "trickle": (1, "below the minimum of 100"),
-    "steady": (1, "took longer than 3 s (KDATA_DOWNLOAD_TIMEOUT)"),
+    "steady": (1, "took longer than 1 s (KDATA_DOWNLOAD_TIMEOUT)"),  # with the deadline of STEADY
     "silent": (1, "timed out"),
     "headers": (1, "no complete response headers within 2 s"),
     "closes": (1, "Could not download"),
@@ -310,13 +343,18 @@ SERVERS = {
 }
 
 
+#: The steady server's deadline: 1 s, the shortest allowed, equal to the wait (a rate of 300 bytes/s passes its span).
+STEADY = {"KDATA_DOWNLOAD_TIMEOUT": "1"}
+
+
 @pytest.mark.parametrize("kind", SERVERS)
 def test_hostile_server_gives_one_line_and_caches_nothing(site: Site, env: dict[str, str], kind: str) -> None:
     """Slow, silent, closing, oversized and mislabelled servers: one line within the limits, nothing left."""
     code, words = SERVERS[kind]
     run = run_env if kind == "silent" else run_kdata_here  # one case by the real command in its own process
     start = time.monotonic()
-    result = run("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": f"{site.hostile}/{kind}"})
+    env = {**env, "KDATA_BASE_URL": f"{site.hostile}/{kind}", **(STEADY if kind == "steady" else {})}
+    result = run("download", "0.1.0", cwd=site.project, env=env)
     assert time.monotonic() - start < 15  # the deadline is 3 s, the wait 1 s; the rest is Python starting
     one_line(result, code, words)
     cache = Path(env["KDATA_CACHE_DIR"])
@@ -366,16 +404,11 @@ def test_killed_download_leaves_a_part_file_the_next_run_removes(site: Site, env
     assert leftovers(cache) == [] and verify(cache / "0.1.0") == []
 
 
-@pytest.mark.parametrize("when", ["cold-cache", "beside-a-valid-copy"])
-def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
-    site: Site, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
-) -> None:
-    """A process killed between unpacking and moving into place leaves a half-installed stage and a .part.
-
-    The next run removes them, also when a valid copy is there meanwhile (put there by another process),
-    where it needs no download at all.
-    """
-    cache = Path(env["KDATA_CACHE_DIR"])
+@pytest.fixture(scope="module")
+def killed_unpack(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache left by a real process killed between unpacking and moving into place (each test copies it)."""
+    cache = tmp_path_factory.mktemp("killed") / "cache"
+    env = {"KDATA_REGISTRY": str(site.registry), "KDATA_CACHE_DIR": str(cache), "KDATA_BASE_URL": f"{site.url}/"}
     script = (
         "import os, signal, kdata.datapackage.verify as v\n"
         "v.verify = lambda folder: os.kill(os.getpid(), signal.SIGKILL)\n"  # die just before the swap
@@ -383,6 +416,25 @@ def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
     )
     proc = subprocess.run([sys.executable, "-c", script], cwd=site.project, env={**os.environ, **env})
     assert proc.returncode == -signal.SIGKILL
+    return cache
+
+
+@pytest.mark.parametrize("when", ["cold-cache", "beside-a-valid-copy"])
+def test_killed_unpack_leaves_a_staging_folder_the_next_run_removes(
+    site: Site,
+    env: dict[str, str],
+    killed_unpack: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    """A process killed between unpacking and moving into place leaves a half-installed stage and a .part.
+
+    The next run removes them, also when a valid copy is there meanwhile (put there by another process),
+    where it needs no download at all.
+    """
+    cache = Path(env["KDATA_CACHE_DIR"])
+    shutil.copytree(killed_unpack, cache, symlinks=True)
     left = leftovers(cache)
     assert any(name.startswith(".0.1.0-new-") for name in left) and any(name.endswith(".part") for name in left)
     assert not (cache / "0.1.0").exists()
@@ -407,8 +459,7 @@ def test_base_url_may_be_a_folder(site: Site, env: dict[str, str], form: str) ->
         "file-url": site.www.as_uri(),
         "file-localhost-url": "file://localhost" + site.www.as_posix(),
     }[form]
-    run = run_env if form == "folder" else run_kdata_here  # one form by the real command in its own process
-    result = run("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
+    result = run_kdata_here("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
     assert result.returncode == 0, result.stderr
     assert verify(Path(env["KDATA_CACHE_DIR"]) / "0.1.0") == []
 
@@ -562,10 +613,10 @@ STATES: dict[str, Callable[[Path, Path], None]] = {
 
 @pytest.mark.parametrize("state", STATES)
 def test_odd_cached_folder_is_refused_then_refetched(
-    site: Site, env: dict[str, str], tmp_path: Path, state: str
+    site: Site, env: dict[str, str], fetched: Path, tmp_path: Path, state: str
 ) -> None:
     """A file, a link or an unreadable folder at <cache>/0.1.0: one line, then --refresh installs a real copy."""
-    folder = fetch("0.1.0")
+    folder = fetched
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     STATES[state](folder.parent, elsewhere)
@@ -583,10 +634,10 @@ def test_odd_cached_folder_is_refused_then_refetched(
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="file permissions of this kind are POSIX only")
-def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env: dict[str, str]) -> None:
+def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env: dict[str, str], fetched: Path) -> None:
     """A chmod 000 <cache>/0.1.0: one line; --refresh installs a real copy. As root, the first command runs
     without the capabilities that let root read anything (chmod does not bind root otherwise)."""
-    folder = fetch("0.1.0")
+    folder = fetched
     folder.chmod(0)
     try:
         drop = without_root_file_access if os.geteuid() == 0 else None
@@ -602,7 +653,7 @@ def test_an_unreadable_cached_folder_is_one_line_then_refetched(site: Site, env:
 def test_cache_that_is_a_file(site: Site, env: dict[str, str]) -> None:
     cache = Path(env["KDATA_CACHE_DIR"])
     cache.write_text("not a folder")
-    one_line(run_env("download", "0.1.0", cwd=site.project, env=env), 1, "is a file, not a folder")
+    one_line(run_kdata_here("download", "0.1.0", cwd=site.project, env=env), 1, "is a file, not a folder")
     with pytest.raises(DownloadError, match="is a file, not a folder"):
         kdata.load("events", version="0.1.0")
     assert run_kdata_here("versions", cwd=site.project).returncode == 0

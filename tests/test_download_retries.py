@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import REPO
+from inprocess import run_kdata_here
 from releasing import closed_port, released_project, run_env, serving
 
 from kdata.datapackage.verify import verify
@@ -238,6 +240,22 @@ def test_the_retry_count_is_a_setting(
     assert site.hits[path] == 3
 
 
+def test_the_default_pauses_are_the_documented_ones(
+    site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the defaults, a server failing for good is tried 4 times, after pauses of 0.5 s, 1 s and 2 s (as the
+    README says); the pauses are recorded, not slept. The real command's tests use fewer retries."""
+    path = _use(site, "503-forever", monkeypatch)
+    pauses: list[float] = []
+    monkeypatch.setattr(transfer, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append))
+    with pytest.raises(DownloadError, match=r"503 Service Unavailable \(4 attempts\)"):
+        fetch("0.1.0", progress=False)
+    assert site.hits[path] == 4 and pauses == [0.5, 1.0, 2.0]
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert "up to `KDATA_DOWNLOAD_RETRIES` times (default 3), after\n  0.5 s, 1 s, 2 s..." in readme
+    assert [min(transfer.BACKOFF * 2**n, transfer.MAX_BACKOFF) for n in (5, 6, 9)] == [16.0, 30.0, 30.0]
+
+
 def test_retries_stay_within_the_deadline(site: Site, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """With 10 retries (pauses of 0.5 s doubling) and a 2 s deadline, the download gives up after about 2 s."""
     path = _use(site, "503-forever", monkeypatch)
@@ -268,13 +286,15 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_a_refused_connection_is_one_line_in_plain_words(site: Site, env: dict[str, str]) -> None:
-    """The real command, against a port nothing listens on: tried 4 times, then one line without internals."""
+    """The real command, against a port nothing listens on: tried again once (after 0.5 s), then one line
+    without internals. (The default's 4 attempts: ``test_the_default_pauses_are_the_documented_ones``.)"""
     port = closed_port()
     start = time.monotonic()
-    result = run_env("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": f"http://127.0.0.1:{port}/"})
-    assert time.monotonic() - start >= 0.5 + 1 + 2
+    base = {"KDATA_BASE_URL": f"http://127.0.0.1:{port}/", "KDATA_DOWNLOAD_RETRIES": "1"}
+    result = run_env("download", "0.1.0", cwd=site.project, env={**env, **base})
+    assert time.monotonic() - start >= 0.5
     line = _one_line(result)
-    assert f"Cannot connect to 127.0.0.1:{port}: connection refused (4 attempts)." in line.replace("cannot", "Cannot")
+    assert f"Cannot connect to 127.0.0.1:{port}: connection refused (2 attempts)." in line.replace("cannot", "Cannot")
     assert line.startswith(f"Error: Could not download http://127.0.0.1:{port}/{site.file}: ")
     _nothing_cached(env)
 
@@ -290,7 +310,7 @@ def test_a_refused_connection_is_one_line_in_plain_words(site: Site, env: dict[s
     ],
 )
 def test_other_connection_problems_are_plain_words_too(site: Site, env: dict[str, str], base: str, words: str) -> None:
-    result = run_env("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
+    result = run_kdata_here("download", "0.1.0", cwd=site.project, env={**env, "KDATA_BASE_URL": base})
     assert words in _one_line(result)
 
 
@@ -316,7 +336,8 @@ def test_the_bar_shows_size_rate_and_time_left_only_when_shown(stream: io.String
     bar = progress_bar("kalbajar-0.1.0.zip", 2 * 1024 * 1024, shown, stream)
     for _ in range(4):
         bar.update(256 * 1024)
-        time.sleep(0.15)
+        if shown:
+            time.sleep(0.15)  # tqdm redraws at most every 0.1 s; a hidden bar has nothing to wait for
     bar.close()
     text = stream.getvalue()
     if not shown:
@@ -329,14 +350,9 @@ def test_the_bar_shows_size_rate_and_time_left_only_when_shown(stream: io.String
     assert "<00:0" in last  # time left
 
 
-def _run_with_stderr(args: list[str], cwd: Path, env: dict[str, str], terminal: bool) -> tuple[int, str, str]:
-    """Run the real command with stderr on a pseudo-terminal or on a pipe; return status, stdout and stderr."""
+def _run_on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run the real command with stderr on a pseudo-terminal; return status, stdout and stderr."""
     full_env = {**os.environ, **env, "COLUMNS": "100"}
-    if not terminal:
-        done = subprocess.run(
-            [sys.executable, "-m", "kdata", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60
-        )
-        return done.returncode, done.stdout, done.stderr
     import fcntl
     import pty
     import select
@@ -363,14 +379,13 @@ def _run_with_stderr(args: list[str], cwd: Path, env: dict[str, str], terminal: 
     return proc.returncode, stdout, b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_the_real_command_draws_the_bar_on_a_terminal_and_nothing_on_a_pipe(site: Site, env: dict[str, str]) -> None:
+def test_the_real_command_draws_the_bar_on_a_terminal(site: Site, env: dict[str, str]) -> None:
+    """On a pipe it draws nothing: ``test_download.py::test_download_verifies_unpacks_and_prints_the_path``."""
     if sys.platform == "win32":
         pytest.skip("pseudo-terminals are POSIX only")
     base = {**env, "KDATA_BASE_URL": f"{site.url}/ok/"}
-    code, stdout, stderr = _run_with_stderr(["download", "0.1.0"], site.project, base, terminal=False)
-    assert code == 0 and stderr == ""
     fresh = {**base, "KDATA_CACHE_DIR": env["KDATA_CACHE_DIR"] + "-tty"}
-    code, stdout, stderr = _run_with_stderr(["download", "0.1.0"], site.project, fresh, terminal=True)
+    code, stdout, stderr = _run_on_a_terminal(["download", "0.1.0"], site.project, fresh)
     assert code == 0, stderr
     assert stdout.strip().endswith("0.1.0")
     final = stderr.replace("\r", "\n").strip().splitlines()[-1]

@@ -56,6 +56,12 @@ def same_as_files(folder: Path) -> dict[str, int]:
     return counts
 
 
+def built_copy(built_once: Path, dist: Path) -> None:
+    """A copy of the test project's dist/ as the real command built it once (``conftest._built_once``):
+    new files, each status changed now, as a build into ``dist`` would leave them."""
+    shutil.copytree(built_once / "dist", dist)
+
+
 def retract(raw: Path, table: str, on: bool) -> None:
     record = raw / table / f"{RETRACTED[table]}.yaml"
     text = record.read_text("utf-8").replace(RETRACTION, "")
@@ -64,14 +70,14 @@ def retract(raw: Path, table: str, on: bool) -> None:
 
 @pytest.mark.parametrize("settled", [True, False], ids=["trusted-at-once", "trusted-when-settled"])
 def test_load_follows_rebuilds_of_the_same_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: bool, _built_once: Path
 ) -> None:
     """Each owner retracted, then restored, rebuilt each time into the same folder, loaded between: never stale."""
     if settled:
         monkeypatch.setattr(read, "SETTLED_NS", -(10**18))  # every status trusted at once: the strictest case
     raw, dist = tmp_path / "raw", tmp_path / "dist"
     shutil.copytree(GOOD / "raw", raw)
-    build(raw, dist)
+    built_copy(_built_once, dist)
     full = same_as_files(dist)
     assert full["citations"] and full["claim_targets"] and full["event_actors"]
     for owner in RETRACTED:
@@ -104,13 +110,13 @@ def _rewrite(file: Path, ids: set[str], **options: object) -> None:
     ids=["statistics", "no-statistics", "row-groups", "row-groups-no-statistics"],
 )
 def test_an_owner_file_changed_in_place_is_read_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, object], _built_once: Path
 ) -> None:
     """The descriptor unchanged (its layout reused), figures.parquet rewritten in place: citations follow it,
     whether the file has statistics in its footer or not, in one row group or many."""
     monkeypatch.setattr(read, "SETTLED_NS", -(10**18))
     dist = tmp_path / "dist"
-    build(GOOD / "raw", dist)
+    built_copy(_built_once, dist)
     figures = dist / "figures.parquet"
     cited = set(kdata.load("citations", package=dist)["figure"].dropna())
     assert RETRACTED["figures"] in cited
@@ -128,13 +134,13 @@ def one_line(error: pytest.ExceptionInfo[BaseException]) -> str:
 
 @pytest.mark.parametrize("settled", [True, False], ids=["trusted-at-once", "trusted-when-settled"])
 def test_damage_after_a_load_is_refused_in_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: bool, _built_once: Path
 ) -> None:
     """What the first load checked is checked again: a file swapped for a symlink out or a FIFO, a descriptor edited."""
     if settled:
         monkeypatch.setattr(read, "SETTLED_NS", -(10**18))
     dist = tmp_path / "dist"
-    build(GOOD / "raw", dist)
+    built_copy(_built_once, dist)
     kdata.load("citations", package=dist)
     outside = tmp_path / "elsewhere.parquet"
     shutil.copy(dist / "figures.parquet", outside)

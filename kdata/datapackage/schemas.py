@@ -14,10 +14,14 @@ standard allows namespaced custom properties anywhere).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import shutil
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from kdata.records import models, vocab
 
@@ -101,10 +105,38 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
     return [column]
 
 
+@functools.cache
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model.model_json_schema()``, a copy of the one pydantic made for ``model`` first in this process.
+
+    pydantic takes about 10 ms each time; a build asks for every table's schema many times over.
+    """
+    return copy.deepcopy(_model_schema(model))
+
+
+#: Each table's fields as JSON, with the table spec they were made from (a test may swap a spec in).
+_FIELDS: dict[str, tuple[models.TableSpec, str]] = {}
+
+
 def table_fields(table: str) -> list[dict[str, Any]]:
-    """The Table Schema fields of ``table``, in column order (with ``x-references`` markers)."""
+    """The Table Schema fields of ``table``, in column order (with ``x-references`` markers).
+
+    Made once per table spec and process; each call gets its own copy (a build asks about 75 times).
+    """
     spec = models.TABLES[table]
-    schema = spec.model.model_json_schema()
+    kept = _FIELDS.get(table)
+    if kept is None or kept[0] is not spec:
+        kept = _FIELDS[table] = (spec, json.dumps(_table_fields(spec)))
+    fields: list[dict[str, Any]] = json.loads(kept[1])
+    return fields
+
+
+def _table_fields(spec: models.TableSpec) -> list[dict[str, Any]]:
+    schema = _model_schema(spec.model)  # read, never changed
     fields: list[dict[str, Any]] = []
     if spec.numbered:  # the id the build makes: "Citation id: '<event|figure>:<record id>:<n>'."
         owners = "|".join(spec.owners.values())
@@ -176,7 +208,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     kinds: dict[str, type[models.Record]] = {**models.RECORD_TABLES, "package": models.PackageInfo}
     for table, model in kinds.items():
-        schema = model.model_json_schema()
+        schema = model_schema(model)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"{table}.schema.json"
         out[f"{table}.schema.json"] = schema

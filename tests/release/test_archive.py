@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from inprocess import run_kdata_here
 from releasing import released_project, run_env, serve
 
 from kdata.datapackage.verify import verify
@@ -310,12 +311,16 @@ def test_more_bytes_than_the_registry_says_stops_the_download(site: Site, tmp_pa
 
 @pytest.mark.parametrize("case", ["path-traversal", "symlink-member", "compression-ratio"])
 def test_cli_refusal_is_one_clear_error(site: Site, tmp_path: Path, case: str) -> None:
-    """Through the real command: exit 1, the reason on stderr, no traceback, nothing cached."""
+    """Through the command: exit 1, the reason on stderr, no traceback, nothing cached.
+
+    The first case by the real command in its own process; the others by its function here.
+    """
     content, _ = site.cases[case]
     registry = registry_of(tmp_path, case, site.good, content)
     cache = tmp_path / "cache"
     env = {"KDATA_REGISTRY": str(registry), "KDATA_CACHE_DIR": str(cache), "KDATA_BASE_URL": f"{site.url}/{case}/"}
-    result = run_env("download", "0.2.0", cwd=tmp_path, env=env)
+    run = run_env if case == "path-traversal" else run_kdata_here
+    result = run("download", "0.2.0", cwd=tmp_path, env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "is not a safe kdata release archive" in result.stderr
     assert sorted(p.name for p in cache.iterdir()) in ([], [".0.2.0.lock"])

@@ -8,8 +8,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -152,16 +150,20 @@ def test_another_packages_release_of_the_same_number_is_not_cited(registry: Path
     assert (c["file"], c["sha256"], c["url"]) == ("", "", "")
 
 
-def test_kdata_cite_the_citation_files_and_the_site_say_the_same(tmp_path: Path) -> None:
-    """In this checkout: `kdata cite`, CITATION.cff, .zenodo.json and the site's front page, one text."""
-    env = {k: v for k, v in os.environ.items() if k not in ("KDATA_REGISTRY", "KDATA_BASE_URL")}
+def test_kdata_cite_the_citation_files_and_the_site_say_the_same(
+    dist_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In this checkout: `kdata cite`, CITATION.cff, .zenodo.json and the site's front page, one text.
+
+    The commands run in this process; the site is the one of dist/ written once per test process (``dist_site``).
+    """
+    for name in ("KDATA_REGISTRY", "KDATA_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     descriptor = json.loads((REPO / "dist" / "datapackage.json").read_text("utf-8"))
     version = descriptor["version"]
 
     def kdata_here(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "kdata", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-        )
+        done = run_kdata_here(*args, cwd=REPO)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
@@ -176,8 +178,7 @@ def test_kdata_cite_the_citation_files_and_the_site_say_the_same(tmp_path: Path)
     assert zenodo_file["notes"] == text
     assert (zenodo_file["title"], zenodo_file["version"]) == (descriptor["title"], version)
     assert zenodo_file.get("publication_date") == cff_file.get("date-released")
-    kdata_here("site", str(tmp_path / "site"), "--package", "dist")
-    front = (tmp_path / "site" / "index.html").read_text("utf-8")
+    front = (dist_site / "index.html").read_text("utf-8")
     (shown,) = re.findall(r'<pre class="cite">(.*?)</pre>', front, re.S)
     assert html.unescape(shown) == text
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from releasing import kdata_ok, make_project, run_env, serve
+from inprocess import run_kdata_here
+from releasing import built_project, kdata_ok_here, serve
 
 import kdata
 from kdata.datapackage.verify import verify
@@ -61,7 +62,10 @@ def test_readme_diff_works_offline_in_a_checkout(checkout: Path) -> None:
     by_version = _run(checkout, "-m", "kdata", "diff", "0.1.0", "dist")
     assert by_version.returncode == 0, by_version.stderr
     assert by_version.stderr == ""
-    by_archive = _run(checkout, "-m", "kdata", "diff", str(ARCHIVE), "dist")
+    # The archive named by its path needs nothing of the copy's own code: the command's function here.
+    offline = {"KDATA_OFFLINE": "1", "KDATA_CACHE_DIR": str(checkout.parent / "cache-by-path")}
+    by_archive = run_kdata_here("diff", str(ARCHIVE), "dist", cwd=checkout, env=offline)
+    assert by_archive.returncode == 0, by_archive.stderr
     assert by_version.stdout == by_archive.stdout
     assert by_version.stdout.startswith("0.1.0 → ") and "Required bump:" in by_version.stdout
     # It went through the cache like any download, checked: the cached copy verifies.
@@ -96,11 +100,10 @@ def test_load_with_a_version_finds_the_checkouts_archive_from_a_subfolder(checko
 
 @pytest.fixture(scope="module")
 def _released_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The test project built and released by the real command once for the module (each test gets a copy)."""
+    """The test project built and released into its dist/releases/ once for the module (each test gets a copy)."""
     root = tmp_path_factory.mktemp("released-once")
-    project = make_project(root / "project", root / "registry.json")
-    kdata_ok("build", cwd=project)
-    kdata_ok("release", "--register", cwd=project, env={"KDATA_REGISTRY": str(root / "registry.json")})
+    project = built_project(root / "project", root / "registry.json")
+    kdata_ok_here("release", "--register", cwd=project, env={"KDATA_REGISTRY": str(root / "registry.json")})
     return root
 
 
@@ -121,11 +124,13 @@ def project(_released_once: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_download_and_load_use_the_local_archive_without_a_base_url(project: Path) -> None:
     assert local_releases()[0] == (project / "dist" / "releases").absolute()  # then the checkout kdata runs from
-    result = run_env("download", "0.1.0", cwd=project, env={"KDATA_CACHE_DIR": str(project.parent / "cache-cli")})
+    result = run_kdata_here(
+        "download", "0.1.0", cwd=project, env={"KDATA_CACHE_DIR": str(project.parent / "cache-cli")}
+    )
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert verify(Path(result.stdout.strip().splitlines()[-1])) == []
     assert len(kdata.load("figures", version="0.1.0")) == 3
-    listed = run_env("versions", cwd=project, env={"KDATA_CACHE_DIR": str(project.parent / "cache-none")}).stdout
+    listed = run_kdata_here("versions", cwd=project, env={"KDATA_CACHE_DIR": str(project.parent / "cache-none")}).stdout
     assert listed.splitlines()[0].endswith("in dist/releases)")
 
 
@@ -138,7 +143,7 @@ def test_a_mismatching_local_archive_falls_back_to_the_network(
     www.mkdir()
     shutil.copy(archive, www / archive.name)
     archive.write_bytes(archive.read_bytes() + b"\0")
-    assert "dist/releases" not in run_env("versions", cwd=project).stdout  # not vouched for: not listed as there
+    assert "dist/releases" not in run_kdata_here("versions", cwd=project).stdout  # not vouched for: not listed as there
     with pytest.raises(DownloadError, match="No download location is known"):
         fetch("0.1.0")
     assert f"Not using {archive}: its sha256 is " in capsys.readouterr().err

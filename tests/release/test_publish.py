@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import REPO, run_kdata
 from inprocess import run_kdata_here
-from releasing import kdata_ok, make_project, run_env, set_version
+from releasing import built_project, kdata_ok, kdata_ok_here, run_env, set_version
 
 from kdata.datapackage.build import build
 from kdata.errors import IntegrityError
@@ -25,9 +25,8 @@ from kdata.release.registry import load_registry
 
 @pytest.fixture
 def proj(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """The good project built, with a changelog and its own empty registry."""
-    project = make_project(tmp_path / "p", tmp_path / "registry.json")
-    kdata_ok("build", cwd=project)
+    """The good project built, with a changelog and its own empty registry (a copy of one build)."""
+    project = built_project(tmp_path / "p", tmp_path / "registry.json")
     return project, {"KDATA_REGISTRY": str(tmp_path / "registry.json")}
 
 
@@ -38,7 +37,7 @@ def test_archive_is_reproducible_and_well_formed(proj: tuple[Path, dict[str, str
     for path in dist.iterdir():
         os.utime(path, (1_000_000_000, 1_000_000_000))  # 2001
     name, first = archive_bytes(dist)
-    kdata_ok("build", cwd=project)  # rewrites every file now
+    build(project / "raw", dist)  # rewrites every file now
     for path in dist.iterdir():
         os.utime(path, (1_700_000_001, 1_700_000_001))  # 2023, an odd second
         path.chmod(0o600)
@@ -56,23 +55,23 @@ def test_archive_is_reproducible_and_well_formed(proj: tuple[Path, dict[str, str
 
 def test_release_writes_archive_and_sums_and_keeps_them_across_builds(proj: tuple[Path, dict[str, str]]) -> None:
     project, env = proj
-    out = kdata_ok("release", cwd=project, env=env)
+    out = kdata_ok_here("release", cwd=project, env=env)
     archive = project / "dist" / "releases" / "kdata-test-0.1.0.zip"
     assert out.strip().splitlines()[-1] == f"Wrote {Path('dist/releases/kdata-test-0.1.0.zip')}"
     assert (project / "dist" / "releases" / "SHA256SUMS").read_text() == sums_text(
         {archive.name: sha256_bytes(archive.read_bytes())}
     )
-    kdata_ok("build", cwd=project)
+    kdata_ok_here("build", cwd=project)
     assert archive.is_file()  # kdata build keeps dist/releases/
     shutil.copytree(REPO / "schemas", project / "schemas", dirs_exist_ok=True)
-    kdata_ok("build", "--check", cwd=project)  # ...and --check ignores it
-    kdata_ok("verify", "dist", cwd=project)
+    kdata_ok_here("build", "--check", cwd=project)  # ...and --check ignores it
+    kdata_ok_here("verify", "dist", cwd=project)
 
 
 def test_release_refusals(proj: tuple[Path, dict[str, str]]) -> None:
     """No changelog entry; a published version with other bytes; too small a bump. Then a good bump.
 
-    The first refusal and the first release run the real command in its own process; the rest run its function here.
+    The first refusal runs the real command in its own process; the rest run its function here.
     """
     project, env = proj
     set_version(project, "0.3.0")
@@ -81,7 +80,7 @@ def test_release_refusals(proj: tuple[Path, dict[str, str]]) -> None:
     assert result.returncode == 1 and "CHANGELOG.md has no entry for version 0.3.0" in result.stderr
     set_version(project, "0.1.0")
     build(project / "raw", project / "dist")
-    kdata_ok("release", "--register", cwd=project, env=env)
+    kdata_ok_here("release", "--register", cwd=project, env=env)
     assert list(json.loads(Path(env["KDATA_REGISTRY"]).read_text())["releases"]) == ["0.1.0"]
     # A new record, published under the same version: refused.
     place = project / "raw" / "places" / "riverton-ferry.yaml"
@@ -164,13 +163,20 @@ def test_citation_file_and_cite_command() -> None:
     assert cff["version"] == package["version"] and cff["type"] == "dataset" and cff["cff-version"] == "1.2.0"
     out = kdata_ok("cite", "0.1.0", cwd=REPO)
     assert "(Version 0.1.0) [Data set]" in out and "@misc{kalbajar_0_1_0," in out and "sha256 " in out
-    bad = run_env("cite", "7.0.0", cwd=REPO)
+    bad = run_kdata_here("cite", "7.0.0", cwd=REPO)
     assert bad.returncode == 2 and "available versions are" in bad.stderr
 
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "not-utf8"])
-def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(tmp_path: Path, kind: str) -> None:
-    """`kdata release --changelog` on a FIFO (which hung), a folder or bad bytes: one line, nothing released."""
+def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(
+    proj: tuple[Path, dict[str, str]], tmp_path: Path, kind: str
+) -> None:
+    """`kdata release --changelog` on a FIFO (which hung), a folder or bad bytes: one line, nothing released.
+
+    The package is a release candidate (0.1.0), so the changelog is what stops it. The FIFO by the real
+    command in its own process (a hang meets the timeout); the others run its function here.
+    """
+    project, env = proj
     changelog = tmp_path / "CHANGELOG.md"
     makers = {
         "fifo": lambda: os.mkfifo(changelog),
@@ -178,17 +184,12 @@ def test_a_changelog_that_is_not_a_regular_utf8_file_is_one_line(tmp_path: Path,
         "not-utf8": lambda: changelog.write_bytes(b"## [0.1.0] - 2026-01-01\n\xff"),
     }
     makers[kind]()
-    result = run_kdata(
-        "release",
-        "--dist",
-        REPO / "dist",
-        "--changelog",
-        changelog,
-        "--out",
-        tmp_path / "out",
-        cwd=tmp_path,
-        timeout=30,
-    )
+    args = ("release", "--dist", project / "dist", "--changelog", changelog, "--out", tmp_path / "out")
+    if kind == "fifo":
+        result = run_kdata(*args, cwd=tmp_path, env=env, timeout=30)
+    else:
+        result = run_kdata_here(*args, cwd=tmp_path, env=env)
     assert result.returncode == (2 if kind == "folder" else 1) and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "changelog" in result.stderr.lower()
+    assert kind == "folder" or f"Cannot read the changelog {changelog}" in result.stderr, result.stderr
     assert not (tmp_path / "out").exists()
