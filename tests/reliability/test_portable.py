@@ -109,6 +109,9 @@ if os.environ.get("T_PAUSE"):
             deadline = start + 120
             while _met and _met_since(start) < int(os.environ["T_READERS"]):
                 assert time.time() < deadline, "the readers did not meet the window within 120 s"
+                for pid in os.environ["T_READER_PIDS"].split():  # a reader that failed never comes
+                    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    assert state not in "ZX", f"reader {pid} ended during a window"
                 time.sleep(0.005)
             if os.environ.get("T_WINDOWS"):
                 with open(os.environ["T_WINDOWS"], "a") as log:
@@ -418,6 +421,7 @@ def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None
         for mode in ("load", "verify")
     ]
     builder_env = {**env, "T_PAUSE": "0.01", "T_MET": str(met), "T_WINDOWS": str(windows)}
+    builder_env["T_READER_PIDS"] = " ".join(str(r.pid) for r in readers)
     builders = [start(2, *order, cwd=project, env=builder_env, code=BUILDER) for order in (raws, raws[::-1])]
     try:
         outputs = [finish(b) for b in builders]
