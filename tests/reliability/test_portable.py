@@ -392,8 +392,20 @@ def test_versioned_load_without_fcntl_or_renameat2(release: Release, tmp_path: P
 # -- (b) the rename fallback with concurrent readers -------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
+    """Two raw/ folders (titles A and B) and their packages, built once in this process: (raws, dists)."""
+    root = tmp_path_factory.mktemp("two-builds")
+    raws = [raw_with_title(root / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
+    for raw in raws:
+        build(raw, root / f"ref-{raw.name}" / "dist")
+    return raws, [root / f"ref-{raw.name}" / "dist" for raw in raws]
+
+
 @pytest.mark.parametrize("lock", sorted(LOCKS))
-def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None:
+def test_rename_swaps_with_concurrent_readers(
+    tmp_path: Path, lock: str, two_builds: tuple[list[Path], list[Path]]
+) -> None:
     """Two builders rebuild dist/ 4 times in turn, A and B, by renames; two readers read meanwhile.
 
     One reader loads (``load_table``, ``load``, ``metadata``), the other runs ``verify``; both run
@@ -404,13 +416,9 @@ def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None
     builds, and the final dist/ must be one build, verified, with nothing left beside it.
     """
     project = tmp_path / "project"
-    raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
-    refs = []
-    for raw in raws:  # each content built once on its own (in this process), to compare every read with
-        build(raw, tmp_path / f"ref-{raw.name}" / "dist")
-        refs.append(tmp_path / f"ref-{raw.name}" / "dist")
+    raws, refs = two_builds  # each content built once on its own, to compare every read with
     env = environ(**LOCKS[lock], T_NO_EXCHANGE="1")
-    build(raws[0], project / "dist")  # the first dist/: no swap yet, so no process of its own is needed
+    shutil.copytree(refs[0], project / "dist")  # the first dist/ (build A): no swap yet, nor a process of its own
 
     stop, windows, progress, met = tmp_path / "stop", tmp_path / "windows.log", tmp_path / "progress", tmp_path / "met"
     progress.mkdir()
