@@ -151,10 +151,10 @@ print(rounds)
 
 
 def test_processes_making_and_sweeping_at_once_never_delete_each_others_folders(tmp_path: Path) -> None:
-    """Six processes make, use and sweep scratch folders beside one target for four seconds, while others are killed."""
+    """Six processes make, use and sweep scratch folders beside one target for two seconds, while others are killed."""
     target = tmp_path / "dist"
     churn = [
-        subprocess.Popen([sys.executable, "-c", CHURN, str(target), "4"], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen([sys.executable, "-c", CHURN, str(target), "2"], stdout=subprocess.PIPE, text=True)
         for _ in range(6)
     ]
     for _ in range(3):  # dead folders appear meanwhile, for the churn to sweep

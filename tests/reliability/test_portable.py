@@ -8,7 +8,8 @@ Each test runs real kdata processes with a prelude (``PRELUDE``) that can:
   Windows: every swap of a folder takes the rename fallback, where the target is missing between
   two renames;
 - hide libyaml (``sys.modules["yaml._yaml"] = None``), as where PyYAML was built without it;
-- widen that window (sleep after the first rename), so that concurrent readers really fall into it;
+- widen that window (after the first rename, hold it open until every concurrent reader has met it:
+  has found the target missing and gone for the lock, which it gets once the swap is over);
 - trace, and hold at a gate, each acquisition of the real lock (``kdata.fs.locked``), so a
   test can see a second build or download wait for the first.
 
@@ -68,14 +69,50 @@ if os.environ.get("T_NO_EXCHANGE"):
 
     fs._exchange = _refuse
 
+if os.environ.get("T_MARK"):  # a reader: note each wait for the lock that began while the target was missing
+    _held, _marks = fs._held, Path(os.environ["T_MARK"])
+
+    def _mark(kind):
+        with open(_marks / str(os.getpid()), "a") as log:
+            log.write(f"{kind} {time.time()}\n")
+
+    @contextmanager
+    def _marked(target, path=None):  # the real lock; the marks only say when this process waited for it
+        missing = not os.path.lexists(target)  # inside a swap's window: dist/ moved aside, the new one not yet in
+        if missing:
+            _mark("wants")
+        with _held(target, path):
+            if missing:
+                _mark("got")
+            yield
+
+    fs._held = _marked
+
 if os.environ.get("T_PAUSE"):
-    _rename, _pause = os.rename, float(os.environ["T_PAUSE"])
+    _rename, _pause, _met = os.rename, float(os.environ["T_PAUSE"]), os.environ.get("T_MET")
+
+    def _met_since(start):  # how many readers met the window opened at start (see T_MARK)
+        found = 0
+        for log in Path(_met).iterdir():
+            marks = [line.split() for line in log.read_text().splitlines()]
+            # a wait for the lock begun in this window, or one begun earlier and still waiting
+            found += any(float(t) > start for _, t in marks) or bool(marks and marks[-1][0] == "wants")
+        return found
 
     def _slow(a, b):  # widen the window between the first two renames, where the target is missing
         _rename(a, b)
         if "-old-" in os.path.basename(b):
             start = time.time()
             time.sleep(_pause)
+            # T_MET: hold the window open until every reader (T_READERS) has met it: has found the
+            # target missing and waits for the lock (that this process holds), whatever the load.
+            deadline = start + 120
+            while _met and _met_since(start) < int(os.environ["T_READERS"]):
+                assert time.time() < deadline, "the readers did not meet the window within 120 s"
+                for pid in os.environ["T_READER_PIDS"].split():  # a reader that failed never comes
+                    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    assert state not in "ZX", f"reader {pid} ended during a window"
+                time.sleep(0.005)
             if os.environ.get("T_WINDOWS"):
                 with open(os.environ["T_WINDOWS"], "a") as log:
                     log.write(f"{start} {time.time()}\n")
@@ -180,7 +217,7 @@ while not stop.exists() or n < 3:
         mark = Path(os.environ["T_PROGRESS"]) / mode
         mark.with_suffix(".tmp").write_text(repr(began))
         os.replace(mark.with_suffix(".tmp"), mark.with_suffix(".last"))
-    time.sleep(0.02)  # several reads still fall in each 0.3 s window; the builders get the CPU meanwhile
+    time.sleep(0.2)  # the builders get the CPU meanwhile; each window waits for the next read
 print(json.dumps(stats), flush=True)
 """
 
@@ -355,42 +392,64 @@ def test_versioned_load_without_fcntl_or_renameat2(release: Release, tmp_path: P
 # -- (b) the rename fallback with concurrent readers -------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
+    """Two raw/ folders (titles A and B) and their packages, built once in this process: (raws, dists)."""
+    root = tmp_path_factory.mktemp("two-builds")
+    raws = [raw_with_title(root / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
+    for raw in raws:
+        build(raw, root / f"ref-{raw.name}" / "dist")
+    return raws, [root / f"ref-{raw.name}" / "dist" for raw in raws]
+
+
 @pytest.mark.parametrize("lock", sorted(LOCKS))
-def test_rename_swaps_with_concurrent_readers(tmp_path: Path, lock: str) -> None:
-    """Two builders rebuild dist/ 8 times in turn, A and B, by renames held open 0.3 s; two readers read meanwhile.
+def test_rename_swaps_with_concurrent_readers(
+    tmp_path: Path, lock: str, two_builds: tuple[list[Path], list[Path]]
+) -> None:
+    """Two builders rebuild dist/ 4 times in turn, A and B, by renames; two readers read meanwhile.
 
     One reader loads (``load_table``, ``load``, ``metadata``), the other runs ``verify``; both run
-    ``fs.recover`` every other turn, as readers do. Every read must equal one whole build, no
-    process may fail, the readers must have met dist/ missing (the window was really hit) and seen
-    both builds, and the final dist/ must be one build, verified, with nothing left beside it.
+    ``fs.recover`` every other turn, as readers do. Each swap holds dist/ missing until both
+    readers have met it (found it missing and gone for the lock), and each builder waits after
+    each swap for both readers to read again. Every read must equal one whole build, no process
+    may fail, every window must have been met by every reader, the readers must have seen both
+    builds, and the final dist/ must be one build, verified, with nothing left beside it.
     """
     project = tmp_path / "project"
-    raws = [raw_with_title(project / f"raw-{k}", title) for k, title in zip("ab", TITLES[:2], strict=True)]
-    refs = []
-    for raw in raws:  # each content built once on its own (in this process), to compare every read with
-        build(raw, tmp_path / f"ref-{raw.name}" / "dist")
-        refs.append(tmp_path / f"ref-{raw.name}" / "dist")
+    raws, refs = two_builds  # each content built once on its own, to compare every read with
     env = environ(**LOCKS[lock], T_NO_EXCHANGE="1")
-    build(raws[0], project / "dist")  # the first dist/: no swap yet, so no process of its own is needed
+    shutil.copytree(refs[0], project / "dist")  # the first dist/ (build A): no swap yet, nor a process of its own
 
-    stop, windows, progress = tmp_path / "stop", tmp_path / "windows.log", tmp_path / "progress"
+    stop, windows, progress, met = tmp_path / "stop", tmp_path / "windows.log", tmp_path / "progress", tmp_path / "met"
     progress.mkdir()
+    met.mkdir()
     env = {**env, "T_PROGRESS": str(progress), "T_READERS": "2"}
-    readers = [start(mode, stop, *refs, cwd=project, env=env, code=READER) for mode in ("load", "verify")]
-    builder_env = {**env, "T_PAUSE": "0.3", "T_WINDOWS": str(windows)}
-    builders = [start(4, *order, cwd=project, env=builder_env, code=BUILDER) for order in (raws, raws[::-1])]
+    readers = [
+        start(mode, stop, *refs, cwd=project, env={**env, "T_MARK": str(met)}, code=READER)
+        for mode in ("load", "verify")
+    ]
+    builder_env = {**env, "T_PAUSE": "0.01", "T_MET": str(met), "T_WINDOWS": str(windows)}
+    builder_env["T_READER_PIDS"] = " ".join(str(r.pid) for r in readers)
+    builders = [start(2, *order, cwd=project, env=builder_env, code=BUILDER) for order in (raws, raws[::-1])]
     try:
         outputs = [finish(b) for b in builders]
     finally:
         stop.touch()
     stats = [json.loads(finish(r).strip().splitlines()[-1]) for r in readers]
-    assert outputs == ["built 4\n", "built 4\n"]
+    assert outputs == ["built 2\n", "built 2\n"]
     gaps = [[float(t) for t in line.split()] for line in windows.read_text().splitlines()]
-    assert len(gaps) == 8  # all 8 swaps went by renames
+    assert len(gaps) == 4  # all 4 swaps went by renames
+    waits = []  # each reader's waits for the lock that began with dist/ missing: [wanted, got]
+    for reader in readers:
+        marks = [line.split() for line in (met / str(reader.pid)).read_text().splitlines()]
+        assert [kind for kind, _ in marks] == ["wants", "got"] * (len(marks) // 2), marks
+        waits.append([(float(marks[n][1]), float(marks[n + 1][1])) for n in range(0, len(marks), 2)])
+    for gap_start, gap_end in gaps:  # each reader waited for the lock across each window, dist/ missing
+        assert all(any(w < gap_end and gap_start < g for w, g in mine) for mine in waits), (gaps, waits)
     caught = [sum(a < gap_end and gap_start < b for a, b in s["reads"] for gap_start, gap_end in gaps) for s in stats]
     print(lock, "reads", [len(s["reads"]) for s in stats], "reads across a missing dist/", caught)
     assert all(len(s["reads"]) >= 3 for s in stats)
-    assert sum(caught) >= 3, caught  # the readers did read while dist/ was missing, and succeeded
+    assert all(c >= len(gaps) for c in caught), caught  # those reads went on across the window, and succeeded
     assert set().union(*(s["seen"] for s in stats)) == {0, 1}, stats
     assert snapshot(project / "dist") in [snapshot(ref) for ref in refs]
     assert leftovers(project, "dist") == []
