@@ -202,5 +202,5 @@ def test_changed_cache_is_reported_and_refetched_only_when_asked(site: Site, env
     assert verify(folder) == [] and not csv.read_text().endswith("x\n")
 
 
-# Concurrent downloads on a cold cache: tests/reliability/test_faults.py, 8 processes x 3 trials
+# Concurrent downloads on a cold cache: tests/reliability/test_faults.py, 8 processes x 2 trials
 # (the 4 x 3 race once here made the same assertions on the same command).
