@@ -14,6 +14,8 @@ standard allows namespaced custom properties anywhere).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import shutil
 from pathlib import Path
@@ -101,10 +103,21 @@ def _columns(name: str, prop: dict[str, Any], required: bool, defs: dict[str, An
     return [column]
 
 
+@functools.cache
+def _generated(model: type[models.Record]) -> dict[str, Any]:
+    """The JSON Schema pydantic generates for ``model``, once per process (a build asks for each one dozens of times)."""
+    return model.model_json_schema()
+
+
+def model_schema(model: type[models.Record]) -> dict[str, Any]:
+    """The JSON Schema of ``model``: a copy of its one generation, free to change."""
+    return copy.deepcopy(_generated(model))
+
+
 def table_fields(table: str) -> list[dict[str, Any]]:
     """The Table Schema fields of ``table``, in column order (with ``x-references`` markers)."""
     spec = models.TABLES[table]
-    schema = spec.model.model_json_schema()
+    schema = model_schema(spec.model)
     fields: list[dict[str, Any]] = []
     if spec.numbered:  # the id the build makes: "Citation id: '<event|figure>:<record id>:<n>'."
         owners = "|".join(spec.owners.values())
@@ -176,7 +189,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     kinds: dict[str, type[models.Record]] = {**models.RECORD_TABLES, "package": models.PackageInfo}
     for table, model in kinds.items():
-        schema = model.model_json_schema()
+        schema = model_schema(model)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"{table}.schema.json"
         out[f"{table}.schema.json"] = schema
