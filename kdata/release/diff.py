@@ -122,8 +122,9 @@ def _compare_schema(diff: TableDiff, old: dict[str, Any], new: dict[str, Any]) -
     return shared
 
 
-def _compare_table(old_dir: Path, new_dir: Path, old_desc: dict[str, Any], name: str, result: PackageDiff) -> None:
-    new_desc = _descriptor(new_dir)
+def _compare_table(
+    old_dir: Path, new_dir: Path, old_desc: dict[str, Any], new_desc: dict[str, Any], name: str, result: PackageDiff
+) -> None:
     old, new = _tables(old_desc)[name], _tables(new_desc)[name]
     key = list(new["schema"].get("primaryKey", []))
     diff = TableDiff(name, key)
@@ -184,5 +185,5 @@ def diff_packages(old_dir: Path, new_dir: Path) -> PackageDiff:
     if result.metadata_changed:
         result.reasons.append(("patch", f"package metadata edited: {', '.join(result.metadata_changed)}"))
     for name in (n for n in new_tables if n in old_tables):
-        _compare_table(old_dir, new_dir, old_desc, name, result)
+        _compare_table(old_dir, new_dir, old_desc, new_desc, name, result)
     return result
