@@ -9,6 +9,7 @@ what was found and how to fix it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from kdata.errors import Issue
 from kdata.records import chars, vocab
-from kdata.records.yamlio import Document, Loc, field_path
+from kdata.records.yamlio import MAX_ISSUES, Document, Loc, capped, field_path
 
 #: pydantic error type -> kdata code. Types not listed map to KD106 invalid-value.
 _CODE_BY_TYPE: dict[str, str] = {
@@ -160,11 +161,18 @@ def _where(kind: str, loc: Loc, doc: Document) -> tuple[int, int]:
 
 
 def from_validation_error(exc: ValidationError, model: type[BaseModel], doc: Document, name: str) -> list[Issue]:
-    """One Issue per pydantic error, located in the YAML document."""
-    issues = []
-    for err in exc.errors():
+    """One Issue per pydantic error, located in the YAML document, capped as every file's issues are (``yamlio.capped``).
+
+    Only the issues the cap shows are worded: a file of 20,000 unknown keys was 20,000 searches for the
+    nearest field name, for the 20 lines shown and a count.
+    """
+    errors = exc.errors()
+    located = []
+    for err in errors:
         loc = tuple(err["loc"])
         line, col = _where(err["type"], loc, doc)
-        code = _CODE_BY_TYPE.get(err["type"], "KD106")
-        issues.append(Issue(name, line, col, code, field_path(loc), _message(err, model, doc)))
-    return issues
+        located.append(Issue(name, line, col, _CODE_BY_TYPE.get(err["type"], "KD106"), field_path(loc)))
+    shown = sorted(range(len(located)), key=located.__getitem__)[:MAX_ISSUES]  # stable, as capped sorts them
+    for i in shown:
+        located[i] = dataclasses.replace(located[i], message=_message(errors[i], model, doc))
+    return capped(located, name)

@@ -129,7 +129,7 @@ def check_file(table: str, path: str) -> FileResult:
     try:
         record = model.model_validate(doc.data)
     except ValidationError as exc:
-        result.issues = capped(from_validation_error(exc, model, doc, name), name)
+        result.issues = from_validation_error(exc, model, doc, name)
         return result
     fields = record.__dict__
     result.record, result.id = record, fields["id"]

@@ -303,4 +303,4 @@ def _load_info(data: RawData) -> None:
     try:
         data.info = models.PackageInfo.model_validate(doc.data)
     except ValidationError as exc:
-        data.issues.extend(capped(from_validation_error(exc, models.PackageInfo, doc, name), name))
+        data.issues.extend(from_validation_error(exc, models.PackageInfo, doc, name))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, run_kdata
+from conftest import REPO
 from inprocess import run_kdata_here
 
 from kdata.records import models
@@ -99,7 +99,7 @@ def test_scaffold_validates_once_filled(project: Path, table: str) -> None:
 def test_singular_kind_and_raw_option(tmp_path: Path) -> None:
     """KIND may be singular and any case; --raw writes into another raw/ folder."""
     (tmp_path / "data").mkdir()
-    result = run_kdata("new", "Figure", "x-1", "--raw", "data", cwd=tmp_path)
+    result = run_kdata_here("new", "Figure", "x-1", "--raw", "data", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (
         (tmp_path / "data" / "figures" / "x-1.yaml")

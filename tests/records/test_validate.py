@@ -6,20 +6,22 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO
+from records_parallel import lower_the_parallel_threshold
 
 from kdata.datapackage import write as package
 from kdata.datapackage.rows import chunk_tables, merge
-from kdata.records import scan
 from kdata.records.validate import load_raw
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # the benchmark's generator of realistic trees
 
 
-def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
+def test_parallel_scan_equals_sequential_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above the threshold, 2 workers give exactly what one process gives, broken files included."""
-    raw = synth.generate(scan.PARALLEL_MIN_FILES + 200, tmp_path)
+    parallel = lower_the_parallel_threshold(monkeypatch)
+    raw = synth.generate(400, tmp_path)  # 8 chunks of 50: more than the 6 that two workers are sent ahead
     (raw / "events" / "event-000003.yaml").write_text("id: event-000003\ntitle: [unclosed\n")
     (raw / "figures" / "figure-000004.yaml").write_bytes(b"id: figure-000004\nmeasure: \xff\n")
     one, two = load_raw(raw, jobs=1), load_raw(raw, jobs=2)
@@ -33,9 +35,10 @@ def test_parallel_scan_equals_sequential_scan(tmp_path: Path) -> None:
         parts, out = package.table_parts(data.parts), tmp_path / f"dist-{jobs}"
         out.mkdir()
         counts = package.write_package(data.info, ((table, merge(table, p)) for table, p in parts.items()), out)
-        assert counts["events"] > 0.2 * scan.PARALLEL_MIN_FILES and counts["citations"] > counts["events"]
+        assert counts["events"] > 0.2 * 400 and counts["citations"] > counts["events"]
         built.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert built[0] == built[1] and len(built[0]) == 2 * len(counts) + 1
+    assert parallel == [2, 2], "both runs of two jobs took the worker processes"
 
 
 def test_references_across_records_are_capped_a_file_and_found_in_one_pass(project: Path) -> None:
