@@ -31,7 +31,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kdata.errors import Issue
 from kdata.records import listing
@@ -65,6 +65,16 @@ MAX_LOOKUPS = 64
 LOOKUP_SHARE = 8
 #: A file's stat as the cache compares it; () for a file that cannot be stat-ed (always rechecked).
 Key = tuple[int, ...]
+
+
+class Files(Protocol):
+    """(table, path) of record files in path order, and their count (``listing.RecordFiles``, or a list)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[tuple[str, str]]: ...
+
+
 _NO_STAT = (None, None, None, None)
 
 
@@ -187,7 +197,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
             for table in _DATA:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE k LIKE 'count:%'")
-            changed, deleted = list(files), []  # the files not stat-ed yet are, as they are sent (``_fill``)
+            changed, deleted = files, []  # the files not stat-ed yet are, as they are sent (``_fill``)
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
         text_keys: dict[str, Key] = {}
         touched = []
@@ -239,8 +249,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
 
 
 def _compare(
-    db: sqlite3.Connection, files: list[tuple[str, str]], candidates: set[str] | None
-) -> tuple[list[tuple[str, str]], dict[str, Key], list[str], int]:
+    db: sqlite3.Connection, files: Files, candidates: set[str] | None
+) -> tuple[Files, dict[str, Key], list[str], int]:
     """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
 
     One pass over the listing and the cache's stats side by side, both in path order: no stored row is
@@ -256,12 +266,12 @@ def _compare(
     keys: dict[str, Key] = {}
     deleted: list[str] = []
     if db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is None:  # an empty cache: ``_fill`` stats each file
-        return sorted(files, key=_second), keys, deleted, 0
+        return files, keys, deleted, 0
     rows = db.execute("SELECT path, mtime, ctime, size, ino FROM stats ORDER BY path")
     row = next(rows, None)
     kept = 0
     stat = os.stat
-    for table, path in sorted(files, key=_second):  # the hot loop: one stat and one comparison a file
+    for table, path in files:  # in path order; the hot loop: one stat and one comparison a file
         while row is not None and row[0] < path:
             deleted.append(row[0])
             row = next(rows, None)
@@ -285,8 +295,8 @@ def _compare(
 
 
 def _compare_candidates(
-    db: sqlite3.Connection, files: list[tuple[str, str]], candidates: set[str]
-) -> tuple[list[tuple[str, str]], dict[str, Key], list[str], int] | None:
+    db: sqlite3.Connection, files: Files, candidates: set[str]
+) -> tuple[Files, dict[str, Key], list[str], int] | None:
     """``_compare`` when git names the only files that may differ from the cache: only those are looked up
     and stat-ed. None if the cache and the listing do not hold as many other files (git missed a change)."""
     changed: list[tuple[str, str]] = []
@@ -309,10 +319,6 @@ def _compare_candidates(
     if total - stored != len(files) - len(listed):  # a file outside git's view came or went: stat everything
         return None
     return changed, keys, deleted, total - len(deleted)
-
-
-def _second(item: tuple[str, str]) -> str:
-    return item[1]
 
 
 def _git_changes(db: sqlite3.Connection, root: Path) -> tuple[Any, set[str] | None]:
@@ -354,7 +360,7 @@ def _package_issues(root: Path) -> list[Issue]:
 
 def _update(
     db: sqlite3.Connection,
-    changed: list[tuple[str, str]],
+    changed: Files,
     keys: dict[str, Key],
     deleted: list[str],
     touched_texts: list[str],
@@ -376,7 +382,7 @@ def _update(
     state.settle(_dump_issues)
 
 
-def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, Key], jobs: int | None) -> None:
+def _fill(db: sqlite3.Connection, files: Files, keys: dict[str, Key], jobs: int | None) -> None:
     """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
     table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in."""
     from kdata.records import crossstate, texts
@@ -388,7 +394,7 @@ def _fill(db: sqlite3.Connection, files: list[tuple[str, str]], keys: dict[str, 
     workers = jobs_default() if jobs is None else jobs
     stats: dict[str, Key] = {}  # the files sent to be checked and not back yet -> their stat
 
-    def stated(files: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    def stated(files: Files) -> Iterator[tuple[str, str]]:
         """Each file as it is sent, stat-ed first (before it is read) unless ``_compare`` did."""
         for table, path in files:
             found = keys.pop(path, None)

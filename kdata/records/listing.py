@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kdata.errors import Issue
@@ -51,9 +51,30 @@ def display(path: str | os.PathLike[str]) -> str:
     return name if first_forbidden(name, "") is None else visible(name)
 
 
-def record_files(root: Path, issues: list[Issue]) -> list[tuple[str, str]]:
-    """(table, path) of every record file, sorted; report anything else found in raw/ (see ``record_names``)."""
-    return [(table, f"{folder}/{name}") for table, folder, names in record_names(root, issues) for name in names]
+class RecordFiles:
+    """(table, path) of every record file in path order, kept as each table's folder and file names.
+
+    A million files in the strings of their names: each (table, path) is made as it is read.
+    """
+
+    def __init__(self, tables: list[tuple[str, str, list[str]]]) -> None:
+        # Folders ordered with their separator: each table's paths then follow the previous table's, as
+        # no "<folder>/" starts another, and the names within a folder are sorted.
+        self._tables = sorted(tables, key=lambda t: t[1] + "/")
+        self._count = sum(len(names) for _, _, names in tables)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for table, folder, names in self._tables:
+            for name in names:
+                yield table, f"{folder}/{name}"
+
+
+def record_files(root: Path, issues: list[Issue]) -> RecordFiles:
+    """(table, path) of every record file, in path order; report anything else found in raw/ (``record_names``)."""
+    return RecordFiles(record_names(root, issues))
 
 
 def record_names(root: Path, issues: list[Issue]) -> list[tuple[str, str, list[str]]]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
+from kdata.errors import Issue
 from kdata.records.crossstate import Holders, stem
+from kdata.records.listing import record_files
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -39,3 +42,21 @@ def test_holders_answer_as_plain_maps(seed: int) -> None:
             assert holders.present(table, rid) == ((table, rid) in names), (table, rid, files)
         assert sorted(holders.held(table)) == sorted(rid for t, rid in owners if t == table)
     assert sorted(holders.tables()) == sorted({table for table, _, _ in files})
+
+
+def test_record_files_come_in_path_order(tmp_path: Path) -> None:
+    """The listing's files, made as they are read, are in the order of their paths (the cache's order)."""
+    names = ["a.yaml", "a-b.yaml", "a.b.yaml", "ab.yaml", "a_b.yaml", "A.yaml", "é.yaml", "z.yaml", "0.yaml"]
+    for table in ["actors", "places", "claims", "events", "figures", "sources"]:
+        (tmp_path / table).mkdir()
+        for name in names:
+            (tmp_path / table / name).write_text("id: x\n", "utf-8")
+    issues: list[Issue] = []
+    files = record_files(tmp_path, issues)
+    listed = list(files)
+    assert issues == []
+    assert len(files) == len(listed) == 6 * len(names)
+    assert listed == sorted(listed, key=lambda item: item[1])
+    assert {(table, Path(path).name) for table, path in listed} == {
+        (t, n) for t in ["actors", "places", "claims", "events", "figures", "sources"] for n in names
+    }
