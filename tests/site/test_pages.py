@@ -309,9 +309,10 @@ _FITS = """async texts => {
     document.open();
     document.write(text);
     document.close();
-    if (document.readyState !== "complete") await new Promise(done => window.addEventListener("load", done, {once: true}));
+    const start = Date.now();  // loaded: its stylesheet and scripts (a page never loaded in 20 s fails as unstyled)
+    while (document.readyState !== "complete" && Date.now() - start < 20000) await new Promise(done => setTimeout(done, 2));
     document.querySelectorAll("details.terms").forEach(d => d.open = true);
-    found.push([getComputedStyle(document.body).marginTop === "0px",
+    found.push([document.readyState === "complete" && getComputedStyle(document.body).marginTop === "0px",
       [...document.querySelectorAll("details.terms dd")].map(dd => dd.getBoundingClientRect().width),
       document.documentElement.scrollWidth - window.innerWidth]);
   }
