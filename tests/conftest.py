@@ -171,8 +171,7 @@ def dist_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def chromium() -> Iterator[Any]:
     """Headless Chromium from Debian's package, driven by Playwright, launched once per test process.
 
-    Every test opens its own context (cookies, storage and viewport of its own) and closes it. Skips, saying why,
-    without Chromium or Playwright (in CI, under KDATA_REQUIRE_ALL, a skip fails the run).
+    Skips, saying why, without Chromium or Playwright (in CI, under KDATA_REQUIRE_ALL, a skip fails the run).
     """
     missing = ""
     if not CHROMIUM.is_file():
@@ -187,3 +186,64 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+#: The window a browser test starts with (px); a test that needs another width sets it on its page.
+WINDOW = {"width": 1280, "height": 900}
+
+
+class Watched:
+    """A browser page whose requests, console errors, page errors and dialogs are recorded.
+
+    One page per test process is shared by the browser tests (a new context costs about a second of CPU, a new
+    page half of one, a navigation a quarter): each test navigates where it needs to and ``check`` runs after it.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.loaded = False  # whether any request was seen on this page since it opened
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+
+    def check(self) -> None:
+        """No request left file://, the console showed no error and no dialog opened (since the last check)."""
+        requests, errors, dialogs = self.requests[:], self.errors[:], self.dialogs[:]
+        self.loaded = self.loaded or bool(requests)
+        del self.requests[:], self.errors[:], self.dialogs[:]
+        assert self.loaded and all(url.startswith("file://") for url in requests), requests
+        assert errors == [] and dialogs == [], (errors, dialogs)
+
+
+@pytest.fixture(scope="session")
+def _tabs(chromium: Any) -> dict[bool, Watched]:
+    """The test process's two browser pages: with JavaScript (True) and without (False), each in a context of its
+    own (JavaScript is a setting of the context)."""
+    return {
+        js: Watched(chromium.new_context(java_script_enabled=js, viewport=WINDOW).new_page()) for js in (True, False)
+    }
+
+
+def _tab(tabs: dict[bool, Watched], js: bool) -> Iterator[Watched]:
+    watched = tabs[js]
+    if watched.page.viewport_size != WINDOW:
+        watched.page.set_viewport_size(WINDOW)
+    del watched.requests[:], watched.errors[:], watched.dialogs[:]  # a failed test's leftovers are its own
+    yield watched
+    watched.check()
+
+
+@pytest.fixture
+def tab(_tabs: dict[bool, Watched]) -> Iterator[Watched]:
+    """The test process's browser page (JavaScript on, 1280 x 900 px), checked after the test (``Watched.check``)."""
+    yield from _tab(_tabs, True)
+
+
+@pytest.fixture
+def plain_tab(_tabs: dict[bool, Watched]) -> Iterator[Watched]:
+    """The test process's browser page with JavaScript off (1280 x 900 px), checked after the test."""
+    yield from _tab(_tabs, False)

@@ -1,6 +1,6 @@
 """The front page: its schema.org Dataset, its search index, and in headless Chromium the timeline and the search.
 
-One site is built and one browser started for the module. Expected figures are worked out from the package
+One site is built and one browser page opened for the test process (conftest). Expected figures are worked out from the package
 (events, the index the site wrote), never written in here.
 """
 
@@ -12,12 +12,12 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_render import ARTIFACTS, DIST, _Watched
+from conftest import Watched
+from test_render import ARTIFACTS, DIST
 
 import kdata
 from kdata.release.registry import load_registry
@@ -141,17 +141,12 @@ def test_the_index_holds_every_record_of_each_kind_with_a_link_that_resolves(sit
 # --- In the browser -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def browser(chromium: Any) -> Any:
-    """The test process's Chromium (see conftest)."""
-    return chromium
-
-
-@pytest.fixture
-def watched(browser: Any) -> Iterator[_Watched]:
-    watched = _Watched(browser)
-    yield watched
-    watched.check()
+def _front(site: Path, tab: Watched) -> Any:
+    """The tab at the front page: loaded unless it is there already (a search's results depend on the query alone:
+    the search tests type into one loaded page rather than each loading it again)."""
+    if tab.page.url != (site / "index.html").as_uri():
+        tab.page.goto((site / "index.html").as_uri())
+    return tab.page
 
 
 @functools.cache
@@ -179,30 +174,29 @@ def _disjoint(boxes: list[dict[str, float]]) -> bool:
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_without_javascript_every_event_is_labelled_and_no_labels_overlap(site: Path, browser: Any, width: int) -> None:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto((site / "index.html").as_uri())
-        boxes = page.locator("#timeline .tl-label").evaluate_all(f"labels => labels.map({_BOX})")
-        assert len(boxes) == len(_events())
-        assert all(b["width"] > 0 and b["height"] > 0 for b in boxes)
-        assert _disjoint(boxes)
-        titles = page.locator("#timeline .tl-title").all_inner_texts()
-        assert sorted(titles) == sorted(e["title"] for e in _events())
-        assert not page.locator("#timeline .tl-controls").is_visible()  # no control that would do nothing
-        assert not page.locator("#search").is_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off the screen
-        ticks = page.locator("#timeline .tl-tick.labelled").all_inner_texts()
-        timeline = layout(_events())
-        assert ticks[0] == str(timeline.first_year) and int(ticks[-1]) <= timeline.last_year
-    finally:
-        context.close()
+def test_without_javascript_every_event_is_labelled_and_no_labels_overlap(
+    site: Path, plain_tab: Watched, width: int
+) -> None:
+    page = plain_tab.page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto((site / "index.html").as_uri())
+    boxes = page.locator("#timeline .tl-label").evaluate_all(f"labels => labels.map({_BOX})")
+    assert len(boxes) == len(_events())
+    assert all(b["width"] > 0 and b["height"] > 0 for b in boxes)
+    assert _disjoint(boxes)
+    titles = page.locator("#timeline .tl-title").all_inner_texts()
+    assert sorted(titles) == sorted(e["title"] for e in _events())
+    assert not page.locator("#timeline .tl-controls").is_visible()  # no control that would do nothing
+    assert not page.locator("#search").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off the screen
+    ticks = page.locator("#timeline .tl-tick.labelled").all_inner_texts()
+    timeline = layout(_events())
+    assert ticks[0] == str(timeline.first_year) and int(ticks[-1]) <= timeline.last_year
 
 
-def test_zoom_to_a_period_and_back(site: Path, watched: _Watched) -> None:
+def test_zoom_to_a_period_and_back(site: Path, tab: Watched) -> None:
     """A decade's button and the two sliders show the events of the period, rescaled; the count is announced."""
-    page = watched.page
+    page = tab.page
     page.goto((site / "index.html").as_uri())
     rows = page.locator("#timeline li.tl-row:visible")
     total = len(_events())
@@ -228,8 +222,8 @@ def test_zoom_to_a_period_and_back(site: Path, watched: _Watched) -> None:
     assert rows.count() == total
 
 
-def test_group_by_place_and_by_kind(site: Path, watched: _Watched) -> None:
-    page = watched.page
+def test_group_by_place_and_by_kind(site: Path, tab: Watched) -> None:
+    page = tab.page
     page.goto((site / "index.html").as_uri())
     places = {p["id"]: p["name"] for p in kdata.load_table("places", package=DIST).to_pylist()}
     timeline = layout(_events(), places)
@@ -250,9 +244,9 @@ def test_group_by_place_and_by_kind(site: Path, watched: _Watched) -> None:
     assert page.locator("#timeline .tl-group-section").count() == 0
 
 
-def test_the_timeline_by_keyboard(site: Path, watched: _Watched) -> None:
+def test_the_timeline_by_keyboard(site: Path, tab: Watched) -> None:
     """One tab stop into the events; the arrow keys, Home and End move; Enter opens the event."""
-    page = watched.page
+    page = tab.page
     page.goto((site / "index.html").as_uri())
     order = [m.id for m in layout(_events()).marks]
     page.locator(".tl-group").focus()
@@ -286,10 +280,9 @@ def _expected(site: Path, query: str) -> list[list[str]]:
 @pytest.mark.parametrize(
     ("table", "field"), [("actors", "name"), ("events", "title"), ("places", "name"), ("claims", "summary")]
 )
-def test_search_finds_a_record_and_its_link_opens_it(site: Path, watched: _Watched, table: str, field: str) -> None:
+def test_search_finds_a_record_and_its_link_opens_it(site: Path, tab: Watched, table: str, field: str) -> None:
     row = kdata.load_table(table, package=DIST).to_pylist()[-1]
-    page = watched.page
-    page.goto((site / "index.html").as_uri())
+    page = _front(site, tab)
     query = row[field].upper()  # case does not matter
     page.locator("#search-input").fill(query)
     found = len(_expected(site, query))
@@ -323,10 +316,9 @@ def test_search_finds_a_record_and_its_link_opens_it(site: Path, watched: _Watch
         "«act of capitulation»",
     ],
 )
-def test_search_folds_the_query_as_the_index_was_folded(site: Path, watched: _Watched, query: str) -> None:
+def test_search_folds_the_query_as_the_index_was_folded(site: Path, tab: Watched, query: str) -> None:
     """The script finds exactly the entries Python's fold finds; none says so, in the announced status."""
-    page = watched.page
-    page.goto((site / "index.html").as_uri())
+    page = _front(site, tab)
     page.locator("#search-input").fill(query)
     expected = _expected(site, query)
     status = page.locator("#search-status")
@@ -343,9 +335,8 @@ def test_search_folds_the_query_as_the_index_was_folded(site: Path, watched: _Wa
         assert status.inner_text() == f"{len(expected)} results, the first 50 shown."
 
 
-def test_punctuation_and_digit_groups_in_a_query_find_what_the_plain_query_finds(site: Path, watched: _Watched) -> None:
-    page = watched.page
-    page.goto((site / "index.html").as_uri())
+def test_punctuation_and_digit_groups_in_a_query_find_what_the_plain_query_finds(site: Path, tab: Watched) -> None:
+    page = _front(site, tab)
     for plain, dressed in [("Kalbajar", '"Kalbajar"'), ("60000", "60,000"), ("60000", "60.000")]:
         page.locator("#search-input").fill(plain)
         expected = page.locator("#search-status").inner_text()
@@ -363,12 +354,11 @@ def _title_rank(entry: list[str], words: list[str]) -> int:
 
 @pytest.mark.parametrize("query", ["Aliyev", "Kalbajar", "kalbajar district", "Armenia"])
 def test_search_ranks_names_first_and_entities_first_and_shows_all_on_request(
-    site: Path, watched: _Watched, query: str
+    site: Path, tab: Watched, query: str
 ) -> None:
     """A name or title match comes before a match in the details; for equal matches actors and places come first;
     past the first 50 a button (reached by keyboard) shows all, and focus moves to the first result newly shown."""
-    page = watched.page
-    page.goto((site / "index.html").as_uri())
+    page = _front(site, tab)
     page.locator("#search-input").fill(query)
     words = fold(query).split()
     expected = _expected(site, query)
@@ -408,25 +398,21 @@ def test_search_ranks_names_first_and_entities_first_and_shows_all_on_request(
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_a_very_long_query_wraps_and_is_echoed_cut(site: Path, browser: Any, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto((site / "index.html").as_uri())
-        query = "zq" * 2500  # 5,000 characters, no space to wrap at
-        page.locator("#search-input").fill(query)
-        status = page.locator("#search-status").inner_text()
-        assert status.startswith("No results for \u201czqzq") and status.endswith("\u2026\u201d.")
-        assert len(status) < 120
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
-        page.locator("#search-input").fill("x" * 5000)  # one word that matches nothing, either
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
-    finally:
-        context.close()
+def test_a_very_long_query_wraps_and_is_echoed_cut(site: Path, tab: Watched, width: int) -> None:
+    tab.page.set_viewport_size({"width": width, "height": 900})
+    page = _front(site, tab)
+    query = "zq" * 2500  # 5,000 characters, no space to wrap at
+    page.locator("#search-input").fill(query)
+    status = page.locator("#search-status").inner_text()
+    assert status.startswith("No results for \u201czqzq") and status.endswith("\u2026\u201d.")
+    assert len(status) < 120
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("#search-input").fill("x" * 5000)  # one word that matches nothing, either
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def test_search_by_keyboard(site: Path, watched: _Watched) -> None:
-    page = watched.page
+def test_search_by_keyboard(site: Path, tab: Watched) -> None:
+    page = tab.page
     page.goto((site / "index.html").as_uri())
     page.locator("#search-input").focus()
     page.keyboard.type("handover")
@@ -442,14 +428,10 @@ def test_search_by_keyboard(site: Path, watched: _Watched) -> None:
 
 
 @pytest.mark.parametrize(("name", "width"), [("desktop", 1280), ("375", 375)])
-def test_screenshots_of_the_front_page(site: Path, browser: Any, name: str, width: int) -> None:
+def test_screenshots_of_the_front_page(site: Path, tab: Watched, name: str, width: int) -> None:
     """The search open with results and the timeline zoomed to the 2020s, saved for a reader to look at."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    requests: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page = tab.page
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto((site / "index.html").as_uri())
     page.locator("#search-input").fill("Kalbajar district")
     assert page.locator("#search-results li").count() > 0
@@ -460,8 +442,7 @@ def test_screenshots_of_the_front_page(site: Path, browser: Any, name: str, widt
     page.locator(".tl-periods button", has_text="2020s").click()
     page.locator("#timeline").scroll_into_view_if_needed()
     page.locator("#timeline").screenshot(path=str(ARTIFACTS / f"site-timeline-{name}.png"))
-    assert errors == [] and all(url.startswith("file://") for url in requests)
-    context.close()
+    assert tab.errors == [] and all(url.startswith("file://") for url in tab.requests)
 
 
 #: For each table tile's name: the characters before which its text goes on a new line.
@@ -483,14 +464,10 @@ _BREAKS = """els => els.map(e => {
 
 
 @pytest.mark.parametrize("width", [320, 375, 1280])
-def test_table_names_on_the_front_page_break_only_after_an_underscore(site: Path, browser: Any, width: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto((site / "index.html").as_uri())
-        names = page.locator("ul.counts .name").evaluate_all(_BREAKS)
-        assert {n["text"] for n in names} == set(kdata.resources(DIST))
-        assert all(before.endswith("_") for n in names for before in n["breaks"]), names
-        assert "disagreement_<wbr>sides" in (site / "index.html").read_text("utf-8")
-    finally:
-        context.close()
+def test_table_names_on_the_front_page_break_only_after_an_underscore(site: Path, tab: Watched, width: int) -> None:
+    tab.page.set_viewport_size({"width": width, "height": 900})  # laid out again at this width
+    page = _front(site, tab)
+    names = page.locator("ul.counts .name").evaluate_all(_BREAKS)
+    assert {n["text"] for n in names} == set(kdata.resources(DIST))
+    assert all(before.endswith("_") for n in names for before in n["breaks"]), names
+    assert "disagreement_<wbr>sides" in (site / "index.html").read_text("utf-8")

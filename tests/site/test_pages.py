@@ -9,16 +9,16 @@ axe-core is the npm package that ``.ci/run`` installs into ``.ci/npm`` (``KDATA_
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import REPO, Watched
 from test_render import ARTIFACTS, DIST
 
 import kdata
@@ -244,12 +244,6 @@ PAGE_TYPES = [
 KNOWN_VIOLATIONS: dict[str, tuple[str, str]] = {}
 
 
-@pytest.fixture
-def browser(chromium: Any) -> Any:
-    """The test process's Chromium (see conftest)."""
-    return chromium
-
-
 @pytest.fixture(scope="module")
 def axe_figures() -> Iterator[dict[str, dict[str, int]]]:
     """Violations by impact per page type, written to test-artifacts/axe.json when the module ends."""
@@ -261,54 +255,44 @@ def axe_figures() -> Iterator[dict[str, dict[str, int]]]:
 
 @pytest.mark.parametrize(("kind", "path"), PAGE_TYPES, ids=[kind for kind, _ in PAGE_TYPES])
 def test_page_type_in_the_browser(
-    site: Path, browser: Any, axe_figures: dict[str, dict[str, int]], kind: str, path: str
+    site: Path, tab: Watched, axe_figures: dict[str, dict[str, int]], kind: str, path: str
 ) -> None:
     """axe-core reports no serious or critical violation; at 375 px the page does not scroll sideways; no request
     leaves file:// and no script error; the page is saved at 1280 and 375 px into test-artifacts/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    requests: list[str] = []
-    errors: list[str] = []
+    page = tab.page
     for width, height, name in ((375, 812, "mobile"), (1280, 900, "desktop")):  # mobile first: axe may fail last
-        context = browser.new_context(viewport={"width": width, "height": height})
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        try:
-            page.goto((site / path).as_uri())
-            page.screenshot(path=str(ARTIFACTS / f"page-{kind}-{name}.png"))
-            if kind == "table":  # and its rows: column widths, numbers, dates
-                page.locator("#rows").scroll_into_view_if_needed()
-                page.screenshot(path=str(ARTIFACTS / f"page-table-rows-{name}.png"))
-            if name == "mobile":
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                assert overflow <= 0, f"{path} scrolls {overflow} px sideways at {width} px"
-                continue
-            if not AXE.is_file():  # the screenshots and the 375 px check ran; the accessibility check cannot
-                pytest.skip(
-                    f"axe-core is not installed: .ci/run installs it (npm package into .ci/npm) or set KDATA_AXE; {AXE}"
-                )
-            page.add_script_tag(path=str(AXE))  # from node_modules, at test time
-            violations = page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations'], preload: false})).violations"
-                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
-                " target: v.nodes[0].target.join(' ')}))"
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto((site / path).as_uri())  # loaded at each width, as a reader's browser would
+        page.screenshot(path=str(ARTIFACTS / f"page-{kind}-{name}.png"))
+        if kind == "table":  # and its rows: column widths, numbers, dates
+            page.locator("#rows").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"page-table-rows-{name}.png"))
+        if name == "mobile":
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls {overflow} px sideways at {width} px"
+            continue
+        if not AXE.is_file():  # the screenshots and the 375 px check ran; the accessibility check cannot
+            pytest.skip(
+                f"axe-core is not installed: .ci/run installs it (npm package into .ci/npm) or set KDATA_AXE; {AXE}"
             )
-            counts: dict[str, int] = {}
-            for v in violations:
-                counts[v["impact"]] = counts.get(v["impact"], 0) + v["nodes"]
-            axe_figures[kind] = counts
-            serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-            if kind in KNOWN_VIOLATIONS:
-                rule, why = KNOWN_VIOLATIONS[kind]
-                assert [v["id"] for v in serious] == [rule], (
-                    f"{path}: {serious} (fixed? remove it from KNOWN_VIOLATIONS)"
-                )
-                pytest.xfail(f"axe {rule} (serious): {why}")
-            assert serious == [], f"{path}: {serious}"
-        finally:
-            context.close()
-    assert errors == [] and all(url.startswith("file://") for url in requests), (errors, requests)
+        page.add_script_tag(path=str(AXE))  # from node_modules, at test time
+        violations = page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations'], preload: false})).violations"
+            ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
+            " target: v.nodes[0].target.join(' ')}))"
+        )
+        counts: dict[str, int] = {}
+        for v in violations:
+            counts[v["impact"]] = counts.get(v["impact"], 0) + v["nodes"]
+        axe_figures[kind] = counts
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        if kind in KNOWN_VIOLATIONS:
+            rule, why = KNOWN_VIOLATIONS[kind]
+            assert [v["id"] for v in serious] == [rule], f"{path}: {serious} (fixed? remove it from KNOWN_VIOLATIONS)"
+            pytest.xfail(f"axe {rule} (serious): {why}")
+        assert serious == [], f"{path}: {serious}"
+    assert tab.errors == [] and all(url.startswith("file://") for url in tab.requests), (tab.errors, tab.requests)
 
 
 #: The narrowest phone screen the site is checked on (px): 320, as a small phone; the common 375 and 414 are wider.
@@ -317,34 +301,46 @@ PHONE = 320
 MEANING_MIN = 150
 
 
-def test_every_page_fits_a_phone_screen(site: Path, browser: Any) -> None:
+#: In the page, for each text of a list: write it as the page's document (as ``page.set_content`` does), wait for its
+#: stylesheet and scripts, open every "terms and their meanings" list, and measure.
+_FITS = """async texts => {
+  const found = [];
+  for (const text of texts) {
+    document.open();
+    document.write(text);
+    document.close();
+    const start = Date.now();  // loaded: its stylesheet and scripts (a page never loaded in 20 s fails as unstyled)
+    while (document.readyState !== "complete" && Date.now() - start < 20000) await new Promise(done => setTimeout(done, 2));
+    document.querySelectorAll("details.terms").forEach(d => d.open = true);
+    found.push([document.readyState === "complete" && getComputedStyle(document.body).marginTop === "0px",
+      [...document.querySelectorAll("details.terms dd")].map(dd => dd.getBoundingClientRect().width),
+      document.documentElement.scrollWidth - window.innerWidth]);
+  }
+  return found;
+}"""
+
+
+def test_every_page_fits_a_phone_screen(site: Path, tab: Watched) -> None:
     """No page of the site scrolls sideways on a 320 px phone, and the dictionary's meanings keep a readable width.
 
     Every file, in one browser page; on table pages every "terms and their meanings" list is opened first. The page
-    navigates once into each folder and then takes each file's text there (``set_content``, whose document keeps the
-    folder's address, so the file's relative stylesheet and scripts load as on a visit): a navigation between
-    ``file://`` pages starts a new renderer each time, a quarter of a second per page. Each page is checked to
-    have its stylesheet applied (style.css sets the body's margin to 0, a browser's default is 8 px), so a page
-    that lost its style cannot pass.
+    navigates once into each folder and then writes each file's text there as its document (what ``set_content``
+    does, in one script for the whole folder rather than a call per file: a document written so keeps the folder's
+    address, so the file's relative stylesheet and scripts load as on a visit; a navigation between ``file://`` pages
+    starts a new renderer each time, a quarter of a second per page). Each page is checked to have its stylesheet
+    applied (style.css sets the body's margin to 0, a browser's default is 8 px), so a page that lost its style
+    cannot pass; a script error on any page fails the test (``Watched.check``).
     """
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 400
-    context = browser.new_context(viewport={"width": PHONE, "height": 812})
-    try:
-        page = context.new_page()
-        wide, narrow, unstyled = {}, {}, []
-        folder = None
-        for file in pages:
-            if file.parent != folder:
-                page.goto(file.as_uri(), wait_until="load")
-                folder = file.parent
-            page.set_content(file.read_text("utf-8"), wait_until="load")
-            styled, widths, overflow = page.evaluate(
-                "() => { document.querySelectorAll('details.terms').forEach(d => d.open = true);"
-                " return [getComputedStyle(document.body).marginTop === '0px',"
-                " [...document.querySelectorAll('details.terms dd')].map(dd => dd.getBoundingClientRect().width),"
-                " document.documentElement.scrollWidth - window.innerWidth]; }"
-            )
+    page = tab.page
+    page.set_viewport_size({"width": PHONE, "height": 812})
+    wide, narrow, unstyled = {}, {}, []
+    for _, files in itertools.groupby(pages, key=lambda file: file.parent):
+        files = list(files)
+        page.goto(files[0].as_uri(), wait_until="load")
+        measured = page.evaluate(_FITS, [file.read_text("utf-8") for file in files])
+        for file, (styled, widths, overflow) in zip(files, measured, strict=True):
             name = str(file.relative_to(site))
             if not styled:
                 unstyled.append(name)
@@ -352,11 +348,9 @@ def test_every_page_fits_a_phone_screen(site: Path, browser: Any) -> None:
                 wide[name] = overflow
             if widths and min(widths) < MEANING_MIN:
                 narrow[name] = round(min(widths))
-        assert unstyled == [], f"pages whose stylesheet did not load: {unstyled}"
-        assert wide == {}, f"{len(wide)} of {len(pages)} pages scroll sideways at {PHONE} px (px): {wide}"
-        assert narrow == {}, f"meanings narrower than {MEANING_MIN} px at {PHONE} px: {narrow}"
-    finally:
-        context.close()
+    assert unstyled == [], f"pages whose stylesheet did not load: {unstyled}"
+    assert wide == {}, f"{len(wide)} of {len(pages)} pages scroll sideways at {PHONE} px (px): {wide}"
+    assert narrow == {}, f"meanings narrower than {MEANING_MIN} px at {PHONE} px: {narrow}"
 
 
 @pytest.mark.parametrize(
@@ -384,25 +378,21 @@ def test_each_date_of_a_date_phrase_stays_on_one_line(edtf: str, dates: list[str
     assert "<" not in outside  # nothing else is markup
 
 
-def test_keyboard_reaches_the_content(site: Path, browser: Any) -> None:
+def test_keyboard_reaches_the_content(site: Path, tab: Watched) -> None:
     """The first Tab shows the skip link, Enter moves to the content; a focused link has a visible outline."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto((site / "actors" / "mfa-azerbaijan.html").as_uri())
-        page.keyboard.press("Tab")
-        skip = page.locator("a.skip")
-        assert skip.evaluate("e => e === document.activeElement") and skip.is_visible()
-        box = skip.bounding_box()
-        assert box is not None and box["y"] >= 0  # moved into view when focused
-        page.keyboard.press("Enter")
-        assert page.url.endswith("#main")
-        page.keyboard.press("Tab")  # the first link of the content
-        focused = page.evaluate(
-            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
-            " return {inMain: !!e.closest('main'), tag: e.tagName, outline: s.outlineStyle, width: s.outlineWidth}; }"
-        )
-        assert focused["inMain"] and focused["tag"] == "A", focused
-        assert focused["outline"] != "none" and focused["width"] != "0px", focused
-    finally:
-        context.close()
+    page = tab.page
+    page.goto((site / "actors" / "mfa-azerbaijan.html").as_uri())
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip")
+    assert skip.evaluate("e => e === document.activeElement") and skip.is_visible()
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0  # moved into view when focused
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")  # the first link of the content
+    focused = page.evaluate(
+        "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+        " return {inMain: !!e.closest('main'), tag: e.tagName, outline: s.outlineStyle, width: s.outlineWidth}; }"
+    )
+    assert focused["inMain"] and focused["tag"] == "A", focused
+    assert focused["outline"] != "none" and focused["width"] != "0px", focused

@@ -7,17 +7,18 @@ Locally they skip, saying why, when Chromium or Playwright is missing; in CI
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
-from conftest import ARTIFACTS, GOOD, REPO
+from conftest import ARTIFACTS, GOOD, REPO, Watched
 from inprocess import run_kdata_here
 from markupsafe import escape
 from wording import LOADED, QUOTED
@@ -40,8 +41,8 @@ def site(dist_site: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site of a small package whose records hold HTML and script in their text."""
+def hostile_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small built package (the test project's) whose records hold HTML and script in their text."""
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(GOOD / "raw", root / "raw")
     event = root / "raw" / "events" / "riverton-return-2020.yaml"
@@ -71,8 +72,14 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     claim.write_text(text.replace("2 March 2020.\n    locator", "2 March 2020.'\n    locator"), "utf-8")
     build(root / "raw", root / "dist", root / "schemas")
     assert any(HOSTILE in title for title in kdata.load("events", package=root / "dist")["title"])
-    build_site(root / "site", root / "dist")
-    return root / "site"
+    return root / "dist"
+
+
+@pytest.fixture(scope="module")
+def hostile_site(hostile_package: Path) -> Path:
+    """The site of ``hostile_package``."""
+    build_site(hostile_package.parent / "site", hostile_package)
+    return hostile_package.parent / "site"
 
 
 def _pages(folder: Path) -> list[Path]:
@@ -100,6 +107,7 @@ class _Text(HTMLParser):
             self.outside.append(data)
 
 
+@functools.cache  # the pages are read by two tests; a site is never written again
 def _parse(page: Path) -> _Text:
     parser = _Text()
     parser.feed(page.read_text("utf-8"))
@@ -291,21 +299,26 @@ def test_claim_page_and_the_claims_on_each_event_and_figure_page(hostile_site: P
     assert f'href="../claims/{claim_id}.html"' in table and 'href="../events/riverton-return-2020.html"' in table
 
 
-def test_site_command(tmp_path: Path) -> None:
-    """`kdata site OUT --package DIST` writes the site; it replaces an old site, and never a file it did not write."""
+def test_site_command(tmp_path: Path, hostile_package: Path) -> None:
+    """`kdata site OUT --package PACKAGE` writes the site; it replaces an old site, and never a file it did not write.
+
+    The package is a small one (the repository's is rendered in ``dist_site``): the command is what is tested.
+    """
     out = tmp_path / "public"
-    result = run_kdata_here("site", out, "--package", DIST, cwd=tmp_path)
+    result = run_kdata_here("site", out, "--package", hostile_package, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "index.html" in result.stdout and (out / MADE).is_file()
-    assert run_kdata_here("site", out, "--package", DIST, cwd=tmp_path).returncode == 0  # its own site: replaced
+    assert (
+        run_kdata_here("site", out, "--package", hostile_package, cwd=tmp_path).returncode == 0
+    )  # its own site: replaced
     (out / "events" / "stale.html").write_text("mine")
-    kept = run_kdata_here("site", out, "--package", DIST, cwd=tmp_path)
+    kept = run_kdata_here("site", out, "--package", hostile_package, cwd=tmp_path)
     assert kept.returncode == 2 and "events/stale.html" in kept.stderr
     assert (out / "events" / "stale.html").read_text() == "mine"
     other = tmp_path / "notes"
     other.mkdir()
     (other / "mine.txt").write_text("keep")
-    refused = run_kdata_here("site", other, "--package", DIST, cwd=tmp_path)
+    refused = run_kdata_here("site", other, "--package", hostile_package, cwd=tmp_path)
     assert refused.returncode == 2 and "was not written by kdata" in refused.stderr
     assert (other / "mine.txt").read_text() == "keep"
     with pytest.raises(UsageError):
@@ -315,43 +328,9 @@ def test_site_command(tmp_path: Path) -> None:
 # --- In a real browser -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def browser(chromium: Any) -> Any:
-    """The test process's Chromium (see conftest)."""
-    return chromium
-
-
-class _Watched:
-    """A page whose requests, console errors, page errors and dialogs are recorded."""
-
-    def __init__(self, browser: Any) -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
-        self.page = self.context.new_page()
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-
-    def check(self) -> None:
-        """No request left file://, the console shows no error and no dialog opened."""
-        assert self.requests and all(url.startswith("file://") for url in self.requests), self.requests
-        assert self.errors == [] and self.dialogs == []
-        self.context.close()
-
-
-@pytest.fixture
-def watched(browser: Any) -> Iterator[_Watched]:
-    watched = _Watched(browser)
-    yield watched
-    watched.check()
-
-
-def test_front_page_in_the_browser(site: Path, watched: _Watched) -> None:
+def test_front_page_in_the_browser(site: Path, tab: Watched) -> None:
     """The front page opens from file://, shows the timeline, and is saved as a screenshot."""
-    page = watched.page
+    page = tab.page
     page.goto((site / "index.html").as_uri())
     assert page.locator("h1").inner_text().startswith("Kalbajar")
     assert page.locator("#timeline li.tl-row").count() == len(kdata.load("events", package=DIST))
@@ -361,9 +340,9 @@ def test_front_page_in_the_browser(site: Path, watched: _Watched) -> None:
         page.screenshot(path=str(REPO / "docs" / "site-front.png"), full_page=True)
 
 
-def test_click_an_event_on_the_timeline(site: Path, watched: _Watched) -> None:
+def test_click_an_event_on_the_timeline(site: Path, tab: Watched) -> None:
     """Clicking a mark opens the event's page with every quote about it."""
-    page = watched.page
+    page = tab.page
     page.goto((site / "index.html").as_uri())
     page.locator('#timeline a[data-event="kalbajar-handover-2020"]').click()
     page.wait_for_url("**/events/kalbajar-handover-2020.html")
@@ -374,9 +353,9 @@ def test_click_an_event_on_the_timeline(site: Path, watched: _Watched) -> None:
     assert page.locator("figure.claim figcaption").first.is_visible()
 
 
-def test_filter_and_sort_a_table(site: Path, watched: _Watched) -> None:
+def test_filter_and_sort_a_table(site: Path, tab: Watched) -> None:
     """Typing in the filter hides rows that do not match; a header click sorts the rows."""
-    page = watched.page
+    page = tab.page
     page.goto((site / "tables" / "events.html").as_uri())
     rows = page.locator("#rows-table tbody tr:visible")
     events = kdata.load_table("events", package=DIST).to_pylist()
@@ -396,9 +375,9 @@ def test_filter_and_sort_a_table(site: Path, watched: _Watched) -> None:
     assert ends == filled + [""] * (len(ends) - len(filled))
 
 
-def test_from_a_claim_to_its_passage_in_the_source(site: Path, watched: _Watched) -> None:
+def test_from_a_claim_to_its_passage_in_the_source(site: Path, tab: Watched) -> None:
     """Clicking a claim's source opens the source's page at that passage, shown with its paragraph and record."""
-    page = watched.page
+    page = tab.page
     page.goto((site / "events" / "kalbajar-handover-2020.html").as_uri())
     claim = page.locator("figure.claim").first
     cid = claim.locator(".cid").inner_text()
@@ -420,9 +399,9 @@ def test_from_a_claim_to_its_passage_in_the_source(site: Path, watched: _Watched
     page.wait_for_url("**/events/kalbajar-handover-2020.html")
 
 
-def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) -> None:
+def test_hostile_record_in_the_browser(hostile_site: Path, tab: Watched) -> None:
     """The hostile text is shown literally; no script runs and no dialog opens."""
-    page = watched.page
+    page = tab.page
     page.goto((hostile_site / "events" / "riverton-return-2020.html").as_uri())
     assert HOSTILE in page.locator("h1").inner_text()
     assert HOSTILE in page.locator("blockquote.verbatim").first.inner_text()
@@ -434,9 +413,10 @@ def test_hostile_record_in_the_browser(hostile_site: Path, watched: _Watched) ->
     assert HOSTILE in page.locator("h1").inner_text() and page.locator("img").count() == 0
 
 
-def test_disagreements_in_the_browser(site: Path, watched: _Watched, browser: Any) -> None:
-    """A disagreement names both claimants; the kind filter hides and shows by keyboard; every link resolves."""
-    page = watched.page
+def test_disagreements_in_the_browser(site: Path, tab: Watched, plain_tab: Watched) -> None:
+    """A disagreement names both claimants; the kind filter hides and shows by keyboard; every link, as the browser
+    resolves it, names a page of the site with one heading (one link of each folder followed in the browser)."""
+    page = tab.page
     page.goto((site / "disagreements.html").as_uri())
     table = kdata.load("disagreements", package=DIST)
     articles = page.locator("article.disagreement")
@@ -475,21 +455,21 @@ def test_disagreements_in_the_browser(site: Path, watched: _Watched, browser: An
     assert topics == sorted(topics, key=topics.index)  # grouped by topic: a topic's disagreements stand together
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "site-disagreements.png"), full_page=True)
-    hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")
+    hrefs = page.eval_on_selector_all("main a[href]", "links => links.map(a => a.href)")  # as the browser resolves
     links = sorted({link.split("#")[0] for link in hrefs})  # each page once (anchors: test_pages.py)
     assert any("/events/" in link for link in links) and any("/figures/" in link for link in links)
-    for link in links:
+    for link in links:  # each a page of the site with one heading
+        target = Path(url2pathname(urlsplit(link).path))
+        assert link.startswith("file://") and target.is_file(), link
+        assert target.read_text("utf-8").count("<h1") == 1, link
+    for link in {link.rsplit("/", 1)[0]: link for link in links}.values():  # one of each folder followed for real
         response = page.goto(link)
         assert response is not None and response.ok, link
         assert page.locator("h1").count() == 1, link
-    plain = browser.new_context(java_script_enabled=False)
-    try:
-        still = plain.new_page()
-        still.goto((site / "disagreements.html").as_uri())
-        assert still.locator("article.disagreement:visible").count() == len(table)  # no script: all shown
-        assert not still.locator("fieldset.kind-filter").is_visible()  # and no control that would do nothing
-    finally:
-        plain.close()
+    still = plain_tab.page  # no script: all shown, and no control that would do nothing
+    still.goto((site / "disagreements.html").as_uri())
+    assert still.locator("article.disagreement:visible").count() == len(table)
+    assert not still.locator("fieldset.kind-filter").is_visible()
 
 
 @pytest.mark.parametrize(
@@ -505,11 +485,11 @@ def test_the_templates_link_filter_never_writes_another_scheme(url: str) -> None
     assert page == '<a href="https://example.org/?a=1&amp;b=2">x</a>'
 
 
-def test_hostile_text_in_the_search_and_the_timeline(hostile_site: Path, watched: _Watched) -> None:
+def test_hostile_text_in_the_search_and_the_timeline(hostile_site: Path, tab: Watched) -> None:
     """A record holding HTML is found by the search and labelled on the timeline as text: no tag, no script."""
     index = (hostile_site / "static" / "search-index.js").read_text("utf-8")
     assert "<" not in index and "\\u003cscript>alert(1)\\u003c/script>" in index
-    page = watched.page
+    page = tab.page
     page.goto((hostile_site / "index.html").as_uri())
     page.locator("#search-input").fill("onerror")
     titles = page.locator("#search-results li a").all_inner_texts()
