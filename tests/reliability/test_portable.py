@@ -169,12 +169,30 @@ def read_since(moment):
     raise AssertionError("the readers did not read within 120 s")
 
 
+# T_TURNS: a folder that counts the swaps done; given, builder T_ME of T_BUILDERS swaps only in its
+# turn (swap k is builder k mod T_BUILDERS's), after the readers have read the swap before: the
+# contents then follow each other in a known order, each read, whichever process gets the lock first.
+turns, me, builders = os.environ.get("T_TURNS"), int(os.environ.get("T_ME", "0")), int(os.environ.get("T_BUILDERS", "1"))
+
+
+def my_turn(swap):
+    deadline = time.time() + 120
+    while len(list(Path(turns).iterdir())) != swap:
+        if time.time() > deadline:
+            raise AssertionError(f"swap {swap} never came")
+        time.sleep(0.02)
+
+
 if progress:
     read_since(0)
 for n in range(count):
+    if turns:
+        my_turn(n * builders + me)
     build(raws[n % len(raws)], Path("dist"))
     if progress:
         read_since(time.time())
+    if turns:
+        (Path(turns) / str(n * builders + me)).touch()
 print("built", count, flush=True)
 """
 
@@ -430,7 +448,13 @@ def test_rename_swaps_with_concurrent_readers(
     ]
     builder_env = {**env, "T_PAUSE": "0.01", "T_MET": str(met), "T_WINDOWS": str(windows)}
     builder_env["T_READER_PIDS"] = " ".join(str(r.pid) for r in readers)
-    builders = [start(2, *order, cwd=project, env=builder_env, code=BUILDER) for order in (raws, raws[::-1])]
+    turns = tmp_path / "turns"  # A, B, A, B: a, b, b, a, each read before the next swap
+    turns.mkdir()
+    builder_env = {**builder_env, "T_TURNS": str(turns), "T_BUILDERS": "2"}
+    builders = [
+        start(2, *order, cwd=project, env={**builder_env, "T_ME": str(me)}, code=BUILDER)
+        for me, order in enumerate((raws, raws[::-1]))
+    ]
     try:
         outputs = [finish(b) for b in builders]
     finally:
