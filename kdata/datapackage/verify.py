@@ -196,25 +196,21 @@ def _check_table(
         problems += parquet_problems(parquet_path.name, table, twin, made)
     if table.num_rows != resource["kdata:rows"]:
         problems.append(f"{parquet_path.name}: {table.num_rows} rows, the descriptor declares {resource['kdata:rows']}")
-    if _csv_equals(csv_path, schema, table):  # the common case, in bounded memory
-        from_csv = None
-    else:
+    if not _csv_equals(csv_path, schema, table):  # equal is the common case, read in bounded memory
         try:
-            from_csv = _read_csv(csv_path, schema)
+            from_csv = _read_csv(csv_path, schema)  # read whole to say how they differ
         except Exception as exc:  # pyarrow raises ArrowInvalid subclasses for any unreadable cell
             problems.append(f"{csv_path.name}: cannot be read with its Table Schema types: {exc}")
             return problems, table
-    if from_csv is None:
-        pass
-    elif from_csv.column_names != table.column_names:
-        problems.append(f"{csv_path.name}: columns {from_csv.column_names} do not match the Table Schema's")
-        return problems, table
-    elif from_csv.num_rows != table.num_rows:
-        problems.append(f"{csv_path.name} holds {from_csv.num_rows} rows, {parquet_path.name} {table.num_rows}")
-    elif not _same_rows(from_csv, table):
-        problems.append(f"{csv_path.name} and {parquet_path.name} do not hold the same rows")
-        problems += _check_constraints(csv_path.name, from_csv, schema)  # each file on its own
-        name = parquet_path.name
+        if from_csv.column_names != table.column_names:
+            problems.append(f"{csv_path.name}: columns {from_csv.column_names} do not match the Table Schema's")
+            return problems, table
+        if from_csv.num_rows != table.num_rows:
+            problems.append(f"{csv_path.name} holds {from_csv.num_rows} rows, {parquet_path.name} {table.num_rows}")
+        elif not _same_rows(from_csv, table):
+            problems.append(f"{csv_path.name} and {parquet_path.name} do not hold the same rows")
+            problems += _check_constraints(csv_path.name, from_csv, schema)  # each file on its own
+            name = parquet_path.name
     problems += _check_constraints(name, table, schema)
     for field in schema["fields"]:
         if field.get("constraints", {}).get("required") and table.column(field["name"]).null_count:
