@@ -113,31 +113,16 @@ def package_format(descriptor: dict[str, Any]) -> tuple[int, list[str]]:
     return marker, []
 
 
-#: The bundled descriptor's status and version, once read (``current_version``).
-_CURRENT: dict[str, tuple[tuple[int, ...], str]] = {}
-
-
 def current_version() -> str | None:
     """The version of the data this kdata bundles (what these models made), or None where none is built.
 
-    Read again only when the descriptor's status changed, or while it has not settled (``read.settled``).
+    Read through ``read.load_layout``: parsed again only when the descriptor changed.
     """
-    import time
-
-    from kdata.datapackage.read import DESCRIPTOR, bundled_dir, load_descriptor, settled, status
+    from kdata.datapackage.read import bundled_dir, load_layout
 
     try:
-        folder = bundled_dir()
-        since = time.time_ns()
-        before = os.stat(folder / DESCRIPTOR)
-        kept = _CURRENT.get(str(folder))
-        if kept is not None and kept[0] == status(before) and settled(before, since):
-            return kept[1]
-        version = str(load_descriptor(folder)["version"])
-        if status(os.stat(folder / DESCRIPTOR)) == status(before):
-            _CURRENT[str(folder)] = (status(before), version)
-        return version
-    except (PackageError, OSError):
+        return load_layout(bundled_dir()).version
+    except PackageError:
         return None
 
 

@@ -128,6 +128,7 @@ class Layout:
         fields: Table -> the names of its fields.
         index: Resource path -> its place in ``resources`` (for messages).
         hashes: Resource path -> its declared hash.
+        version: The package's version.
     """
 
     tables: tuple[str, ...]
@@ -135,6 +136,7 @@ class Layout:
     fields: MappingProxyType[str, frozenset[str]]
     index: MappingProxyType[str, int]
     hashes: MappingProxyType[str, str]
+    version: str
 
     @classmethod
     def of(cls, descriptor: dict[str, Any]) -> Layout:
@@ -156,6 +158,7 @@ class Layout:
             ),
             index=MappingProxyType({r["path"]: i for i, r in enumerate(resources)}),
             hashes=MappingProxyType({r["path"]: r["hash"] for r in resources}),
+            version=str(descriptor["version"]),
         )
 
     def file(self, folder: Path, table: str, format: str = "parquet") -> Path:
