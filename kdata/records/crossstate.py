@@ -57,6 +57,9 @@ class Lookup(Protocol):
     def on_cycle(self, table: str, rid: str) -> bool:
         """Whether following parents from (table, id) comes back to it."""
 
+    def anchored(self, path: str) -> tuple[int, ...]:
+        """The citation indices of the file's quotes that the worker which checked it anchored (``texts.settle``)."""
+
 
 def cycles(keys: Iterator[RecordKey], owner: Callable[[RecordKey], str | None], parent: Callable[[str], Any]) -> Any:
     """For each (table, id) in ``keys`` whose chain of parents comes back to it: the chain and its cycle's id.
@@ -145,6 +148,10 @@ class Fresh:
         self.parents: dict[str, Any] = {}  # path of a record of a tree -> the parent it names
         self.sources: dict[str, tuple[str, str, str | None, Data]] = {}  # path -> row, for every source file
         self.current: tuple[str, tuple[str, str, str | None, Data]] | None = None
+        self.current_anchored: tuple[int, ...] = ()
+        # What the workers anchored is true of this run's texts only: kept beside the cache, never in it.
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS anchored(path TEXT PRIMARY KEY, at BLOB NOT NULL) WITHOUT ROWID")
+        db.execute("DELETE FROM temp.anchored")
 
     def add(self, results: list[FileResult], keys: dict[str, tuple[Any, ...]]) -> None:
         """Write a chunk of file results to the cache, keeping what the checks across records look up."""
@@ -162,6 +169,8 @@ class Fresh:
             "INSERT INTO files VALUES (?, ?, ?, ?, ?)", ((p, *r[:3], marshal.dumps(r[3])) for p, r in rows)
         )
         self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, p) for p, r in rows for t, i in r[3][2]))
+        anchored = ((r.path, marshal.dumps(r.anchored)) for r in results if r.anchored)
+        self.db.executemany("INSERT INTO temp.anchored VALUES (?, ?)", anchored)
 
     def settle(self) -> list[tuple[str, str, str]]:
         """Find the cycles of parents; returns the cache's rows for them: (table, id, cycle id)."""
@@ -174,12 +183,14 @@ class Fresh:
 
     def issues(self, cross: Cross) -> Iterator[tuple[str, list[Issue]]]:
         """Each file's final issues, the files read back from the cache one at a time in path order."""
-        for path, table, name, rid, blob in self.db.execute(
-            "SELECT path, tbl, stem, id, data FROM files ORDER BY path"
+        for path, table, name, rid, blob, at in self.db.execute(
+            "SELECT f.path, f.tbl, f.stem, f.id, f.data, a.at FROM files f"
+            " LEFT JOIN temp.anchored a ON a.path = f.path ORDER BY f.path"
         ):
             self.current = (path, (table, name, rid, marshal.loads(blob)))
+            self.current_anchored = marshal.loads(at) if at is not None else ()
             yield path, cross.issues(path)
-        self.current = None
+        self.current, self.current_anchored = None, ()
 
     def row(self, path: str) -> tuple[str, str, str | None, Data] | None:
         if self.current is not None and self.current[0] == path:
@@ -197,6 +208,9 @@ class Fresh:
 
     def on_cycle(self, table: str, rid: str) -> bool:
         return (table, rid) in self.on
+
+    def anchored(self, path: str) -> tuple[int, ...]:
+        return self.current_anchored if self.current is not None and self.current[0] == path else ()
 
 
 class Stored:
@@ -235,6 +249,9 @@ class Stored:
 
     def on_cycle(self, table: str, rid: str) -> bool:
         return self.db.execute("SELECT 1 FROM cycles WHERE tbl = ? AND id = ?", (table, rid)).fetchone() is not None
+
+    def anchored(self, path: str) -> tuple[int, ...]:
+        return ()  # a patch checks its files in this process, quotes included
 
     def forget(self, path: str) -> None:
         """Drop a file that changed or was deleted."""
@@ -324,10 +341,12 @@ class Stored:
 class Cross:
     """The checks across records of one file at a time, read from a ``Lookup`` (texts prepared once a run)."""
 
-    def __init__(self, lookup: Lookup, store: Path | None = None) -> None:
+    def __init__(self, lookup: Lookup, store: Path | None = None, settled: dict[str, set[str]] | None = None) -> None:
         from kdata.records import evidence, texts, validate, yamlio
 
         self.lookup, self.store = lookup, store
+        #: Source id -> the sha256 of each text beside it that workers anchored quotes in (``texts.settle``).
+        self.settled = settled or {}
         self.evidence, self.validate, self.yamlio, self.prepared = evidence, validate, yamlio, texts.prepared
         #: Source id -> (its archived text, the text's sha256) once found valid, or None; the texts are
         #: kept prepared a bounded number at a time (``texts.prepared``): a million records quote thousands.
@@ -342,17 +361,18 @@ class Cross:
         found = self._source(source)
         return found[1][5] if found else None
 
-    def text_of(self, source: str) -> Any:
+    def _valid(self, source: str) -> tuple[Path, str] | None:
+        """(path, sha256) of the source's archived text if it is valid: checked once a run, never prepared here."""
         if source not in self.texts:
             found = self._source(source)
-            sha256 = found[1][4] if found else None
-            if not found or not sha256:
-                self.texts[source] = None
-                return None
-            text = self.evidence.text_state(found[0], sha256)[0]
-            self.texts[source] = None if text is None else (self.evidence.text_path(found[0]), sha256)
-            return text
-        known = self.texts[source]
+            sha256: str | None = found[1][4] if found else None
+            valid = found is not None and sha256 and self.evidence.text_checked(found[0], sha256)[0] is not None
+            self.texts[source] = (self.evidence.text_path(found[0]), sha256) if found and sha256 and valid else None
+        return self.texts[source]
+
+    def text_of(self, source: str) -> Any:
+        """The source's archived text prepared for anchoring (only when a quote needs it), or None if not valid."""
+        known = self._valid(source)
         return self.prepared(*known, self.store) if known is not None else None
 
     def issues(self, path: str) -> list[Issue]:
@@ -433,11 +453,20 @@ class Cross:
         where: Callable[[Any], tuple[int, int]],
     ) -> list[Issue]:
         out = []
-        if table == listing.SOURCES and sha256 is not None and self.text_of(rid) is None:  # prepared once
+        if table == listing.SOURCES and sha256 is not None and self._valid(rid) is None:
             text, code, message = self.evidence.text_state(path, sha256)
             if text is None:
                 line, col = where(("sha256",))
                 out.append(Issue(name, line, col, code, "sha256", message))
+        anchored = self.lookup.anchored(path)
+        if anchored:  # found by the worker in the very bytes this source's record names: no issue to look for
+            quotes = [q for q in quotes if q[0] not in anchored or not self._settled_in(q[1])]
         if quotes:
             out.extend(self.evidence.quote_issues(name, quotes, self.text_of, where)[1])
         return out
+
+    def _settled_in(self, source: str) -> bool:
+        """Whether a worker anchored quotes in the text whose sha256 the source's record gives."""
+        shas = self.settled.get(source, set())
+        found = self._source(source) if shas else None
+        return found is not None and found[1][4] in shas

@@ -52,8 +52,14 @@ def archive_index(archive: Path) -> dict[str, Path]:
 
 def text_state(record_path: str, sha256: str) -> tuple[Archived | None, str, str]:
     """The archived text beside a source record ready for anchoring, or None with the code and sentence that say why."""
-    text, code, message = _decoded(*_checked_text(text_path(record_path), sha256), display(text_path(record_path)))
+    text, code, message = text_checked(record_path, sha256)
     return (Archived(text) if text is not None else None), code, message
+
+
+def text_checked(record_path: str, sha256: str) -> tuple[str | None, str, str]:
+    """The archived text beside a source record, decoded and checked (not prepared), or None with the code and
+    sentence that say why."""
+    return _decoded(*_checked_text(text_path(record_path), sha256), display(text_path(record_path)))
 
 
 def _decoded(raw: bytes | None, code: str, message: str, where: str) -> tuple[str | None, str, str]:

@@ -214,7 +214,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
         if bulk:
-            _fill(db, changed, keys, jobs)
+            _fill(db, root, changed, keys, jobs)
         elif changed or deleted or touched:
             _update(db, changed, keys, deleted, touched, jobs)
         if changed or deleted or touched:
@@ -382,9 +382,15 @@ def _update(
     state.settle(_dump_issues)
 
 
-def _fill(db: sqlite3.Connection, files: Files, keys: dict[str, Key], jobs: int | None) -> None:
+def _fill(db: sqlite3.Connection, root: Path, files: Files, keys: dict[str, Key], jobs: int | None) -> None:
     """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
-    table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in."""
+    table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in.
+
+    The quotes are anchored where their files are checked (``texts.settle``, in the workers), as ``--no-cache``
+    does, and kept for the cache; the checks across records look again only at those the workers did not find.
+    """
+    from functools import partial
+
     from kdata.records import crossstate, texts
     from kdata.records.scan import PARALLEL_MIN_FILES, jobs_default, scan
 
@@ -401,11 +407,15 @@ def _fill(db: sqlite3.Connection, files: Files, keys: dict[str, Key], jobs: int 
             stats[path] = stat_key(path) if found is None else found
             yield table, path
 
-    for chunk in scan(stated(files), workers, "nothing", count=len(files)):
-        fresh.add(chunk.results, {r.path: stats.pop(r.path) or _NO_STAT for r in chunk.results})
-    db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
+    settled: dict[str, set[str]] = {}  # source id -> sha256 of the texts the workers anchored quotes in
     with texts.shared_store(len(files) >= PARALLEL_MIN_FILES) as store:
-        checked = fresh.issues(crossstate.Cross(fresh, store))
+        settle = partial(texts.settle, sources=root / listing.SOURCES, store=store, keep=True)
+        for chunk in scan(stated(files), workers, "nothing", settle, count=len(files)):
+            for source, sha256 in (chunk.texts or {}).items():
+                settled.setdefault(source, set()).add(sha256)
+            fresh.add(chunk.results, {r.path: stats.pop(r.path) or _NO_STAT for r in chunk.results})
+        db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
+        checked = fresh.issues(crossstate.Cross(fresh, store, settled))
         found = [(path, _dump_issues(issues)) for path, issues in checked if issues]
     db.executemany("INSERT INTO issues VALUES (?, ?)", found)
     counts = {table: n for table in fresh.holders.tables() if (n := sum(1 for _ in fresh.holders.held(table)))}

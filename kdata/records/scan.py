@@ -61,6 +61,7 @@ class FileResult:
     bound: tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]] | None = None  # a vague date's end, spans, sources
     said: tuple[str, tuple[str, ...]] | None = None  # a reported date's first day, and its citing sources (KD206)
     settled: bool = False  # quotes were anchored in the worker and dropped from ``quotes`` (``texts.settle``)
+    anchored: tuple[int, ...] = ()  # citation indices of quotes anchored in the worker and kept (``keep=True``)
 
 
 def _never(fields: dict[str, Any]) -> bool:

@@ -197,7 +197,9 @@ class TextsBeside:
         return text.anchor(quote) if text is not None else None
 
 
-def settle(results: list[FileResult], sources: Path, rows: bool = False, store: Path | None = None) -> dict[str, str]:
+def settle(
+    results: list[FileResult], sources: Path, rows: bool = False, store: Path | None = None, keep: bool = False
+) -> dict[str, str]:
     """Anchor a chunk's quotes where its files were checked, and drop those that need nothing more.
 
     Run in the worker that checked the files (``load_raw(..., settle=True)``), source by source: each
@@ -212,6 +214,8 @@ def settle(results: list[FileResult], sources: Path, rows: bool = False, store: 
         sources: The raw/sources/ folder.
         rows: Keep the anchors found for the rows of this chunk (``take_anchors``).
         store: Where the run's processes share the texts they prepared (``shared_store``), if anywhere.
+        keep: Keep the settled quotes in ``quotes`` (a run filling the validate cache stores them all) and
+            name them in the result's ``anchored`` (citation indices) instead.
 
     Returns:
         Source id -> sha256 of the text beside it that settled quotes were anchored in.
@@ -233,6 +237,9 @@ def settle(results: list[FileResult], sources: Path, rows: bool = False, store: 
                 settled.add((n, at))
                 used[source] = sha256
     for n, result in enumerate(results):
+        if keep:
+            result.anchored = tuple(quote[0] for at, quote in enumerate(result.quotes) if (n, at) in settled)
+            continue
         kept = tuple(quote for at, quote in enumerate(result.quotes) if (n, at) not in settled)
         if len(kept) < len(result.quotes):
             result.quotes, result.settled = kept, True
