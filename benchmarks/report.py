@@ -389,7 +389,7 @@ def markdown(
         "machine, and the memory targets use it. A peak shorter than the interval can be missed (a lower bound); "
         "**largest process** is the kernel's `ru_maxrss` of the largest single process, a check on the sampling.",
         "- **others' cores**: CPU time the whole machine spent busy during the command (`/proc/stat`) less the "
-        "command's own CPU, over its wall time: what other processes took.",
+        "command's own CPU and the benchmark's (its memory sampler), over its wall time: what other processes took.",
         "- **floors** (benchmarks/floor.py): the same per-file work as kdata, done the plainest fast way: "
         "PyYAML's C loader (no timestamps) and the same pydantic `model_validate`, each quote looked up in its "
         "source's text; the build floor also writes the same tables (the record tables, citations with the "

@@ -284,12 +284,37 @@ def machine() -> dict[str, Any]:
     }
 
 
+#: The smallest tree measured: a smaller one lacks rows of some tables that the floors write.
+MIN_RECORDS = 40
+
+
+def _sizes(text: str) -> list[int]:
+    """``--records``: comma-separated sizes, each at least MIN_RECORDS."""
+    try:
+        sizes = [int(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not comma-separated whole numbers: {text!r}") from None
+    if min(sizes) < MIN_RECORDS:
+        raise argparse.ArgumentTypeError(f"each size must be at least {MIN_RECORDS} records")
+    return sizes
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", default="10000,100000", help="Comma-separated tree sizes.")
-    parser.add_argument("--repeat", type=int, default=3, help="Repetitions per measurement.")
+    parser.add_argument("--records", type=_sizes, default="10000,100000", help="Comma-separated tree sizes.")
+    parser.add_argument("--repeat", type=_at_least_one, default=3, help="Repetitions per measurement.")
     parser.add_argument("--million", action="store_true", help="Also a 1,000,000-record tree (see the module doc).")
-    parser.add_argument("--million-repeat", type=int, default=1, help="Repetitions at 1,000,000 records.")
+    parser.add_argument("--million-repeat", type=_at_least_one, default=1, help="Repetitions at 1,000,000 records.")
     parser.add_argument(
         "--profile-max",
         type=int,
@@ -320,7 +345,7 @@ def main() -> None:
     args = parser.parse_args()
     tree.INTERVAL = args.sample_interval
     started = time.monotonic()
-    sizes_wanted = sorted({int(n) for n in args.records.split(",")} | ({MILLION} if args.million else set()))
+    sizes_wanted = sorted(set(args.records) | ({MILLION} if args.million else set()))
     jobs, threshold = kdata_jobs()
     before = {"load": os.getloadavg(), "busy": tree.busy_seconds()}
     sizes: dict[int, dict[str, Any]] = {}

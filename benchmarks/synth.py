@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import sys
 from pathlib import Path
 
 WORDS = (
@@ -190,4 +189,12 @@ def generate(n: int, out: Path, seed: int = 1) -> Path:
 
 
 if __name__ == "__main__":
-    generate(int(sys.argv[1]), Path(sys.argv[2]))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Generate a synthetic raw/ tree of N records (see the module doc).")
+    parser.add_argument("records", type=int, help="How many records (at least 1).")
+    parser.add_argument("out", type=Path, help="The folder to write raw/ into.")
+    args = parser.parse_args()
+    if args.records < 1:
+        parser.error("records must be at least 1")
+    generate(args.records, args.out)

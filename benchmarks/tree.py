@@ -22,12 +22,15 @@ How each figure is measured (Linux only):
   of descendants killed before their parent waited for them is not counted);
 - the machine: ``os.getloadavg()`` before and after, and the CPU time the whole machine spent
   busy during the run (``/proc/stat``: user, nice, system, irq, softirq, steal) less the tree's
-  own CPU: what other processes took, in cores on average over the run.
+  own CPU and this process's (the sampler's): what other processes took, in cores on average over the run.
+
+Usage: python benchmarks/tree.py COMMAND [ARGS...]
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -61,6 +64,12 @@ class Run:
     def as_dict(self) -> dict[str, float | bool]:
         """The figures as a flat dict."""
         return {k: v if isinstance(v, bool) else float(v) for k, v in asdict(self).items()}
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (every thread: the memory sampler's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def busy_seconds() -> float:
@@ -145,7 +154,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, limit:
 
     A failure stops the benchmark with its stderr; a run cut at the limit is not a failure (``Run.cut``).
     """
-    load_before, busy_before = os.getloadavg()[0], busy_seconds()
+    load_before, busy_before, own_before = os.getloadavg()[0], busy_seconds(), _own_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = _Sampler(proc.pid)
@@ -166,7 +175,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, limit:
         timer.join()  # a kill under way ends before the figures are read
     sampler.done.set()
     sampler.join()
-    busy = busy_seconds() - busy_before
+    busy = busy_seconds() - busy_before - (_own_cpu() - own_before)  # the sampler's CPU is not another's
     proc.returncode = os.waitstatus_to_exitcode(status)
     killed = cut.is_set() and os.WIFSIGNALED(status)  # not a run that ended by itself as the limit came
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
@@ -191,7 +200,14 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, limit:
 
 
 if __name__ == "__main__":
+    import argparse
     import json
-    import sys
 
-    print(json.dumps(measure(sys.argv[1:], Path.cwd()).as_dict(), indent=1))
+    parser = argparse.ArgumentParser(
+        description="Run a command and print what it cost (JSON): seconds and the memory of its whole process tree."
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="The command and its arguments.")
+    args = parser.parse_args()
+    if not args.command:
+        parser.error("name a command to measure")
+    print(json.dumps(measure(args.command, Path.cwd()).as_dict(), indent=1))

@@ -29,6 +29,7 @@ import marshal
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,6 +58,10 @@ _INDEXES = {
     "cycles_cid": "cycles(tbl, cid)",
 }
 _DATA = ("stats", "files", "refs", "texts", "cycles", "issues")
+#: What reading a damaged cache raises: SQLite's refusals (a broken page, rows that disagree), text that is not
+#: UTF-8, a blob that is not marshal data or not of the shape written. No checksum guards the values themselves:
+#: damage that still reads as data of the right shape is not seen (``--no-cache``, or deleting the cache, helps).
+DAMAGE = (sqlite3.DatabaseError, ValueError, EOFError, TypeError, IndexError, KeyError)
 #: Above this share of the tree's files changed, the cache is emptied and filled again in bulk.
 REFILL_SHARE = 0.6
 #: With ``--git``, the files git names are looked up one by one when they are at most this many plus a share
@@ -176,19 +181,22 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
     enabled = gc.isenabled()
     gc.disable()  # everything read lives until the end: the collector's passes would free nothing
     try:
-        return _check_tree(root, jobs, git)
+        try:
+            return _check_tree(root, jobs, git)
+        except DAMAGE:  # the cache is damaged where only reading it shows: a cold run on a new one
+            return _check_tree(root, jobs, git, damaged=True)
     finally:
         if enabled:
             gc.enable()
 
 
-def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
-    """The body of ``check_tree``, run with the garbage collector paused."""
+def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) -> Checked:
+    """The body of ``check_tree``, run with the garbage collector paused; ``damaged``: replace the cache first."""
     listed: list[Issue] = []
     files = listing.record_files(root, listed)
     texts = _texts(root)
     here = Path(__file__).parent
-    db = _connect(cache_file(root), listing.code_fingerprint(here))
+    db = (_renewed if damaged else _connect)(cache_file(root), listing.code_fingerprint(here))
     try:
         seen, candidates = _git_changes(db, root) if git else (None, None)
         changed, keys, deleted, kept = _compare(db, files, candidates)
@@ -237,7 +245,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool) -> Checked:
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
-            db.execute("ROLLBACK")
+            with suppress(sqlite3.DatabaseError):  # a damaged cache may refuse even this: it is replaced
+                db.execute("ROLLBACK")
         raise
     finally:
         db.close()

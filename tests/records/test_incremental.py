@@ -290,3 +290,31 @@ def test_a_cache_made_by_other_code_with_other_tables_is_made_again(project: Pat
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     db.close()
     assert "leftover" not in tables and "stats" in tables
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_cache_damaged_inside_is_replaced_and_the_run_is_right(project: Path, tmp_path: Path, seed: int) -> None:
+    """Bytes overwritten at random inside the SQLite file (pages that only reading shows are broken), or rows
+    that disagree (a file's stat gone, its row kept): the run is a cold one on a new cache, never a traceback."""
+    import sqlite3
+
+    rng, cache = random.Random(seed), tmp_path / "cache"
+    for trial in range(8):
+        _mutate(rng, project / "raw")
+        full = _validate(project, cache, "--no-cache")
+        _validate(project, cache)  # fills or patches the cache
+        (stored,) = (cache / "validate").glob("*.sqlite")
+        if trial % 4 == 3:
+            db = sqlite3.connect(stored)
+            db.execute("DELETE FROM stats")  # the files' rows stay: a fill would insert them again
+            db.commit()
+            db.close()
+        else:
+            size = stored.stat().st_size
+            with stored.open("r+b") as damaged:
+                for _ in range(20):
+                    damaged.seek(rng.randrange(size))
+                    damaged.write(rng.randbytes(64))
+        assert _validate(project, cache) == full, f"seed {seed}, trial {trial}"
+        assert _validate(project, cache, "--git") == full, f"seed {seed}, trial {trial}, --git"
+        assert _validate(project, cache) == full, f"seed {seed}, trial {trial}, after"
