@@ -454,7 +454,7 @@ class Cross:
     ) -> list[Issue]:
         out = []
         if table == listing.SOURCES and sha256 is not None and self._valid(rid) is None:
-            text, code, message = self.evidence.text_state(path, sha256)
+            text, code, message = self.evidence.text_checked(path, sha256)  # what is wrong; nothing to prepare
             if text is None:
                 line, col = where(("sha256",))
                 out.append(Issue(name, line, col, code, "sha256", message))

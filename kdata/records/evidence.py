@@ -50,12 +50,6 @@ def archive_index(archive: Path) -> dict[str, Path]:
     return index
 
 
-def text_state(record_path: str, sha256: str) -> tuple[Archived | None, str, str]:
-    """The archived text beside a source record ready for anchoring, or None with the code and sentence that say why."""
-    text, code, message = text_checked(record_path, sha256)
-    return (Archived(text) if text is not None else None), code, message
-
-
 def text_checked(record_path: str, sha256: str) -> tuple[str | None, str, str]:
     """The archived text beside a source record, decoded and checked (not prepared), or None with the code and
     sentence that say why."""

@@ -31,7 +31,8 @@ def _definition(data: RawData, archive: Path | None) -> list[Issue]:
     for (table, rid), result in data.results.items():
         if table == SOURCES and result.sha256 is not None:
             if index is None:
-                text, code, message = evidence.text_state(result.path, result.sha256)
+                decoded, code, message = evidence.text_checked(result.path, result.sha256)
+                text = evidence.Archived(decoded) if decoded is not None else None
             else:
                 found = index.get(result.sha256)
                 raw = found.read_bytes() if found is not None else None
