@@ -288,25 +288,24 @@ def machine() -> dict[str, Any]:
 MIN_RECORDS = 40
 
 
-def _sizes(text: str) -> list[int]:
-    """``--records``: comma-separated sizes, each at least MIN_RECORDS."""
-    try:
-        sizes = [int(n) for n in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not comma-separated whole numbers: {text!r}") from None
-    if min(sizes) < MIN_RECORDS:
-        raise argparse.ArgumentTypeError(f"each size must be at least {MIN_RECORDS} records")
-    return sizes
-
-
-def _at_least_one(text: str) -> int:
+def _whole(text: str, least: int) -> int:
+    """A command-line whole number of at least ``least``, or argparse's one-line error."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value} is below {least}")
     return value
+
+
+def _sizes(text: str) -> list[int]:
+    """``--records``: comma-separated sizes, each at least MIN_RECORDS (a smaller tree lacks some tables' rows)."""
+    return [_whole(n, MIN_RECORDS) for n in text.split(",")]
+
+
+def _at_least_one(text: str) -> int:
+    return _whole(text, 1)
 
 
 def main() -> None:

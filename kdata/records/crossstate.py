@@ -147,8 +147,8 @@ class Fresh:
         self.on: set[RecordKey] = set()  # records on a cycle
         self.parents: dict[str, Any] = {}  # path of a record of a tree -> the parent it names
         self.sources: dict[str, tuple[str, str, str | None, Data]] = {}  # path -> row, for every source file
-        self.current: tuple[str, tuple[str, str, str | None, Data]] | None = None
-        self.current_anchored: tuple[int, ...] = ()
+        # The file ``issues`` is at: its path, row and the citation indices its worker anchored.
+        self.current: tuple[str, tuple[str, str, str | None, Data], tuple[int, ...]] | None = None
         # What the workers anchored is true of this run's texts only: kept beside the cache, never in it.
         db.execute("CREATE TEMP TABLE IF NOT EXISTS anchored(path TEXT PRIMARY KEY, at BLOB NOT NULL) WITHOUT ROWID")
         db.execute("DELETE FROM temp.anchored")
@@ -187,10 +187,9 @@ class Fresh:
             "SELECT f.path, f.tbl, f.stem, f.id, f.data, a.at FROM files f"
             " LEFT JOIN temp.anchored a ON a.path = f.path ORDER BY f.path"
         ):
-            self.current = (path, (table, name, rid, marshal.loads(blob)))
-            self.current_anchored = marshal.loads(at) if at is not None else ()
+            self.current = (path, (table, name, rid, marshal.loads(blob)), marshal.loads(at) if at is not None else ())
             yield path, cross.issues(path)
-        self.current, self.current_anchored = None, ()
+        self.current = None
 
     def row(self, path: str) -> tuple[str, str, str | None, Data] | None:
         if self.current is not None and self.current[0] == path:
@@ -210,7 +209,7 @@ class Fresh:
         return (table, rid) in self.on
 
     def anchored(self, path: str) -> tuple[int, ...]:
-        return self.current_anchored if self.current is not None and self.current[0] == path else ()
+        return self.current[2] if self.current is not None and self.current[0] == path else ()
 
 
 class Stored:
@@ -466,7 +465,7 @@ class Cross:
         return out
 
     def _settled_in(self, source: str) -> bool:
-        """Whether a worker anchored quotes in the text whose sha256 the source's record gives."""
+        """Whether a worker anchored quotes in the source's valid text (the bytes its record names)."""
         shas = self.settled.get(source, set())
-        found = self._source(source) if shas else None
-        return found is not None and found[1][4] in shas
+        known = self._valid(source) if shas else None
+        return known is not None and known[1] in shas
