@@ -166,20 +166,19 @@ class Archived:
         self._starts = [start] + [m.end() + start for m in _BLANK_LINES.finditer(body) if m.end() < len(body)]
 
     def dump(self) -> bytes:
-        """The preparation, without the text, as bytes ``restored`` reads back (marshal: plain values only)."""
+        """The text and its preparation as bytes ``restored`` reads back (marshal: plain values only)."""
         import marshal
 
         arrays = (self._lengths, self._normal_starts, self._text_starts)
-        return marshal.dumps((self.normal, *(a.tobytes() for a in arrays), self._starts))
+        return marshal.dumps((self.text, self.normal, *(a.tobytes() for a in arrays), self._starts))
 
     @classmethod
-    def restored(cls, text: str, dumped: bytes) -> Archived:
-        """``text`` prepared, from what ``dump`` made of its preparation (nothing is checked: trusted bytes)."""
+    def restored(cls, dumped: bytes) -> Archived:
+        """The text prepared, from what ``dump`` made of it (nothing is checked: trusted bytes)."""
         import marshal
 
         found = cls.__new__(cls)
-        found.text = text
-        found.normal, lengths, normal_starts, text_starts, found._starts = marshal.loads(dumped)
+        found.text, found.normal, lengths, normal_starts, text_starts, found._starts = marshal.loads(dumped)
         found._lengths, found._normal_starts, found._text_starts = (
             array("I", lengths),
             array("I", normal_starts),

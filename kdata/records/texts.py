@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from kdata import fs
@@ -82,31 +82,64 @@ class _Prepared:
         process, or this one, prepared it before, and a text prepared here is left there.
         """
         sha256 = sha256_bytes(raw)
-        found = self.held(sha256)
-        if found is not None:
-            return found, sha256
-        text = raw.decode("utf-8", errors="replace")
-        found = _restored(store, sha256, text) if store is not None else None
+        found = self.held(sha256) or (_restored(store, sha256) if store is not None else None)
         if found is None:
-            found = Archived(text)
+            found = Archived(raw.decode("utf-8", errors="replace"))
             if store is not None:
                 _keep(store, sha256, found)
-        self.texts[sha256] = found
-        self.size += len(found.text)
-        while self.size > self.limit and len(self.texts) > 1:
-            self.size -= len(self.texts.popitem(last=False)[1].text)
-        return found, sha256
+        return self.hold(sha256, found), sha256
+
+    def hold(self, sha256: str, found: Archived) -> Archived:
+        """Hold ``found`` as the most recently used, letting the least recently used go past the limit."""
+        if sha256 not in self.texts:
+            self.texts[sha256] = found
+            self.size += len(found.text)
+            while self.size > self.limit and len(self.texts) > 1:
+                self.size -= len(self.texts.popitem(last=False)[1].text)
+        return found
 
 
 _PREPARED = _Prepared(PREPARED_LIMIT)
 
 
-def _restored(store: Path, sha256: str, text: str) -> Archived | None:
-    """``text`` as prepared in ``store`` by a process of this run, or None if it is not there."""
+def _restored(store: Path, sha256: str) -> Archived | None:
+    """The text of the bytes with ``sha256`` as prepared in ``store`` by a process of this run, or None if not there."""
     try:
-        return Archived.restored(text, (store / sha256).read_bytes())
+        return Archived.restored((store / sha256).read_bytes())
     except (OSError, ValueError, EOFError, TypeError):  # not there yet (or cut short: never, it is renamed in)
         return None
+
+
+#: Per run (its ``shared_store``): each archived text's lstat, and the sha256 of the bytes read at that lstat.
+#: A chunk that quotes a text read before in this run, and not changed since, takes it held or from the store
+#: without reading and hashing the file again: with a million records, each chunk quotes about 3,300 of
+#: 10,000 texts, and reading and hashing them cost more than taking their preparations from the store.
+_SEEN: dict[Path, dict[Path, tuple[tuple[int, ...], str]]] = {}
+
+
+def _text_at(path: Path, store: Path | None) -> tuple[Archived | None, str]:
+    """The archived text at ``path`` prepared, and the sha256 of its bytes; (None, "") if it cannot be read."""
+    seen = _SEEN.get(store) if store is not None else None
+    if store is not None and seen is None:  # a new run: what an earlier one saw is let go
+        _SEEN.clear()
+        seen = _SEEN[store] = {}
+    key: tuple[int, ...] = ()
+    if seen is not None:
+        with suppress(OSError):
+            st = os.lstat(path)  # lstat: a link put where a text was read is never taken for it
+            key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        known = seen.get(path)
+        if store is not None and known is not None and known[0] == key:
+            found = _PREPARED.held(known[1]) or _restored(store, known[1])
+            if found is not None:
+                return _PREPARED.hold(known[1], found), known[1]
+    raw = read_text(path)[0]
+    if raw is None:
+        return None, ""
+    text, sha256 = _PREPARED.entry(raw, store)
+    if seen is not None and key:
+        seen[path] = (key, sha256)
+    return text, sha256
 
 
 def _keep(store: Path, sha256: str, found: Archived) -> None:
@@ -154,7 +187,10 @@ def shared_store(wanted: bool) -> Iterator[Path | None]:
             folder: Path | None = stack.enter_context(fs.cache_scratch())
         except UsageError:
             folder = None
-        yield folder
+        try:
+            yield folder
+        finally:
+            _SEEN.clear()  # what this run saw of its texts is never taken for a later run's
 
 
 #: What ``settle`` found in the chunk it last saw, for the rows of that chunk (``take_anchors``): the folder
@@ -228,8 +264,7 @@ def settle(
     settled: set[tuple[int, int]] = set()
     used: dict[str, str] = {}
     for source, places in by_source.items():
-        raw = read_text(sources / f"{source}{TEXT_SUFFIX}")[0]
-        text, sha256 = _PREPARED.entry(raw, store) if raw is not None else (None, "")
+        text, sha256 = _text_at(sources / f"{source}{TEXT_SUFFIX}", store)
         for n, at in places:
             _, _, words, locator = results[n].quotes[at]
             anchor = anchored[(source, words)] = text.anchor(words) if text is not None else None

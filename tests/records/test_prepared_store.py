@@ -27,7 +27,8 @@ TEXTS = sorted((REPO / "raw" / "sources").glob("*.txt"))
 def test_a_restored_preparation_anchors_as_a_fresh_one(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     fresh = Archived(text)
-    back = Archived.restored(text, fresh.dump())
+    back = Archived.restored(fresh.dump())
+    assert back.text == text
     assert back.normal == fresh.normal
     assert back.paragraphs() == fresh.paragraphs()
     rng = random.Random(path.stem)
@@ -118,3 +119,59 @@ def test_a_cached_run_that_holds_one_text_at_a_time_finds_the_same_issues(
     texts._PREPARED.size = 0
     monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "tight"))
     assert check_tree(Path("raw")).issues == roomy
+
+
+def test_a_run_reads_an_unchanged_text_once_and_a_changed_or_replaced_one_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of one run that quote a text read before take it without reading it while its lstat is the same."""
+    import shutil
+
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    chosen = TEXTS[:3]
+    for path in chosen:
+        shutil.copy(path, folder / path.name)
+    sources = [p.stem for p in chosen]
+    quotes = [" ".join(p.read_text(encoding="utf-8").split()[5:17]) for p in chosen]
+    reads: list[str] = []
+    real = texts.fs.read_regular
+
+    def counted(path: Path, limit: int) -> bytes:
+        reads.append(Path(path).stem)
+        return real(path, limit)
+
+    monkeypatch.setattr(texts.fs, "read_regular", counted)
+    texts._PREPARED.texts.clear()
+    texts._PREPARED.size = 0
+    with texts.shared_store(True) as store:
+        assert store is not None
+        first = _results(sources, quotes)
+        used = texts.settle(first, folder, store=store)
+        assert sorted(reads) == sorted(sources) and all(r.settled for r in first)
+        for limit in (PREPARED_ALL, 1):  # held, then let go and taken back from the store
+            monkeypatch.setattr(texts._PREPARED, "limit", limit)
+            reads.clear()
+            again = _results(sources, quotes)
+            assert texts.settle(again, folder, store=store) == used
+            assert reads == [] and all(r.settled for r in again)
+        # Rewritten with other words: read again, and the quote is no longer in it.
+        changed = folder / chosen[0].name
+        changed.write_text("Other words entirely.\n", encoding="utf-8")
+        # Replaced by a link to the same bytes: never read through the link.
+        linked = folder / chosen[1].name
+        linked.rename(tmp_path / "elsewhere.txt")
+        linked.symlink_to(tmp_path / "elsewhere.txt")
+        reads.clear()
+        last = _results(sources, quotes)
+        found = texts.settle(last, folder, store=store)
+        assert sorted(reads) == sorted(sources[:2])
+        assert [r.settled for r in last] == [False, False, True]
+        assert found == {sources[2]: used[sources[2]]}
+        assert texts._SEEN
+    assert not texts._SEEN, "what a run saw of its texts is let go after it"
+
+
+#: A limit no test text reaches: every text prepared stays held.
+PREPARED_ALL = 1 << 40
