@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import marshal
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,9 +31,13 @@ RecordKey = tuple[str, str]
 Data = tuple[Any, ...]
 
 
+#: The file name ending of a record file.
+_SUFFIX = ".yaml"
+
+
 def stem(path: str) -> str:
     """The file name of a record file without ``.yaml``."""
-    return path[path.rindex("/") + 1 : -len(".yaml")]
+    return path[path.rindex("/") + 1 : -len(_SUFFIX)]
 
 
 def data_of(r: FileResult) -> Data:
@@ -86,16 +90,21 @@ class Holders:
 
     A million records in tens of megabytes: an id held by its own file (``<folder>/<id>.yaml``, the
     common case) is a flag on its table's entry for that file name; only other holders keep their path.
+
+    Args:
+        listed: Each table's file names (``<id>.yaml``) as the listing holds them: kept as the keys, not copied.
     """
 
-    def __init__(self) -> None:
-        self._names: dict[str, dict[str, bool]] = {}  # table -> file name without .yaml -> holds that id
+    def __init__(self, listed: Iterable[tuple[str, list[str]]] = ()) -> None:
+        #: table -> file name -> whether the file holds the id its name gives
+        self._names: dict[str, dict[str, bool]] = {table: dict.fromkeys(names, False) for table, names in listed}
         self._folders: dict[str, str] = {}  # table -> the folder of its first file
         self._other: dict[RecordKey, str] = {}  # (table, id) -> path, where the holder is not <folder>/<id>.yaml
 
     def add(self, table: str, path: str, rid: str | None) -> None:
         """A file of ``table`` read, giving ``rid`` (None: no valid id)."""
-        folder, name = path[: path.rindex("/")], stem(path)
+        cut = path.rindex("/")
+        folder, name = path[:cut], path[cut + 1 :]
         names = self._names.setdefault(table, {})
         names.setdefault(name, False)
         if rid is None:
@@ -106,8 +115,8 @@ class Holders:
             return
         if held is not None:
             if self._other.pop(key, None) is None:
-                names[rid] = False
-        if name == rid and folder == self._folders.setdefault(table, folder):
+                names[rid + _SUFFIX] = False
+        if name == rid + _SUFFIX and folder == self._folders.setdefault(table, folder):
             names[name] = True
         else:
             self._other[key] = path
@@ -115,22 +124,22 @@ class Holders:
     def owner(self, key: RecordKey) -> str | None:
         """The path of the file that holds ``key``, if any does."""
         found = self._other.get(key)
-        if found is None and self._names.get(key[0], {}).get(key[1]):
-            return f"{self._folders[key[0]]}/{key[1]}.yaml"
+        if found is None and self._names.get(key[0], {}).get(key[1] + _SUFFIX):
+            return f"{self._folders[key[0]]}/{key[1]}{_SUFFIX}"
         return found
 
     def present(self, table: str, rid: str) -> bool:
         """Whether a file of ``table`` is named ``rid`` or a record gives that id."""
-        return rid in self._names.get(table, {}) or (table, rid) in self._other
+        return rid + _SUFFIX in self._names.get(table, {}) or (table, rid) in self._other
 
     def held(self, table: str) -> Iterator[str]:
         """The ids of ``table`` that a file holds."""
-        yield from (rid for rid, own in self._names.get(table, {}).items() if own)
+        yield from (name[: -len(_SUFFIX)] for name, own in self._names.get(table, {}).items() if own)
         yield from (rid for t, rid in self._other if t == table)
 
     def tables(self) -> list[str]:
         """The tables a file was read of."""
-        return list(self._names)
+        return [table for table, names in self._names.items() if names]
 
 
 class Fresh:
@@ -141,9 +150,9 @@ class Fresh:
     the sources. ``issues`` then reads the files back one at a time, so the tree's quotes are never all held.
     """
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, listed: Iterable[tuple[str, list[str]]] = ()) -> None:
         self.db = db
-        self.holders = Holders()
+        self.holders = Holders(listed)
         self.on: set[RecordKey] = set()  # records on a cycle
         self.parents: dict[str, Any] = {}  # path of a record of a tree -> the parent it names
         self.sources: dict[str, tuple[str, str, str | None, Data]] = {}  # path -> row, for every source file

@@ -205,6 +205,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             for table in _DATA:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE k LIKE 'count:%'")
+        if bulk:
             changed, deleted = files, []  # the files not stat-ed yet are, as they are sent (``_fill``)
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
         text_keys: dict[str, Key] = {}
@@ -222,7 +223,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
         if bulk:
-            _fill(db, root, changed, keys, jobs)
+            _fill(db, root, files, keys, jobs)
         elif changed or deleted or touched:
             _update(db, changed, keys, deleted, touched, jobs)
         if changed or deleted or touched:
@@ -391,7 +392,9 @@ def _update(
     state.settle(_dump_issues)
 
 
-def _fill(db: sqlite3.Connection, root: Path, files: Files, keys: dict[str, Key], jobs: int | None) -> None:
+def _fill(
+    db: sqlite3.Connection, root: Path, files: listing.RecordFiles, keys: dict[str, Key], jobs: int | None
+) -> None:
     """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
     table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in.
 
@@ -405,7 +408,7 @@ def _fill(db: sqlite3.Connection, root: Path, files: Files, keys: dict[str, Key]
 
     for name in _INDEXES:
         db.execute(f"DROP INDEX IF EXISTS {name}")
-    fresh = crossstate.Fresh(db)
+    fresh = crossstate.Fresh(db, files.names())
     workers = jobs_default() if jobs is None else jobs
     stats: dict[str, Key] = {}  # the files sent to be checked and not back yet -> their stat
 

@@ -71,6 +71,10 @@ class RecordFiles:
             for name in names:
                 yield table, f"{folder}/{name}"
 
+    def names(self) -> Iterator[tuple[str, list[str]]]:
+        """Each table's file names, in name order (the listing's own lists)."""
+        return ((table, names) for table, _, names in self._tables)
+
 
 def record_files(root: Path, issues: list[Issue]) -> RecordFiles:
     """(table, path) of every record file, in path order; report anything else found in raw/ (``record_names``)."""

@@ -12,9 +12,13 @@ from kdata.records.crossstate import Holders, stem
 from kdata.records.listing import record_files
 
 
+@pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed"])
 @pytest.mark.parametrize("seed", range(20))
-def test_holders_answer_as_plain_maps(seed: int) -> None:
-    """Random files: ids equal to their name or not, shared ids, files in an odd folder, files without an id."""
+def test_holders_answer_as_plain_maps(seed: int, listed: bool) -> None:
+    """Random files: ids equal to their name or not, shared ids, files in an odd folder, files without an id.
+
+    ``listed``: the holders start from each table's listing (the names its folder holds), as a filling run's do.
+    """
     rng = random.Random(seed)
     ids = [f"r-{n}" for n in range(12)]
     folders = {"actors": "raw/actors", "events": "raw/events"}
@@ -27,7 +31,13 @@ def test_holders_answer_as_plain_maps(seed: int) -> None:
         files.append((table, f"{folder}/{name}.yaml", rid))
     rng.shuffle(files)  # results arrive in any order; the first path holds an id
 
-    holders, owners, names = Holders(), {}, set()
+    listing: dict[str, list[str]] = {}
+    for table, path, _ in files:
+        if path.startswith(folders[table] + "/"):
+            listing.setdefault(table, []).append(Path(path).name)
+    holders = Holders((table, sorted(set(names))) for table, names in listing.items()) if listed else Holders()
+    owners: dict[tuple[str, str], str] = {}
+    names: set[tuple[str, str]] = set()
     for table, path, rid in files:
         holders.add(table, path, rid)
         names.add((table, stem(path)))
