@@ -259,7 +259,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
 
 
 def _compare(
-    db: sqlite3.Connection, files: Files, candidates: set[str] | None
+    db: sqlite3.Connection, files: listing.RecordFiles, candidates: set[str] | None
 ) -> tuple[Files, dict[str, Key], list[str], int]:
     """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
 
@@ -281,23 +281,32 @@ def _compare(
     row = next(rows, None)
     kept = 0
     stat = os.stat
-    for table, path in files:  # in path order; the hot loop: one stat and one comparison a file
-        while row is not None and row[0] < path:
-            deleted.append(row[0])
-            row = next(rows, None)
-        old = None
-        if row is not None and row[0] == path:
-            old, row, kept = row[1:], next(rows, None), kept + 1
-            if candidates is not None and path not in candidates:
-                continue  # git: the content the cache was made from
-        try:
-            st = stat(path)
-            key: Key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-        except OSError:
-            key = ()
-        if old != key or not key:
-            changed.append((table, path))
-            keys[path] = key
+    for table, folder, names in files.tables():  # in path order; the hot loop: one stat and one comparison a file
+        for name in names:
+            path = f"{folder}/{name}"
+            while row is not None and row[0] < path:
+                deleted.append(row[0])
+                row = next(rows, None)
+            old = None
+            if row is not None and row[0] == path:
+                old, row, kept = row, next(rows, None), kept + 1
+                if candidates is not None and path not in candidates:
+                    continue  # git: the content the cache was made from
+            try:
+                st = stat(path)
+            except OSError:
+                changed.append((table, path))
+                keys[path] = ()
+                continue
+            if (
+                old is None
+                or old[1] != st.st_mtime_ns
+                or old[2] != st.st_ctime_ns
+                or old[3] != st.st_size
+                or old[4] != st.st_ino
+            ):
+                changed.append((table, path))
+                keys[path] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     while row is not None:
         deleted.append(row[0])
         row = next(rows, None)

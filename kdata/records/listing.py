@@ -71,6 +71,10 @@ class RecordFiles:
             for name in names:
                 yield table, f"{folder}/{name}"
 
+    def tables(self) -> list[tuple[str, str, list[str]]]:
+        """(table, folder, file names in name order) of each table, in path order (the listing's own lists)."""
+        return self._tables
+
     def names(self) -> Iterator[tuple[str, list[str]]]:
         """Each table's file names, in name order (the listing's own lists)."""
         return ((table, names) for table, _, names in self._tables)
