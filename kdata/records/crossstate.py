@@ -152,7 +152,8 @@ class Fresh:
 
     def __init__(self, db: sqlite3.Connection, listed: Iterable[tuple[str, list[str]]] = ()) -> None:
         self.db = db
-        self.holders = Holders(listed)
+        self._listed: Iterable[tuple[str, list[str]]] | None = listed
+        self._holders: Holders | None = None
         self.on: set[RecordKey] = set()  # records on a cycle
         self.parents: dict[str, Any] = {}  # path of a record of a tree -> the parent it names
         self.sources: dict[str, tuple[str, str, str | None, Data]] = {}  # path -> row, for every source file
@@ -161,6 +162,14 @@ class Fresh:
         # What the workers anchored is true of this run's texts only: kept beside the cache, never in it.
         db.execute("CREATE TEMP TABLE IF NOT EXISTS anchored(path TEXT PRIMARY KEY, at BLOB NOT NULL) WITHOUT ROWID")
         db.execute("DELETE FROM temp.anchored")
+
+    @property
+    def holders(self) -> Holders:
+        """Who holds each id, made when the first results come: after the worker processes were forked, which
+        then never hold a copy of it (the pages a parent writes after a fork are the children's alone)."""
+        if self._holders is None:
+            self._holders, self._listed = Holders(self._listed or ()), None
+        return self._holders
 
     def add(self, results: list[FileResult], keys: dict[str, tuple[Any, ...]]) -> None:
         """Write a chunk of file results to the cache, keeping what the checks across records look up."""
