@@ -3,7 +3,8 @@
 The worker that checks a chunk of record files anchors the chunk's quotes here (``settle``), and
 the rows made of the same chunk reuse those anchors (``take_anchors``, ``TextsBeside``). A text is
 prepared (:class:`kdata.records.anchors.Archived`) once per process while it stays among the most
-recently used (``PREPARED_LIMIT``). Quote verification over the whole tree, which reports every
+recently used (``PREPARED_LIMIT``), and read from disk once a run while its lstat stays the same
+(``_text_at``). Quote verification over the whole tree, which reports every
 issue, is :mod:`kdata.records.evidence`'s.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from kdata import fs
@@ -119,25 +120,27 @@ _SEEN: dict[Path, dict[Path, tuple[tuple[int, ...], str]]] = {}
 
 def _text_at(path: Path, store: Path | None) -> tuple[Archived | None, str]:
     """The archived text at ``path`` prepared, and the sha256 of its bytes; (None, "") if it cannot be read."""
-    seen = _SEEN.get(store) if store is not None else None
-    if store is not None and seen is None:  # a new run: what an earlier one saw is let go
+    if store is None:
+        raw = read_text(path)[0]
+        return _PREPARED.entry(raw) if raw is not None else (None, "")
+    if store not in _SEEN:  # a new run: what an earlier one saw is let go
         _SEEN.clear()
-        seen = _SEEN[store] = {}
-    key: tuple[int, ...] = ()
-    if seen is not None:
-        with suppress(OSError):
-            st = os.lstat(path)  # lstat: a link put where a text was read is never taken for it
-            key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-        known = seen.get(path)
-        if store is not None and known is not None and known[0] == key:
-            found = _PREPARED.held(known[1]) or _restored(store, known[1])
-            if found is not None:
-                return _PREPARED.hold(known[1], found), known[1]
+    seen = _SEEN.setdefault(store, {})
+    try:
+        st = os.lstat(path)  # lstat: a link put where a text was read is never taken for it
+        key: tuple[int, ...] | None = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    except OSError:
+        key = None
+    known = seen.get(path)
+    if key is not None and known is not None and known[0] == key:
+        found = _PREPARED.held(known[1]) or _restored(store, known[1])
+        if found is not None:
+            return _PREPARED.hold(known[1], found), known[1]
     raw = read_text(path)[0]
     if raw is None:
         return None, ""
     text, sha256 = _PREPARED.entry(raw, store)
-    if seen is not None and key:
+    if key is not None:
         seen[path] = (key, sha256)
     return text, sha256
 
