@@ -31,6 +31,8 @@ RecordKey = tuple[str, str]
 Data = tuple[Any, ...]
 
 
+#: The stat stored for a file that could not be stat-ed: it never equals a stat, so the file is always rechecked.
+_NO_STAT = (None, None, None, None)
 #: The file name ending of a record file.
 _SUFFIX = ".yaml"
 
@@ -44,6 +46,29 @@ def data_of(r: FileResult) -> Data:
     """What the checks across records need of a file result, as plain tuples (all marshal needs)."""
     own = tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in r.issues)
     return (r.name, own, r.refs, r.parent, r.sha256, r.published, r.bound, r.said, r.quotes)
+
+
+def packed(results: list[FileResult]) -> bytes:
+    """The rows a chunk's results add to the cache's stats, files, refs and anchored quotes, in one bytes object.
+
+    A ``scan`` ``Pack``, run in the worker: the process filling the cache takes in one object a chunk, not
+    every quote, issue and date as objects of their own, which it would only marshal again. The results keep
+    only their table, path, id and parent (``Fresh.add``).
+    """
+    stats: list[tuple[Any, ...]] = []
+    files: list[tuple[Any, ...]] = []
+    refs: list[tuple[str, str, str]] = []
+    anchored: list[tuple[str, bytes]] = []
+    for r in results:
+        path = r.path
+        stats.append((path, *(r.key or _NO_STAT)))
+        files.append((path, r.table, stem(path), r.id, marshal.dumps(data_of(r))))
+        refs.extend((table, rid, path) for table, rid in r.refs)
+        if r.anchored:
+            anchored.append((path, marshal.dumps(r.anchored)))
+        r.issues, r.refs, r.quotes, r.anchored = (), (), (), ()
+        r.sha256, r.published, r.bound, r.said, r.key = None, None, None, None, None
+    return marshal.dumps((stats, files, refs, anchored))
 
 
 class Lookup(Protocol):
@@ -171,23 +196,20 @@ class Fresh:
             self._holders, self._listed = Holders(self._listed or ()), None
         return self._holders
 
-    def add(self, results: list[FileResult], keys: dict[str, tuple[Any, ...]]) -> None:
-        """Write a chunk of file results to the cache, keeping what the checks across records look up."""
-        rows = []
+    def add(self, results: list[FileResult], packed: bytes) -> None:
+        """Write a chunk of file results to the cache (``packed``: their rows), keeping what the checks across
+        records look up."""
+        stats, files, refs, anchored = marshal.loads(packed)
         for r in results:
-            row = (r.table, stem(r.path), r.id, data_of(r))
-            rows.append((r.path, row))
             self.holders.add(r.table, r.path, r.id)
             if r.table in TREES:
                 self.parents[r.path] = r.parent
-            elif r.table == listing.SOURCES:
-                self.sources[r.path] = row
-        self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", ((p, *keys[p]) for p, _ in rows))
-        self.db.executemany(
-            "INSERT INTO files VALUES (?, ?, ?, ?, ?)", ((p, *r[:3], marshal.dumps(r[3])) for p, r in rows)
-        )
-        self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, p) for p, r in rows for t, i in r[3][2]))
-        anchored = ((r.path, marshal.dumps(r.anchored)) for r in results if r.anchored)
+        for path, table, name, rid, data in files:
+            if table == listing.SOURCES:
+                self.sources[path] = (table, name, rid, marshal.loads(data))
+        self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", stats)
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)", files)
+        self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", refs)
         self.db.executemany("INSERT INTO temp.anchored VALUES (?, ?)", anchored)
 
     def settle(self) -> list[tuple[str, str, str]]:
@@ -293,7 +315,7 @@ class Stored:
         self._touch((r.table, name))
         if r.id is not None:
             self._touch((r.table, r.id))
-        self.db.execute("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", (r.path, *key))
+        self.db.execute("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", (r.path, *(key or _NO_STAT)))
         data = marshal.dumps(data_of(r))
         self.db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?)", (r.path, r.table, name, r.id, data))
         self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, r.path) for t, i in r.refs))

@@ -62,6 +62,11 @@ _DATA = ("stats", "files", "refs", "texts", "cycles", "issues")
 #: UTF-8, a blob that is not marshal data or not of the shape written. No checksum guards the values themselves:
 #: damage that still reads as data of the right shape is not seen (``--no-cache``, or deleting the cache, helps).
 DAMAGE = (sqlite3.DatabaseError, ValueError, EOFError, TypeError, IndexError, KeyError)
+#: SQLite's page cache of a run filling the cache, per database (negative: KiB; SQLite's default is 2,000 KiB).
+FILL_CACHE_KIB = -256
+#: Files a chunk of a run filling the cache: half a ``--no-cache`` run's, since each result carries every quote
+#: and its packed rows, so that the run's processes hold no more than a ``--no-cache`` run's at once.
+FILL_CHUNK = 1000
 #: Above this share of the tree's files changed, the cache is emptied and filled again in bulk.
 REFILL_SHARE = 0.6
 #: With ``--git``, the files git names are looked up one by one when they are at most this many plus a share
@@ -80,9 +85,6 @@ class Files(Protocol):
     def __iter__(self) -> Iterator[tuple[str, str]]: ...
 
 
-_NO_STAT = (None, None, None, None)
-
-
 @dataclass
 class Checked:
     """What an incremental check found: every issue, sorted, and the number of records per table."""
@@ -90,15 +92,6 @@ class Checked:
     issues: list[Issue]
     counts: dict[str, int] = field(default_factory=dict)
     rechecked: int = 0  # files read and validated afresh
-
-
-def stat_key(path: str) -> Key:
-    """(mtime, ctime, size, inode) of a file, or () if it cannot be stat-ed."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return ()
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 
 def cache_file(root: Path) -> Path:
@@ -205,8 +198,9 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             for table in _DATA:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE k LIKE 'count:%'")
-        if bulk:
-            changed, deleted = files, []  # the files not stat-ed yet are, as they are sent (``_fill``)
+        if bulk:  # every file stat-ed again where it is read (``_fill``)
+            changed, deleted = files, []
+            keys.clear()
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
         text_keys: dict[str, Key] = {}
         touched = []
@@ -214,16 +208,16 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             old = stored_texts.pop(path, None)
             if candidates is not None and old is not None and path not in candidates:
                 continue  # git: the text the cache was made from
-            text_keys[path] = key = stat_key(path)
+            text_keys[path] = key = listing.stat_key(path)
             if old != key or not key:
                 touched.append(path)
         touched += stored_texts  # deleted since
         package = root / listing.PACKAGE_FILE
-        package_key = marshal.dumps(stat_key(str(package)) if os.path.lexists(package) else None)
+        package_key = marshal.dumps(listing.stat_key(str(package)) if os.path.lexists(package) else None)
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
         if bulk:
-            _fill(db, root, files, keys, jobs)
+            _fill(db, root, files, jobs)
         elif changed or deleted or touched:
             _update(db, changed, keys, deleted, touched, jobs)
         if changed or deleted or touched:
@@ -330,7 +324,7 @@ def _compare_candidates(
             if old is not None:
                 deleted.append(path)
             continue
-        key = stat_key(path)
+        key = listing.stat_key(path)
         if old != key or not key:
             changed.append((listed[path], path))
             keys[path] = key
@@ -395,18 +389,18 @@ def _update(
     workers = jobs_default() if jobs is None else jobs
     for chunk in scan(changed, workers, "nothing"):
         for r in chunk.results:
-            state.store(r, keys[r.path] or _NO_STAT)
+            state.store(r, keys[r.path])
     for text in touched_texts:  # raw/sources/<stem>.txt: the record beside it, and every file quoting it
         state.text_changed(text[: -len(listing.TEXT_SUFFIX)] + ".yaml")
     state.settle(_dump_issues)
 
 
-def _fill(
-    db: sqlite3.Connection, root: Path, files: listing.RecordFiles, keys: dict[str, Key], jobs: int | None
-) -> None:
+def _fill(db: sqlite3.Connection, root: Path, files: listing.RecordFiles, jobs: int | None) -> None:
     """Check every file and fill the empty cache in bulk: rows written a chunk at a time with one statement a
     table, the checks across records from what ``crossstate.Fresh`` keeps, the indexes made once the rows are in.
 
+    Each file is stat-ed where it is checked, just before it is read, and each chunk's rows are packed there
+    (``crossstate.packed``): the stats of the files on their way and their results' parts are never held here.
     The quotes are anchored where their files are checked (``texts.settle``, in the workers), as ``--no-cache``
     does, and kept for the cache; the checks across records look again only at those the workers did not find.
     """
@@ -417,24 +411,19 @@ def _fill(
 
     for name in _INDEXES:
         db.execute(f"DROP INDEX IF EXISTS {name}")
+    for schema in ("main", "temp"):  # rows come in path order, indexes are made once: a small page cache is enough
+        db.execute(f"PRAGMA {schema}.cache_size = {FILL_CACHE_KIB}")
     fresh = crossstate.Fresh(db, files.names())
     workers = jobs_default() if jobs is None else jobs
-    stats: dict[str, Key] = {}  # the files sent to be checked and not back yet -> their stat
-
-    def stated(files: Files) -> Iterator[tuple[str, str]]:
-        """Each file as it is sent, stat-ed first (before it is read) unless ``_compare`` did."""
-        for table, path in files:
-            found = keys.pop(path, None)
-            stats[path] = stat_key(path) if found is None else found
-            yield table, path
-
     settled: dict[str, set[str]] = {}  # source id -> sha256 of the texts the workers anchored quotes in
     with texts.shared_store(len(files) >= PARALLEL_MIN_FILES) as store:
         settle = partial(texts.settle, sources=root / listing.SOURCES, store=store, keep=True)
-        for chunk in scan(stated(files), workers, "nothing", settle, count=len(files)):
+        chunks = scan(files, workers, "nothing", settle, len(files), stat=True, pack=crossstate.packed, most=FILL_CHUNK)
+        for chunk in chunks:
             for source, sha256 in (chunk.texts or {}).items():
                 settled.setdefault(source, set()).add(sha256)
-            fresh.add(chunk.results, {r.path: stats.pop(r.path) or _NO_STAT for r in chunk.results})
+            assert chunk.packed is not None
+            fresh.add(chunk.results, chunk.packed)
         db.executemany("INSERT INTO cycles VALUES (?, ?, ?)", fresh.settle())
         checked = fresh.issues(crossstate.Cross(fresh, store, settled))
         found = [(path, _dump_issues(issues)) for path, issues in checked if issues]

@@ -41,6 +41,15 @@ def code_fingerprint(here: Path) -> str:
     return digest.hexdigest()
 
 
+def stat_key(path: str) -> tuple[int, ...]:
+    """(mtime, ctime, size, inode) of a file, as the validate cache compares it, or () if it cannot be stat-ed."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
 def display(path: str | os.PathLike[str]) -> str:
     """How a file is named in messages: relative to the working directory if inside it."""
     # abspath, not resolve: a symlink is named as itself, not as its target.

@@ -28,7 +28,7 @@ from kdata.records import models, rules, vague
 from kdata.records.chars import visible
 from kdata.records.dates import parse_edtf
 from kdata.records.issues import from_validation_error
-from kdata.records.listing import code_fingerprint, display
+from kdata.records.listing import code_fingerprint, display, stat_key
 from kdata.records.yamlio import Loc, capped, read
 
 #: Below this many files, worker processes cost more than they save.
@@ -62,6 +62,7 @@ class FileResult:
     said: tuple[str, tuple[str, ...]] | None = None  # a reported date's first day, and its citing sources (KD206)
     settled: bool = False  # quotes were anchored in the worker and dropped from ``quotes`` (``texts.settle``)
     anchored: tuple[int, ...] = ()  # citation indices of quotes anchored in the worker and kept (``keep=True``)
+    key: tuple[int, ...] | None = None  # the file's stat, taken just before it was read (``scan(..., stat=True)``)
 
 
 def _never(fields: dict[str, Any]) -> bool:
@@ -174,6 +175,10 @@ Keep = Literal["nothing", "records"] | Convert
 #: (marking their results ``settled``) and returns the sha256 of each text it anchored in, by source id
 #: (``kdata.records.texts.settle``, with its folder of texts); a module-level function or a partial of one.
 Settle = Callable[[list[FileResult]], dict[str, str]]
+#: Packs what the caller keeps of a chunk's results into one bytes object where they were checked, and empties
+#: the results of it, so that few objects cross between processes and none waits in the parent's memory
+#: (``kdata.records.crossstate.packed``); a module-level function or a partial of one.
+Pack = Callable[[list[FileResult]], bytes]
 
 
 @dataclass
@@ -183,11 +188,19 @@ class Chunk:
     results: list[FileResult]
     tables: dict[str, Any] | None = None  # table -> what the Convert made of this chunk's records
     texts: dict[str, str] | None = None  # source id -> sha256 of the text its settled quotes were anchored in
+    packed: bytes | None = None  # what a ``Pack`` made of the results
 
 
-def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool, settle: Settle | None = None) -> Chunk:
+def _check_chunk(
+    chunk: list[tuple[str, str]],
+    keep: Keep,
+    dump: bool,
+    settle: Settle | None = None,
+    stat: bool = False,
+    pack: Pack | None = None,
+) -> Chunk:
     """Check files; keep each valid record as a model (or its ``dump``), as rows, or not at all."""
-    results = [check_file(table, path) for table, path in chunk]
+    results = [_stated(table, path) for table, path in chunk] if stat else [check_file(t, p) for t, p in chunk]
     out = Chunk(results)
     if settle is not None:
         out.texts = settle(results)
@@ -198,7 +211,17 @@ def _check_chunk(chunk: list[tuple[str, str]], keep: Keep, dump: bool, settle: S
             result.record = None
         elif dump and result.record is not None:
             result.record = result.record.model_dump()  # cheaper to send between processes than a model
+    if pack is not None:
+        out.packed = pack(results)
     return out
+
+
+def _stated(table: str, path: str) -> FileResult:
+    """``check_file`` with the file's stat taken first: a change while it is read makes the stat differ later."""
+    key = stat_key(path)
+    result = check_file(table, path)
+    result.key = key
+    return result
 
 
 @cache
@@ -226,7 +249,8 @@ def construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
 AHEAD = 3
 
 
-def _parallel(chunks: Iterator[list[tuple[str, str]]], jobs: int, keep: Keep, settle: Settle | None) -> Iterator[Chunk]:
+def _parallel(chunks: Iterator[list[tuple[str, str]]], jobs: int, keep: Keep, *how: Any) -> Iterator[Chunk]:
+    """The chunks checked in ``jobs`` worker processes, in order (``how``: ``_check_chunk``'s last arguments)."""
     import multiprocessing
     from collections import deque
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -236,7 +260,7 @@ def _parallel(chunks: Iterator[list[tuple[str, str]]], jobs: int, keep: Keep, se
         # Not pool.map: it sends every chunk at once and holds every result until it is taken.
         pending: deque[Future[Chunk]] = deque()
         for files in chunks:
-            pending.append(pool.submit(_check_chunk, files, keep, True, settle))
+            pending.append(pool.submit(_check_chunk, files, keep, True, *how))
             if len(pending) >= jobs * AHEAD:
                 yield _rebuilt(pending.popleft().result())
         while pending:
@@ -257,21 +281,30 @@ def _chunked(files: Iterator[tuple[str, str]], size: int) -> Iterator[list[tuple
 
 
 def scan(
-    files: Iterable[tuple[str, str]], jobs: int, keep: Keep, settle: Settle | None = None, count: int | None = None
+    files: Iterable[tuple[str, str]],
+    jobs: int,
+    keep: Keep,
+    settle: Settle | None = None,
+    count: int | None = None,
+    stat: bool = False,
+    pack: Pack | None = None,
+    most: int = 2000,
 ) -> Iterator[Chunk]:
     """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time.
 
     ``files`` is read as the chunks are sent (``count`` is its length if it has none). With ``settle``,
-    each chunk's quotes are anchored where they were checked (see ``Settle``).
+    each chunk's quotes are anchored where they were checked (see ``Settle``); with ``stat``, each result
+    carries its file's stat (``FileResult.key``); with ``pack``, each chunk is packed there (see ``Pack``).
+    A chunk has at most ``most`` files: what a process holds at once grows with it.
     """
     total = len(files) if count is None else count  # type: ignore[arg-type]
     parallel = jobs > 1 and total >= PARALLEL_MIN_FILES
-    size = max(50, min(2000, total // (jobs * 8))) if parallel else 2000
+    size = max(50, min(most, total // (jobs * 8))) if parallel else most
     chunks = _chunked(iter(files), size)
     if parallel:
-        yield from _parallel(chunks, jobs, keep, settle)
+        yield from _parallel(chunks, jobs, keep, settle, stat, pack)
     else:
-        yield from (_check_chunk(chunk, keep, False, settle) for chunk in chunks)
+        yield from (_check_chunk(chunk, keep, False, settle, stat, pack) for chunk in chunks)
 
 
 def jobs_default() -> int:

@@ -231,6 +231,34 @@ def test_a_text_deleted_then_restored_rechecks_the_quotes_citing_it(project: Pat
     assert {issue["code"] for issue in full[1]} == {"KD301"}
 
 
+def test_a_file_rewritten_while_the_cache_is_filled_is_read_again_by_the_next_run(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache keeps each file's stat from before it was read: a write landing just after the read (here, made
+    by the check itself) leaves a stat that differs, so the next run reads the file again and reports it."""
+    from kdata.records import incremental, scan
+
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(project)
+    target = sorted((project / "raw/events").glob("*.yaml"))[0]
+    real = scan.check_file
+
+    def written_during_the_read(table: str, path: str) -> object:
+        found = real(table, path)
+        if Path(path).name == target.name:
+            target.write_text(target.read_text("utf-8").replace("id: ", "id: rewritten-", 1), "utf-8")
+        return found
+
+    monkeypatch.setattr(scan, "check_file", written_during_the_read)
+    filled = incremental.check_tree(Path("raw"), jobs=1)
+    monkeypatch.setattr(scan, "check_file", real)
+    after = incremental.check_tree(Path("raw"), jobs=1)
+    assert after.rechecked == 1
+    assert not [i for i in filled.issues if i.code == "KD107"]
+    assert [(i.file, i.code) for i in after.issues if i.code == "KD107"] == [(f"raw/events/{target.name}", "KD107")]
+    assert after.issues == incremental.check_tree(Path("raw"), jobs=1).issues  # and it is cached as it now is
+
+
 def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(project: Path, tmp_path: Path) -> None:
     """The second run of an unchanged tree prints the stored issues without loading the models."""
     import sys
