@@ -712,6 +712,10 @@ class FileTooLarge(OSError):
         self.size, self.limit = size, limit
 
 
+#: Bytes asked for by each read of a file after the first (``read_regular``).
+_READ_STEP = 1 << 16
+
+
 def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     """The bytes of a regular file, never following a symlink and never waiting on a pipe.
 
@@ -757,9 +761,14 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
         raise
     with os.fdopen(fd, "rb", buffering=0) as handle:
         chunks, total = [], 0
-        while chunk := handle.read(limit + 1 - total):
+        # The first read asks for the file's size and one byte more (to see it grew), the next ones for a step at
+        # a time: Python allocates all that a read asks for, so asking for ``limit`` bytes made every text of a
+        # few KB cost a 16 MB allocation.
+        want = min(info.st_size + 1, limit + 1)
+        while chunk := handle.read(want):
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
                 raise FileTooLarge(path, total, limit)
+            want = min(_READ_STEP, limit + 1 - total)
         return b"".join(chunks)

@@ -179,6 +179,32 @@ def test_read_regular_refuses_what_is_not_a_regular_file(kind: str, tmp_path: Pa
     )
 
 
+@pytest.mark.parametrize(
+    "size", [0, 1, 4095, fs._READ_STEP - 1, fs._READ_STEP, fs._READ_STEP + 1, 3 * fs._READ_STEP + 7]
+)
+def test_read_regular_reads_files_of_every_size_whole(tmp_path: Path, size: int) -> None:
+    """Reads are sized to the file, then go on a step at a time: every size reads whole, at and around the steps."""
+    path = tmp_path / "x"
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    path.write_bytes(data)
+    assert fs.read_regular(path, size) == data
+    assert fs.read_regular(path, size + fs._READ_STEP) == data
+    if size:
+        with pytest.raises(fs.FileTooLarge):
+            fs.read_regular(path, size - 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="no /proc")
+def test_read_regular_reads_past_what_fstat_says(tmp_path: Path) -> None:
+    """A file longer than its stat says (here /proc's, whose size is 0) is still read whole, and refused past the limit."""
+    path = Path("/proc/self/cmdline")
+    expected = path.read_bytes()
+    assert path.stat().st_size == 0 and len(expected) > 10
+    assert fs.read_regular(path, 1 << 20) == expected
+    with pytest.raises(fs.FileTooLarge):
+        fs.read_regular(path, len(expected) - 1)
+
+
 def test_read_regular_reads_up_to_its_limit(tmp_path: Path) -> None:
     """A regular file is read whole up to the limit; one byte more is FileTooLarge; a missing file is OSError."""
     path = tmp_path / "x"
