@@ -9,11 +9,13 @@ timed beside them for reference only: it builds a different frame.
 
 Each is timed in this one process after one untimed call (imports and file cache warm), the
 median of ``--repeat`` calls; the calls alternate (one of each per round), so that a change in the
-machine's load weighs on all of them alike. Beside the wall seconds, the CPU seconds of this
+machine's load weighs on all of them alike. 15 rounds by default: one read of a 1,200,000-row table
+varies by a fifth from call to call (each makes a new frame of half a GB), and 7 rounds once gave
+kdata.load / read_parquet 1.17 where two runs of 15 gave 1.05 and 1.01 on the same files. Beside the wall seconds, the CPU seconds of this
 process (all its threads: Arrow decodes on a pool) under ``*_cpu``, steadier on a busy machine.
 Prints JSON.
 
-Usage: python benchmarks/load_bench.py DIST_DIR TABLE [--repeat 7]
+Usage: python benchmarks/load_bench.py DIST_DIR TABLE [--repeat 15]
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+#: Rounds of calls (one of each function per round) whose median is reported.
+REPEAT = 15
 
 
 def medians(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
@@ -50,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dist", type=Path)
     parser.add_argument("table")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=REPEAT)
     args = parser.parse_args()
     import pandas as pd
 

@@ -399,7 +399,7 @@ def markdown(
         "listed in floor.py's docstring.",
         "- **load**: benchmarks/load_bench.py in one fresh process: `kdata.load(table)` (Arrow-backed dtypes, "
         'tombstones left out) against `pd.read_parquet(path, dtype_backend="pyarrow")`, which returns the '
-        "same frame (checked: *same frame*); medians of 7 calls after a warm one. NumPy-backed `read_parquet` "
+        "same frame (checked: *same frame*); medians of 15 calls after a warm one. NumPy-backed `read_parquet` "
         "is shown for reference only: it builds another frame.",
         "- **start-up**: `python -c pass`, `python -c 'import kdata'` and `kdata --help`, medians of "
         f"{run['repeat'] * 3} runs.",
