@@ -42,17 +42,30 @@ REQUIRE_ALL = "KDATA_REQUIRE_ALL"
 _skips: Counter[str] = Counter()
 
 
+#: Fixtures made once per test process that cost seconds (a Chromium, the site of dist/, a benchmark run): every
+#: test that uses one is put in one xdist group (``--dist loadgroup``, pyproject.toml), so that one worker makes
+#: it once, instead of each worker making its own.
+SHARED_ONCE = {"chromium": "site", "dist_site": "site", "parts": "benchmark-run"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/reliability/ (kills, faults, concurrency) carries the ``reliability`` marker.
 
-    They also run first: the longest tests, started early, end while the two workers still share
-    the short ones, instead of leaving one worker alone with them at the end.
+    The tests of a ``SHARED_ONCE`` group run first (the browser tests are the longest group), then the
+    reliability tests: the longest tests, started early, end while the two workers still share the short
+    ones, instead of leaving one worker alone with them at the end.
     """
     folder = REPO / "tests" / "reliability"
+    grouped: set[int] = set()
     for item in items:
         if item.path.is_relative_to(folder):
             item.add_marker(pytest.mark.reliability)
-    items.sort(key=lambda item: not item.path.is_relative_to(folder))  # stable: the order within each part stays
+        group = next((SHARED_ONCE[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_ONCE), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            grouped.add(id(item))
+    # Stable: the order within each part stays.
+    items.sort(key=lambda item: (id(item) not in grouped, not item.path.is_relative_to(folder)))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
