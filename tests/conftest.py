@@ -42,17 +42,50 @@ REQUIRE_ALL = "KDATA_REQUIRE_ALL"
 _skips: Counter[str] = Counter()
 
 
+#: Modules whose tests share a fixture made once per test process that costs seconds: every test of the site
+#: modules (Chromium, the site of dist/) and the benchmark run. Each group goes to one worker as one unit (see
+#: ``pytest_xdist_make_scheduler``), which makes it once, instead of each worker making its own.
+SHARED_ONCE = {
+    "tests/site/test_pages.py": "site",
+    "tests/site/test_front.py": "site",
+    "tests/site/test_render.py": "site",
+    "tests/release/test_cite.py": "site",
+    "tests/project/test_benchmarks.py": "benchmark-run",
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/reliability/ (kills, faults, concurrency) carries the ``reliability`` marker.
 
-    They also run first: the longest tests, started early, end while the two workers still share
-    the short ones, instead of leaving one worker alone with them at the end.
+    The ``SHARED_ONCE`` groups run first (the site's is the longest unit of work), then the reliability tests:
+    the longest tests, started early, end while the two workers still share the short ones, instead of leaving
+    one worker alone with them at the end.
     """
     folder = REPO / "tests" / "reliability"
     for item in items:
         if item.path.is_relative_to(folder):
             item.add_marker(pytest.mark.reliability)
-    items.sort(key=lambda item: not item.path.is_relative_to(folder))  # stable: the order within each part stays
+    # Stable: the order within each part stays.
+    items.sort(key=lambda item: (_group(item.nodeid) is None, not item.path.is_relative_to(folder)))
+
+
+def _group(nodeid: str) -> str | None:
+    return SHARED_ONCE.get(nodeid.split("::", 1)[0])
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load balancing, each test a unit of its own, except the ``SHARED_ONCE`` groups: one unit each.
+
+    (``--dist loadgroup`` with ``xdist_group`` markers would do this, but xdist 3.8 marks a group by changing
+    ``item._nodeid``, which pytest 9 no longer reads.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedOnce(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or nodeid
+
+    return SharedOnce(config, log)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
