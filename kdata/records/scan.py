@@ -288,18 +288,20 @@ def scan(
     count: int | None = None,
     stat: bool = False,
     pack: Pack | None = None,
-    most: int = 2000,
+    smaller: int = 1,
 ) -> Iterator[Chunk]:
     """Check every file, in ``jobs`` worker processes when there are many, a chunk of files at a time.
 
     ``files`` is read as the chunks are sent (``count`` is its length if it has none). With ``settle``,
     each chunk's quotes are anchored where they were checked (see ``Settle``); with ``stat``, each result
     carries its file's stat (``FileResult.key``); with ``pack``, each chunk is packed there (see ``Pack``).
-    A chunk has at most ``most`` files: what a process holds at once grows with it.
+    Chunks are ``smaller`` times smaller than usual where a run keeps more of each result: what a process
+    holds at once grows with them.
     """
     total = len(files) if count is None else count  # type: ignore[arg-type]
     parallel = jobs > 1 and total >= PARALLEL_MIN_FILES
-    size = max(50, min(most, total // (jobs * 8))) if parallel else most
+    most = 2000 // smaller
+    size = max(50, min(most, total // (jobs * 8 * smaller))) if parallel else most
     chunks = _chunked(iter(files), size)
     if parallel:
         yield from _parallel(chunks, jobs, keep, settle, stat, pack)
