@@ -11,6 +11,9 @@ checks across records only for the files whose inputs changed:
 - a changed archived text: its source record (KD302, KD303, KD306 ...) and the files quoting it;
 - a changed parent: the members of its old and its new cycle (KD204).
 
+A stat taken less than ``listing.RACY_NS`` (2 s) after its file changed is not kept, as a later write in the
+same tick of the file's clock would not change it: that file is read again by the next run (``settled_key``).
+
 Everything is written in one transaction, so a killed run leaves the cache as it was; a damaged,
 foreign or stale (other checking code) cache is a cold run. When nothing changed, neither YAML nor
 pydantic is imported: the stored issues are printed as they are.
@@ -215,7 +218,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
                 touched.append(path)
         touched += stored_texts  # deleted since
         package = root / listing.PACKAGE_FILE
-        package_key = marshal.dumps(listing.stat_key(str(package)) if os.path.lexists(package) else None)
+        package_stat = listing.stat_key(str(package)) if os.path.lexists(package) else None
+        package_key = marshal.dumps(package_stat)
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
         if bulk:
@@ -229,7 +233,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
                 db.execute("DELETE FROM meta WHERE k = 'git'")
         if seen is not None:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)", (marshal.dumps((seen.base, seen.dirty)),))
-        if stored_package is None or marshal.loads(stored_package[0])[0] != package_key:
+        unsettled = package_stat == ()  # not stat-ed, or changed just now: read again
+        if unsettled or stored_package is None or marshal.loads(stored_package[0])[0] != package_key:
             package_issues = _package_issues(root)
             row = marshal.dumps((package_key, _dump_issues(package_issues)))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('package', ?)", (row,))
@@ -276,7 +281,7 @@ def _compare(
     rows = db.execute("SELECT path, mtime, ctime, size, ino FROM stats ORDER BY path")
     row = next(rows, None)
     kept = 0
-    stat = os.stat
+    stat, settled = os.stat, listing.settled_key
     for table, folder, names in files.tables():  # in path order; the hot loop: one stat and one comparison a file
         for name in names:
             path = f"{folder}/{name}"
@@ -302,7 +307,7 @@ def _compare(
                 or old[4] != st.st_ino
             ):
                 changed.append((table, path))
-                keys[path] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                keys[path] = settled(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
     while row is not None:
         deleted.append(row[0])
         row = next(rows, None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ TEXT_SUFFIX = ".txt"
 #: kdata's modules outside kdata/records whose code decides what a file check finds. With every module of
 #: kdata/records (a new rule module there joins by itself), they make the cache's fingerprint.
 _CHECKING_CODE = ("../errors.py", "../fs.py", "../settings.py")
+#: A file changed less than this long before it is stat-ed is read again by the next cached run (``settled_key``).
+RACY_NS = 2_000_000_000
 
 
 def code_fingerprint(here: Path) -> str:
@@ -42,12 +45,25 @@ def code_fingerprint(here: Path) -> str:
 
 
 def stat_key(path: str) -> tuple[int, ...]:
-    """(mtime, ctime, size, inode) of a file, as the validate cache compares it, or () if it cannot be stat-ed."""
+    """(mtime, ctime, size, inode) of a file, as the validate cache keeps it, or () if it cannot be stat-ed or
+    changed too recently to be trusted (``settled_key``)."""
     try:
         st = os.stat(path)
     except OSError:
         return ()
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    return settled_key(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def settled_key(mtime: int, ctime: int, size: int, ino: int) -> tuple[int, ...]:
+    """The key of a file stat-ed just now, or () if it changed less than ``RACY_NS`` ago (or in the future).
+
+    A file's clock ticks coarsely (FAT: 2 s; Linux's file systems: a few ms), so a write landing in the same
+    tick as the one before it, after the file was read, would leave its stat as it was (git's "racily clean"
+    files). Such a stat is not kept: the next run reads the file again, when its tick is long past.
+    """
+    if time.time_ns() - max(mtime, ctime) < RACY_NS:
+        return ()
+    return (mtime, ctime, size, ino)
 
 
 def display(path: str | os.PathLike[str]) -> str:

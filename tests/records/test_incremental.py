@@ -16,6 +16,7 @@ import random
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def _validate(project: Path, cache: Path, *flags: str) -> tuple[int, list[dict[s
     )
     assert "Traceback" not in result.stderr, result.stderr
     return result.returncode, json.loads(result.stdout)
+
+
+def _settled(root: Path) -> None:
+    """Wait until every file under ``root`` changed longer ago than the cache trusts (``listing.RACY_NS``)."""
+    import time
+
+    from kdata.records.listing import RACY_NS
+
+    newest = max(max(s.st_mtime_ns, s.st_ctime_ns) for p in root.rglob("*") if (s := p.lstat()))
+    time.sleep(max(0, newest + RACY_NS - time.time_ns()) / 1e9 + 0.01)
 
 
 def _records(raw: Path) -> list[Path]:
@@ -250,6 +261,7 @@ def test_a_file_rewritten_while_the_cache_is_filled_is_read_again_by_the_next_ru
         return found
 
     monkeypatch.setattr(scan, "check_file", written_during_the_read)
+    _settled(project / "raw")  # else every file of the new tree is read again by the next run (below)
     filled = incremental.check_tree(Path("raw"), jobs=1)
     monkeypatch.setattr(scan, "check_file", real)
     after = incremental.check_tree(Path("raw"), jobs=1)
@@ -257,6 +269,44 @@ def test_a_file_rewritten_while_the_cache_is_filled_is_read_again_by_the_next_ru
     assert not [i for i in filled.issues if i.code == "KD107"]
     assert [(i.file, i.code) for i in after.issues if i.code == "KD107"] == [(f"raw/events/{target.name}", "KD107")]
     assert after.issues == incremental.check_tree(Path("raw"), jobs=1).issues  # and it is cached as it now is
+
+
+def test_a_file_changed_just_before_a_run_is_read_again_by_the_next_run(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stat taken less than ``RACY_NS`` after the file changed is not kept: a write in the same tick of the file's
+    clock, after the read, would leave it as it was. So the next run reads that file (or package.yaml) again,
+    until it has not changed for that long; archived texts likewise."""
+    from kdata.records import incremental, listing
+
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(project)
+    packaged = []
+    real_package_issues = incremental._package_issues
+    monkeypatch.setattr(incremental, "_package_issues", lambda root: packaged.append(1) or real_package_issues(root))
+    raw = Path("raw")
+    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))  # filled: every file just made
+    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))  # all still too new to trust
+    _settled(raw)
+    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))
+    packaged.clear()
+    assert incremental.check_tree(raw, jobs=1).rechecked == 0 and packaged == []
+    target, text = _records(raw)[3], next((raw / "sources").glob("*.txt"))
+    for path in (target, raw / "package.yaml", text):
+        path.write_bytes(path.read_bytes())  # the same bytes, a new stat
+    stored_texts = "SELECT count(*) FROM texts"
+    for _ in range(2):  # rechecked as long as the write is recent
+        assert incremental.check_tree(raw, jobs=1).rechecked == 1 and len(packaged) == 1
+        packaged.clear()
+        with incremental.sqlite3.connect(incremental.cache_file(raw)) as db:
+            assert db.execute(stored_texts).fetchone()[0] == len(list((raw / "sources").glob("*.txt"))) - 1
+    time.sleep(listing.RACY_NS / 1e9)
+    assert incremental.check_tree(raw, jobs=1).rechecked == 1 and len(packaged) == 1  # stored stat: ()
+    packaged.clear()
+    assert incremental.check_tree(raw, jobs=1).rechecked == 0 and packaged == []  # settled
+    with incremental.sqlite3.connect(incremental.cache_file(raw)) as db:
+        assert db.execute(stored_texts).fetchone()[0] == len(list((raw / "sources").glob("*.txt")))
+    assert _validate(project, tmp_path / "cache") == _validate(project, tmp_path / "cache", "--no-cache")
 
 
 def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(project: Path, tmp_path: Path) -> None:
@@ -271,6 +321,7 @@ def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(proj
         "print(sorted(m for m in ('yaml', 'pydantic', 'kdata.records.models') if m in sys.modules), file=sys.stderr)"
     )
     env = {**os.environ, "KDATA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": _HERE}
+    _settled(project / "raw")  # a file changed just before a run is read again by the next one
     runs = [
         subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True) for _ in "ab"
     ]
