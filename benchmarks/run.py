@@ -81,7 +81,7 @@ def kdata_jobs() -> tuple[int, int]:
     """kdata's worker processes for a large tree, and the fewest files it uses them for."""
     from kdata import settings
 
-    jobs = settings.number("KDATA_JOBS", default=os.cpu_count() or 1)  # as kdata.records.scan.jobs_default
+    jobs = settings.number("KDATA_JOBS", default=os.cpu_count() or 1)  # as kdata.records.listing.jobs_default
     try:
         from kdata.records.scan import PARALLEL_MIN_FILES as threshold
     except ImportError:  # the scan changed: take kdata to use its workers at any size

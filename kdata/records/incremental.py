@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kdata.errors import Issue
-from kdata.records import listing
+from kdata.records import listing, statpass
 
 #: How long a run waits for another run that holds the cache (seconds); then it runs without the cache.
 BUSY_SECONDS = 30.0
@@ -197,7 +197,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
     db = (_renewed if damaged else _connect)(cache_file(root), listing.code_fingerprint(here))
     try:
         seen, candidates = _git_changes(db, root) if git else (None, None)
-        changed, keys, deleted, kept = _compare(db, files, candidates)
+        changed, keys, deleted, kept = _compare(db, files, candidates, jobs)
         bulk = bool(changed) and (not kept or len(changed) > REFILL_SHARE * len(files))
         if bulk and (kept or deleted):  # most files changed: the cache emptied and filled again in bulk
             for table in _DATA:
@@ -260,27 +260,54 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
 
 
 def _compare(
-    db: sqlite3.Connection, files: listing.RecordFiles, candidates: set[str] | None
+    db: sqlite3.Connection, files: listing.RecordFiles, candidates: set[str] | None, jobs: int | None = None
 ) -> tuple[Files, dict[str, Key], list[str], int]:
     """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
 
     One pass over the listing and the cache's stats side by side, both in path order: no stored row is
-    kept beyond its comparison, so memory does not grow with the tree. With ``candidates`` (git), a file the
-    cache holds is stat-ed only if it is one of them; when they are few, only they are looked up
-    (``_compare_candidates``), unless the counts show git missed a file.
+    kept beyond its comparison, so memory does not grow with the tree. A large listing's second half is
+    stat-ed meanwhile by a forked child (``statpass``). With ``candidates`` (git), a file the cache holds is
+    stat-ed only if it is one of them; when they are few, only they are looked up (``_compare_candidates``),
+    unless the counts show git missed a file.
     """
     few = candidates is not None and len(candidates) <= len(files) // LOOKUP_SHARE + MAX_LOOKUPS
     found = _compare_candidates(db, files, candidates) if candidates is not None and few else None
     if found is not None:
         return found
+    if db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is None:  # an empty cache: ``_fill`` stats each file
+        return files, {}, [], 0
+    workers = listing.jobs_default() if jobs is None else jobs
+    ahead = statpass.ahead(len(files), workers, _paths(files, len(files) // 2)) if candidates is None else None
+    try:
+        return _compared(db, files, candidates, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _paths(files: listing.RecordFiles, start: int) -> Iterator[str]:
+    """The paths of the listing from the ``start``-th on."""
+    for _, folder, names in files.tables():
+        if start >= len(names):
+            start -= len(names)
+            continue
+        for name in names[start:]:
+            yield f"{folder}/{name}"
+        start = 0
+
+
+def _compared(
+    db: sqlite3.Connection, files: listing.RecordFiles, candidates: set[str] | None, ahead: statpass.Ahead | None
+) -> tuple[Files, dict[str, Key], list[str], int]:
+    """``_compare``'s pass; the stats of the files from ``ahead.start`` on come from ``ahead`` if it is given."""
     changed: list[tuple[str, str]] = []
     keys: dict[str, Key] = {}
     deleted: list[str] = []
-    if db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is None:  # an empty cache: ``_fill`` stats each file
-        return files, keys, deleted, 0
     rows = db.execute("SELECT path, mtime, ctime, size, ino FROM stats ORDER BY path")
     row = next(rows, None)
     kept = 0
+    left = ahead.start if ahead is not None else len(files)  # files to stat here before the child's share
+    given = None
     stat, settled = os.stat, listing.settled_key
     for table, folder, names in files.tables():  # in path order; the hot loop: one stat and one comparison a file
         for name in names:
@@ -293,21 +320,25 @@ def _compare(
                 old, row, kept = row, next(rows, None), kept + 1
                 if candidates is not None and path not in candidates:
                     continue  # git: the content the cache was made from
-            try:
-                st = stat(path)
-            except OSError:
+            if left:
+                left -= 1
+                try:
+                    st = stat(path)
+                except OSError:
+                    key = None
+                else:
+                    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+            else:
+                if given is None:  # the child's share: its stats, or this process's if it failed
+                    assert ahead is not None
+                    given = ahead.keys() or statpass.stats(_paths(files, ahead.start))
+                key = next(given)
+            if key is None:
                 changed.append((table, path))
                 keys[path] = ()
-                continue
-            if (
-                old is None
-                or old[1] != st.st_mtime_ns
-                or old[2] != st.st_ctime_ns
-                or old[3] != st.st_size
-                or old[4] != st.st_ino
-            ):
+            elif old is None or old[1:] != key:
                 changed.append((table, path))
-                keys[path] = settled(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                keys[path] = settled(*key)
     while row is not None:
         deleted.append(row[0])
         row = next(rows, None)
@@ -388,12 +419,12 @@ def _update(
 ) -> None:
     """Recheck the changed files, drop the deleted ones, and redo the checks across records they affect."""
     from kdata.records.crossstate import Stored
-    from kdata.records.scan import jobs_default, scan
+    from kdata.records.scan import scan
 
     state = Stored(db)
     for path in [p for _, p in changed] + deleted:
         state.forget(path)
-    workers = jobs_default() if jobs is None else jobs
+    workers = listing.jobs_default() if jobs is None else jobs
     for chunk in scan(changed, workers, "nothing"):
         for r in chunk.results:
             state.store(r, keys[r.path])
@@ -414,14 +445,14 @@ def _fill(db: sqlite3.Connection, root: Path, files: listing.RecordFiles, jobs: 
     from functools import partial
 
     from kdata.records import crossstate, texts
-    from kdata.records.scan import PARALLEL_MIN_FILES, jobs_default, scan
+    from kdata.records.scan import PARALLEL_MIN_FILES, scan
 
     for name in _INDEXES:
         db.execute(f"DROP INDEX IF EXISTS {name}")
     for schema in ("main", "temp"):  # rows come in path order, indexes are made once: a small page cache is enough
         db.execute(f"PRAGMA {schema}.cache_size = {FILL_CACHE_KIB}")
     fresh = crossstate.Fresh(db, files.names())
-    workers = jobs_default() if jobs is None else jobs
+    workers = listing.jobs_default() if jobs is None else jobs
     settled: dict[str, set[str]] = {}  # source id -> sha256 of the texts the workers anchored quotes in
     with texts.shared_store(len(files) >= PARALLEL_MIN_FILES) as store:
         settle = partial(texts.settle, sources=root / listing.SOURCES, store=store, keep=True)

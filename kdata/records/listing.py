@@ -66,6 +66,13 @@ def settled_key(mtime: int, ctime: int, size: int, ino: int) -> tuple[int, ...]:
     return (mtime, ctime, size, ino)
 
 
+def jobs_default() -> int:
+    """Worker processes to use: ``KDATA_JOBS`` if set (1 to 64), else one per core."""
+    from kdata import settings
+
+    return settings.number("KDATA_JOBS", default=os.cpu_count() or 1)
+
+
 def display(path: str | os.PathLike[str]) -> str:
     """How a file is named in messages: relative to the working directory if inside it."""
     # abspath, not resolve: a symlink is named as itself, not as its target.

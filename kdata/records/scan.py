@@ -256,6 +256,7 @@ def _parallel(chunks: Iterator[list[tuple[str, str]]], jobs: int, keep: Keep, *h
     from concurrent.futures import Future, ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    models.built()  # once here, not once in every worker
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         # Not pool.map: it sends every chunk at once and holds every result until it is taken.
         pending: deque[Future[Chunk]] = deque()
@@ -307,13 +308,6 @@ def scan(
         yield from _parallel(chunks, jobs, keep, settle, stat, pack)
     else:
         yield from (_check_chunk(chunk, keep, False, settle, stat, pack) for chunk in chunks)
-
-
-def jobs_default() -> int:
-    """Worker processes to use: ``KDATA_JOBS`` if set (1 to 64), else one per core."""
-    from kdata import settings
-
-    return settings.number("KDATA_JOBS", default=os.cpu_count() or 1)
 
 
 def _fingerprint() -> str:

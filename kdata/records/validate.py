@@ -21,14 +21,13 @@ from kdata.records import models, texts, vague, yamlio
 from kdata.records.dates import bounds
 from kdata.records.issues import from_validation_error
 from kdata.records.ledger import LISTED, Ledger
-from kdata.records.listing import PACKAGE_FILE, display, record_names
+from kdata.records.listing import PACKAGE_FILE, display, jobs_default, record_names
 from kdata.records.scan import (
     PARALLEL_MIN_FILES,
     Chunk,
     FileResult,
     Keep,
     ScanCache,
-    jobs_default,
     ref_locations,
     scan,
 )
