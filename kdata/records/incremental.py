@@ -191,11 +191,12 @@ def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checke
 def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) -> Checked:
     """The body of ``check_tree``, run with the garbage collector paused; ``damaged``: replace the cache first."""
     listed: list[Issue] = []
-    files = listing.record_files(root, listed)
-    texts = _texts(root)
     here = Path(__file__).parent
     db = (_renewed if damaged else _connect)(cache_file(root), listing.code_fingerprint(here))
     try:
+        folders = _Folders(db)
+        files = listing.record_files(root, listed, folders)
+        texts = _texts(root)
         seen, candidates = _git_changes(db, root) if git else (None, None)
         changed, keys, deleted, kept = _compare(db, files, candidates, jobs)
         bulk = bool(changed) and (not kept or len(changed) > REFILL_SHARE * len(files))
@@ -244,6 +245,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             result.issues.extend(_load_issues(blob))
         counts = db.execute("SELECT k, v FROM meta WHERE k LIKE 'count:%' AND v > 0")
         result.counts = {k.removeprefix("count:"): v for k, v in counts}
+        folders.save()
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -257,6 +259,38 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
     result.issues.extend(package_issues)
     result.issues.sort()
     return result
+
+
+class _Folders:
+    """The table folders' stats kept in the cache (``listing.Known``): a folder whose stat is the one kept holds
+    the same entries as when it was last listed, and its names are the cache's own, read from ``stats``."""
+
+    _PREFIX = "folder:"
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.stored = dict(db.execute("SELECT k, v FROM meta WHERE k LIKE 'folder:%'").fetchall())
+        self.seen: dict[str, bytes] = {}
+
+    def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
+        row, value = self._PREFIX + folder, marshal.dumps(key)
+        if self.stored.get(row) != value:
+            return None
+        self.seen[row] = value
+        start = f"{folder}/"  # every path in the folder, and no other: from "<folder>/" up to "<folder>0"
+        paths = self.db.execute(
+            "SELECT path FROM stats WHERE path > ? AND path < ? ORDER BY path", (start, f"{folder}0")
+        )
+        return [path[len(start) :] for (path,) in paths]
+
+    def listed(self, folder: str, key: tuple[int, ...]) -> None:
+        self.seen[self._PREFIX + folder] = marshal.dumps(key)
+
+    def save(self) -> None:
+        """Keep the stats of the folders seen whole this run, and forget the others (with the run's rows)."""
+        self.db.executemany("DELETE FROM meta WHERE k = ?", ((k,) for k in self.stored.keys() - self.seen.keys()))
+        changed = ((k, v) for k, v in self.seen.items() if self.stored.get(k) != v)
+        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changed)
 
 
 def _compare(

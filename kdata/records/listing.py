@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from kdata.errors import Issue
 from kdata.records import vocab
@@ -112,17 +113,32 @@ class RecordFiles:
         return ((table, names) for table, _, names in self._tables)
 
 
-def record_files(root: Path, issues: list[Issue]) -> RecordFiles:
+class Known(Protocol):
+    """What a caller remembers of the table folders it saw listed before (the validate cache)."""
+
+    def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
+        """The names of ``folder``'s record files, in name order, if it was last listed at this stat, else None.
+
+        A folder's stat changes whenever an entry is added, removed or renamed in it, so the same stat
+        (taken long enough after the folder changed: ``settled_key``) means the same entries.
+        """
+
+    def listed(self, folder: str, key: tuple[int, ...]) -> None:
+        """``folder``, stat-ed at ``key`` just before it was listed, holds nothing but record files."""
+
+
+def record_files(root: Path, issues: list[Issue], known: Known | None = None) -> RecordFiles:
     """(table, path) of every record file, in path order; report anything else found in raw/ (``record_names``)."""
-    return RecordFiles(record_names(root, issues))
+    return RecordFiles(record_names(root, issues, known))
 
 
-def record_names(root: Path, issues: list[Issue]) -> list[tuple[str, str, list[str]]]:
+def record_names(root: Path, issues: list[Issue], known: Known | None = None) -> list[tuple[str, str, list[str]]]:
     """(table, folder, file names in name order) of every table folder; report anything else found in raw/.
 
     A record file's path is ``f"{folder}/{name}"``. Hidden files, ``package.yaml``, README files and the
     archived texts in raw/sources/ are left alone. Symlinks are refused wherever they point, so nothing
-    outside raw/ is ever read.
+    outside raw/ is ever read. With ``known``, a table folder whose stat is unchanged is not listed again:
+    its names are the ones ``known`` kept.
     """
     tables = ", ".join(vocab.RECORD_TABLES)
 
@@ -141,9 +157,16 @@ def record_names(root: Path, issues: list[Issue]) -> list[tuple[str, str, list[s
         elif entry.name not in vocab.RECORD_TABLES:
             refuse(Path(entry.path), "KD203", f"'{visible(entry.name)}' is not a table; expected one of {tables}.")
         else:
+            key = stat_key(entry.path) if known is not None else ()  # taken before the folder is listed
+            kept = known.names(entry.path, key) if known is not None and key else None
+            if kept is not None:
+                files.append((entry.name, entry.path, kept))
+                continue
             names, seen = _record_names(Path(entry.path), refuse)
             if len(names) == seen:  # the common case: nothing but record files
                 files.append((entry.name, entry.path, sorted(names)))
+                if known is not None and key:
+                    known.listed(entry.path, key)
                 continue
             listing = _listing(Path(entry.path), refuse)  # read again, whole: the names and what else is there
             present = {item.name for item in listing}

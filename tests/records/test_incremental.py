@@ -345,6 +345,67 @@ def test_a_file_changed_just_before_a_run_is_read_again_by_the_next_run(
     assert _validate(project, tmp_path / "cache") == _validate(project, tmp_path / "cache", "--no-cache")
 
 
+def _add(folder: Path) -> None:
+    shutil.copy(sorted(folder.glob("*.yaml"))[0], folder / "added.yaml")
+
+
+def _replace_by_folder(folder: Path) -> None:
+    path = sorted(folder.glob("*.yaml"))[0]
+    path.unlink()
+    path.mkdir()
+
+
+#: Changes to a table folder's entries (each changes the folder's stat), and one to a file's content only.
+FOLDER_CHANGES: dict[str, Callable[[Path], None]] = {
+    "added": _add,
+    "deleted": lambda folder: sorted(folder.glob("*.yaml"))[-1].unlink(),
+    "renamed": lambda folder: sorted(folder.glob("*.yaml"))[0].rename(folder / "zz-renamed.yaml"),
+    "stray file": lambda folder: (folder / "notes.txt").write_text("a note\n"),
+    "symlink": lambda folder: (folder / "linked.yaml").symlink_to(sorted(folder.glob("*.yaml"))[0].name),
+    "folder named .yaml": _replace_by_folder,
+    "hidden file": lambda folder: (folder / ".hidden").write_text(""),
+    "content only": lambda folder: sorted(folder.glob("*.yaml"))[0].write_text("id: [broken\n"),
+}
+
+
+def test_a_folder_whose_stat_is_unchanged_is_not_listed_again_and_any_change_to_its_entries_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table folder last listed at the same stat takes its names from the cache (``listing.Known``); adding,
+    deleting, renaming or replacing an entry changes the folder's stat, so the next run lists it again."""
+    from kdata.records import incremental
+
+    projects = {}
+    for name in FOLDER_CHANGES:  # one project each, all settled at once (a stat just taken is not kept)
+        projects[name] = tmp_path / name.replace(" ", "-")
+        shutil.copytree(GOOD / "raw", projects[name] / "raw")
+    _settled(tmp_path)
+    recalled: list[str] = []
+    real = incremental._Folders.names
+
+    def names(self: incremental._Folders, folder: str, key: tuple[int, ...]) -> list[str] | None:
+        found = real(self, folder, key)
+        recalled.extend([folder] if found is not None else [])
+        return found
+
+    monkeypatch.setattr(incremental._Folders, "names", names)
+    for name, change in FOLDER_CHANGES.items():
+        monkeypatch.chdir(projects[name])
+        monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / f"cache-{name}"))
+        incremental.check_tree(Path("raw"))
+        recalled.clear()
+        assert incremental.check_tree(Path("raw")).rechecked == 0
+        assert "raw/events" in recalled and "raw/sources" not in recalled  # texts beside records: always listed
+        change(projects[name] / "raw" / "events")
+    _settled(tmp_path)  # the folders' new stats are then kept too: only their difference makes them listed again
+    for name in FOLDER_CHANGES:
+        project, cache = projects[name], tmp_path / f"cache-{name}"
+        recalled.clear()
+        cached = _validate(project, cache)
+        assert ("raw/events" in recalled) == (name == "content only"), name
+        assert cached == _validate(project, cache, "--no-cache"), name
+
+
 def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(project: Path, tmp_path: Path) -> None:
     """The second run of an unchanged tree prints the stored issues without loading the models."""
     import sys
