@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kdata.errors import Issue
 from kdata.records import listing
+from kdata.records.sealing import sealed, unsealed
 
 if TYPE_CHECKING:
     from kdata.records.scan import FileResult
@@ -62,7 +63,7 @@ def packed(results: list[FileResult]) -> bytes:
     for r in results:
         path = r.path
         stats.append((path, *(r.key or _NO_STAT)))
-        files.append((path, r.table, stem(path), r.id, marshal.dumps(data_of(r))))
+        files.append((path, r.table, stem(path), r.id, sealed(data_of(r))))
         refs.extend((table, rid, path) for table, rid in r.refs)
         if r.anchored:
             anchored.append((path, marshal.dumps(r.anchored)))
@@ -206,7 +207,7 @@ class Fresh:
                 self.parents[r.path] = r.parent
         for path, table, name, rid, data in files:
             if table == listing.SOURCES:
-                self.sources[path] = (table, name, rid, marshal.loads(data))
+                self.sources[path] = (table, name, rid, unsealed(data))
         self.db.executemany("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", stats)
         self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)", files)
         self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", refs)
@@ -227,7 +228,7 @@ class Fresh:
             "SELECT f.path, f.tbl, f.stem, f.id, f.data, a.at FROM files f"
             " LEFT JOIN temp.anchored a ON a.path = f.path ORDER BY f.path"
         ):
-            self.current = (path, (table, name, rid, marshal.loads(blob)), marshal.loads(at) if at is not None else ())
+            self.current = (path, (table, name, rid, unsealed(blob)), marshal.loads(at) if at is not None else ())
             yield path, cross.issues(path)
         self.current = None
 
@@ -237,7 +238,7 @@ class Fresh:
         if path in self.sources:
             return self.sources[path]
         row = self.db.execute("SELECT tbl, stem, id, data FROM files WHERE path = ?", (path,)).fetchone()
-        return None if row is None else (row[0], row[1], row[2], marshal.loads(row[3]))
+        return None if row is None else (row[0], row[1], row[2], unsealed(row[3]))
 
     def owner(self, key: RecordKey) -> str | None:
         return self.holders.owner(key)
@@ -275,7 +276,7 @@ class Stored:
 
     def row(self, path: str) -> tuple[str, str, str | None, Data] | None:
         row = self.db.execute("SELECT tbl, stem, id, data FROM files WHERE path = ?", (path,)).fetchone()
-        return None if row is None else (row[0], row[1], row[2], marshal.loads(row[3]))
+        return None if row is None else (row[0], row[1], row[2], unsealed(row[3]))
 
     def owner(self, key: RecordKey) -> str | None:
         row = self.db.execute("SELECT min(path) FROM files WHERE tbl = ? AND id = ?", key).fetchone()
@@ -316,7 +317,7 @@ class Stored:
         if r.id is not None:
             self._touch((r.table, r.id))
         self.db.execute("INSERT INTO stats VALUES (?, ?, ?, ?, ?)", (r.path, *(key or _NO_STAT)))
-        data = marshal.dumps(data_of(r))
+        data = sealed(data_of(r))
         self.db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?)", (r.path, r.table, name, r.id, data))
         self.db.executemany("INSERT INTO refs VALUES (?, ?, ?)", ((t, i, r.path) for t, i in r.refs))
         self.dirty.add(r.path)
@@ -361,7 +362,7 @@ class Stored:
                 db.execute("INSERT INTO issues VALUES (?, ?)", (path, dump(found)))
 
     def _parent(self, path: str) -> Any:
-        return marshal.loads(self.db.execute("SELECT data FROM files WHERE path = ?", (path,)).fetchone()[0])[3]
+        return unsealed(self.db.execute("SELECT data FROM files WHERE path = ?", (path,)).fetchone()[0])[3]
 
     def _settle_cycles(self) -> None:
         """Find again whether each record whose chain of parents may have changed stands on a cycle."""

@@ -31,6 +31,7 @@ import hashlib
 import marshal
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from typing import Any, Protocol
 
 from kdata.errors import Issue
 from kdata.records import listing, statpass
+from kdata.records.sealing import sealed, unsealed
 
 #: How long a run waits for another run that holds the cache (seconds); then it runs without the cache.
 BUSY_SECONDS = 30.0
@@ -62,8 +64,9 @@ _INDEXES = {
 }
 _DATA = ("stats", "files", "refs", "texts", "cycles", "issues")
 #: What reading a damaged cache raises: SQLite's refusals (a broken page, rows that disagree), text that is not
-#: UTF-8, a blob that is not marshal data or not of the shape written. No checksum guards the values themselves:
-#: damage that still reads as data of the right shape is not seen (``--no-cache``, or deleting the cache, helps).
+#: UTF-8, a value whose checksum does not match (``sealing``), or not of the shape written. The ids and paths
+#: kept for lookups (``files``, ``refs``, ``cycles``) carry no checksum: damage there that still reads as an id
+#: or a path is not seen (``--no-cache``, or deleting the cache, helps).
 DAMAGE = (sqlite3.DatabaseError, ValueError, EOFError, TypeError, IndexError, KeyError)
 #: SQLite's page cache of a run filling the cache, per database (negative: KiB; SQLite's default is 2,000 KiB).
 FILL_CACHE_KIB = -256
@@ -156,11 +159,11 @@ def _prepared(db: sqlite3.Connection, fingerprint: str) -> sqlite3.Connection:
 
 
 def _load_issues(blob: bytes) -> list[Issue]:
-    return [Issue(*i) for i in marshal.loads(blob)]
+    return [Issue(*i) for i in unsealed(blob)]
 
 
 def _dump_issues(issues: Iterable[Issue]) -> bytes:
-    return marshal.dumps(tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in issues))
+    return sealed(tuple((i.file, i.line, i.col, i.code, i.field, i.message) for i in issues))
 
 
 def check_tree(root: Path, jobs: int | None = None, git: bool = False) -> Checked:
@@ -220,7 +223,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
         touched += stored_texts  # deleted since
         package = root / listing.PACKAGE_FILE
         package_stat = listing.stat_key(str(package)) if os.path.lexists(package) else None
-        package_key = marshal.dumps(package_stat)
+        package_key = marshal.dumps(package_stat)  # compared as bytes: sealed with the package file's issues
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
         if bulk:
@@ -233,14 +236,14 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             if seen is None:  # the cache moved on without git: its base no longer says what it holds
                 db.execute("DELETE FROM meta WHERE k = 'git'")
         if seen is not None:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)", (marshal.dumps((seen.base, seen.dirty)),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('git', ?)", (sealed((seen.base, seen.dirty)),))
         unsettled = package_stat == ()  # not stat-ed, or changed just now: read again
-        if unsettled or stored_package is None or marshal.loads(stored_package[0])[0] != package_key:
+        if unsettled or stored_package is None or unsealed(stored_package[0])[0] != package_key:
             package_issues = _package_issues(root)
-            row = marshal.dumps((package_key, _dump_issues(package_issues)))
+            row = sealed((package_key, _dump_issues(package_issues)))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('package', ?)", (row,))
         else:
-            package_issues = _load_issues(marshal.loads(stored_package[0])[1])
+            package_issues = _load_issues(unsealed(stored_package[0])[1])
         for (blob,) in db.execute("SELECT blob FROM issues"):
             result.issues.extend(_load_issues(blob))
         counts = db.execute("SELECT k, v FROM meta WHERE k LIKE 'count:%' AND v > 0")
@@ -263,7 +266,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
 
 class _Folders:
     """The table folders' stats kept in the cache (``listing.Known``): a folder whose stat is the one kept holds
-    the same entries as when it was last listed, and its names are the cache's own, read from ``stats``."""
+    the same entries as when it was last listed, and its names are the cache's own, read from ``stats`` (and
+    checked against the checksum of the names listed then: damage there is a cold run, not a file lost)."""
 
     _PREFIX = "folder:"
 
@@ -273,24 +277,33 @@ class _Folders:
         self.seen: dict[str, bytes] = {}
 
     def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
-        row, value = self._PREFIX + folder, marshal.dumps(key)
-        if self.stored.get(row) != value:
+        row = self._PREFIX + folder
+        value = self.stored.get(row)
+        if value is None or tuple(unsealed(value)[0]) != key:
             return None
-        self.seen[row] = value
         start = f"{folder}/"  # every path in the folder, and no other: from "<folder>/" up to "<folder>0"
         paths = self.db.execute(
             "SELECT path FROM stats WHERE path > ? AND path < ? ORDER BY path", (start, f"{folder}0")
         )
-        return [path[len(start) :] for (path,) in paths]
+        names = [path[len(start) :] for (path,) in paths]
+        if unsealed(value)[1] != _digest(names):
+            raise ValueError(f"the cache's names of {folder} are not the ones listed")
+        self.seen[row] = value
+        return names
 
-    def listed(self, folder: str, key: tuple[int, ...]) -> None:
-        self.seen[self._PREFIX + folder] = marshal.dumps(key)
+    def listed(self, folder: str, key: tuple[int, ...], names: list[str]) -> None:
+        self.seen[self._PREFIX + folder] = sealed((key, _digest(names)))
 
     def save(self) -> None:
         """Keep the stats of the folders seen whole this run, and forget the others (with the run's rows)."""
         self.db.executemany("DELETE FROM meta WHERE k = ?", ((k,) for k in self.stored.keys() - self.seen.keys()))
         changed = ((k, v) for k, v in self.seen.items() if self.stored.get(k) != v)
         self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changed)
+
+
+def _digest(names: list[str]) -> int:
+    """The CRC-32 of a folder's file names (no name holds a NUL)."""
+    return zlib.crc32("\0".join(names).encode("utf-8", "surrogatepass"))
 
 
 def _compare(
@@ -411,7 +424,7 @@ def _git_changes(db: sqlite3.Connection, root: Path) -> tuple[Any, set[str] | No
     from kdata.records import gitchanges
 
     row = db.execute("SELECT v FROM meta WHERE k = 'git'").fetchone()
-    before = gitchanges.GitState(*marshal.loads(row[0])) if row else None
+    before = gitchanges.GitState(*unsealed(row[0])) if row else None
     found = gitchanges.changes(root, before)
     return found if found is not None else (None, None)
 

@@ -123,8 +123,8 @@ class Known(Protocol):
         (taken long enough after the folder changed: ``settled_key``) means the same entries.
         """
 
-    def listed(self, folder: str, key: tuple[int, ...]) -> None:
-        """``folder``, stat-ed at ``key`` just before it was listed, holds nothing but record files."""
+    def listed(self, folder: str, key: tuple[int, ...], names: list[str]) -> None:
+        """``folder``, stat-ed at ``key`` just before it was listed, holds these record files and nothing else."""
 
 
 def record_files(root: Path, issues: list[Issue], known: Known | None = None) -> RecordFiles:
@@ -164,9 +164,10 @@ def record_names(root: Path, issues: list[Issue], known: Known | None = None) ->
                 continue
             names, seen = _record_names(Path(entry.path), refuse)
             if len(names) == seen:  # the common case: nothing but record files
-                files.append((entry.name, entry.path, sorted(names)))
+                names.sort()
+                files.append((entry.name, entry.path, names))
                 if known is not None and key:
-                    known.listed(entry.path, key)
+                    known.listed(entry.path, key, names)
                 continue
             listing = _listing(Path(entry.path), refuse)  # read again, whole: the names and what else is there
             present = {item.name for item in listing}
