@@ -11,7 +11,7 @@ checks across records only for the files whose inputs changed:
 - a changed archived text: its source record (KD302, KD303, KD306 ...) and the files quoting it;
 - a changed parent: the members of its old and its new cycle (KD204).
 
-A stat taken less than ``listing.RACY_NS`` (2 s) after its file changed is not kept, as a later write in the
+A stat taken less than ``listing.RACY_NS`` (2 s) after its file's mtime is not kept, as a later write in the
 same tick of the file's clock would not change it: that file is read again by the next run (``settled_key``).
 
 Everything is written in one transaction, so a killed run leaves the cache as it was; a damaged,
@@ -201,7 +201,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
         files = listing.record_files(root, listed, folders)
         texts = _texts(root)
         seen, candidates = _git_changes(db, root) if git else (None, None)
-        changed, keys, deleted, kept = _compare(db, files, candidates, jobs)
+        changed, keys, deleted, kept = _compare(db, files, candidates, folders, jobs)
         bulk = bool(changed) and (not kept or len(changed) > REFILL_SHARE * len(files))
         if bulk and (kept or deleted):  # most files changed: the cache emptied and filled again in bulk
             for table in _DATA:
@@ -275,20 +275,22 @@ class _Folders:
         self.db = db
         self.stored = dict(db.execute("SELECT k, v FROM meta WHERE k LIKE 'folder:%'").fetchall())
         self.seen: dict[str, bytes] = {}
+        self.kept: dict[str, statpass.Stored] = {}  # the stats of the files of each folder not listed again
 
     def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
         row = self._PREFIX + folder
         value = self.stored.get(row)
         if value is None or tuple(unsealed(value)[0]) != key:
             return None
-        start = f"{folder}/"  # every path in the folder, and no other: from "<folder>/" up to "<folder>0"
-        paths = self.db.execute(
-            "SELECT path FROM stats WHERE path > ? AND path < ? ORDER BY path", (start, f"{folder}0")
-        )
-        names = [path[len(start) :] for (path,) in paths]
+        start, kept = f"{folder}/", statpass.Stored()
+        names = []
+        add = kept.add
+        for path, mtime, ctime, size, ino in _rows(self.db, folder, "path, mtime, ctime, size, ino"):
+            names.append(path[len(start) :])
+            add(mtime, ctime, size, ino)
         if unsealed(value)[1] != _digest(names):
             raise ValueError(f"the cache's names of {folder} are not the ones listed")
-        self.seen[row] = value
+        self.seen[row], self.kept[folder] = value, kept
         return names
 
     def listed(self, folder: str, key: tuple[int, ...], names: list[str]) -> None:
@@ -306,16 +308,26 @@ def _digest(names: list[str]) -> int:
     return zlib.crc32("\0".join(names).encode("utf-8", "surrogatepass"))
 
 
+def _rows(db: sqlite3.Connection, folder: str, columns: str) -> sqlite3.Cursor:
+    """The cache's stats rows of the files in ``folder``, in path order: from "<folder>/" up to "<folder>0"."""
+    sql = f"SELECT {columns} FROM stats WHERE path > ? AND path < ? ORDER BY path"
+    return db.execute(sql, (f"{folder}/", f"{folder}0"))
+
+
 def _compare(
-    db: sqlite3.Connection, files: listing.RecordFiles, candidates: set[str] | None, jobs: int | None = None
+    db: sqlite3.Connection,
+    files: listing.RecordFiles,
+    candidates: set[str] | None,
+    folders: _Folders,
+    jobs: int | None = None,
 ) -> tuple[Files, dict[str, Key], list[str], int]:
     """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
 
-    One pass over the listing and the cache's stats side by side, both in path order: no stored row is
-    kept beyond its comparison, so memory does not grow with the tree. A large listing's second half is
-    stat-ed meanwhile by a forked child (``statpass``). With ``candidates`` (git), a file the cache holds is
-    stat-ed only if it is one of them; when they are few, only they are looked up (``_compare_candidates``),
-    unless the counts show git missed a file.
+    The cache's stat of each listed file is laid out in listing order (``statpass.Stored``): a folder not listed
+    again brings its own (``_Folders``), a listed one is read beside its rows, one at a time. Then the files are
+    stat-ed and compared, a large listing's second half in a forked child (``statpass.changed``). With
+    ``candidates`` (git), a file the cache holds is stat-ed only if it is one of them; when they are few, only
+    they are looked up (``_compare_candidates``), unless the counts show git missed a file.
     """
     few = candidates is not None and len(candidates) <= len(files) // LOOKUP_SHARE + MAX_LOOKUPS
     found = _compare_candidates(db, files, candidates) if candidates is not None and few else None
@@ -323,73 +335,63 @@ def _compare(
         return found
     if db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is None:  # an empty cache: ``_fill`` stats each file
         return files, {}, [], 0
-    workers = listing.jobs_default() if jobs is None else jobs
-    ahead = statpass.ahead(len(files), workers, _paths(files, len(files) // 2)) if candidates is None else None
-    try:
-        return _compared(db, files, candidates, ahead)
-    finally:
-        if ahead is not None:
-            ahead.close()
-
-
-def _paths(files: listing.RecordFiles, start: int) -> Iterator[str]:
-    """The paths of the listing from the ``start``-th on."""
+    stored, deleted = statpass.Stored(), _outside(db, [folder for _, folder, _ in files.tables()])
     for _, folder, names in files.tables():
-        if start >= len(names):
-            start -= len(names)
+        kept = folders.kept.pop(folder, None)
+        if kept is not None:
+            stored.extend(kept)
             continue
-        for name in names[start:]:
-            yield f"{folder}/{name}"
-        start = 0
-
-
-def _compared(
-    db: sqlite3.Connection, files: listing.RecordFiles, candidates: set[str] | None, ahead: statpass.Ahead | None
-) -> tuple[Files, dict[str, Key], list[str], int]:
-    """``_compare``'s pass; the stats of the files from ``ahead.start`` on come from ``ahead`` if it is given."""
-    changed: list[tuple[str, str]] = []
-    keys: dict[str, Key] = {}
-    deleted: list[str] = []
-    rows = db.execute("SELECT path, mtime, ctime, size, ino FROM stats ORDER BY path")
-    row = next(rows, None)
-    kept = 0
-    left = ahead.start if ahead is not None else len(files)  # files to stat here before the child's share
-    given = None
-    stat, settled = os.stat, listing.settled_key
-    for table, folder, names in files.tables():  # in path order; the hot loop: one stat and one comparison a file
-        for name in names:
+        rows = _rows(db, folder, "path, mtime, ctime, size, ino")
+        row = next(rows, None)
+        for name in names:  # the listing and the folder's rows side by side, both in path order
             path = f"{folder}/{name}"
             while row is not None and row[0] < path:
                 deleted.append(row[0])
                 row = next(rows, None)
-            old = None
             if row is not None and row[0] == path:
-                old, row, kept = row, next(rows, None), kept + 1
-                if candidates is not None and path not in candidates:
-                    continue  # git: the content the cache was made from
-            if left:
-                left -= 1
-                try:
-                    st = stat(path)
-                except OSError:
-                    key = None
-                else:
-                    key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                stored.add(*row[1:])
+                row = next(rows, None)
             else:
-                if given is None:  # the child's share: its stats, or this process's if it failed
-                    assert ahead is not None
-                    given = ahead.keys() or statpass.stats(_paths(files, ahead.start))
-                key = next(given)
-            if key is None:
-                changed.append((table, path))
-                keys[path] = ()
-            elif old is None or old[1:] != key:
-                changed.append((table, path))
-                keys[path] = settled(*key)
-    while row is not None:
-        deleted.append(row[0])
-        row = next(rows, None)
-    return changed, keys, deleted, kept
+                stored.new()
+        while row is not None:
+            deleted.append(row[0])
+            row = next(rows, None)
+    held = len(stored) - stored.times[2::3].count(statpass.NEW)
+    workers = listing.jobs_default() if jobs is None else jobs
+    listed = [(folder, names) for _, folder, names in files.tables()]
+    return _named(files, statpass.changed(listed, stored, workers, candidates), deleted, held)
+
+
+def _outside(db: sqlite3.Connection, folders: list[str]) -> list[str]:
+    """The paths the cache holds outside every listed table folder (a table folder gone): deleted."""
+    bounds = [bound for folder in folders for bound in (f"{folder}/", f"{folder}0")]
+    below, above = "SELECT path FROM stats WHERE path <= ?", "SELECT path FROM stats WHERE path >= ?"
+    if not bounds:
+        return [path for (path,) in db.execute("SELECT path FROM stats")]
+    out = [path for (path,) in db.execute(below, (bounds[0],))]
+    for low, high in zip(bounds[1::2], bounds[2::2], strict=False):  # the gaps between folders: index lookups
+        out.extend(path for (path,) in db.execute(f"{above} AND path <= ?", (low, high)))
+    out.extend(path for (path,) in db.execute(above, (bounds[-1],)))
+    return out
+
+
+def _named(
+    files: listing.RecordFiles, found: list[statpass.Found], deleted: list[str], kept: int
+) -> tuple[Files, dict[str, Key], list[str], int]:
+    """``_compare``'s answer from the indices of the changed files in the listing."""
+    changed: list[tuple[str, str]] = []
+    keys: dict[str, Key] = {}
+    at, settled = 0, listing.settled_key
+    hits = iter(found)
+    hit = next(hits, None)
+    for table, folder, names in files.tables():
+        while hit is not None and hit[0] < at + len(names):
+            path = f"{folder}/{names[hit[0] - at]}"
+            changed.append((table, path))
+            keys[path] = settled(*hit[1]) if hit[1] is not None else ()
+            hit = next(hits, None)
+        at += len(names)
+    return changed, keys, sorted(deleted), kept
 
 
 def _compare_candidates(
@@ -442,10 +444,12 @@ def _texts(root: Path) -> list[str]:
 
 
 def _text_rows(paths: list[str], keys: dict[str, Key]) -> Iterable[tuple[Any, ...]]:
+    """The rows of the archived texts still there; one not stat-ed, or changed just now, is kept without a stat:
+    its next run reads it again, and sees it gone if it is."""
     for path in paths:
         key = keys.get(path)
-        if key:
-            yield (path, *key)
+        if key is not None:
+            yield (path, *(key or (None, None, None, None)))
 
 
 def _package_issues(root: Path) -> list[Issue]:

@@ -56,13 +56,14 @@ def stat_key(path: str) -> tuple[int, ...]:
 
 
 def settled_key(mtime: int, ctime: int, size: int, ino: int) -> tuple[int, ...]:
-    """The key of a file stat-ed just now, or () if it changed less than ``RACY_NS`` ago (or in the future).
+    """The key of a file stat-ed just now, or () if its mtime is less than ``RACY_NS`` old (or in the future).
 
     A file's clock ticks coarsely (FAT: 2 s; Linux's file systems: a few ms), so a write landing in the same
     tick as the one before it, after the file was read, would leave its stat as it was (git's "racily clean"
-    files). Such a stat is not kept: the next run reads the file again, when its tick is long past.
+    files). Such a stat is not kept: the next run reads the file again, when its tick is long past. As in git,
+    the mtime decides (every write sets it to the present); the ctime stays part of the key.
     """
-    if time.time_ns() - max(mtime, ctime) < RACY_NS:
+    if time.time_ns() - mtime < RACY_NS:
         return ()
     return (mtime, ctime, size, ino)
 

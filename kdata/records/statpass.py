@@ -1,10 +1,11 @@
-"""Stat the second half of a large listing in a forked child while the process that forked it stats the first.
+"""Find the record files whose stat differs from the cache's, the second half of a large listing in a forked child.
 
 A cached ``kdata validate`` that finds little changed spends most of its time in stat(2), one call a record
-file (100,000 files: about 0.25 s on one core). With two cores the child takes the second half, writing each
-file's (mtime, ctime, size, inode) into memory shared with its parent, and only that: it never touches the
-cache's SQLite connection (a forked child must not) and leaves with ``os._exit``. Where fork is missing or
-unsafe (not Linux, threads running), or the child fails, the parent stats every file itself.
+file (100,000 files: about 0.25 s on one core). The stats the cache holds are laid out beside the listing
+(``Stored``: one slot a file, in listing order), so each half is compared where it is stat-ed. The child
+compares the second half and writes only what differs into memory shared with its parent; it never touches
+the cache's SQLite connection (a forked child must not) and leaves with ``os._exit``. Where fork is missing or
+unsafe (not Linux, threads running), or the child fails, this process compares every file itself.
 """
 
 from __future__ import annotations
@@ -14,79 +15,129 @@ import os
 import struct
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from array import array
+from collections.abc import Iterable, Sequence
 
 #: Below this many files a second process costs more than it saves (forking: a few ms).
 MIN_FILES = 10_000
-#: One file's stat in the shared memory: mtime, ctime and size as signed 64-bit integers, the inode unsigned.
-_KEY = struct.Struct("qqqQ")
-#: The size written for a file that could not be stat-ed (a real size is never negative).
-_MISSING = -1
+#: The size kept for a file the cache holds without a stat (never equal to a real size: always rechecked).
+NO_STAT = -1
+#: The size kept for a file the cache does not hold (new since it was made).
+NEW = -2
+#: One file found changed, in the shared memory: its index, mtime, ctime, size (NO_STAT: cannot be stat-ed), inode.
+_FOUND = struct.Struct("qqqqQ")
+_COUNT = struct.Struct("q")
+
+#: A file found changed: its index in the listing and its stat, None if it cannot be stat-ed.
+Found = tuple[int, tuple[int, int, int, int] | None]
 
 
-class Ahead:
-    """The stats of the paths from ``start`` on, taken by a forked child; ``keys`` waits for them."""
+class Stored:
+    """The cache's stat of each file of the listing, in listing order: (mtime, ctime, size) and inode apart."""
 
-    def __init__(self, start: int, count: int, paths: Iterator[str]) -> None:
-        self.start, self._count = start, count
-        self._memory = mmap.mmap(-1, max(1, count * _KEY.size))  # anonymous: shared with the child
-        self._pid = os.fork()
-        if self._pid == 0:  # the child: stat, write, leave without running anything of the parent's
-            status = 1
+    def __init__(self) -> None:
+        self.times = array("q")  # mtime, ctime and size of each file
+        self.inodes = array("Q")
+
+    def __len__(self) -> int:
+        return len(self.inodes)
+
+    def add(self, mtime: int | None, ctime: int | None, size: int | None, ino: int | None) -> None:
+        """The stat of the next file, as a row of the cache has it (Nones: kept without one)."""
+        if size is None or mtime is None or ctime is None or ino is None:
+            self.times.extend((0, 0, NO_STAT))
+            self.inodes.append(0)
+        else:
+            self.times.extend((mtime, ctime, size))
+            self.inodes.append(ino)
+
+    def new(self) -> None:
+        """The next file is not in the cache."""
+        self.times.extend((0, 0, NEW))
+        self.inodes.append(0)
+
+    def extend(self, other: Stored) -> None:
+        self.times.extend(other.times)
+        self.inodes.extend(other.inodes)
+
+
+def changed(
+    folders: Sequence[tuple[str, list[str]]], stored: Stored, jobs: int, candidates: set[str] | None = None
+) -> list[Found]:
+    """The files of ``folders`` (folder, file names: the listing) whose stat differs from ``stored``, in order.
+
+    With ``candidates`` (git), a file the cache holds is stat-ed only if it is one of them.
+    """
+    count = len(stored)
+    one = count < MIN_FILES or jobs < 2 or candidates is not None
+    if one or sys.platform != "linux" or threading.active_count() > 1:
+        return _changed(folders, stored, 0, count, candidates)
+    start = count // 2
+    memory = mmap.mmap(-1, _COUNT.size + (count - start) * _FOUND.size)  # anonymous: shared with the child
+    pid = os.fork()
+    if pid == 0:  # the child: compare, write, leave without running anything of the parent's
+        status = 1
+        try:
+            _write(memory, _changed(folders, stored, start, count, None))
+            status = 0
+        finally:
+            os._exit(status)
+    try:
+        mine = _changed(folders, stored, 0, start, None)
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        theirs = _read(memory) if os.waitstatus_to_exitcode(status) == 0 else None
+        return mine + (theirs if theirs is not None else _changed(folders, stored, start, count, None))
+    finally:
+        if pid:  # this process failed while the child ran: stop it
             try:
-                _stat_into(self._memory, paths)
-                status = 0
-            finally:
-                os._exit(status)
-
-    def keys(self) -> Iterator[tuple[int, int, int, int] | None] | None:
-        """Each path's (mtime, ctime, size, inode), None where it could not be stat-ed; None if the child failed."""
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = 0
-        if os.waitstatus_to_exitcode(status) != 0:
-            return None
-        return _read(self._memory, self._count)
-
-    def close(self) -> None:
-        """Stop a child still running (the run failed before it needed the stats) and free the memory."""
-        if self._pid:
-            try:
-                os.kill(self._pid, 9)
-                os.waitpid(self._pid, 0)
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
             except OSError:
                 pass
-            self._pid = 0
-        self._memory.close()
+        memory.close()
 
 
-def ahead(count: int, jobs: int, paths: Iterator[str]) -> Ahead | None:
-    """Start a child stat-ing the second half of ``count`` paths (``paths`` yields them from there), or None
-    when one process is better: a small listing, one job, or fork not safe here."""
-    if count < MIN_FILES or jobs < 2 or sys.platform != "linux" or threading.active_count() > 1:
-        return None
-    start = count // 2
-    return Ahead(start, count - start, paths)
+def _changed(
+    folders: Iterable[tuple[str, list[str]]], stored: Stored, lo: int, hi: int, candidates: set[str] | None
+) -> list[Found]:
+    """``changed`` for the files from index ``lo`` up to ``hi``; the hot loop: one stat and a comparison a file."""
+    out: list[Found] = []
+    times, inodes, stat, at = stored.times, stored.inodes, os.stat, 0
+    for folder, names in folders:
+        first, last, at = max(lo - at, 0), min(hi - at, len(names)), at + len(names)
+        i = at - len(names) + first  # the index of names[first]
+        for name in names[first:last] if first < last else ():
+            path, t = f"{folder}/{name}", 3 * i
+            if candidates is not None and times[t + 2] != NEW and path not in candidates:
+                i += 1
+                continue  # git: the content the cache was made from
+            try:
+                st = stat(path)
+            except OSError:
+                out.append((i, None))
+                i += 1
+                continue
+            mtime, ctime, size, ino = st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
+            if mtime != times[t] or ctime != times[t + 1] or size != times[t + 2] or ino != inodes[i]:
+                out.append((i, (mtime, ctime, size, ino)))
+            i += 1
+        if at >= hi:
+            break
+    return out
 
 
-def stats(paths: Iterable[str]) -> Iterator[tuple[int, int, int, int] | None]:
-    """Each path's (mtime, ctime, size, inode) as stat-ed now, or None if it cannot be."""
-    stat = os.stat
-    for path in paths:
-        try:
-            st = stat(path)
-        except OSError:
-            yield None
-        else:
-            yield (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+def _write(memory: mmap.mmap, found: list[Found]) -> None:
+    _COUNT.pack_into(memory, 0, len(found))
+    offset = _COUNT.size
+    for i, key in found:
+        _FOUND.pack_into(memory, offset, i, *(key or (0, 0, NO_STAT, 0)))
+        offset += _FOUND.size
 
 
-def _stat_into(memory: mmap.mmap, paths: Iterator[str]) -> None:
-    pack, offset = _KEY.pack_into, 0
-    for key in stats(paths):
-        pack(memory, offset, *(key or (0, 0, _MISSING, 0)))
-        offset += _KEY.size
-
-
-def _read(memory: mmap.mmap, count: int) -> Iterator[tuple[int, int, int, int] | None]:
-    for key in _KEY.iter_unpack(memory[: count * _KEY.size]):
-        yield None if key[2] == _MISSING else key
+def _read(memory: mmap.mmap) -> list[Found]:
+    (count,) = _COUNT.unpack_from(memory, 0)
+    out: list[Found] = []
+    for i, mtime, ctime, size, ino in _FOUND.iter_unpack(memory[_COUNT.size : _COUNT.size + count * _FOUND.size]):
+        out.append((i, None if size == NO_STAT else (mtime, ctime, size, ino)))
+    return out

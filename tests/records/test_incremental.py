@@ -37,14 +37,14 @@ def _validate(project: Path, cache: Path, *flags: str) -> tuple[int, list[dict[s
     return result.returncode, json.loads(result.stdout)
 
 
-def _settled(root: Path) -> None:
-    """Wait until every file under ``root`` changed longer ago than the cache trusts (``listing.RACY_NS``)."""
-    import time
-
-    from kdata.records.listing import RACY_NS
-
-    newest = max(max(s.st_mtime_ns, s.st_ctime_ns) for p in root.rglob("*") if (s := p.lstat()))
-    time.sleep(max(0, newest + RACY_NS - time.time_ns()) / 1e9 + 0.01)
+def _aged(*roots: Path) -> None:
+    """Set back by an hour the mtime of each of ``roots`` and of everything under it: the cache keeps their
+    stats at once (a file whose mtime is less than ``listing.RACY_NS`` old is read again by the next run)."""
+    for root in roots:
+        for path in [root, *root.rglob("*")]:
+            st = path.lstat()
+            if not path.is_symlink():
+                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - 3600 * 10**9))
 
 
 def _records(raw: Path) -> list[Path]:
@@ -192,24 +192,24 @@ def test_cached_runs_with_the_stats_split_between_two_processes_equal_full_runs(
     use): after random changes that move the split point across tables, the results equal a full run's."""
     from kdata.records import statpass
 
-    started = []
-    real = statpass.ahead
+    taken: list[int] = []  # each time the child's answer is taken
+    real = statpass._read
     monkeypatch.setenv("KDATA_JOBS", "2")
     monkeypatch.setattr(statpass, "MIN_FILES", 2)
-    monkeypatch.setattr(statpass, "ahead", lambda *a: started.append(real(*a)) or started[-1])
+    monkeypatch.setattr(statpass, "_read", lambda memory: taken.append(1) or real(memory))
     rng, cache = random.Random(100 + seed), tmp_path / "cache"
     for step in range(20):
         _mutate(rng, project / "raw")
         full = _validate(project, cache, "--no-cache")
         assert _validate(project, cache) == full, f"seed {seed}, step {step}"
-    assert sum(ahead is not None for ahead in started) >= 15, started
+    assert len(taken) >= 15, taken
     # And no file is read again for nothing: unchanged files are found unchanged on either side of the split.
     from kdata.records import incremental
 
     monkeypatch.chdir(project)
     monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
     records = _records(Path("raw"))
-    _settled(Path("raw"))
+    _aged(Path("raw"))
     incremental.check_tree(Path("raw"))
     assert incremental.check_tree(Path("raw")).rechecked == 0
     for path in (records[0], records[-1]):  # one in this process's half, one in the child's
@@ -297,7 +297,7 @@ def test_a_file_rewritten_while_the_cache_is_filled_is_read_again_by_the_next_ru
         return found
 
     monkeypatch.setattr(scan, "check_file", written_during_the_read)
-    _settled(project / "raw")  # else every file of the new tree is read again by the next run (below)
+    _aged(project / "raw")  # else every file of the new tree is read again by the next run (below)
     filled = incremental.check_tree(Path("raw"), jobs=1)
     monkeypatch.setattr(scan, "check_file", real)
     after = incremental.check_tree(Path("raw"), jobs=1)
@@ -310,9 +310,9 @@ def test_a_file_rewritten_while_the_cache_is_filled_is_read_again_by_the_next_ru
 def test_a_file_changed_just_before_a_run_is_read_again_by_the_next_run(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A stat taken less than ``RACY_NS`` after the file changed is not kept: a write in the same tick of the file's
-    clock, after the read, would leave it as it was. So the next run reads that file (or package.yaml) again,
-    until it has not changed for that long; archived texts likewise."""
+    """A stat taken less than ``RACY_NS`` after the file's mtime is not kept: a write in the same tick of the file's
+    clock, after the read, would leave it as it was. So the next run reads that file (or package.yaml, or an
+    archived text) again, until its mtime is that old."""
     from kdata.records import incremental, listing
 
     monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / "cache"))
@@ -321,27 +321,30 @@ def test_a_file_changed_just_before_a_run_is_read_again_by_the_next_run(
     real_package_issues = incremental._package_issues
     monkeypatch.setattr(incremental, "_package_issues", lambda root: packaged.append(1) or real_package_issues(root))
     raw = Path("raw")
-    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))  # filled: every file just made
-    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))  # all still too new to trust
-    _settled(raw)
-    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))
+    _aged(raw)
+    assert incremental.check_tree(raw, jobs=1).rechecked == len(_records(raw))  # filled
     packaged.clear()
     assert incremental.check_tree(raw, jobs=1).rechecked == 0 and packaged == []
     target, text = _records(raw)[3], next((raw / "sources").glob("*.txt"))
     for path in (target, raw / "package.yaml", text):
         path.write_bytes(path.read_bytes())  # the same bytes, a new stat
-    stored_texts = "SELECT count(*) FROM texts"
-    for _ in range(2):  # rechecked as long as the write is recent
+    stored_texts = f"SELECT count(*) FROM texts WHERE path = '{text}' AND mtime IS NULL"
+    for _ in range(2):  # read again as long as the write is recent
         assert incremental.check_tree(raw, jobs=1).rechecked == 1 and len(packaged) == 1
         packaged.clear()
         with incremental.sqlite3.connect(incremental.cache_file(raw)) as db:
-            assert db.execute(stored_texts).fetchone()[0] == len(list((raw / "sources").glob("*.txt"))) - 1
+            assert db.execute(stored_texts).fetchone()[0] == 1  # the text's row: no stat
     time.sleep(listing.RACY_NS / 1e9)
     assert incremental.check_tree(raw, jobs=1).rechecked == 1 and len(packaged) == 1  # stored stat: ()
     packaged.clear()
     assert incremental.check_tree(raw, jobs=1).rechecked == 0 and packaged == []  # settled
     with incremental.sqlite3.connect(incremental.cache_file(raw)) as db:
-        assert db.execute(stored_texts).fetchone()[0] == len(list((raw / "sources").glob("*.txt")))
+        assert db.execute(stored_texts).fetchone()[0] == 0  # its stat kept
+    assert _validate(project, tmp_path / "cache") == _validate(project, tmp_path / "cache", "--no-cache")
+    text.write_bytes(text.read_bytes() + b" ")
+    incremental.check_tree(raw, jobs=1)  # a text changed just now: kept without a stat
+    text.unlink()  # then gone: the run sees it gone
+    assert "KD302" in {i.code for i in incremental.check_tree(raw, jobs=1).issues}
     assert _validate(project, tmp_path / "cache") == _validate(project, tmp_path / "cache", "--no-cache")
 
 
@@ -379,7 +382,7 @@ def test_a_folder_whose_stat_is_unchanged_is_not_listed_again_and_any_change_to_
     for name in FOLDER_CHANGES:  # one project each, all settled at once (a stat just taken is not kept)
         projects[name] = tmp_path / name.replace(" ", "-")
         shutil.copytree(GOOD / "raw", projects[name] / "raw")
-    _settled(tmp_path)
+    _aged(tmp_path)
     recalled: list[str] = []
     real = incremental._Folders.names
 
@@ -397,7 +400,8 @@ def test_a_folder_whose_stat_is_unchanged_is_not_listed_again_and_any_change_to_
         assert incremental.check_tree(Path("raw")).rechecked == 0
         assert "raw/events" in recalled and "raw/sources" not in recalled  # texts beside records: always listed
         change(projects[name] / "raw" / "events")
-    _settled(tmp_path)  # the folders' new stats are then kept too: only their difference makes them listed again
+        if name != "content only":  # the folder's new stat kept at once: only its difference makes it listed again
+            os.utime(projects[name] / "raw" / "events", ns=(0, time.time_ns() - 3600 * 10**9))
     for name in FOLDER_CHANGES:
         project, cache = projects[name], tmp_path / f"cache-{name}"
         recalled.clear()
@@ -418,7 +422,7 @@ def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(proj
         "print(sorted(m for m in ('yaml', 'pydantic', 'kdata.records.models') if m in sys.modules), file=sys.stderr)"
     )
     env = {**os.environ, "KDATA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": _HERE}
-    _settled(project / "raw")  # a file changed just before a run is read again by the next one
+    _aged(project / "raw")  # a file changed just before a run is read again by the next one
     runs = [
         subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True) for _ in "ab"
     ]
@@ -530,7 +534,7 @@ def test_a_byte_changed_inside_a_value_the_cache_keeps_is_damage_and_the_run_is_
     (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")  # issues to keep
     (project / "raw/package.yaml").write_text((project / "raw/package.yaml").read_text() + "unknown: 1\n")
     monkeypatch.chdir(project)
-    _settled(project / "raw")
+    _aged(project / "raw")
     raw, cache = Path("raw"), tmp_path / "cache"
     monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
     incremental.check_tree(raw)

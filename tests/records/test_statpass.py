@@ -1,74 +1,124 @@
-"""A forked child stats the second half of a large listing (``kdata.records.statpass``): what it finds, and
-what happens when it fails or is no longer wanted."""
+"""Which files' stat differs from the cache's (``kdata.records.statpass``), a large listing's second half compared
+in a forked child: the same answer as one process, and what happens when either side fails."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
 from pathlib import Path
 
 import pytest
 
 from kdata.records import statpass
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here: every file is stat-ed in one process")
+pytestmark = pytest.mark.skipif(
+    not hasattr(os, "fork") or os.uname().sysname != "Linux", reason="the listing is split on Linux"
+)
 
 
-def _files(tmp_path: Path, n: int) -> list[str]:
-    paths = []
-    for i in range(n):
-        path = tmp_path / f"f{i:03}.yaml"
-        path.write_text("x" * i)
-        paths.append(str(path))
-    return paths
+def _tree(tmp_path: Path) -> tuple[list[tuple[str, list[str]]], statpass.Stored]:
+    """Three folders of files and the cache's stats of them: most the same, some changed, new, gone or unstat-ed."""
+    folders, stored = [], statpass.Stored()
+    for f, n in (("a", 7), ("b", 30), ("c", 13)):
+        (tmp_path / f).mkdir()
+        names = [f"{i:03}.yaml" for i in range(n)]
+        folders.append((str(tmp_path / f), names))
+        for i, name in enumerate(names):
+            path = tmp_path / f / name
+            if i % 11 != 5:  # some files are gone
+                path.write_text("x" * i)
+            if i % 5 == 3:
+                os.utime(path, ns=(0, -1_500_000_000))  # a negative mtime, the same as the cache's
+            st = path.stat() if path.exists() else None
+            kind = i % 7
+            if st is None or kind == 0:
+                stored.new()
+            elif kind == 1:
+                stored.add(None, None, None, None)  # kept without a stat
+            elif kind == 2:
+                stored.add(st.st_mtime_ns + 1, st.st_ctime_ns, st.st_size, st.st_ino)  # changed since
+            else:
+                stored.add(st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+    return folders, stored
 
 
-def test_the_child_finds_each_file_as_a_stat_here_does(tmp_path: Path) -> None:
-    paths = _files(tmp_path, 50)
-    paths[27] = str(tmp_path / "gone.yaml")  # cannot be stat-ed: None
-    os.utime(paths[23], ns=(0, -1_500_000_000))  # a negative mtime survives the shared memory
-    ahead = statpass.Ahead(20, 30, iter(paths[20:]))
-    try:
-        found = ahead.keys()
-        assert found is not None
-        child = list(found)
-    finally:
-        ahead.close()
-    here = list(statpass.stats(paths))
-    assert child == here[20:]
-    assert here[27] is None
-    assert here[23] == (-1_500_000_000, os.stat(paths[23]).st_ctime_ns, 23, os.stat(paths[23]).st_ino)
-    assert [key[2] for key in here if key] == [i for i in range(50) if i != 27]
+def _expected(folders: list[tuple[str, list[str]]], stored: statpass.Stored) -> list[statpass.Found]:
+    """What differs, found with nothing of statpass but its layout."""
+    out: list[statpass.Found] = []
+    i = 0
+    for folder, names in folders:
+        for name in names:
+            try:
+                st = os.stat(f"{folder}/{name}")
+            except OSError:
+                out.append((i, None))
+            else:
+                key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+                if key != (*stored.times[3 * i : 3 * i + 3], stored.inodes[i]):
+                    out.append((i, key))
+            i += 1
+    return out
 
 
-def test_a_child_that_fails_leaves_the_stats_to_this_process(tmp_path: Path) -> None:
-    paths = _files(tmp_path, 4)
-
-    def broken() -> Iterator[str]:
-        yield paths[0]
-        raise RuntimeError("the listing went wrong")
-
-    ahead = statpass.Ahead(0, 4, broken())
-    assert ahead.keys() is None
-    ahead.close()
+@pytest.fixture
+def small(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Split from 2 files on (10,000 in use); the list records each time the child's answer is taken."""
+    taken: list[int] = []
+    real = statpass._read
+    monkeypatch.setattr(statpass, "MIN_FILES", 2)
+    monkeypatch.setattr(statpass, "_read", lambda memory: taken.append(1) or real(memory))
+    return taken
 
 
-def test_a_child_no_longer_wanted_is_stopped_and_reaped(tmp_path: Path) -> None:
-    import time
+def test_the_child_finds_what_one_process_finds(tmp_path: Path, small: list[int]) -> None:
+    folders, stored = _tree(tmp_path)
+    expected = _expected(folders, stored)
+    assert statpass.changed(folders, stored, 1) == expected and small == []
+    assert statpass.changed(folders, stored, 2) == expected and small == [1]
+    assert {key is None for _, key in expected} == {True, False} and len(expected) < len(stored)
 
-    def endless() -> Iterator[str]:
-        while True:
-            time.sleep(0.01)
-            yield str(tmp_path)
 
-    ahead = statpass.Ahead(0, 10**6, endless())
-    pid = ahead._pid
-    ahead.close()
+def test_a_child_that_fails_leaves_its_half_to_this_process(
+    tmp_path: Path, small: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders, stored = _tree(tmp_path)
+
+    def broken(memory: object, found: object) -> None:  # runs in the child only
+        raise RuntimeError("the child went wrong")
+
+    monkeypatch.setattr(statpass, "_write", broken)
+    assert statpass.changed(folders, stored, 2) == _expected(folders, stored)
+    assert small == []  # the child's answer was never taken
+
+
+def test_when_this_process_fails_the_child_is_stopped_and_reaped(
+    tmp_path: Path, small: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folders, stored = _tree(tmp_path)
+    real = statpass._changed
+
+    def slow_child_failing_parent(*args: object) -> list[statpass.Found]:
+        if args[2] == 0:  # this process's half
+            raise KeyboardInterrupt
+        time.sleep(60)  # the child's half: never ends by itself
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(statpass, "_changed", slow_child_failing_parent)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        statpass.changed(folders, stored, 2)
+    assert time.monotonic() - started < 30
     with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
+        os.waitpid(-1, os.WNOHANG)  # no child left, not even a zombie
 
 
-def test_small_listings_and_one_job_stay_in_one_process(tmp_path: Path) -> None:
-    paths = iter(_files(tmp_path, 2))
-    assert statpass.ahead(statpass.MIN_FILES - 1, 2, paths) is None
-    assert statpass.ahead(statpass.MIN_FILES, 1, paths) is None
+def test_small_listings_one_job_and_git_stay_in_one_process(tmp_path: Path, small: list[int]) -> None:
+    folders, stored = _tree(tmp_path)
+    statpass.MIN_FILES = len(stored) + 1  # restored by the fixture's monkeypatch
+    assert statpass.changed(folders, stored, 2) == _expected(folders, stored)
+    statpass.MIN_FILES = 2
+    assert statpass.changed(folders, stored, 1) == _expected(folders, stored)
+    candidates = {f"{folders[1][0]}/{name}" for name in folders[1][1]}
+    found = statpass.changed(folders, stored, 2, candidates)
+    assert found == [(i, key) for i, key in _expected(folders, stored) if 7 <= i < 37 or stored.times[3 * i + 2] == -2]
+    assert small == []
