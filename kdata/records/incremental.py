@@ -81,6 +81,8 @@ REFILL_SHARE = 0.6
 #: (1 / LOOKUP_SHARE) of the tree; more, and one pass over the listing and the cache is cheaper.
 MAX_LOOKUPS = 64
 LOOKUP_SHARE = 8
+#: Rows of the cache's stats read at once where a folder's names come from the cache.
+_BATCH = 4096
 #: A file's stat as the cache compares it; () for a file that cannot be stat-ed (always rechecked).
 Key = tuple[int, ...]
 
@@ -282,12 +284,13 @@ class _Folders:
         value = self.stored.get(row)
         if value is None or tuple(unsealed(value)[0]) != key:
             return None
-        start, kept = f"{folder}/", statpass.Stored()
-        names = []
-        add = kept.add
-        for path, mtime, ctime, size, ino in _rows(self.db, folder, "path, mtime, ctime, size, ino"):
-            names.append(path[len(start) :])
-            add(mtime, ctime, size, ino)
+        start, kept = len(folder) + 1, statpass.Stored()
+        names: list[str] = []
+        rows = _rows(self.db, folder, "path, mtime, ctime, size, ino")
+        while batch := rows.fetchmany(_BATCH):  # a column at a time: no call a file
+            paths, *stats = zip(*batch, strict=True)
+            names.extend(path[start:] for path in paths)
+            kept.columns(*stats)
         if unsealed(value)[1] != _digest(names):
             raise ValueError(f"the cache's names of {folder} are not the ones listed")
         self.seen[row], self.kept[folder] = value, kept
@@ -356,7 +359,7 @@ def _compare(
         while row is not None:
             deleted.append(row[0])
             row = next(rows, None)
-    held = len(stored) - stored.times[2::3].count(statpass.NEW)
+    held = len(stored) - stored.sizes.count(statpass.NEW)
     workers = listing.jobs_default() if jobs is None else jobs
     listed = [(folder, names) for _, folder, names in files.tables()]
     return _named(files, statpass.changed(listed, stored, workers, candidates), deleted, held)

@@ -17,6 +17,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 #: Below this many files a second process costs more than it saves (forking: a few ms).
 MIN_FILES = 10_000
@@ -33,11 +34,10 @@ Found = tuple[int, tuple[int, int, int, int] | None]
 
 
 class Stored:
-    """The cache's stat of each file of the listing, in listing order: (mtime, ctime, size) and inode apart."""
+    """The cache's stat of each file of the listing, in listing order, one array a field."""
 
     def __init__(self) -> None:
-        self.times = array("q")  # mtime, ctime and size of each file
-        self.inodes = array("Q")
+        self.mtimes, self.ctimes, self.sizes, self.inodes = array("q"), array("q"), array("q"), array("Q")
 
     def __len__(self) -> int:
         return len(self.inodes)
@@ -45,19 +45,40 @@ class Stored:
     def add(self, mtime: int | None, ctime: int | None, size: int | None, ino: int | None) -> None:
         """The stat of the next file, as a row of the cache has it (Nones: kept without one)."""
         if size is None or mtime is None or ctime is None or ino is None:
-            self.times.extend((0, 0, NO_STAT))
-            self.inodes.append(0)
+            self.new(NO_STAT)
         else:
-            self.times.extend((mtime, ctime, size))
+            self.mtimes.append(mtime)
+            self.ctimes.append(ctime)
+            self.sizes.append(size)
             self.inodes.append(ino)
 
-    def new(self) -> None:
-        """The next file is not in the cache."""
-        self.times.extend((0, 0, NEW))
+    def columns(
+        self, mtimes: Sequence[Any], ctimes: Sequence[Any], sizes: Sequence[Any], inodes: Sequence[Any]
+    ) -> None:
+        """The stats of the next files, a column of the cache's rows each: the arrays extended at once."""
+        before = len(self.inodes)
+        try:
+            self.mtimes.extend(mtimes)
+            self.ctimes.extend(ctimes)
+            self.sizes.extend(sizes)
+            self.inodes.extend(inodes)
+        except TypeError:  # a None among them (a file kept without a stat): undone, then one at a time
+            for field in (self.mtimes, self.ctimes, self.sizes, self.inodes):
+                del field[before:]
+            for row in zip(mtimes, ctimes, sizes, inodes, strict=True):
+                self.add(*row)
+
+    def new(self, size: int = -2) -> None:
+        """The next file is not in the cache (or, with ``NO_STAT``, kept without a stat)."""
+        self.mtimes.append(0)
+        self.ctimes.append(0)
+        self.sizes.append(size)
         self.inodes.append(0)
 
     def extend(self, other: Stored) -> None:
-        self.times.extend(other.times)
+        self.mtimes.extend(other.mtimes)
+        self.ctimes.extend(other.ctimes)
+        self.sizes.extend(other.sizes)
         self.inodes.extend(other.inodes)
 
 
@@ -103,13 +124,13 @@ def _changed(
 ) -> list[Found]:
     """``changed`` for the files from index ``lo`` up to ``hi``; the hot loop: one stat and a comparison a file."""
     out: list[Found] = []
-    times, inodes, stat, at = stored.times, stored.inodes, os.stat, 0
+    mtimes, ctimes, sizes, inodes, stat, at = stored.mtimes, stored.ctimes, stored.sizes, stored.inodes, os.stat, 0
     for folder, names in folders:
         first, last, at = max(lo - at, 0), min(hi - at, len(names)), at + len(names)
         i = at - len(names) + first  # the index of names[first]
         for name in names[first:last] if first < last else ():
-            path, t = f"{folder}/{name}", 3 * i
-            if candidates is not None and times[t + 2] != NEW and path not in candidates:
+            path = f"{folder}/{name}"
+            if candidates is not None and sizes[i] != NEW and path not in candidates:
                 i += 1
                 continue  # git: the content the cache was made from
             try:
@@ -119,7 +140,7 @@ def _changed(
                 i += 1
                 continue
             mtime, ctime, size, ino = st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino
-            if mtime != times[t] or ctime != times[t + 1] or size != times[t + 2] or ino != inodes[i]:
+            if mtime != mtimes[i] or ctime != ctimes[i] or size != sizes[i] or ino != inodes[i]:
                 out.append((i, (mtime, ctime, size, ino)))
             i += 1
         if at >= hi:

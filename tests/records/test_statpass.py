@@ -54,7 +54,7 @@ def _expected(folders: list[tuple[str, list[str]]], stored: statpass.Stored) -> 
                 out.append((i, None))
             else:
                 key = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
-                if key != (*stored.times[3 * i : 3 * i + 3], stored.inodes[i]):
+                if key != (stored.mtimes[i], stored.ctimes[i], stored.sizes[i], stored.inodes[i]):
                     out.append((i, key))
             i += 1
     return out
@@ -120,5 +120,19 @@ def test_small_listings_one_job_and_git_stay_in_one_process(tmp_path: Path, smal
     assert statpass.changed(folders, stored, 1) == _expected(folders, stored)
     candidates = {f"{folders[1][0]}/{name}" for name in folders[1][1]}
     found = statpass.changed(folders, stored, 2, candidates)
-    assert found == [(i, key) for i, key in _expected(folders, stored) if 7 <= i < 37 or stored.times[3 * i + 2] == -2]
+    assert found == [(i, key) for i, key in _expected(folders, stored) if 7 <= i < 37 or stored.sizes[i] == -2]
     assert small == []
+
+
+def test_columns_of_the_cache_are_laid_out_as_rows_added_one_at_a_time() -> None:
+    """A column holding a None (a file kept without a stat) undoes the bulk extension and goes row by row."""
+    rows = [(5, 6, 7, 2**64 - 1), (None, None, None, None), (-3, 0, 0, 9), (1, 2, 3, 4)]
+    for cut in range(len(rows) + 1):
+        one, bulk = statpass.Stored(), statpass.Stored()
+        bulk.columns(*zip(*rows[:cut], strict=True)) if cut else None
+        bulk.columns(*zip(*rows[cut:], strict=True)) if cut < len(rows) else None
+        for row in rows:
+            one.add(*row)
+        for field in ("mtimes", "ctimes", "sizes", "inodes"):
+            assert getattr(bulk, field) == getattr(one, field), (cut, field)
+    assert list(one.sizes) == [7, statpass.NO_STAT, 0, 3] and one.inodes[0] == 2**64 - 1
