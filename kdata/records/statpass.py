@@ -4,8 +4,10 @@ A cached ``kdata validate`` that finds little changed spends most of its time in
 file (100,000 files: about 0.25 s on one core). The stats the cache holds are laid out beside the listing
 (``Stored``: one slot a file, in listing order), so each half is compared where it is stat-ed. The child
 compares the second half and writes only what differs into memory shared with its parent; it never touches
-the cache's SQLite connection (a forked child must not) and leaves with ``os._exit``. Where fork is missing or
-unsafe (not Linux, threads running), or the child fails, this process compares every file itself.
+the cache's SQLite connection (a forked child must not) and leaves with ``os._exit``. It only stats and writes,
+taking no lock another thread of the parent could hold, so it may be forked from a process with threads (a
+program using kdata as a library). Elsewhere than on Linux, or if the child fails, this process compares every
+file itself.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import mmap
 import os
 import struct
 import sys
-import threading
 from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -91,7 +92,7 @@ def changed(
     """
     count = len(stored)
     one = count < MIN_FILES or jobs < 2 or candidates is not None
-    if one or sys.platform != "linux" or threading.active_count() > 1:
+    if one or sys.platform != "linux":
         return _changed(folders, stored, 0, count, candidates)
     start = count // 2
     memory = mmap.mmap(-1, _COUNT.size + (count - start) * _FOUND.size)  # anonymous: shared with the child

@@ -136,3 +136,26 @@ def test_columns_of_the_cache_are_laid_out_as_rows_added_one_at_a_time() -> None
         for field in ("mtimes", "ctimes", "sizes", "inodes"):
             assert getattr(bulk, field) == getattr(one, field), (cut, field)
     assert list(one.sizes) == [7, statpass.NO_STAT, 0, 3] and one.inodes[0] == 2**64 - 1
+
+
+def test_a_process_with_threads_still_splits_the_listing(tmp_path: Path, small: list[int]) -> None:
+    """The child takes no lock another thread could hold (here one holds a lock throughout): kdata used as a
+    library in a program with threads splits its listing too."""
+    import threading
+
+    folders, stored = _tree(tmp_path)
+    held, release = threading.Lock(), threading.Event()
+
+    def holder() -> None:
+        with held:
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        for _ in range(5):
+            assert statpass.changed(folders, stored, 2) == _expected(folders, stored)
+    finally:
+        release.set()
+        thread.join()
+    assert small == [1] * 5
