@@ -53,28 +53,90 @@ SHARED_ONCE = {
     "tests/project/test_benchmarks.py": "benchmark-run",
 }
 
+#: Modules each run whole by one worker (one unit each): their module-scoped set-ups cost a second or more (a built
+#: and installed wheel, a released project served over HTTP, a fork server), made once instead of once per worker;
+#: and the download modules, whose tests mostly wait for a server or a deadline: on one worker, the other worker's
+#: processes use the CPU meanwhile, where both workers used to wait on them at the same time.
+ONE_WORKER = (
+    "tests/reliability/test_portable.py",
+    "tests/reliability/test_kills.py",
+    "tests/reliability/test_faults.py",
+    "tests/project/test_release_workflow.py",
+    "tests/test_download_hostile.py",
+    "tests/test_download_retries.py",
+    "tests/project/test_wheel.py",
+    "tests/release/test_archive.py",
+    "tests/release/test_local_releases.py",
+    "tests/test_download.py",
+    "tests/test_download_secrets.py",
+    "tests/release/test_diff.py",
+)
+
+
+#: The units of ``SHARED_ONCE`` and ``ONE_WORKER`` in the order they are handed out: longest first (seconds of one
+#: worker in a whole run: site 55, portable 49, kills 38, benchmark-run 35, faults 20, the rest 15 or less).
+FIRST = (
+    "site",
+    *ONE_WORKER[:2],
+    "benchmark-run",
+    *ONE_WORKER[2:],
+)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/reliability/ (kills, faults, concurrency) carries the ``reliability`` marker.
 
-    The ``SHARED_ONCE`` groups run first (the site's is the longest unit of work), then the reliability tests:
-    the longest tests, started early, end while the two workers still share the short ones, instead of leaving
-    one worker alone with them at the end.
+    The units of ``FIRST`` run first, longest first, then every other test: the long units, started early, end
+    while the two workers still share the short tests, instead of leaving one worker alone with one at the end.
     """
     folder = REPO / "tests" / "reliability"
     for item in items:
         if item.path.is_relative_to(folder):
             item.add_marker(pytest.mark.reliability)
     # Stable: the order within each part stays.
-    items.sort(key=lambda item: (_group(item.nodeid) is None, not item.path.is_relative_to(folder)))
+    items.sort(key=lambda item: _rank(item.nodeid))
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
 
 
 def _group(nodeid: str) -> str | None:
-    return SHARED_ONCE.get(nodeid.split("::", 1)[0])
+    return SHARED_ONCE.get(_module(nodeid))
+
+
+def _unit(nodeid: str) -> str:
+    """The xdist unit of a test: its ``SHARED_ONCE`` group, its ``ONE_WORKER`` module, or itself."""
+    module = _module(nodeid)
+    return _group(nodeid) or (module if module in ONE_WORKER else nodeid)
+
+
+def _rank(nodeid: str) -> int:
+    """A unit's place in ``FIRST``; every other test after them."""
+    unit = _unit(nodeid)
+    return FIRST.index(unit) if unit in FIRST else len(FIRST)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[object]:
+    """Collect with bytecode writing on, whatever PYTHONDONTWRITEBYTECODE says, and restore it after.
+
+    pytest rewrites the asserts of every test module it imports (about 3.5 s of CPU for this suite, in each xdist
+    worker) and caches the result in ``__pycache__`` only where bytecode may be written; it reads that cache in
+    any case. Where PYTHONDONTWRITEBYTECODE is set (as on CI machines, and here) every run and every worker
+    rewrote every module again. The tests themselves, and every process they start, run as the environment says.
+    """
+    saved = sys.dont_write_bytecode
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = saved
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's load balancing, each test a unit of its own, except the ``SHARED_ONCE`` groups: one unit each.
+    """xdist's load balancing, each test a unit of its own, except the ``SHARED_ONCE`` groups and the ``ONE_WORKER``
+    modules: one unit each, handed out in the order of ``pytest_collection_modifyitems`` (not reordered by size).
 
     (``--dist loadgroup`` with ``xdist_group`` markers would do this, but xdist 3.8 marks a group by changing
     ``item._nodeid``, which pytest 9 no longer reads.)
@@ -83,8 +145,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class SharedOnce(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return _group(nodeid) or nodeid
+            return _unit(nodeid)
 
+    config.option.loadscopereorder = False  # by default xdist hands out the units with the most tests first
     return SharedOnce(config, log)
 
 
