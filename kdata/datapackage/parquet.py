@@ -45,7 +45,9 @@ def read_parquet(
     import pyarrow.parquet as pq
 
     try:
-        with pq.ParquetFile(source) as handle:
+        # pre_buffer: the column chunks read ahead and coalesced on Arrow's I/O pool, as ``pq.read_table`` does
+        # (1,200,000 citations: 0.64 -> 0.56 s, medians of 7); not where no thread pool may start.
+        with pq.ParquetFile(source, pre_buffer=threads) as handle:
             if unless_all_null is not None and _all_null(handle.metadata, unless_all_null):
                 return None
             return handle.read(columns=columns, use_threads=threads)
