@@ -361,3 +361,18 @@ def test_cells_that_span_lines_are_read_across_arrow_blocks(tmp_path: Path) -> N
     table = _read_csv(path, schema)
     assert table.column("text").to_pylist() == texts
     assert table.column("id").to_pylist() == list(range(40_000))
+
+
+def test_verify_never_imports_pandas(built: Path) -> None:
+    """`kdata verify` checks every constraint (pattern, enum, minimum, maximum, maxLength) without pandas: pyarrow
+    imports it where an array or scalar is made from Python values (README: "kdata verify never imports pandas")."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom kdata.cli import main\n"
+        "try:\n    main(['verify', 'dist'])\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+        "print('pandas' in sys.modules, 'pyarrow.compute' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=built, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False True"  # the constraints were checked, with pyarrow alone
