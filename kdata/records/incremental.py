@@ -282,7 +282,10 @@ class _Folders:
     def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
         row = self._PREFIX + folder
         value = self.stored.get(row)
-        if value is None or tuple(unsealed(value)[0]) != key:
+        if value is None:
+            return None
+        kept_key, digest = unsealed(value)
+        if tuple(kept_key) != key:
             return None
         start, kept = len(folder) + 1, statpass.Stored()
         names: list[str] = []
@@ -291,7 +294,7 @@ class _Folders:
             paths, *stats = zip(*batch, strict=True)
             names.extend(path[start:] for path in paths)
             kept.columns(*stats)
-        if unsealed(value)[1] != _digest(names):
+        if digest != _digest(names):
             raise ValueError(f"the cache's names of {folder} are not the ones listed")
         self.seen[row], self.kept[folder] = value, kept
         return names

@@ -69,7 +69,7 @@ class Stored:
             for row in zip(mtimes, ctimes, sizes, inodes, strict=True):
                 self.add(*row)
 
-    def new(self, size: int = -2) -> None:
+    def new(self, size: int = NEW) -> None:
         """The next file is not in the cache (or, with ``NO_STAT``, kept without a stat)."""
         self.mtimes.append(0)
         self.ctimes.append(0)
@@ -129,7 +129,7 @@ def _changed(
     for folder, names in folders:
         first, last, at = max(lo - at, 0), min(hi - at, len(names)), at + len(names)
         i = at - len(names) + first  # the index of names[first]
-        for name in names[first:last] if first < last else ():
+        for name in names[first:last]:
             path = f"{folder}/{name}"
             if candidates is not None and sizes[i] != NEW and path not in candidates:
                 i += 1
