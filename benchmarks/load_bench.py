@@ -8,11 +8,13 @@ so. ``pd.read_parquet(path)`` with NumPy dtypes (object strings, ``datetime.date
 timed beside them for reference only: it builds a different frame.
 
 Each is timed in this one process after one untimed call (imports and file cache warm), the
-median of ``--repeat`` calls; the calls alternate (one of each per round), so that a change in the
-machine's load weighs on all of them alike. 15 rounds by default: one read of a 1,200,000-row table
-varies by a fifth from call to call (each makes a new frame of half a GB), and 7 rounds once gave
-kdata.load / read_parquet 1.17 where two runs of 15 gave 1.05 and 1.01 on the same files. Beside the wall seconds, the CPU seconds of this
-process (all its threads: Arrow decodes on a pool) under ``*_cpu``, steadier on a busy machine.
+median of ``--repeat`` calls; the calls alternate (one of each per round, each round starting with
+the next function), so that a change in the machine's load weighs on all of them alike. 15 rounds by
+default: one read of a 1,200,000-row table varies by a fifth from call to call (each makes a new
+frame of half a GB). ``load_ratio`` is the median of the rounds' own ratios of ``kdata.load`` to
+``read_parquet`` (Arrow dtypes), steadier than a ratio of medians where the machine's speed drifts.
+Beside the wall seconds, the CPU seconds of this process (all its threads: Arrow decodes on a pool)
+under ``*_cpu``.
 Prints JSON.
 
 Usage: python benchmarks/load_bench.py DIST_DIR TABLE [--repeat 15]
@@ -32,23 +34,39 @@ from typing import Any
 REPEAT = 15
 
 
-def medians(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
-    """Median wall seconds (``name``) and CPU seconds (``name_cpu``) of each function over ``repeat`` rounds.
+def rounds(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds of each call of each function, round by round, over ``repeat`` rounds.
 
-    Each function is called once untimed first; then each round calls every function once, in turn.
+    Each function is called once untimed first; then each round calls every function once, in turn, starting
+    with the next one each round. The first call of a round pays for the memory its predecessor returned to the
+    system (the frames are half a GB): with a fixed order, that cost fell on ``kdata.load`` in every round.
     """
     for fn in fns.values():
         fn()
-    wall: dict[str, list[float]] = {name: [] for name in fns}
-    cpu: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in fns}
+    names = list(fns)
+    for round_ in range(repeat):
+        turn = round_ % len(names)
+        for name in names[turn:] + names[:turn]:  # each function first in as many rounds as the others
             start, start_cpu = time.perf_counter(), time.process_time()
-            fn()
-            cpu[name].append(time.process_time() - start_cpu)
-            wall[name].append(time.perf_counter() - start)
-    out = {name: statistics.median(times) for name, times in wall.items()}
-    return out | {f"{name}_cpu": statistics.median(times) for name, times in cpu.items()}
+            fns[name]()
+            times[name].append((time.perf_counter() - start, time.process_time() - start_cpu))
+    return times
+
+
+def medians(times: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+    """The median wall seconds (``name``) and CPU seconds (``name_cpu``) of each function's calls."""
+    out = {name: statistics.median(wall for wall, _ in calls) for name, calls in times.items()}
+    return out | {f"{name}_cpu": statistics.median(cpu for _, cpu in calls) for name, calls in times.items()}
+
+
+def paired(times: dict[str, list[tuple[float, float]]], a: str, b: str) -> float:
+    """The median over rounds of ``a``'s wall seconds over ``b``'s in the same round.
+
+    This machine's speed drifts by a third within seconds (one thread decoding the same file: 0.72-2.2 s), in
+    bursts longer than a round; a ratio of calls made a second apart cancels what a ratio of medians keeps.
+    """
+    return statistics.median(x[0] / y[0] for x, y in zip(times[a], times[b], strict=True))
 
 
 def main() -> None:
@@ -69,11 +87,12 @@ def main() -> None:
         "read_parquet_arrow": lambda: pd.read_parquet(path, dtype_backend="pyarrow"),
         "read_parquet_numpy": lambda: pd.read_parquet(path),
     }
-    out = {
+    out: dict[str, Any] = {
         "rows": len(ours),
         "same_frame": bool(ours.equals(theirs) and (ours.dtypes == theirs.dtypes).all()),
-        **medians(timed, args.repeat),
     }
+    times = rounds(timed, args.repeat)
+    out |= medians(times) | {"load_ratio": paired(times, "load", "read_parquet_arrow")}
     print(json.dumps(out))
 
 

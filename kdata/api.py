@@ -223,11 +223,18 @@ def load_table(
         version: A published version instead, e.g. ``"0.1.0"`` (fetched into the cache if needed).
         include_retracted: Keep tombstones (withdrawn records) and the rows that belong to them.
     """
+    return _table(name, package, version, include_retracted, ahead=False)
+
+
+def _table(
+    name: str, package: str | os.PathLike[str] | None, version: str | None, include_retracted: bool, ahead: bool
+) -> pyarrow.Table:
+    """``load_table``; ``ahead``: read as ``pandas.read_parquet`` does, for a caller that imports pandas anyway."""
     folder = package_dir(package, version)
 
     def read(where: Path) -> pyarrow.Table:
         layout = load_layout(where)  # one read of the descriptor for the table and its owners
-        table = read_parquet(layout.file(where, name, "parquet"))
+        table = read_parquet(layout.file(where, name, "parquet"), ahead=ahead)
         return table if include_retracted else _without_retracted(name, table, where, layout)
 
     return fs.read_whole(folder, read)  # a failed read is retried once a rebuild's swap is over
@@ -253,6 +260,6 @@ def load(
     """
     import pandas as pd
 
-    table = load_table(name, package, version=version, include_retracted=include_retracted)
+    table = _table(name, package, version, include_retracted, ahead=True)
     frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
     return frame

@@ -101,7 +101,9 @@ def test_benchmark_runs_and_writes_consistent_tables(parts: Parts) -> None:
             figures = m[phase]
             assert figures["wall"] > 0 and figures["cpu"] > 0 and figures["pss_mb"] > 0, phase
             assert figures["rss_mb"] >= figures["pss_mb"] and figures["processes"] >= 1
-        assert all(m[f"load:{t}"]["same_frame"] for t in ("figures", "citations"))  # like for like
+        for t in ("figures", "citations"):
+            assert m[f"load:{t}"]["same_frame"]  # like for like
+            assert m[f"load:{t}"]["load_ratio"] > 0
         assert m["rows"]["claims"] > 0 and m["rows"]["claim_targets"] > 0 and m["rows"]["disagreements"] > 0
     # Each size's phase table, the load table, start-up and the machine's load are in the file.
     assert text.count("| phase | wall s | CPU s |") == len(sizes)
@@ -202,3 +204,22 @@ def test_profile_of_validate_edit_is_a_cached_run(tmp_path: Path, monkeypatch: p
     assert profiles["validate"]["files_checked"] == files > 1  # the cold run checks every file
     assert profiles["validate_edit"]["files_checked"] == 1  # the cached run, the edited file only
     assert "filled the cache" in profiles["validate_edit"]["prepared"]
+
+
+def test_load_rounds_start_with_each_function_in_turn_and_pair_their_calls() -> None:
+    """load_bench: every function opens as many rounds as the others; the ratio is the median of each round's own."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import load_bench
+
+    calls: list[str] = []
+    fns = {name: (lambda name=name: calls.append(name)) for name in ("a", "b", "c")}
+    times = load_bench.rounds(fns, 6)
+    timed = calls[3:]  # after one untimed call of each
+    firsts = [timed[i] for i in range(0, len(timed), 3)]
+    assert firsts == ["a", "b", "c", "a", "b", "c"] and sorted(timed) == sorted(["a", "b", "c"] * 6)
+    assert all(len(times[name]) == 6 for name in fns)
+    rounds = {"x": [(2.0, 0.0), (3.0, 0.0), (10.0, 0.0)], "y": [(1.0, 0.0), (3.0, 0.0), (20.0, 0.0)]}
+    assert load_bench.paired(rounds, "x", "y") == 1.0  # ratios 2, 1, 0.5; a ratio of medians would say 1.0 too
+    rounds["x"][2] = (40.0, 0.0)  # a slow burst in the third round: ratios 2, 1, 2
+    assert load_bench.paired(rounds, "x", "y") == 2.0
+    assert load_bench.medians(rounds) == {"x": 3.0, "y": 3.0, "x_cpu": 0.0, "y_cpu": 0.0}
