@@ -31,7 +31,6 @@ import hashlib
 import marshal
 import os
 import sqlite3
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ CREATE TABLE refs(tbl TEXT NOT NULL, id TEXT NOT NULL, path TEXT NOT NULL);
 CREATE TABLE texts(path TEXT PRIMARY KEY, mtime INTEGER, ctime INTEGER, size INTEGER, ino INTEGER);
 CREATE TABLE cycles(tbl TEXT NOT NULL, id TEXT NOT NULL, cid TEXT NOT NULL, PRIMARY KEY(tbl, id));
 CREATE TABLE issues(path TEXT PRIMARY KEY, blob BLOB NOT NULL);
+CREATE TABLE folders(path TEXT PRIMARY KEY, v BLOB NOT NULL);
 """
 #: The indexes of the cross-record lookups: dropped before the cache is filled in bulk, made again after.
 _INDEXES = {
@@ -62,7 +62,7 @@ _INDEXES = {
     "refs_path": "refs(path)",
     "cycles_cid": "cycles(tbl, cid)",
 }
-_DATA = ("stats", "files", "refs", "texts", "cycles", "issues")
+_DATA = ("stats", "files", "refs", "texts", "cycles", "issues", "folders")
 #: What reading a damaged cache raises: SQLite's refusals (a broken page, rows that disagree), text that is not
 #: UTF-8, a value whose checksum does not match (``sealing``), or not of the shape written. The ids and paths
 #: kept for lookups (``files``, ``refs``, ``cycles``) carry no checksum: damage there that still reads as an id
@@ -81,8 +81,9 @@ REFILL_SHARE = 0.6
 #: (1 / LOOKUP_SHARE) of the tree; more, and one pass over the listing and the cache is cheaper.
 MAX_LOOKUPS = 64
 LOOKUP_SHARE = 8
-#: Rows of the cache's stats read at once where a folder's names come from the cache.
-_BATCH = 4096
+#: The largest value kept for a folder (its names and stats; SQLite refuses values over 10**9 bytes): a larger
+#: folder's stats are read from their rows, and the folder listed.
+MAX_FOLDER_BYTES = 256 * 2**20
 #: A file's stat as the cache compares it; () for a file that cannot be stat-ed (always rechecked).
 Key = tuple[int, ...]
 
@@ -203,14 +204,15 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
         files = listing.record_files(root, listed, folders)
         texts = _texts(root)
         seen, candidates = _git_changes(db, root) if git else (None, None)
-        changed, keys, deleted, kept = _compare(db, files, candidates, folders, jobs)
+        changed, keys, deleted, kept, final = _compare(db, files, candidates, folders, jobs)
         bulk = bool(changed) and (not kept or len(changed) > REFILL_SHARE * len(files))
+        dirty = {path.rpartition("/")[0] for path in (*(p for _, p in changed), *deleted)}
         if bulk and (kept or deleted):  # most files changed: the cache emptied and filled again in bulk
             for table in _DATA:
                 db.execute(f"DELETE FROM {table}")
             db.execute("DELETE FROM meta WHERE k LIKE 'count:%'")
         if bulk:  # every file stat-ed again where it is read (``_fill``)
-            changed, deleted = files, []
+            changed, deleted, final = files, [], None
             keys.clear()
         stored_texts = {row[0]: row[1:] for row in db.execute("SELECT path, mtime, ctime, size, ino FROM texts")}
         text_keys: dict[str, Key] = {}
@@ -250,7 +252,7 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             result.issues.extend(_load_issues(blob))
         counts = db.execute("SELECT k, v FROM meta WHERE k LIKE 'count:%' AND v > 0")
         result.counts = {k.removeprefix("count:"): v for k, v in counts}
-        folders.save()
+        folders.save(files, final, dirty)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -267,51 +269,72 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
 
 
 class _Folders:
-    """The table folders' stats kept in the cache (``listing.Known``): a folder whose stat is the one kept holds
-    the same entries as when it was last listed, and its names are the cache's own, read from ``stats`` (and
-    checked against the checksum of the names listed then: damage there is a cold run, not a file lost)."""
-
-    _PREFIX = "folder:"
+    """The table folders' names and stats kept in the cache (``listing.Known``), one value a folder, written by each
+    run that lays the stats out (``_compare``) in the transaction that writes their rows (``stats`` holds the same
+    stats, a row a file, for lookups by path). A folder whose stat is the one kept holds the same entries as when
+    it was last listed, so its names and its files' stats come from that value in one read; a folder listed again
+    takes its files' earlier stats from it by name. Each value carries a checksum (``sealing``): damage is a cold
+    run, never a file lost."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.stored = dict(db.execute("SELECT k, v FROM meta WHERE k LIKE 'folder:%'").fetchall())
-        self.seen: dict[str, bytes] = {}
-        self.kept: dict[str, statpass.Stored] = {}  # the stats of the files of each folder not listed again
+        self.keys: dict[str, Key] = {}  # the settled stat of each folder listed whole or recalled this run
+        self.kept: dict[str, statpass.Stored] = {}  # the stats of the files of each recalled folder
+        self._read: dict[str, tuple[Key, list[str], statpass.Stored] | None] = {}
 
     def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
-        row = self._PREFIX + folder
-        value = self.stored.get(row)
-        if value is None:
+        value = self._value(folder)
+        if value is None or not value[0] or value[0] != key:
             return None
-        kept_key, digest = unsealed(value)
-        if tuple(kept_key) != key:
-            return None
-        start, kept = len(folder) + 1, statpass.Stored()
-        names: list[str] = []
-        rows = _rows(self.db, folder, "path, mtime, ctime, size, ino")
-        while batch := rows.fetchmany(_BATCH):  # a column at a time: no call a file
-            paths, *stats = zip(*batch, strict=True)
-            names.extend(path[start:] for path in paths)
-            kept.columns(*stats)
-        if digest != _digest(names):
-            raise ValueError(f"the cache's names of {folder} are not the ones listed")
-        self.seen[row], self.kept[folder] = value, kept
+        _, names, kept = value
+        self.keys[folder], self.kept[folder] = key, kept
         return names
 
     def listed(self, folder: str, key: tuple[int, ...], names: list[str]) -> None:
-        self.seen[self._PREFIX + folder] = sealed((key, _digest(names)))
+        self.keys[folder] = key
 
-    def save(self) -> None:
-        """Keep the stats of the folders seen whole this run, and forget the others (with the run's rows)."""
-        self.db.executemany("DELETE FROM meta WHERE k = ?", ((k,) for k in self.stored.keys() - self.seen.keys()))
-        changed = ((k, v) for k, v in self.seen.items() if self.stored.get(k) != v)
-        self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changed)
+    def before(self, folder: str) -> tuple[list[str], statpass.Stored] | None:
+        """The names and stats ``folder`` held at the end of the last run that kept them, or None."""
+        value = self._value(folder)
+        return None if value is None else value[1:]
+
+    def _value(self, folder: str) -> tuple[Key, list[str], statpass.Stored] | None:
+        if folder not in self._read:
+            row = self.db.execute("SELECT v FROM folders WHERE path = ?", (folder,)).fetchone()
+            self._read[folder] = None if row is None else _folder_value(folder, row[0])
+        return self._read[folder]
+
+    def save(self, files: listing.RecordFiles, final: statpass.Stored | None, dirty: set[str]) -> None:
+        """Keep each table folder's names and stats as this run leaves them, and forget the others.
+
+        ``final`` holds the stats of the whole listing, in its order, as the cache's rows now do; without it (a
+        fill, or git's few files looked up), only the folders recalled and left as they were are kept. ``dirty``:
+        the folders where a file changed, came or went this run. A folder not listed whole at a settled stat is
+        kept without one (``()``): never recalled, only its stats taken by name.
+        """
+        keep, at = set(), 0
+        for _, folder, names in files.tables():
+            lo, at = at, at + len(names)
+            key, old = self.keys.get(folder, ()), self._read.get(folder)
+            if folder not in dirty and old is not None and old[0] == key and old[1] == names:
+                keep.add(folder)  # as it was (a folder recalled and left as it was, or listed again as it was)
+            elif final is not None:
+                value = sealed((key, "\0".join(names).encode("utf-8", "surrogatepass"), *final.parts(lo, at)))
+                if len(value) <= MAX_FOLDER_BYTES:
+                    self.db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?)", (folder, value))
+                    keep.add(folder)
+        held = [path for (path,) in self.db.execute("SELECT path FROM folders")]
+        self.db.executemany("DELETE FROM folders WHERE path = ?", ((path,) for path in held if path not in keep))
 
 
-def _digest(names: list[str]) -> int:
-    """The CRC-32 of a folder's file names (no name holds a NUL)."""
-    return zlib.crc32("\0".join(names).encode("utf-8", "surrogatepass"))
+def _folder_value(folder: str, value: bytes) -> tuple[Key, list[str], statpass.Stored]:
+    """A folder's kept stat, names and stats from its sealed value (``_Folders.save``)."""
+    key, names, *stats = unsealed(value)
+    kept = statpass.Stored.frombytes(*stats)
+    found = names.decode("utf-8", "surrogatepass").split("\0") if names else []
+    if len(found) != len(kept):
+        raise ValueError(f"the cache holds {len(found)} names and {len(kept)} stats for {folder}")
+    return tuple(key), found, kept
 
 
 def _rows(db: sqlite3.Connection, folder: str, columns: str) -> sqlite3.Cursor:
@@ -326,11 +349,13 @@ def _compare(
     candidates: set[str] | None,
     folders: _Folders,
     jobs: int | None = None,
-) -> tuple[Files, dict[str, Key], list[str], int]:
-    """The files changed since the cache was made (with their stat), the files deleted, and how many it holds.
+) -> tuple[Files, dict[str, Key], list[str], int, statpass.Stored | None]:
+    """The files changed since the cache was made (with their stat), the files deleted, how many it holds, and
+    the stats of the listing as the cache will hold them (None where the files are not laid out: ``_Folders.save``).
 
     The cache's stat of each listed file is laid out in listing order (``statpass.Stored``): a folder not listed
-    again brings its own (``_Folders``), a listed one is read beside its rows, one at a time. Then the files are
+    again brings its own (``_Folders``), a listed one takes them by name from what the cache kept of it, or else
+    is read beside its rows, one at a time. Then the files are
     stat-ed and compared, a large listing's second half in a forked child (``statpass.changed``). With
     ``candidates`` (git), a file the cache holds is stat-ed only if it is one of them; when they are few, only
     they are looked up (``_compare_candidates``), unless the counts show git missed a file.
@@ -338,14 +363,18 @@ def _compare(
     few = candidates is not None and len(candidates) <= len(files) // LOOKUP_SHARE + MAX_LOOKUPS
     found = _compare_candidates(db, files, candidates) if candidates is not None and few else None
     if found is not None:
-        return found
+        return (*found, None)
     if db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is None:  # an empty cache: ``_fill`` stats each file
-        return files, {}, [], 0
+        return files, {}, [], 0, None
     stored, deleted = statpass.Stored(), _outside(db, [folder for _, folder, _ in files.tables()])
     for _, folder, names in files.tables():
         kept = folders.kept.pop(folder, None)
         if kept is not None:
             stored.extend(kept)
+            continue
+        before = folders.before(folder)
+        if before is not None:
+            _by_name(stored, folder, names, *before, deleted)
             continue
         rows = _rows(db, folder, "path, mtime, ctime, size, ino")
         row = next(rows, None)
@@ -365,7 +394,32 @@ def _compare(
     held = len(stored) - stored.sizes.count(statpass.NEW)
     workers = listing.jobs_default() if jobs is None else jobs
     listed = [(folder, names) for _, folder, names in files.tables()]
-    return _named(files, statpass.changed(listed, stored, workers, candidates), deleted, held)
+    hits = statpass.changed(listed, stored, workers, candidates)
+    changed, keys, deleted, held = _named(files, hits, deleted, held, stored)
+    return changed, keys, deleted, held, stored
+
+
+def _by_name(
+    stored: statpass.Stored,
+    folder: str,
+    names: list[str],
+    old: list[str],
+    kept: statpass.Stored,
+    deleted: list[str],
+) -> None:
+    """Lay out the stats ``kept`` of the files named ``old`` for the listing ``names`` of ``folder``: a file gone
+    is added to ``deleted``, a file new is ``statpass.NEW``."""
+    if names == old:  # the same files (one replaced by a rename, say): the stats as they are
+        stored.extend(kept)
+        return
+    at = {name: i for i, name in enumerate(old)}
+    for name in names:
+        i = at.pop(name, -1)
+        if i < 0:
+            stored.new()
+        else:
+            stored.take(kept, i)
+    deleted.extend(f"{folder}/{name}" for name in at)
 
 
 def _outside(db: sqlite3.Connection, folders: list[str]) -> list[str]:
@@ -382,9 +436,9 @@ def _outside(db: sqlite3.Connection, folders: list[str]) -> list[str]:
 
 
 def _named(
-    files: listing.RecordFiles, found: list[statpass.Found], deleted: list[str], kept: int
+    files: listing.RecordFiles, found: list[statpass.Found], deleted: list[str], kept: int, stored: statpass.Stored
 ) -> tuple[Files, dict[str, Key], list[str], int]:
-    """``_compare``'s answer from the indices of the changed files in the listing."""
+    """``_compare``'s answer from the indices of the changed files in the listing; ``stored`` takes their new stats."""
     changed: list[tuple[str, str]] = []
     keys: dict[str, Key] = {}
     at, settled = 0, listing.settled_key
@@ -394,7 +448,8 @@ def _named(
         while hit is not None and hit[0] < at + len(names):
             path = f"{folder}/{names[hit[0] - at]}"
             changed.append((table, path))
-            keys[path] = settled(*hit[1]) if hit[1] is not None else ()
+            keys[path] = key = settled(*hit[1]) if hit[1] is not None else ()
+            stored.put(hit[0], key)
             hit = next(hits, None)
         at += len(names)
     return changed, keys, sorted(deleted), kept

@@ -69,6 +69,34 @@ class Stored:
             for row in zip(mtimes, ctimes, sizes, inodes, strict=True):
                 self.add(*row)
 
+    @classmethod
+    def frombytes(cls, mtimes: bytes, ctimes: bytes, sizes: bytes, inodes: bytes) -> Stored:
+        """The stats kept by ``parts``."""
+        stored = cls()
+        for field, data in zip(stored.fields(), (mtimes, ctimes, sizes, inodes), strict=True):
+            field.frombytes(data)
+        if len({len(field) for field in stored.fields()}) > 1:
+            raise ValueError("stats of unequal lengths")
+        return stored
+
+    def fields(self) -> tuple[array[int], array[int], array[int], array[int]]:
+        return self.mtimes, self.ctimes, self.sizes, self.inodes
+
+    def parts(self, lo: int, hi: int) -> tuple[bytes, ...]:
+        """The stats of the files from index ``lo`` up to ``hi``, as bytes (``frombytes``)."""
+        return tuple(field[lo:hi].tobytes() for field in self.fields())
+
+    def put(self, i: int, key: tuple[int, ...]) -> None:
+        """File ``i``'s stat, as kept after a run: (mtime, ctime, size, inode), or () for none (``NO_STAT``)."""
+        self.mtimes[i], self.ctimes[i], self.sizes[i], self.inodes[i] = key or (0, 0, NO_STAT, 0)
+
+    def take(self, other: Stored, i: int) -> None:
+        """The next file's stat is ``other``'s file ``i``'s, as it is (``NO_STAT`` included)."""
+        self.mtimes.append(other.mtimes[i])
+        self.ctimes.append(other.ctimes[i])
+        self.sizes.append(other.sizes[i])
+        self.inodes.append(other.inodes[i])
+
     def new(self, size: int = NEW) -> None:
         """The next file is not in the cache (or, with ``NO_STAT``, kept without a stat)."""
         self.mtimes.append(0)

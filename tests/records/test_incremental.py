@@ -395,8 +395,10 @@ def test_a_folder_whose_stat_is_unchanged_is_not_listed_again_and_any_change_to_
     for name, change in FOLDER_CHANGES.items():
         monkeypatch.chdir(projects[name])
         monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / f"cache-{name}"))
-        incremental.check_tree(Path("raw"))
+        incremental.check_tree(Path("raw"))  # fills the cache: the workers stat the files
         recalled.clear()
+        assert incremental.check_tree(Path("raw")).rechecked == 0  # keeps each folder's names and stats
+        assert recalled == []
         assert incremental.check_tree(Path("raw")).rechecked == 0
         assert "raw/events" in recalled and "raw/sources" not in recalled  # texts beside records: always listed
         change(projects[name] / "raw" / "events")
@@ -404,10 +406,14 @@ def test_a_folder_whose_stat_is_unchanged_is_not_listed_again_and_any_change_to_
             os.utime(projects[name] / "raw" / "events", ns=(0, time.time_ns() - 3600 * 10**9))
     for name in FOLDER_CHANGES:
         project, cache = projects[name], tmp_path / f"cache-{name}"
+        monkeypatch.chdir(project)
+        monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
         recalled.clear()
-        cached = _validate(project, cache)
+        found = incremental.check_tree(Path("raw"))
         assert ("raw/events" in recalled) == (name == "content only"), name
-        assert cached == _validate(project, cache, "--no-cache"), name
+        # Only the file added, renamed or rewritten is read: the others keep the stats the cache holds of them.
+        assert found.rechecked == (name in ("added", "renamed", "content only")), name
+        assert _validate(project, cache) == _validate(project, cache, "--no-cache"), name
 
 
 def test_a_run_that_finds_nothing_changed_imports_neither_yaml_nor_pydantic(project: Path, tmp_path: Path) -> None:
@@ -508,9 +514,9 @@ SEALED = {
         "UPDATE meta SET v = ? WHERE rowid = ?",
         None,
     ),
-    "a folder's names": (
-        "SELECT rowid, v FROM meta WHERE k = 'folder:raw/events'",
-        "UPDATE meta SET v = ? WHERE rowid = ?",
+    "a folder's names and stats": (
+        "SELECT rowid, v FROM folders WHERE path = 'raw/events'",
+        "UPDATE folders SET v = ? WHERE rowid = ?",
         None,
     ),
     "a source's result": (
@@ -526,10 +532,11 @@ def test_a_byte_changed_inside_a_value_the_cache_keeps_is_damage_and_the_run_is_
 ) -> None:
     """A changed byte that still reads as a value (an issue's text, a date, a name) fails its checksum: the run is a
     cold one on a new cache, never the damaged value printed. Twelve bytes of each kind of value are tried, one at a
-    time; the names of a folder taken from the cache are checked against the names it was listed with."""
+    time; a folder's value with fewer names than stats is damage too."""
     import sqlite3
 
     from kdata.records import incremental
+    from kdata.records.sealing import sealed, unsealed
 
     (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")  # issues to keep
     (project / "raw/package.yaml").write_text((project / "raw/package.yaml").read_text() + "unknown: 1\n")
@@ -544,6 +551,7 @@ def test_a_byte_changed_inside_a_value_the_cache_keeps_is_damage_and_the_run_is_
     pristine = stored.read_bytes()
     rng = random.Random(5)
     for kind, (select, update, trigger) in SEALED.items():
+        stored.write_bytes(pristine)  # the last kind's damage made a new cache, filled
         with sqlite3.connect(stored) as db:
             rowid, blob = db.execute(select).fetchone()
         for at in [0, 3, 4, len(blob) - 1, *rng.sample(range(5, len(blob) - 1), 8)]:  # checksum, value, last
@@ -558,9 +566,10 @@ def test_a_byte_changed_inside_a_value_the_cache_keeps_is_damage_and_the_run_is_
             assert found.issues == full, f"{kind}, byte {at}"
             assert found.rechecked == len(_records(raw)), f"{kind}, byte {at}: not a cold run"
     stored.write_bytes(pristine)
-    with sqlite3.connect(stored) as db:  # a path of raw/events/ changed in the stats the folder's names come from
-        db.execute(
-            "UPDATE stats SET path = replace(path, 'riverton-bridge', 'riverton-bridgf') WHERE path LIKE 'raw/events/%'"
-        )
+    with sqlite3.connect(stored) as db:  # a folder's value sealed afresh, with a name fewer than its stats
+        (value,) = db.execute("SELECT v FROM folders WHERE path = 'raw/events'").fetchone()
+        key, names, *stats = unsealed(value)
+        shorter = sealed((key, names.rpartition(b"\0")[0], *stats))
+        db.execute("UPDATE folders SET v = ? WHERE path = 'raw/events'", (shorter,))
     found = incremental.check_tree(raw)
     assert found.issues == full and found.rechecked == len(_records(raw))
