@@ -1,7 +1,7 @@
 """The values the validate cache gives back, each kept after a checksum of its bytes.
 
 SQLite refuses a broken page, but a changed byte inside a stored value still reads as a value. Each value the
-cache keeps as a blob (a file's result and its issues, the package file's issues, git's state, a folder's names)
+cache keeps as a blob (a file's result and its issues, the package file's issues, git's state, a folder's names and stats)
 is marshalled after the CRC-32 of its bytes, and taken back only if they still match.
 """
 
