@@ -230,7 +230,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
         package_key = marshal.dumps(package_stat)  # compared as bytes: sealed with the package file's issues
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
-        if bulk:
+        if bulk:  # the folders' names kept now, while this process is small: the workers fork next
+            folders.save(files, None, {folder for _, folder, _ in files.tables()})
             _fill(db, root, files, jobs)
         elif changed or deleted or touched:
             _update(db, changed, keys, deleted, touched, jobs)
@@ -252,7 +253,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             result.issues.extend(_load_issues(blob))
         counts = db.execute("SELECT k, v FROM meta WHERE k LIKE 'count:%' AND v > 0")
         result.counts = {k.removeprefix("count:"): v for k, v in counts}
-        folders.save(files, final, dirty)
+        if not bulk:
+            folders.save(files, final, dirty)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -269,25 +271,28 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
 
 
 class _Folders:
-    """The table folders' names and stats kept in the cache (``listing.Known``), one value a folder, written by each
-    run that lays the stats out (``_compare``) in the transaction that writes their rows (``stats`` holds the same
-    stats, a row a file, for lookups by path). A folder whose stat is the one kept holds the same entries as when
-    it was last listed, so its names and its files' stats come from that value in one read; a folder listed again
-    takes its files' earlier stats from it by name. Each value carries a checksum (``sealing``): damage is a cold
-    run, never a file lost."""
+    """The table folders' names and stats kept in the cache (``listing.Known``), one value a folder, written in the
+    transaction that writes the stats' rows (``stats`` holds the same stats, a row a file, for lookups by path). A
+    folder whose stat is the one kept holds the same entries as when it was last listed, so its names and its files'
+    stats come from that value in one read; a folder listed again takes its files' earlier stats from it by name. A
+    run that does not lay the stats out (a fill: the workers stat the files) keeps the names alone, and the next
+    run reads the stats from their rows. Each value carries a checksum (``sealing``): damage is a cold run, never a
+    file lost."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.keys: dict[str, Key] = {}  # the settled stat of each folder listed whole or recalled this run
         self.kept: dict[str, statpass.Stored] = {}  # the stats of the files of each recalled folder
-        self._read: dict[str, tuple[Key, list[str], statpass.Stored] | None] = {}
+        self._read: dict[str, tuple[Key, list[str], statpass.Stored | None] | None] = {}
 
     def names(self, folder: str, key: tuple[int, ...]) -> list[str] | None:
         value = self._value(folder)
         if value is None or not value[0] or value[0] != key:
             return None
         _, names, kept = value
-        self.keys[folder], self.kept[folder] = key, kept
+        self.keys[folder] = key
+        if kept is not None:
+            self.kept[folder] = kept
         return names
 
     def listed(self, folder: str, key: tuple[int, ...], names: list[str]) -> None:
@@ -296,9 +301,9 @@ class _Folders:
     def before(self, folder: str) -> tuple[list[str], statpass.Stored] | None:
         """The names and stats ``folder`` held at the end of the last run that kept them, or None."""
         value = self._value(folder)
-        return None if value is None else value[1:]
+        return None if value is None or value[2] is None else (value[1], value[2])
 
-    def _value(self, folder: str) -> tuple[Key, list[str], statpass.Stored] | None:
+    def _value(self, folder: str) -> tuple[Key, list[str], statpass.Stored | None] | None:
         if folder not in self._read:
             row = self.db.execute("SELECT v FROM folders WHERE path = ?", (folder,)).fetchone()
             self._read[folder] = None if row is None else _folder_value(folder, row[0])
@@ -308,18 +313,19 @@ class _Folders:
         """Keep each table folder's names and stats as this run leaves them, and forget the others.
 
         ``final`` holds the stats of the whole listing, in its order, as the cache's rows now do; without it (a
-        fill, or git's few files looked up), only the folders recalled and left as they were are kept. ``dirty``:
-        the folders where a file changed, came or went this run. A folder not listed whole at a settled stat is
-        kept without one (``()``): never recalled, only its stats taken by name.
+        fill, or git's few files looked up), a folder listed at a settled stat is kept with its names alone, and one
+        left as it was stays as it was. ``dirty``: the folders where a file changed, came or went this run. A folder
+        not listed whole at a settled stat is kept without one (``()``): never recalled, only its stats taken by name.
         """
         keep, at = set(), 0
         for _, folder, names in files.tables():
             lo, at = at, at + len(names)
-            key, old = self.keys.get(folder, ()), self._read.get(folder)
-            if folder not in dirty and old is not None and old[0] == key and old[1] == names:
-                keep.add(folder)  # as it was (a folder recalled and left as it was, or listed again as it was)
-            elif final is not None:
-                value = sealed((key, "\0".join(names).encode("utf-8", "surrogatepass"), *final.parts(lo, at)))
+            key, old = self.keys.get(folder, ()), self._read.get(folder) or ((), None, None)
+            if folder not in dirty and old[:2] == (key, names) and (final is None or old[2] is not None):
+                keep.add(folder)  # as it was (recalled, or listed as it was)
+            elif final is not None or key:
+                stats = final.parts(lo, at) if final is not None else ()
+                value = sealed((key, "\0".join(names).encode("utf-8", "surrogatepass"), *stats))
                 if len(value) <= MAX_FOLDER_BYTES:
                     self.db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?)", (folder, value))
                     keep.add(folder)
@@ -327,12 +333,12 @@ class _Folders:
         self.db.executemany("DELETE FROM folders WHERE path = ?", ((path,) for path in held if path not in keep))
 
 
-def _folder_value(folder: str, value: bytes) -> tuple[Key, list[str], statpass.Stored]:
-    """A folder's kept stat, names and stats from its sealed value (``_Folders.save``)."""
+def _folder_value(folder: str, value: bytes) -> tuple[Key, list[str], statpass.Stored | None]:
+    """A folder's kept stat, names and stats (None: kept without them) from its sealed value (``_Folders.save``)."""
     key, names, *stats = unsealed(value)
-    kept = statpass.Stored.frombytes(*stats)
+    kept = statpass.Stored.frombytes(*stats) if stats else None
     found = names.decode("utf-8", "surrogatepass").split("\0") if names else []
-    if len(found) != len(kept):
+    if kept is not None and len(found) != len(kept):
         raise ValueError(f"the cache holds {len(found)} names and {len(kept)} stats for {folder}")
     return tuple(key), found, kept
 
