@@ -385,7 +385,9 @@ def markdown(
         "",
         "## How each figure is measured",
         "",
-        "- **wall**: from fork to exit of the command (`time.perf_counter` around `os.wait4`).",
+        "- **wall**: from fork to exit of the command (`time.perf_counter` around `os.wait4`). Before the first "
+        "command of each size, every file of the tree is read once, untimed, so that every command finds it in "
+        "the page cache.",
         "- **CPU**: user + sys of the command and every descendant it waited for (the rusage of `os.wait4`; "
         "kdata's and the floors' worker pools are joined, so their workers count).",
         f"- **tree RSS / PSS**: the command and all its descendants sampled every {tree.INTERVAL * 1000:.0f} ms "

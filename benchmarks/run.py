@@ -144,13 +144,14 @@ def measure_size(n: int, repeat: int, jobs: int, threshold: int, limit: float | 
     """Every measurement of one tree size (``frictionless validate`` cut at ``limit`` seconds)."""
     started = time.monotonic()
     root = _tree(n)
+    warm = _warm(root / "raw")
     files = sum(1 for p in (root / "raw").glob("*/*.yaml"))
     used = jobs if files >= threshold else 1  # kdata checks small trees in one process
     kdata = str(BIN / "kdata")
     floor = [sys.executable, str(HERE / "floor.py")]
     clean = ["rm", "-rf", "dist", "schemas", "floor"]
     os.environ["KDATA_CACHE_DIR"] = str(CACHE)
-    m: dict[str, Any] = {"records": n, "files": files, "jobs": used, "tables": synth.counts(n)}
+    m: dict[str, Any] = {"records": n, "files": files, "jobs": used, "tables": synth.counts(n), "warm_seconds": warm}
     m["validate"] = repeated([kdata, "validate", "raw", "--no-cache"], root, repeat)
     # Below kdata's threshold the floor "in as many processes as kdata uses" is the one-process command: measured once.
     m["floor_validate_1"] = repeated([*floor, "validate", "raw", "floor", "--jobs", "1"], root, repeat)
@@ -184,6 +185,22 @@ def measure_size(n: int, repeat: int, jobs: int, threshold: int, limit: float | 
         m[f"load:{table}"] = json.loads(done.stdout)
     m["seconds"] = time.monotonic() - started
     return m
+
+
+def _warm(raw: Path) -> float:
+    """Read every file of ``raw`` once, untimed, and return the seconds it took: the first command measured finds
+    the tree in the page cache as the ones after it do. (Without it, the first command on a tree made or last read
+    long before read it from disk: at 1,000,000 records kdata validate --no-cache took 245-262 s where it ran first,
+    the floors after it from the page cache.)"""
+    started = time.monotonic()
+    for folder in sorted(p for p in raw.iterdir() if p.is_dir()):
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    with open(entry.path, "rb") as handle:
+                        while handle.read(1 << 20):
+                            pass
+    return time.monotonic() - started
 
 
 def _edit(root: Path) -> list[str]:

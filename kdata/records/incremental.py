@@ -31,6 +31,7 @@ import hashlib
 import marshal
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -200,6 +201,8 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
     here = Path(__file__).parent
     db = (_renewed if damaged else _connect)(cache_file(root), listing.code_fingerprint(here))
     try:
+        before = _summary(db)
+        _check_summary(db, before)
         folders = _Folders(db)
         files = listing.record_files(root, listed, folders)
         texts = _texts(root)
@@ -230,9 +233,9 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
         package_key = marshal.dumps(package_stat)  # compared as bytes: sealed with the package file's issues
         stored_package = db.execute("SELECT v FROM meta WHERE k = 'package'").fetchone()
         result = Checked([], rechecked=len(changed))
-        if bulk:  # the folders' names kept now, while this process is small: the workers fork next
-            folders.save(files, None, {folder for _, folder, _ in files.tables()})
+        if bulk:
             _fill(db, root, files, jobs)
+            final, dirty = _laid_out(db, files), {folder for _, folder, _ in files.tables()}
         elif changed or deleted or touched:
             _update(db, changed, keys, deleted, touched, jobs)
         if changed or deleted or touched:
@@ -249,12 +252,11 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
             db.execute("INSERT OR REPLACE INTO meta VALUES ('package', ?)", (row,))
         else:
             package_issues = _load_issues(unsealed(stored_package[0])[1])
-        for (blob,) in db.execute("SELECT blob FROM issues"):
-            result.issues.extend(_load_issues(blob))
-        counts = db.execute("SELECT k, v FROM meta WHERE k LIKE 'count:%' AND v > 0")
-        result.counts = {k.removeprefix("count:"): v for k, v in counts}
-        if not bulk:
-            folders.save(files, final, dirty)
+        after = _summary(db, result.issues)
+        if after != before:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('summary', ?)", (sealed(after),))
+        result.counts = {table.removeprefix("count:"): n for table, n in after[2].items() if n > 0}
+        folders.save(files, final, dirty)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
@@ -268,6 +270,29 @@ def _check_tree(root: Path, jobs: int | None, git: bool, damaged: bool = False) 
     result.issues.extend(package_issues)
     result.issues.sort()
     return result
+
+
+def _summary(db: sqlite3.Connection, into: list[Issue] | None = None) -> tuple[int, int, dict[str, Any]]:
+    """The issues rows (how many, and the XOR of the CRC-32 of each path with its value) and the records counted
+    by table: what a run leaves, sealed in ``meta`` (``_check_summary``). The issues read go ``into`` a list."""
+    rows, digest = 0, 0
+    for path, blob in db.execute("SELECT path, blob FROM issues"):
+        rows += 1
+        digest ^= zlib.crc32(blob, zlib.crc32(f"{path}\0".encode("utf-8", "surrogatepass")))  # a damaged path too
+        if into is not None:
+            into.extend(_load_issues(blob))
+    return rows, digest, dict(db.execute("SELECT k, v FROM meta WHERE k LIKE 'count:%'").fetchall())
+
+
+def _check_summary(db: sqlite3.Connection, found: tuple[int, int, dict[str, Any]]) -> None:
+    """Raise ValueError (damage) unless the issues rows and counts are the ones the last run left: a row lost or
+    a count changed still reads as a value, and the run would print them."""
+    kept = db.execute("SELECT v FROM meta WHERE k = 'summary'").fetchone()
+    if kept is None:  # a new cache, or one whose summary went missing
+        if found != (0, 0, {}) or db.execute("SELECT 1 FROM stats LIMIT 1").fetchone() is not None:
+            raise ValueError("the cache's summary is missing")
+    elif tuple(unsealed(kept[0])) != found:
+        raise ValueError("the cache's issues or counts are not the ones its last run left")
 
 
 class _Folders:
@@ -382,27 +407,35 @@ def _compare(
         if before is not None:
             _by_name(stored, folder, names, *before, deleted)
             continue
-        rows = _rows(db, folder, "path, mtime, ctime, size, ino")
-        row = next(rows, None)
-        for name in names:  # the listing and the folder's rows side by side, both in path order
-            path = f"{folder}/{name}"
-            while row is not None and row[0] < path:
-                deleted.append(row[0])
-                row = next(rows, None)
-            if row is not None and row[0] == path:
-                stored.add(*row[1:])
-                row = next(rows, None)
-            else:
-                stored.new()
-        while row is not None:
-            deleted.append(row[0])
-            row = next(rows, None)
+        _from_rows(stored, db, folder, names, deleted)
     held = len(stored) - stored.sizes.count(statpass.NEW)
     workers = listing.jobs_default() if jobs is None else jobs
     listed = [(folder, names) for _, folder, names in files.tables()]
     hits = statpass.changed(listed, stored, workers, candidates)
     changed, keys, deleted, held = _named(files, hits, deleted, held, stored)
     return changed, keys, deleted, held, stored
+
+
+def _from_rows(
+    stored: statpass.Stored, db: sqlite3.Connection, folder: str, names: list[str], deleted: list[str]
+) -> None:
+    """Lay out the stats the cache's rows hold of the files ``names`` of ``folder``, the listing and the rows side by
+    side (both in path order): a row of no file listed is added to ``deleted``, a file without a row is NEW."""
+    rows = _rows(db, folder, "path, mtime, ctime, size, ino")
+    row = next(rows, None)
+    for name in names:
+        path = f"{folder}/{name}"
+        while row is not None and row[0] < path:
+            deleted.append(row[0])
+            row = next(rows, None)
+        if row is not None and row[0] == path:
+            stored.add(*row[1:])
+            row = next(rows, None)
+        else:
+            stored.new()
+    while row is not None:
+        deleted.append(row[0])
+        row = next(rows, None)
 
 
 def _by_name(
@@ -426,6 +459,14 @@ def _by_name(
         else:
             stored.take(kept, i)
     deleted.extend(f"{folder}/{name}" for name in at)
+
+
+def _laid_out(db: sqlite3.Connection, files: listing.RecordFiles) -> statpass.Stored:
+    """The stats the cache's rows hold of the listing, in its order (after a fill, whose workers stat the files)."""
+    stored, deleted = statpass.Stored(), list[str]()  # no row of a file not listed: the fill wrote them all
+    for _, folder, names in files.tables():
+        _from_rows(stored, db, folder, names, deleted)
+    return stored
 
 
 def _outside(db: sqlite3.Connection, folders: list[str]) -> list[str]:

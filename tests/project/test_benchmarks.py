@@ -101,6 +101,7 @@ def test_benchmark_runs_and_writes_consistent_tables(parts: Parts) -> None:
             figures = m[phase]
             assert figures["wall"] > 0 and figures["cpu"] > 0 and figures["pss_mb"] > 0, phase
             assert figures["rss_mb"] >= figures["pss_mb"] and figures["processes"] >= 1
+        assert m["warm_seconds"] > 0  # the tree read once before its first command
         for t in ("figures", "citations"):
             assert m[f"load:{t}"]["same_frame"]  # like for like
             assert m[f"load:{t}"]["load_ratio"] > 0
@@ -112,6 +113,7 @@ def test_benchmark_runs_and_writes_consistent_tables(parts: Parts) -> None:
     assert "| kdata.records.yamlio.parse (strict; positions when an issue needs them) |" in text
     assert "## Where the time goes" in text and "--profile-max 0" in text
     assert "descendants sampled every 100 ms" in text  # --sample-interval
+    assert "every file of the tree is read once, untimed" in text
     # Both the kdata build and the build floor wrote their tables.
     assert (parts.work / "40" / "dist" / "datapackage.json").is_file()
     assert (parts.work / "40" / "floor" / "claims.parquet").is_file()

@@ -404,10 +404,13 @@ def test_a_folder_whose_stat_is_unchanged_is_not_listed_again_and_any_change_to_
     for name, change in FOLDER_CHANGES.items():
         monkeypatch.chdir(projects[name])
         monkeypatch.setenv("KDATA_CACHE_DIR", str(tmp_path / f"cache-{name}"))
-        incremental.check_tree(Path("raw"))  # fills the cache (the workers stat the files): the names kept alone
+        incremental.check_tree(Path("raw"))  # fills the cache (the workers stat the files), then keeps the folders
         recalled.clear()
-        assert incremental.check_tree(Path("raw")).rechecked == 0  # the stats read from their rows, then kept too
-        assert "raw/events" in recalled and "raw/sources" not in recalled  # texts beside records: always listed
+        rows_read.clear()
+        assert incremental.check_tree(Path("raw")).rechecked == 0
+        assert (
+            "raw/events" in recalled and rows_read == []
+        )  # names and stats from the values the fill kept and "raw/sources" not in recalled  # texts beside records: always listed
         change(projects[name] / "raw" / "events")
         if name != "content only":  # the folder's new stat kept at once: only its difference makes it listed again
             os.utime(projects[name] / "raw" / "events", ns=(0, time.time_ns() - 3600 * 10**9))
@@ -582,3 +585,69 @@ def test_a_byte_changed_inside_a_value_the_cache_keeps_is_damage_and_the_run_is_
         db.execute("UPDATE folders SET v = ? WHERE path = 'raw/events'", (shorter,))
     found = incremental.check_tree(raw)
     assert found.issues == full and found.rechecked == len(_records(raw))
+
+
+def _cell_count_zeroed(db: Any, file: Path) -> None:
+    """The cell count of the issues table's root page set to 0 (a flipped byte: its rows are lost, not broken)."""
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'issues'").fetchone()
+    (size,) = db.execute("PRAGMA page_size").fetchone()
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with file.open("r+b") as damaged:
+        damaged.seek((root - 1) * size + 3)
+        damaged.write(b"\0\0")
+
+
+#: Damage that reads as the cache's own data: issues or counts lost, changed or added behind its back.
+BEHIND: dict[str, Callable[[Any, Path], None]] = {
+    "one issues row deleted": lambda db, _: db.execute(
+        "DELETE FROM issues WHERE rowid = (SELECT min(rowid) FROM issues)"
+    ),
+    "every issues row deleted": lambda db, _: db.execute("DELETE FROM issues"),
+    "an issues row added": lambda db, _: db.execute(
+        "INSERT INTO issues SELECT 'raw/events/' || path, blob FROM issues LIMIT 1"
+    ),
+    "two issues rows' values swapped": lambda db, _: db.execute(
+        "UPDATE issues SET blob = (SELECT blob FROM issues AS o WHERE o.rowid != issues.rowid LIMIT 1)"
+    ),
+    "a count changed": lambda db, _: db.execute("UPDATE meta SET v = v - 1 WHERE k = 'count:events'"),
+    "a count made text": lambda db, _: db.execute("UPDATE meta SET v = CAST(v AS TEXT) WHERE k = 'count:events'"),
+    "a count made a blob": lambda db, _: db.execute("UPDATE meta SET v = CAST(v AS BLOB) WHERE k = 'count:events'"),
+    "a count made NULL": lambda db, _: db.execute("UPDATE meta SET v = NULL WHERE k = 'count:events'"),
+    "a count deleted": lambda db, _: db.execute("DELETE FROM meta WHERE k = 'count:places'"),
+    "the summary deleted": lambda db, _: db.execute("DELETE FROM meta WHERE k = 'summary'"),
+    "the summary and the issues deleted": lambda db, _: db.executescript(
+        "DELETE FROM meta WHERE k = 'summary'; DELETE FROM issues"
+    ),
+    "the issues page's cell count zeroed": _cell_count_zeroed,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BEHIND))
+def test_issues_or_counts_changed_behind_the_caches_back_are_damage(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Rows lost, added or swapped, and counts changed, read as the cache's own data: each run checks them against
+    the summary its last run sealed, so the run is a cold one with the right issues and counts, never "valid"."""
+    import sqlite3
+
+    from kdata.records import incremental
+
+    (project / "raw/places/riverton.yaml").write_text("id: riverton\nkind: 12\n")  # issues in two files
+    (project / "raw/actors/dup.yaml").write_text((project / "raw/actors").glob("*.yaml").__next__().read_text())
+    monkeypatch.chdir(project)
+    _aged(project / "raw")
+    raw, cache = Path("raw"), tmp_path / "cache"
+    monkeypatch.setenv("KDATA_CACHE_DIR", str(cache))
+    incremental.check_tree(raw)
+    full = incremental.check_tree(raw)
+    assert len({i.file for i in full.issues}) >= 2 and full.rechecked == 0
+    (stored,) = (cache / "validate").glob("*.sqlite")
+    db = sqlite3.connect(stored)
+    BEHIND[name](db, stored)
+    db.commit()
+    db.close()
+    found = incremental.check_tree(raw)
+    assert (found.issues, found.counts) == (full.issues, full.counts)
+    assert found.rechecked == len(_records(raw)), "not a cold run"
+    assert incremental.check_tree(raw).rechecked == 0  # the new cache is whole again
