@@ -21,8 +21,10 @@ pydantic is imported: the stored issues are printed as they are.
 An empty cache (or one whose files mostly changed) is filled in bulk: every file checked, the checks
 across records done in memory (``crossstate.Fresh``, the same code as a patch), the rows written with one
 statement a table and the indexes made after them, so a first cached run costs about what ``--no-cache``
-does. A run compares the listing with the stored stats in path order, one row at a time (its memory does
-not grow with the cache); with ``--git`` it looks up only the files git names.
+does. A run lays the stored stats out beside the listing (each table folder's names and stats kept as one
+value: ``_Folders``) and compares them where they are taken (``statpass``); with ``--git`` it looks up only the
+files git names. Each run seals a summary of the issues and counts it leaves, which the next checks
+(``_check_summary``): a row lost or a count changed is damage, never printed.
 """
 
 from __future__ import annotations
@@ -300,9 +302,9 @@ class _Folders:
     transaction that writes the stats' rows (``stats`` holds the same stats, a row a file, for lookups by path). A
     folder whose stat is the one kept holds the same entries as when it was last listed, so its names and its files'
     stats come from that value in one read; a folder listed again takes its files' earlier stats from it by name. A
-    run that does not lay the stats out (a fill: the workers stat the files) keeps the names alone, and the next
-    run reads the stats from their rows. Each value carries a checksum (``sealing``): damage is a cold run, never a
-    file lost."""
+    run that does not lay the stats out (git's few files looked up) keeps the names alone, and the next run reads
+    the stats from their rows. Each value carries a checksum (``sealing``): damage is a cold run, never a file
+    lost."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -337,9 +339,9 @@ class _Folders:
     def save(self, files: listing.RecordFiles, final: statpass.Stored | None, dirty: set[str]) -> None:
         """Keep each table folder's names and stats as this run leaves them, and forget the others.
 
-        ``final`` holds the stats of the whole listing, in its order, as the cache's rows now do; without it (a
-        fill, or git's few files looked up), a folder listed at a settled stat is kept with its names alone, and one
-        left as it was stays as it was. ``dirty``: the folders where a file changed, came or went this run. A folder
+        ``final`` holds the stats of the whole listing, in its order, as the cache's rows now do; without it (git's
+        few files looked up), a folder listed at a settled stat is kept with its names alone, and one left as it was
+        stays as it was. ``dirty``: the folders where a file changed, came or went this run. A folder
         not listed whole at a settled stat is kept without one (``()``): never recalled, only its stats taken by name.
         """
         keep, at = set(), 0

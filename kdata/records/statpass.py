@@ -18,7 +18,6 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 #: Below this many files a second process costs more than it saves (forking: a few ms).
 MIN_FILES = 10_000
@@ -52,22 +51,6 @@ class Stored:
             self.ctimes.append(ctime)
             self.sizes.append(size)
             self.inodes.append(ino)
-
-    def columns(
-        self, mtimes: Sequence[Any], ctimes: Sequence[Any], sizes: Sequence[Any], inodes: Sequence[Any]
-    ) -> None:
-        """The stats of the next files, a column of the cache's rows each: the arrays extended at once."""
-        before = len(self.inodes)
-        try:
-            self.mtimes.extend(mtimes)
-            self.ctimes.extend(ctimes)
-            self.sizes.extend(sizes)
-            self.inodes.extend(inodes)
-        except TypeError:  # a None among them (a file kept without a stat): undone, then one at a time
-            for field in (self.mtimes, self.ctimes, self.sizes, self.inodes):
-                del field[before:]
-            for row in zip(mtimes, ctimes, sizes, inodes, strict=True):
-                self.add(*row)
 
     @classmethod
     def frombytes(cls, mtimes: bytes, ctimes: bytes, sizes: bytes, inodes: bytes) -> Stored:

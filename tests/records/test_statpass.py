@@ -132,18 +132,28 @@ def test_small_listings_one_job_and_git_stay_in_one_process(tmp_path: Path, smal
     assert small == []
 
 
-def test_columns_of_the_cache_are_laid_out_as_rows_added_one_at_a_time() -> None:
-    """A column holding a None (a file kept without a stat) undoes the bulk extension and goes row by row."""
+def test_stats_kept_as_bytes_come_back_as_they_were_and_are_taken_one_by_one() -> None:
+    """A folder's stats kept as bytes (``parts``, ``frombytes``), a file's stat put after a run, or taken by name."""
     rows = [(5, 6, 7, 2**64 - 1), (None, None, None, None), (-3, 0, 0, 9), (1, 2, 3, 4)]
-    for cut in range(len(rows) + 1):
-        one, bulk = statpass.Stored(), statpass.Stored()
-        bulk.columns(*zip(*rows[:cut], strict=True)) if cut else None
-        bulk.columns(*zip(*rows[cut:], strict=True)) if cut < len(rows) else None
-        for row in rows:
-            one.add(*row)
-        for field in ("mtimes", "ctimes", "sizes", "inodes"):
-            assert getattr(bulk, field) == getattr(one, field), (cut, field)
+    one = statpass.Stored()
+    for row in rows:
+        one.add(*row)
     assert list(one.sizes) == [7, statpass.NO_STAT, 0, 3] and one.inodes[0] == 2**64 - 1
+    for lo, hi in [(0, 4), (1, 3), (2, 2)]:
+        back = statpass.Stored.frombytes(*one.parts(lo, hi))
+        assert [list(f) for f in back.fields()] == [list(f[lo:hi]) for f in one.fields()], (lo, hi)
+    with pytest.raises(ValueError):
+        statpass.Stored.frombytes(*one.parts(0, 4)[:3], one.parts(0, 3)[3])
+    taken = statpass.Stored()
+    for i in (3, 1, 0):
+        taken.take(one, i)
+    assert [list(f) for f in taken.fields()] == [[f[3], f[1], f[0]] for f in one.fields()]
+    one.put(0, ())
+    one.put(1, (8, 9, 10, 11))
+    assert [tuple(f[0] for f in one.fields()), tuple(f[1] for f in one.fields())] == [
+        (0, 0, statpass.NO_STAT, 0),
+        (8, 9, 10, 11),
+    ]
 
 
 def test_a_process_with_threads_still_splits_the_listing(tmp_path: Path, small: list[int]) -> None:
