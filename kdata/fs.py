@@ -47,6 +47,7 @@ the writer renames or deletes under it. Only the lock tells the two cases apart.
 from __future__ import annotations
 
 import errno as errnos
+import functools
 import os
 import shutil
 import stat
@@ -506,16 +507,28 @@ def staging_dir(target: Path) -> Path:
     return path
 
 
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """libc's ``renameat2``, looked up once a process; None where the system lacks it (only Linux has it).
+
+    From the symbols the process already has (``CDLL(None)``: libc is loaded in every Python on Linux), not
+    through ``ctypes.util.find_library``, which runs ``ldconfig -p`` in a new process at each call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    except OSError:
+        return None
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with renameat2; False where the system lacks it."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    libc = ctypes.CDLL(name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = _renameat2()
     if renameat2 is None:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)

@@ -86,6 +86,34 @@ def test_swap_in_replaces_a_folder_whole_and_leaves_only_its_lock(tmp_path: Path
     assert beside(target) == [".dist.lock"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_on_linux_two_folders_are_exchanged_by_renameat2_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_exchange`` swaps two folders in one call, with no process started for it (``find_library`` ran ldconfig)."""
+    import subprocess
+
+    started: list[object] = []
+    popen = subprocess.Popen
+
+    class Counted(popen):  # type: ignore[type-arg,misc]
+        def __init__(self, args: object, *rest: object, **options: object) -> None:
+            started.append(args)
+            super().__init__(args, *rest, **options)
+
+    monkeypatch.setattr(subprocess, "Popen", Counted)
+    fs._renameat2.cache_clear()  # looked up afresh, as by a new process
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / "name.txt").write_text(folder.name)
+    assert fs._exchange(a, b) is True and fs._exchange(b, a) is True and fs._exchange(a, b) is True
+    assert (a / "name.txt").read_text() == "b" and (b / "name.txt").read_text() == "a"
+    assert started == []
+    with pytest.raises(FileNotFoundError):
+        fs._exchange(a, tmp_path / "missing")  # an error of the call itself is raised, not taken for "no renameat2"
+
+
 def test_a_swap_that_died_between_its_renames_is_undone_by_recover(tmp_path: Path) -> None:
     """``dist`` missing and ``.dist-old-X`` beside it: the previous version is put back; trash is deleted."""
     target = tmp_path / "dist"
