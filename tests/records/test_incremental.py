@@ -459,13 +459,19 @@ def test_a_killed_run_never_leaves_a_cache_that_gives_wrong_results(project: Pat
         pytest.skip("no SIGKILL")
     rng, cache = random.Random(7), tmp_path / "cache"
     env = {**os.environ, "KDATA_CACHE_DIR": str(cache), "PYTHONPATH": _HERE}
+    command = [sys.executable, "-m", "kdata", "validate", "raw"]
+    # The kills are aimed within the life of a run on this machine: one run, unkilled, with a cache of its own.
+    began = time.monotonic()
+    subprocess.run(command, cwd=project, env={**env, "KDATA_CACHE_DIR": str(tmp_path / "timed")}, check=True)
+    life, killed = time.monotonic() - began, 0
     for trial in range(8):
         _mutate(rng, project / "raw")
-        child = subprocess.Popen([sys.executable, "-m", "kdata", "validate", "raw"], cwd=project, env=env)
-        time.sleep(rng.uniform(0.05, 1.2))
+        child = subprocess.Popen(command, cwd=project, env=env)
+        time.sleep(rng.uniform(0.05, life))
         child.send_signal(signal.SIGKILL)
-        child.wait()
+        killed += child.wait() == -signal.SIGKILL  # not ended before the kill
         assert _validate(project, cache) == _validate(project, cache, "--no-cache"), f"trial {trial}"
+    assert killed >= 4, f"{killed} of 8 runs killed before their end"
 
 
 def test_a_cache_made_by_other_code_with_other_tables_is_made_again(project: Path, tmp_path: Path) -> None:

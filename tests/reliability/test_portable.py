@@ -499,9 +499,10 @@ def test_rename_swaps_with_concurrent_readers(
 
 
 def _second_waits(first: subprocess.Popen[str], second: subprocess.Popen[str], trace: Path) -> None:
-    """While ``first`` holds the lock at the gate, ``second`` wants it and does not get it."""
+    """While ``first`` holds the lock at the gate, ``second`` wants it and does not get it (for 0.3 s: a lock that
+    let it through would do so within milliseconds of its asking)."""
     wait_for(trace / f"wants-{second.pid}", second)
-    time.sleep(1.0)
+    time.sleep(0.3)
     assert second.poll() is None, second.communicate()
     assert not (trace / f"holds-{second.pid}").exists()
     assert first.poll() is None
