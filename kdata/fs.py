@@ -46,6 +46,7 @@ the writer renames or deletes under it. Only the lock tells the two cases apart.
 
 from __future__ import annotations
 
+import atexit
 import errno as errnos
 import functools
 import os
@@ -180,6 +181,9 @@ def create_new(path: Path, content: bytes) -> None:
 #: ``swap_in`` can take the lock its caller already holds; the process id keeps a forked child
 #: from reusing its parent's objects.
 _LOCKS: dict[tuple[int, str], filelock.BaseFileLock] = {}
+# Dropped at exit, while every module is still whole: left to the interpreter's teardown, filelock 4.1's
+# ``BaseFileLock.__del__`` (the version locked for Python 3.10) ran after ``os`` was gone and printed a traceback.
+atexit.register(_LOCKS.clear)
 
 
 def _filelock() -> ModuleType:

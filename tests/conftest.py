@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -53,10 +54,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     The suite creates and deletes many small files. On a disk file system each new file costs a search for a free
     inode, and on ext4 without a journal (this project's CI machines) that search skips every inode freed in the
-    last seconds (a run of the whole suite: 211 s, system time 81 s; in memory 186 s and 45 s). Only where
-    ``TMPDIR`` and ``--basetemp`` are unset
-    (either one chooses the folder), only in the first process (xdist's workers inherit ``TMPDIR``), and only where
-    ``RAM_FOLDER`` is a writable folder with ``RAM_FOLDER_MIN_FREE`` bytes free.
+    last seconds (a run of the whole suite: 211 s, system time 81 s; in memory 186 s and 45 s).
+
+    Only where ``TMPDIR`` and ``--basetemp`` are unset (either one chooses the folder), only in the first process
+    (xdist's workers inherit ``TMPDIR``), and only where ``RAM_FOLDER`` is a writable folder with
+    ``RAM_FOLDER_MIN_FREE`` bytes free. Each run gets a folder of its own (``_ram_run``); memory is not freed by a
+    reboot's worth of time, so a run that passed removes its folder at its end, and each run first removes the folders
+    of runs that are no longer running (killed, or failed: a failed run's folders stay until the next run).
     """
     if hasattr(config, "workerinput") or "TMPDIR" in os.environ or config.option.basetemp:
         return
@@ -64,9 +68,56 @@ def pytest_configure(config: pytest.Config) -> None:
         free = os.statvfs(RAM_FOLDER)
     except (OSError, AttributeError):  # no such folder; no statvfs (Windows)
         return
-    if free.f_bavail * free.f_frsize >= RAM_FOLDER_MIN_FREE and os.access(RAM_FOLDER, os.W_OK | os.X_OK):
-        os.environ["TMPDIR"] = str(RAM_FOLDER)
+    if free.f_bavail * free.f_frsize < RAM_FOLDER_MIN_FREE or not os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+        return
+    run = _ram_run(RAM_FOLDER / f"kdata-tests-{os.getuid()}")
+    if run is not None:
+        config.stash[_RAM_RUN] = run
+        os.environ["TMPDIR"] = str(run)
         tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+_RAM_RUN = pytest.StashKey[Path]()
+_PASSED = pytest.StashKey[bool]()
+
+
+def _ram_run(root: Path) -> Path | None:
+    """A new folder ``root/run-PID`` for this run, after removing those of runs whose process is gone.
+
+    None where ``root`` is not a folder of this user's alone (``RAM_FOLDER`` is shared by every user).
+    """
+    try:
+        root.mkdir(mode=0o700, exist_ok=True)
+        info = root.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
+    for old in root.glob("run-*"):
+        pid = old.name.removeprefix("run-")
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    run = root / f"run-{os.getpid()}"
+    shutil.rmtree(run, ignore_errors=True)  # a dead run's, whose process number this one was given
+    run.mkdir(mode=0o700)
+    return run
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process has that number now
+        return True
+    return True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that passed removes its folder in memory (a failed one keeps it, with its failed tests' folders)."""
+    run = config.stash.get(_RAM_RUN, None)
+    if run is not None and config.stash.get(_PASSED, False):
+        shutil.rmtree(run, ignore_errors=True)
 
 
 #: Modules whose tests share a fixture made once per test process that costs seconds: every test of the site
@@ -194,6 +245,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under ``KDATA_REQUIRE_ALL=1`` a skip is a failure: CI must never pass a test it did not run."""
     if _skips and os.environ.get(REQUIRE_ALL) == "1" and not hasattr(session.config, "workerinput"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    session.config.stash[_PASSED] = session.exitstatus == 0
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -177,7 +178,7 @@ def test_tree_measure_kills_the_whole_tree_at_its_limit(tmp_path: Path) -> None:
     import tree
 
     pids = tmp_path / "pids"
-    record = f"rec() {{ echo $1 $(cut -d' ' -f22 /proc/$1/stat) >> {pids}; }}"  # a pid and its start time
+    record = f"rec() {{ echo $1 $(cut -d' ' -f22 /proc/$1/stat) >> {shlex.quote(str(pids))}; }}"  # a pid, its start
     script = f"{record}; sleep 60 & rec $!; (sleep 60 & rec $!; wait) & rec $$; wait"
     run = tree.measure(["bash", "-c", script], tmp_path, limit=1.0)
     assert run.cut and 1.0 <= run.wall < 30

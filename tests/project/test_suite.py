@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,12 +45,35 @@ def _ram_folder_qualifies() -> bool:
 
 
 def test_a_run_keeps_its_temporary_files_in_memory_in_every_worker(tmp_path: Path) -> None:
-    """With neither TMPDIR nor --basetemp, an xdist worker's ``tmp_path`` and ``tempfile`` are in the RAM folder."""
+    """With neither TMPDIR nor --basetemp, an xdist worker's ``tmp_path`` and ``tempfile`` are in a folder of the
+    run's own in the RAM folder, which the run removes when it passes."""
     if not _ram_folder_qualifies():
         pytest.skip(f"no {RAM_FOLDER} with {RAM_FOLDER_MIN_FREE >> 30} GiB free here")
     found = _where(tmp_path, "-n", "1")
-    assert found["TMPDIR"] == str(RAM_FOLDER) and found["tempfile"] == str(RAM_FOLDER)
-    assert Path(str(found["tmp_path"])).is_relative_to(RAM_FOLDER)
+    run = Path(str(found["TMPDIR"]))
+    assert run.parent == RAM_FOLDER / f"kdata-tests-{os.getuid()}" and run.name.startswith("run-")
+    assert found["tempfile"] == str(run) and Path(str(found["tmp_path"])).is_relative_to(run)
+    assert not run.exists()  # removed at the end of the run, which passed
+
+
+def test_a_run_removes_the_folders_of_runs_no_longer_running(tmp_path: Path) -> None:
+    """A killed run's folder (its process gone) is removed by the next run; a running one's is left alone."""
+    if not _ram_folder_qualifies():
+        pytest.skip(f"no {RAM_FOLDER} with {RAM_FOLDER_MIN_FREE >> 30} GiB free here")
+    root = RAM_FOLDER / f"kdata-tests-{os.getuid()}"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    running = subprocess.Popen(["sleep", "120"])  # a process of this user's, running while the next run starts
+    dead, live = root / f"run-{int(gone.stdout)}", root / f"run-{running.pid}"
+    try:
+        for folder in (dead, live):
+            (folder / "pytest-of-someone" / "left").mkdir(parents=True)
+        _where(tmp_path)
+        assert not dead.exists() and (live / "pytest-of-someone" / "left").is_dir()
+    finally:
+        running.kill()
+        running.wait()
+        for folder in (dead, live):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_tmpdir_or_basetemp_chooses_the_folder(tmp_path: Path) -> None:

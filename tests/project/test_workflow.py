@@ -218,7 +218,12 @@ def test_make_build_with_another_python_recreates_the_environment(tmp_path: Path
     def make(python: Path) -> list[str]:
         before = log.read_text().splitlines() if log.exists() else []
         result = subprocess.run(
-            ["make", "build", f"PYTHON={python}", f"UV={uv}"], cwd=tmp_path, env=env, capture_output=True, text=True
+            # UV relative to the folder make runs in: make splits a path with spaces (TMPDIR may have them)
+            ["make", "build", f"PYTHON={python}", f"UV=./{uv.name}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0 and "built" in result.stdout, result.stdout + result.stderr
         return (log.read_text().splitlines() if log.exists() else [])[len(before) :]

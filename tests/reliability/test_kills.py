@@ -46,7 +46,7 @@ import os, sys
 import kdata.datapackage.build, kdata.cli, kdata.fs, kdata.datapackage.write, kdata.records.validate, kdata.datapackage.verify
 import kdata.site.render
 import pandas, pyarrow, pyarrow.parquet  # imported once; nothing runs, so no thread exists at fork time
-import builtins, io, json, shutil, signal, tempfile
+import builtins, io, json, pathlib, shutil, signal, tempfile
 
 
 def _steps(project, kill_at):
@@ -99,7 +99,7 @@ def _steps(project, kill_at):
             step("rmtree-begun", path)  # a deletion killed half-way
         return real_rmtree(path, *args, **kwargs)
 
-    builtins.open = io.open = open_  # io.open: what Path.open and write_bytes call
+    _open_with(open_)
     shutil.rmtree = rmtree
     wrap(os, "mkdir", "mkdir", 1)
     wrap(os, "rename", "rename", 2)
@@ -122,7 +122,14 @@ def _die_on(pattern, count, how):
                     os.kill(os.getpid(), how)  # as from outside: Python's default action, no clean-up
         return real_open(file, mode, *args, **kwargs)
 
-    builtins.open = io.open = open_
+    _open_with(open_)
+
+
+def _open_with(open_):
+    builtins.open = io.open = open_  # io.open: what Path.open and write_bytes call
+    accessor = getattr(pathlib, "_NormalAccessor", None)  # Python 3.10: Path.open calls the io.open it bound
+    if accessor is not None and "open" in vars(accessor):
+        accessor.open = staticmethod(open_)
 
 
 print("ready", flush=True)
