@@ -62,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
     reboot's worth of time, so a run that passed removes its folder at its end, and each run first removes the folders
     of runs that are no longer running (killed, or failed: a failed run's folders stay until the next run).
     """
+    _require_all()  # a word it does not know stops the run before any test
     if hasattr(config, "workerinput") or "TMPDIR" in os.environ or config.option.basetemp:
         return
     try:
@@ -241,9 +242,20 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         _skips[f"{report.nodeid or report.fspath}: " + str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
 
 
+def _require_all() -> bool:
+    """Whether ``KDATA_REQUIRE_ALL`` is on: the on/off words of kdata's own switches (``KDATA_OFFLINE``)."""
+    from kdata.settings import SWITCH_WORDS
+
+    raw = os.environ.get(REQUIRE_ALL, "").strip()
+    if raw and raw.lower() not in SWITCH_WORDS:
+        words = "/".join(SWITCH_WORDS)
+        raise pytest.UsageError(f"{REQUIRE_ALL}={raw!r} is not allowed: use one of {words}, or leave it unset")
+    return bool(raw) and SWITCH_WORDS[raw.lower()]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under ``KDATA_REQUIRE_ALL=1`` a skip is a failure: CI must never pass a test it did not run."""
-    if _skips and os.environ.get(REQUIRE_ALL) == "1" and not hasattr(session.config, "workerinput"):
+    if _skips and _require_all() and not hasattr(session.config, "workerinput"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     session.config.stash[_PASSED] = session.exitstatus == 0
 
@@ -253,7 +265,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if not _skips:
         return
     reasons = "; ".join(f"{count} x {reason}" for reason, count in sorted(_skips.items()))
-    if os.environ.get(REQUIRE_ALL) == "1":
+    if _require_all():
         terminalreporter.write_line(f"FAILED: {sum(_skips.values())} skipped where all must run: {reasons}", red=True)
     else:
         terminalreporter.write_line(f"{sum(_skips.values())} skipped: {reasons}", yellow=True)

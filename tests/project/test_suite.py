@@ -85,3 +85,15 @@ def test_tmpdir_or_basetemp_chooses_the_folder(tmp_path: Path) -> None:
     base = tmp_path / "base"
     found = _where(tmp_path, "--basetemp", str(base))
     assert found["TMPDIR"] is None and Path(str(found["tmp_path"])).is_relative_to(base)
+
+
+@pytest.mark.parametrize(("word", "code"), [("true", 1), ("On", 1), ("0", 0), ("no", 0), ("garbage", 4)])
+def test_require_all_takes_the_switch_words_and_refuses_others(tmp_path: Path, word: str, code: int) -> None:
+    """Under KDATA_REQUIRE_ALL on, a skip fails the run (exit 1); off, it passes; an unknown word stops it (exit 4)."""
+    (tmp_path / "test_skips.py").write_text("import pytest\n\ndef test_skipped():\n    pytest.skip('not here')\n")
+    environ = {**os.environ, "PYTHONPATH": str(REPO / "tests"), "KDATA_REQUIRE_ALL": word}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest", "test_skips.py"]
+    result = subprocess.run(command, cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120)
+    assert result.returncode == code, result.stdout + result.stderr
+    if code == 4:
+        assert "KDATA_REQUIRE_ALL='garbage' is not allowed" in result.stderr
