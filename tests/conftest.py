@@ -63,19 +63,22 @@ def pytest_configure(config: pytest.Config) -> None:
     of runs that are no longer running (killed, or failed: a failed run's folders stay until the next run).
     """
     _require_all()  # a word it does not know stops the run before any test
-    if hasattr(config, "workerinput") or "TMPDIR" in os.environ or config.option.basetemp:
-        return
-    try:
-        free = os.statvfs(RAM_FOLDER)
-    except (OSError, AttributeError):  # no such folder; no statvfs (Windows)
-        return
-    if free.f_bavail * free.f_frsize < RAM_FOLDER_MIN_FREE or not os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+    if hasattr(config, "workerinput") or "TMPDIR" in os.environ or config.option.basetemp or not ram_folder_has_room():
         return
     run = _ram_run(RAM_FOLDER / f"kdata-tests-{os.getuid()}")
     if run is not None:
         config.stash[_RAM_RUN] = run
         os.environ["TMPDIR"] = str(run)
         tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+def ram_folder_has_room() -> bool:
+    """Whether ``RAM_FOLDER`` is a writable folder with ``RAM_FOLDER_MIN_FREE`` bytes free."""
+    try:
+        free = os.statvfs(RAM_FOLDER)
+    except (OSError, AttributeError):  # no such folder; no statvfs (Windows)
+        return False
+    return free.f_bavail * free.f_frsize >= RAM_FOLDER_MIN_FREE and os.access(RAM_FOLDER, os.W_OK | os.X_OK)
 
 
 _RAM_RUN = pytest.StashKey[Path]()

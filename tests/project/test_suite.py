@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import RAM_FOLDER, RAM_FOLDER_MIN_FREE, REPO
+from conftest import RAM_FOLDER, RAM_FOLDER_MIN_FREE, REPO, ram_folder_has_room
 
 #: A test that says where its run put its temporary files: its ``tmp_path``, ``tempfile``'s folder and ``TMPDIR``.
 PROBE = """
@@ -23,31 +23,29 @@ def test_where(tmp_path):
 """
 
 
-def _where(tmp_path: Path, *args: str, **env: str) -> dict[str, str | None]:
-    """Run the probe under pytest with this suite's conftest.py (as a plugin), ``args`` and ``env`` added."""
-    (tmp_path / "test_where.py").write_text(PROBE)
-    out = tmp_path / "found.json"
+def _pytest(tmp_path: Path, test: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``test`` (a module's text) under pytest with this suite's conftest.py (as a plugin), ``args`` and ``env``
+    added to a copy of this environment without TMPDIR."""
+    (tmp_path / "test_probe.py").write_text(test)
     environ = {k: v for k, v in os.environ.items() if k not in ("TMPDIR", "PYTEST_ADDOPTS")}
-    environ |= {"PYTHONPATH": str(REPO / "tests"), "PROBE_OUT": str(out), **env}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest", *args, "test_where.py"]
-    result = subprocess.run(command, cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120)
+    environ |= {"PYTHONPATH": str(REPO / "tests"), **env}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest", *args, "test_probe.py"]
+    return subprocess.run(command, cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120)
+
+
+def _where(tmp_path: Path, *args: str, **env: str) -> dict[str, str | None]:
+    """Where a run of the probe, with ``args`` and ``env``, put its temporary files."""
+    out = tmp_path / "found.json"
+    result = _pytest(tmp_path, PROBE, *args, PROBE_OUT=str(out), **env)
     assert result.returncode == 0, result.stdout + result.stderr
     found: dict[str, str | None] = json.loads(out.read_text())
     return found
 
 
-def _ram_folder_qualifies() -> bool:
-    try:
-        free = os.statvfs(RAM_FOLDER)
-    except (OSError, AttributeError):
-        return False
-    return free.f_bavail * free.f_frsize >= RAM_FOLDER_MIN_FREE and os.access(RAM_FOLDER, os.W_OK | os.X_OK)
-
-
 def test_a_run_keeps_its_temporary_files_in_memory_in_every_worker(tmp_path: Path) -> None:
     """With neither TMPDIR nor --basetemp, an xdist worker's ``tmp_path`` and ``tempfile`` are in a folder of the
     run's own in the RAM folder, which the run removes when it passes."""
-    if not _ram_folder_qualifies():
+    if not ram_folder_has_room():
         pytest.skip(f"no {RAM_FOLDER} with {RAM_FOLDER_MIN_FREE >> 30} GiB free here")
     found = _where(tmp_path, "-n", "1")
     run = Path(str(found["TMPDIR"]))
@@ -58,7 +56,7 @@ def test_a_run_keeps_its_temporary_files_in_memory_in_every_worker(tmp_path: Pat
 
 def test_a_run_removes_the_folders_of_runs_no_longer_running(tmp_path: Path) -> None:
     """A killed run's folder (its process gone) is removed by the next run; a running one's is left alone."""
-    if not _ram_folder_qualifies():
+    if not ram_folder_has_room():
         pytest.skip(f"no {RAM_FOLDER} with {RAM_FOLDER_MIN_FREE >> 30} GiB free here")
     root = RAM_FOLDER / f"kdata-tests-{os.getuid()}"
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -90,10 +88,8 @@ def test_tmpdir_or_basetemp_chooses_the_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("word", "code"), [("true", 1), ("On", 1), ("0", 0), ("no", 0), ("garbage", 4)])
 def test_require_all_takes_the_switch_words_and_refuses_others(tmp_path: Path, word: str, code: int) -> None:
     """Under KDATA_REQUIRE_ALL on, a skip fails the run (exit 1); off, it passes; an unknown word stops it (exit 4)."""
-    (tmp_path / "test_skips.py").write_text("import pytest\n\ndef test_skipped():\n    pytest.skip('not here')\n")
-    environ = {**os.environ, "PYTHONPATH": str(REPO / "tests"), "KDATA_REQUIRE_ALL": word}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest", "test_skips.py"]
-    result = subprocess.run(command, cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120)
+    skipped = "import pytest\n\ndef test_skipped():\n    pytest.skip('not here')\n"
+    result = _pytest(tmp_path, skipped, KDATA_REQUIRE_ALL=word, TMPDIR=str(tmp_path))
     assert result.returncode == code, result.stdout + result.stderr
     if code == 4:
         assert "KDATA_REQUIRE_ALL='garbage' is not allowed" in result.stderr
